@@ -1,0 +1,108 @@
+// The hash spec (docs/FORMAT.md, "Hash spec"): how a virtual weight finds its
+// bucket and its sign. Every implementation (the WASM runtime, the trainer)
+// must agree with these functions bit for bit; test/vectors.ts holds the
+// shared vectors.
+//
+//   key(r, c)  = 8 bytes: uint32 r little-endian, then uint32 c little-endian,
+//                r = index along the first dimension of the virtual shape,
+//                c = row-major index over the remaining dimensions (0 for 1-D)
+//   h          = XXH32(key, bucket_seed)
+//   bucket     = (uint64(h) * K) >> 32          (multiply-shift range reduction)
+//   s          = XXH32(key, sign_seed)
+//   sign ξ     = +1 if the top bit of s is 0, else -1   (+1 when the weight is unsigned)
+
+const PRIME1 = 0x9e3779b1;
+const PRIME2 = 0x85ebca77;
+const PRIME3 = 0xc2b2ae3d;
+const PRIME4 = 0x27d4eb2f;
+const PRIME5 = 0x165667b1;
+
+const rotl = (x: number, r: number): number => (x << r) | (x >>> (32 - r));
+
+function round(acc: number, lane: number): number {
+  acc = (acc + Math.imul(lane, PRIME2)) | 0;
+  return Math.imul(rotl(acc, 13), PRIME1);
+}
+
+function avalanche(h: number): number {
+  h ^= h >>> 15;
+  h = Math.imul(h, PRIME2);
+  h ^= h >>> 13;
+  h = Math.imul(h, PRIME3);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** XXH32 of arbitrary bytes (the reference algorithm, used for tests and digests). */
+export function xxh32(bytes: Uint8Array, seed = 0): number {
+  const len = bytes.length;
+  const read32 = (i: number): number =>
+    bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
+  let i = 0;
+  let h: number;
+  if (len >= 16) {
+    let v1 = (seed + PRIME1 + PRIME2) | 0;
+    let v2 = (seed + PRIME2) | 0;
+    let v3 = seed | 0;
+    let v4 = (seed - PRIME1) | 0;
+    for (; i + 16 <= len; i += 16) {
+      v1 = round(v1, read32(i));
+      v2 = round(v2, read32(i + 4));
+      v3 = round(v3, read32(i + 8));
+      v4 = round(v4, read32(i + 12));
+    }
+    h = (rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18)) | 0;
+  } else {
+    h = (seed + PRIME5) | 0;
+  }
+  h = (h + len) | 0;
+  for (; i + 4 <= len; i += 4) {
+    h = (h + Math.imul(read32(i), PRIME3)) | 0;
+    h = Math.imul(rotl(h, 17), PRIME4);
+  }
+  for (; i < len; i++) {
+    h = (h + Math.imul(bytes[i], PRIME5)) | 0;
+    h = Math.imul(rotl(h, 11), PRIME1);
+  }
+  return avalanche(h);
+}
+
+/**
+ * XXH32 of the 8-byte key (r, c), split in two so that the row's part is
+ * computed once per row: xxh32Key(r, c, seed) === keyFinish(keyRowState(r, seed), c).
+ */
+export function keyRowState(row: number, seed: number): number {
+  let h = (seed + PRIME5 + 8) | 0;
+  h = (h + Math.imul(row, PRIME3)) | 0;
+  return Math.imul(rotl(h, 17), PRIME4);
+}
+
+export function keyFinish(rowState: number, col: number): number {
+  let h = (rowState + Math.imul(col, PRIME3)) | 0;
+  h = Math.imul(rotl(h, 17), PRIME4);
+  return avalanche(h);
+}
+
+/** XXH32 of the key (r, c) with the given seed. */
+export function xxh32Key(row: number, col: number, seed: number): number {
+  return keyFinish(keyRowState(row, seed), col);
+}
+
+/** floor(h * K / 2^32), exactly, for uint32 h and 1 <= K < 2^32. */
+export function bucketOf(h: number, bucketCount: number): number {
+  const low = (h & 0xffff) * bucketCount; // < 2^48, exact
+  const high = (h >>> 16) * bucketCount + Math.floor(low / 65536); // < 2^49, exact
+  return Math.floor(high / 65536);
+}
+
+/** The sign ξ of a sign hash: +1 when its top bit is clear, else -1. */
+export function signOf(s: number): 1 | -1 {
+  return s >>> 31 ? -1 : 1;
+}
+
+/** Rows and columns of a virtual shape under the key layout above. */
+export function keyGrid(shape: readonly number[]): { rows: number; cols: number } {
+  let cols = 1;
+  for (let i = 1; i < shape.length; i++) cols *= shape[i];
+  return { rows: shape.length === 0 ? 1 : shape[0], cols };
+}
