@@ -1,0 +1,74 @@
+// A FlatBuffers ByteBuffer whose every read is bounds-checked.
+//
+// The generated TypeScript code has no verifier: on a corrupt file its reads
+// past the end return undefined (so garbage), and a huge vector length would
+// make a loop run for a long time. Routing every read through a check turns
+// both into a HnetFormatError at the first byte outside the buffer, and bounds
+// each loop by the buffer's size, since element i of a vector is read at a
+// position that grows with i.
+
+import * as flatbuffers from 'flatbuffers';
+import { HnetFormatError } from '../errors.js';
+
+export class CheckedByteBuffer extends flatbuffers.ByteBuffer {
+  /** The field being read, for the error message; set by the decoder. */
+  field = '';
+
+  private check(offset: number, size: number): void {
+    if (!(offset >= 0 && offset + size <= this.capacity())) {
+      throw new HnetFormatError(
+        'truncated',
+        this.field,
+        `reading ${size} byte(s) at offset ${offset} runs past the end of the ${this.capacity()}-byte buffer (truncated or corrupt file)`,
+      );
+    }
+  }
+
+  override readInt8(offset: number): number {
+    this.check(offset, 1);
+    return super.readInt8(offset);
+  }
+  override readUint8(offset: number): number {
+    this.check(offset, 1);
+    return super.readUint8(offset);
+  }
+  override readInt16(offset: number): number {
+    this.check(offset, 2);
+    return super.readInt16(offset);
+  }
+  override readUint16(offset: number): number {
+    this.check(offset, 2);
+    return super.readUint16(offset);
+  }
+  override readInt32(offset: number): number {
+    this.check(offset, 4);
+    return super.readInt32(offset);
+  }
+  override readUint32(offset: number): number {
+    this.check(offset, 4);
+    return super.readUint32(offset);
+  }
+  override readInt64(offset: number): bigint {
+    this.check(offset, 8);
+    return super.readInt64(offset);
+  }
+  override readUint64(offset: number): bigint {
+    this.check(offset, 8);
+    return super.readUint64(offset);
+  }
+  override readFloat32(offset: number): number {
+    this.check(offset, 4);
+    return super.readFloat32(offset);
+  }
+  override readFloat64(offset: number): number {
+    this.check(offset, 8);
+    return super.readFloat64(offset);
+  }
+
+  override __string(offset: number, encoding?: flatbuffers.Encoding): string | Uint8Array {
+    const start = offset + this.readInt32(offset);
+    const length = this.readInt32(start);
+    this.check(start + 4, length + 1); // + the terminating zero
+    return super.__string(offset, encoding);
+  }
+}

@@ -1,0 +1,277 @@
+// .hnet bytes → Model, with full validation.
+//
+// Order of checks (each with an error that says what was expected and what
+// was found): size, file identifier, format version, then every field through
+// a bounds-checked buffer, then the graph and shapes (validateModel).
+
+import { HnetFormatError } from '../errors.js';
+import * as fb from '../generated/hnet_generated.js';
+import type { HashSpec, Model, Node, Op, Pads4, Pair, StoredValues, TensorInfo, Weight } from '../model.js';
+import { OP_TYPES } from '../model.js';
+import { validateModel } from '../validate.js';
+import { FILE_IDENTIFIER, FORMAT_VERSION, formatVersionString, type Version } from '../version.js';
+import { CheckedByteBuffer } from './checked-byte-buffer.js';
+
+const invalid = (field: string, detail: string): never => {
+  throw new HnetFormatError('invalid-field', field, detail);
+};
+
+export function decode(bytes: Uint8Array): Model {
+  // 4 bytes of root offset + 4 of identifier come before anything else.
+  if (bytes.length < 8) {
+    throw new HnetFormatError('truncated', 'header', `${bytes.length} bytes is too short for an .hnet file (at least 8 needed)`);
+  }
+  const identifier = String.fromCharCode(...bytes.subarray(4, 8));
+  if (identifier !== FILE_IDENTIFIER) {
+    throw new HnetFormatError('bad-identifier', 'file_identifier', `expected "${FILE_IDENTIFIER}" at bytes 4..8, found ${JSON.stringify(identifier)}: not an .hnet file`);
+  }
+  const bb = new CheckedByteBuffer(bytes);
+  const root = fb.Model.getRootAsModel(bb);
+  const reader = new Reader(bb);
+
+  const version = reader.version('format_version', root.formatVersion());
+  if (version.major !== FORMAT_VERSION.major) {
+    throw new HnetFormatError('unsupported-version', 'format_version', `file is format ${formatVersionString(version)} but this reader supports ${formatVersionString(FORMAT_VERSION)}; ${version.major > FORMAT_VERSION.major ? 'upgrade hnet to read it' : 'convert it again with a current hnet'}`);
+  }
+  const minReader = reader.version('min_reader_version', root.minReaderVersion());
+  if (minReader.major !== FORMAT_VERSION.major || minReader.minor > FORMAT_VERSION.minor) {
+    throw new HnetFormatError('unsupported-version', 'min_reader_version', `file needs a reader of format ${formatVersionString(minReader)} or newer, this one is ${formatVersionString(FORMAT_VERSION)}; upgrade hnet`);
+  }
+
+  const tensors = reader.list('tensors', reader.at('tensors', () => root.tensorsLength()), (i) => reader.tensor(`tensors[${i}]`, reader.at(`tensors[${i}]`, () => root.tensors(i))));
+  const tensorName = (field: string, index: number): string => {
+    if (index >= tensors.length) invalid(field, `tensor index ${index} is out of range (${tensors.length} tensors)`);
+    return tensors[index].name;
+  };
+  const graphTensor = (field: string, index: number): TensorInfo => {
+    const t = tensors[index] ?? invalid(field, `tensor index ${index} is out of range (${tensors.length} tensors)`);
+    if (!t.shape) invalid(field, `graph input/output "${t.name}" needs a shape`);
+    return { name: t.name, shape: t.shape! };
+  };
+  const inputs = reader.list('inputs', reader.at('inputs', () => root.inputsLength()), (i) => graphTensor(`inputs[${i}]`, reader.at(`inputs[${i}]`, () => root.inputs(i)) ?? 0));
+  const outputs = reader.list('outputs', reader.at('outputs', () => root.outputsLength()), (i) => graphTensor(`outputs[${i}]`, reader.at(`outputs[${i}]`, () => root.outputs(i)) ?? 0));
+  const nodes = reader.list('nodes', reader.at('nodes', () => root.nodesLength()), (i) => reader.node(`nodes[${i}]`, reader.at(`nodes[${i}]`, () => root.nodes(i)), tensorName));
+  const metadata: Record<string, string> = {};
+  reader.list('metadata', reader.at('metadata', () => root.metadataLength()), (i) => {
+    const kv = reader.at(`metadata[${i}]`, () => root.metadata(i)) ?? invalid(`metadata[${i}]`, 'missing entry');
+    const key = reader.at(`metadata[${i}].key`, () => kv.key()) ?? invalid(`metadata[${i}].key`, 'missing required key');
+    metadata[key] = reader.at(`metadata[${i}].value`, () => kv.value()) ?? '';
+  });
+
+  const model: Model = { inputs, outputs, nodes, metadata };
+  validateModel(model);
+  return model;
+}
+
+/** Field-by-field reading, each read labelled with the field it serves. */
+class Reader {
+  constructor(private readonly bb: CheckedByteBuffer) {}
+
+  /** Runs one read with its field recorded for error messages. */
+  at<T>(field: string, read: () => T): T {
+    this.bb.field = field;
+    return read();
+  }
+
+  list<T>(field: string, length: number, item: (i: number) => T): T[] {
+    const out: T[] = [];
+    for (let i = 0; i < length; i++) out.push(item(i));
+    return out;
+  }
+
+  version(field: string, v: fb.Version | null): Version {
+    if (!v) invalid(field, 'missing required version');
+    return this.at(field, () => ({ major: v!.major(), minor: v!.minor() }));
+  }
+
+  tensor(field: string, t: fb.Tensor | null): { name: string; shape: number[] | null } {
+    if (!t) invalid(field, 'missing tensor');
+    const name = this.at(`${field}.name`, () => t!.name()) ?? invalid(`${field}.name`, 'missing required name');
+    if (!name) invalid(`${field}.name`, 'empty tensor name');
+    const length = this.at(`${field}.shape`, () => t!.shapeLength());
+    // A graph input/output has a shape; an intermediate tensor has none (length 0).
+    const shape = length > 0 ? this.ints(`${field}.shape`, length, (i) => t!.shape(i)) : null;
+    return { name, shape };
+  }
+
+  /** A vector of integers read one checked element at a time (int64 arrives as bigint). */
+  ints(field: string, length: number, read: (i: number) => number | bigint | null): number[] {
+    return this.at(field, () => this.list(field, length, (i) => Number(read(i) ?? 0)));
+  }
+
+  floats(field: string, length: number, read: (i: number) => number | null): Float32Array {
+    return this.at(field, () => Float32Array.from(this.list(field, length, (i) => read(i) ?? 0)));
+  }
+
+  node(field: string, n: fb.Node | null, tensorName: (field: string, index: number) => string): Node {
+    if (!n) invalid(field, 'missing node');
+    const name = this.at(`${field}.name`, () => n!.name()) ?? '';
+    const opType = this.at(`${field}.op_type`, () => n!.opType());
+    const type = OP_TYPES[opType - 1];
+    if (type === undefined) {
+      throw new HnetFormatError('unsupported-version', `${field}.op_type`, `unknown op tag ${opType} (this reader knows ${OP_TYPES.length} ops, format ${formatVersionString(FORMAT_VERSION)}); the file may need a newer hnet`);
+    }
+    const table = this.at(`${field}.op`, () => n!.op(new fb[type]()));
+    if (!table) invalid(`${field}.op`, `missing required ${type} table`);
+    const op = this.op(`${field}.op`, type, table!);
+    const refs = (key: 'inputs' | 'outputs'): string[] => {
+      const length = this.at(`${field}.${key}`, () => n![`${key}Length`]());
+      return this.ints(`${field}.${key}`, length, (i) => n![key](i)).map((index, i) => tensorName(`${field}.${key}[${i}]`, index));
+    };
+    return { name, op, inputs: refs('inputs'), outputs: refs('outputs') };
+  }
+
+  op(field: string, type: Op['type'], table: unknown): Op {
+    switch (type) {
+      case 'Dense': {
+        const t = table as fb.Dense;
+        return { type, weight: this.requiredWeight(`${field}.weight`, t.weight()), bias: this.weight(`${field}.bias`, t.bias()) };
+      }
+      case 'Conv2D': {
+        const t = table as fb.Conv2D;
+        return {
+          type,
+          weight: this.requiredWeight(`${field}.weight`, t.weight()),
+          bias: this.weight(`${field}.bias`, t.bias()),
+          strides: this.pair(`${field}.strides`, t.stridesLength(), (i) => t.strides(i), 1),
+          pads: this.pads(`${field}.pads`, t.padsLength(), (i) => t.pads(i)),
+          dilations: this.pair(`${field}.dilations`, t.dilationsLength(), (i) => t.dilations(i), 1),
+          group: this.at(`${field}.group`, () => t.group()),
+        };
+      }
+      case 'MaxPool': {
+        const t = table as fb.MaxPool;
+        return {
+          type,
+          kernel: this.pair(`${field}.kernel`, t.kernelLength(), (i) => t.kernel(i), null),
+          strides: this.pair(`${field}.strides`, t.stridesLength(), (i) => t.strides(i), 1),
+          pads: this.pads(`${field}.pads`, t.padsLength(), (i) => t.pads(i)),
+          dilations: this.pair(`${field}.dilations`, t.dilationsLength(), (i) => t.dilations(i), 1),
+          ceilMode: this.at(`${field}.ceil_mode`, () => t.ceilMode()),
+        };
+      }
+      case 'AveragePool': {
+        const t = table as fb.AveragePool;
+        return {
+          type,
+          kernel: this.pair(`${field}.kernel`, t.kernelLength(), (i) => t.kernel(i), null),
+          strides: this.pair(`${field}.strides`, t.stridesLength(), (i) => t.strides(i), 1),
+          pads: this.pads(`${field}.pads`, t.padsLength(), (i) => t.pads(i)),
+          ceilMode: this.at(`${field}.ceil_mode`, () => t.ceilMode()),
+          countIncludePad: this.at(`${field}.count_include_pad`, () => t.countIncludePad()),
+        };
+      }
+      case 'BatchNorm': {
+        const t = table as fb.BatchNorm;
+        return {
+          type,
+          scale: this.floats(`${field}.scale`, this.at(`${field}.scale`, () => t.scaleLength()), (i) => t.scale(i)),
+          bias: this.floats(`${field}.bias`, this.at(`${field}.bias`, () => t.biasLength()), (i) => t.bias(i)),
+          mean: this.floats(`${field}.mean`, this.at(`${field}.mean`, () => t.meanLength()), (i) => t.mean(i)),
+          variance: this.floats(`${field}.variance`, this.at(`${field}.variance`, () => t.varianceLength()), (i) => t.variance(i)),
+          epsilon: this.at(`${field}.epsilon`, () => t.epsilon()),
+        };
+      }
+      case 'LeakyRelu':
+        return { type, alpha: this.at(`${field}.alpha`, () => (table as fb.LeakyRelu).alpha()) };
+      case 'Softmax':
+      case 'LogSoftmax':
+      case 'Flatten':
+        return { type, axis: this.at(`${field}.axis`, () => (table as fb.Softmax | fb.LogSoftmax | fb.Flatten).axis()) };
+      case 'Reshape': {
+        const t = table as fb.Reshape;
+        return { type, shape: this.ints(`${field}.shape`, this.at(`${field}.shape`, () => t.shapeLength()), (i) => t.shape(i)) };
+      }
+      case 'Relu':
+      case 'Sigmoid':
+      case 'Tanh':
+      case 'GlobalAveragePool':
+      case 'Add':
+        return { type };
+    }
+  }
+
+  /** A [uint32] of two values; absent means [fallback, fallback] (or required when fallback is null). */
+  pair(field: string, length: number, read: (i: number) => number | null, fallback: number | null): Pair {
+    if (length === 0) {
+      if (fallback === null) invalid(field, 'missing required pair of values');
+      return [fallback!, fallback!];
+    }
+    if (length !== 2) invalid(field, `expected 2 values, got ${length}`);
+    return this.ints(field, 2, read) as Pair;
+  }
+
+  pads(field: string, length: number, read: (i: number) => number | null): Pads4 {
+    if (length === 0) return [0, 0, 0, 0];
+    if (length !== 4) invalid(field, `expected 4 values [top, left, bottom, right], got ${length}`);
+    return this.ints(field, 4, read) as Pads4;
+  }
+
+  requiredWeight(field: string, w: fb.Weight | null): Weight {
+    return this.weight(field, w) ?? invalid(field, 'missing required weight');
+  }
+
+  weight(field: string, w: fb.Weight | null): Weight | null {
+    if (!w) return null;
+    const shape = this.ints(`${field}.shape`, this.at(`${field}.shape`, () => w.shapeLength()), (i) => w.shape(i));
+    const spec = this.at(`${field}.hash`, () => w.hash());
+    let hash: HashSpec | null = null;
+    if (spec) {
+      const algorithm = this.at(`${field}.hash.algorithm`, () => spec.algorithm());
+      if (algorithm !== fb.HashAlgorithm.XXH32) {
+        throw new HnetFormatError('unsupported-version', `${field}.hash.algorithm`, `unknown hash algorithm ${algorithm}; the file may need a newer hnet`);
+      }
+      hash = {
+        algorithm: 'xxh32',
+        bucketSeed: this.at(`${field}.hash.bucket_seed`, () => spec.bucketSeed()),
+        signSeed: this.at(`${field}.hash.signed`, () => spec.signed()) ? this.at(`${field}.hash.sign_seed`, () => spec.signSeed()) : null,
+      };
+    }
+    const values = this.values(`${field}.values`, this.at(`${field}.values`, () => w.values()));
+    return { shape, hash, values };
+  }
+
+  values(field: string, v: fb.Values | null): StoredValues {
+    if (!v) invalid(field, 'missing required values');
+    const dtype = this.at(`${field}.dtype`, () => v!.dtype());
+    const count = this.at(`${field}.count`, () => v!.count());
+    const scale = this.at(`${field}.scale`, () => v!.scale());
+    const size = dtype === fb.DType.Float32 ? 4 : dtype === fb.DType.Float16 ? 2 : dtype === fb.DType.Int8 ? 1 : 0;
+    if (size === 0) throw new HnetFormatError('unsupported-version', `${field}.dtype`, `unknown dtype ${dtype}; the file may need a newer hnet`);
+    if (count === 0) invalid(`${field}.count`, 'K = 0: a weight needs at least one stored value');
+    const bytes = this.dataBytes(`${field}.data`, v!);
+    if (bytes.length !== count * size) {
+      invalid(`${field}.data`, `holds ${bytes.length} bytes but count ${count} of ${fb.DType[dtype]} needs ${count * size}`);
+    }
+    // Copy into a fresh, aligned array: the model must not alias the caller's buffer.
+    const copy = bytes.slice();
+    switch (dtype) {
+      case fb.DType.Float32:
+        return { dtype: 'float32', data: new Float32Array(copy.buffer) };
+      case fb.DType.Float16:
+        return { dtype: 'float16', data: new Uint16Array(copy.buffer) };
+      default:
+        if (!(Number.isFinite(scale) && scale > 0)) invalid(`${field}.scale`, `int8 scale must be finite and > 0, got ${scale}`);
+        return { dtype: 'int8', data: new Int8Array(copy.buffer), scale };
+    }
+  }
+
+  /** The data vector as a view, after checking it lies inside the buffer. */
+  dataBytes(field: string, v: fb.Values): Uint8Array {
+    const bytes = this.bb.bytes();
+    let view: Uint8Array | null;
+    let threw = false;
+    try {
+      view = this.at(field, () => v.dataArray());
+    } catch (e) {
+      if (e instanceof HnetFormatError) throw e;
+      threw = true;
+      view = null; // the generated accessor built an impossible view: negative or past the ArrayBuffer
+    }
+    if (view === null && !threw) invalid(field, 'missing data vector');
+    if (!view || view.byteOffset + view.length > bytes.byteOffset + bytes.length) {
+      throw new HnetFormatError('truncated', field, 'data vector runs past the end of the buffer (truncated or corrupt file)');
+    }
+    return view;
+  }
+}

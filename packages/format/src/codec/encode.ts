@@ -1,0 +1,165 @@
+// Model → .hnet bytes. Validates first, so that only valid files are written.
+
+import * as flatbuffers from 'flatbuffers';
+import * as fb from '../generated/hnet_generated.js';
+import type { Model, Node, Op, StoredValues, Weight } from '../model.js';
+import { validateModel } from '../validate.js';
+import { FILE_IDENTIFIER, FORMAT_VERSION, minReaderVersion } from '../version.js';
+
+/** Bulk arrays start on this boundary so that readers can view them in place. */
+export const DATA_ALIGNMENT = 16;
+
+const DTYPE_TAG = { float32: fb.DType.Float32, float16: fb.DType.Float16, int8: fb.DType.Int8 } as const;
+
+export function encode(model: Model): Uint8Array {
+  validateModel(model);
+  const builder = new flatbuffers.Builder(1024);
+
+  // Tensor table: graph inputs first, then every node output in order.
+  const tensorIndex = new Map<string, number>();
+  const declaredShape = new Map<string, number[]>();
+  for (const t of [...model.inputs, ...model.outputs]) declaredShape.set(t.name, t.shape);
+  const addTensor = (name: string): void => {
+    if (!tensorIndex.has(name)) tensorIndex.set(name, tensorIndex.size);
+  };
+  model.inputs.forEach((t) => addTensor(t.name));
+  model.nodes.forEach((n) => n.outputs.forEach(addTensor));
+
+  const tensorOffsets = [...tensorIndex.keys()].map((name) => {
+    const nameOffset = builder.createString(name);
+    const shape = declaredShape.get(name);
+    const shapeOffset = shape ? fb.Tensor.createShapeVector(builder, shape.map(BigInt)) : 0;
+    return fb.Tensor.createTensor(builder, nameOffset, shapeOffset);
+  });
+  const indicesOf = (names: string[]): number[] => names.map((n) => tensorIndex.get(n)!);
+
+  const nodeOffsets = model.nodes.map((node) => encodeNode(builder, node, indicesOf));
+  const metadataOffsets = Object.entries(model.metadata).map(([key, value]) =>
+    fb.KeyValue.createKeyValue(builder, builder.createString(key), builder.createString(value)),
+  );
+
+  const tensors = fb.Model.createTensorsVector(builder, tensorOffsets);
+  const inputs = fb.Model.createInputsVector(builder, indicesOf(model.inputs.map((t) => t.name)));
+  const outputs = fb.Model.createOutputsVector(builder, indicesOf(model.outputs.map((t) => t.name)));
+  const nodes = fb.Model.createNodesVector(builder, nodeOffsets);
+  const metadata = fb.Model.createMetadataVector(builder, metadataOffsets);
+
+  const minReader = minReaderVersion(model);
+  fb.Model.startModel(builder);
+  fb.Model.addFormatVersion(builder, fb.Version.createVersion(builder, FORMAT_VERSION.major, FORMAT_VERSION.minor));
+  fb.Model.addMinReaderVersion(builder, fb.Version.createVersion(builder, minReader.major, minReader.minor));
+  fb.Model.addTensors(builder, tensors);
+  fb.Model.addInputs(builder, inputs);
+  fb.Model.addOutputs(builder, outputs);
+  fb.Model.addNodes(builder, nodes);
+  fb.Model.addMetadata(builder, metadata);
+  builder.finish(fb.Model.endModel(builder), FILE_IDENTIFIER);
+  // Copy out of the builder's oversized buffer, so the result owns exactly its bytes.
+  return builder.asUint8Array().slice();
+}
+
+function encodeNode(builder: flatbuffers.Builder, node: Node, indicesOf: (names: string[]) => number[]): number {
+  const name = builder.createString(node.name);
+  const opOffset = encodeOp(builder, node.op);
+  const inputs = fb.Node.createInputsVector(builder, indicesOf(node.inputs));
+  const outputs = fb.Node.createOutputsVector(builder, indicesOf(node.outputs));
+  return fb.Node.createNode(builder, name, fb.Op[node.op.type], opOffset, inputs, outputs);
+}
+
+function encodeOp(builder: flatbuffers.Builder, op: Op): number {
+  switch (op.type) {
+    case 'Dense': {
+      const weight = encodeWeight(builder, op.weight);
+      const bias = op.bias ? encodeWeight(builder, op.bias) : 0;
+      fb.Dense.startDense(builder);
+      fb.Dense.addWeight(builder, weight);
+      if (bias) fb.Dense.addBias(builder, bias);
+      return fb.Dense.endDense(builder);
+    }
+    case 'Conv2D': {
+      const weight = encodeWeight(builder, op.weight);
+      const bias = op.bias ? encodeWeight(builder, op.bias) : 0;
+      const strides = fb.Conv2D.createStridesVector(builder, op.strides);
+      const pads = fb.Conv2D.createPadsVector(builder, op.pads);
+      const dilations = fb.Conv2D.createDilationsVector(builder, op.dilations);
+      fb.Conv2D.startConv2D(builder);
+      fb.Conv2D.addWeight(builder, weight);
+      if (bias) fb.Conv2D.addBias(builder, bias);
+      fb.Conv2D.addStrides(builder, strides);
+      fb.Conv2D.addPads(builder, pads);
+      fb.Conv2D.addDilations(builder, dilations);
+      fb.Conv2D.addGroup(builder, op.group);
+      return fb.Conv2D.endConv2D(builder);
+    }
+    case 'Relu':
+      return fb.Relu.createRelu(builder);
+    case 'LeakyRelu':
+      return fb.LeakyRelu.createLeakyRelu(builder, op.alpha);
+    case 'Sigmoid':
+      return fb.Sigmoid.createSigmoid(builder);
+    case 'Tanh':
+      return fb.Tanh.createTanh(builder);
+    case 'Softmax':
+      return fb.Softmax.createSoftmax(builder, op.axis);
+    case 'LogSoftmax':
+      return fb.LogSoftmax.createLogSoftmax(builder, op.axis);
+    case 'Flatten':
+      return fb.Flatten.createFlatten(builder, op.axis);
+    case 'Reshape':
+      return fb.Reshape.createReshape(builder, fb.Reshape.createShapeVector(builder, op.shape.map(BigInt)));
+    case 'MaxPool': {
+      const kernel = fb.MaxPool.createKernelVector(builder, op.kernel);
+      const strides = fb.MaxPool.createStridesVector(builder, op.strides);
+      const pads = fb.MaxPool.createPadsVector(builder, op.pads);
+      const dilations = fb.MaxPool.createDilationsVector(builder, op.dilations);
+      return fb.MaxPool.createMaxPool(builder, kernel, strides, pads, dilations, op.ceilMode);
+    }
+    case 'AveragePool': {
+      const kernel = fb.AveragePool.createKernelVector(builder, op.kernel);
+      const strides = fb.AveragePool.createStridesVector(builder, op.strides);
+      const pads = fb.AveragePool.createPadsVector(builder, op.pads);
+      return fb.AveragePool.createAveragePool(builder, kernel, strides, pads, op.ceilMode, op.countIncludePad);
+    }
+    case 'GlobalAveragePool':
+      return fb.GlobalAveragePool.createGlobalAveragePool(builder);
+    case 'BatchNorm': {
+      const scale = fb.BatchNorm.createScaleVector(builder, op.scale);
+      const bias = fb.BatchNorm.createBiasVector(builder, op.bias);
+      const mean = fb.BatchNorm.createMeanVector(builder, op.mean);
+      const variance = fb.BatchNorm.createVarianceVector(builder, op.variance);
+      return fb.BatchNorm.createBatchNorm(builder, scale, bias, mean, variance, op.epsilon);
+    }
+    case 'Add':
+      return fb.Add.createAdd(builder);
+  }
+}
+
+function encodeWeight(builder: flatbuffers.Builder, weight: Weight): number {
+  const shape = fb.Weight.createShapeVector(builder, weight.shape);
+  const values = encodeValues(builder, weight.values);
+  const hash = weight.hash
+    ? fb.HashSpec.createHashSpec(
+        builder,
+        fb.HashAlgorithm.XXH32,
+        weight.hash.bucketSeed >>> 0,
+        (weight.hash.signSeed ?? 0) >>> 0,
+        weight.hash.signSeed !== null,
+      )
+    : 0;
+  fb.Weight.startWeight(builder);
+  fb.Weight.addShape(builder, shape);
+  if (hash) fb.Weight.addHash(builder, hash);
+  fb.Weight.addValues(builder, values);
+  return fb.Weight.endWeight(builder);
+}
+
+function encodeValues(builder: flatbuffers.Builder, values: StoredValues): number {
+  const { data } = values;
+  // Little-endian bytes of the typed array (every platform Node and browsers run on is little-endian).
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  // prep() pads so that the vector's first byte lands on DATA_ALIGNMENT.
+  builder.prep(DATA_ALIGNMENT, bytes.length);
+  const dataOffset = builder.createByteVector(bytes);
+  const scale = values.dtype === 'int8' ? values.scale : 1;
+  return fb.Values.createValues(builder, DTYPE_TAG[values.dtype], data.length, scale, dataOffset);
+}

@@ -1,0 +1,216 @@
+// Validation of an in-memory model: every rule of docs/FORMAT.md that is not
+// already enforced by the FlatBuffers layout. encode() runs it before writing
+// and decode() after reading, so no invalid model crosses the file boundary.
+
+import { HnetFormatError } from './errors.js';
+import type { Model, Op, TensorInfo, Weight } from './model.js';
+import { OP_TYPES, sizeOf } from './model.js';
+import { arityOf, BATCH, inferShapes, nodeLabel } from './shapes.js';
+
+const UINT32_MAX = 0xffffffff;
+
+const invalid = (field: string, detail: string): never => {
+  throw new HnetFormatError('invalid-field', field, detail);
+};
+const graphError = (field: string, detail: string): never => {
+  throw new HnetFormatError('graph', field, detail);
+};
+
+const isUint32 = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= UINT32_MAX;
+const isPositiveInt = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= UINT32_MAX;
+
+export function validateWeight(weight: Weight, field: string, rank: number): void {
+  if (weight.shape.length !== rank) invalid(`${field}.shape`, `expected ${rank} dimensions, got [${weight.shape.join(', ')}]`);
+  weight.shape.forEach((d, i) => {
+    if (!isPositiveInt(d)) invalid(`${field}.shape[${i}]`, `dimension must be a positive integer, got ${d}`);
+  });
+  const count = weight.values.data.length;
+  if (count === 0) invalid(`${field}.values.count`, 'K = 0: a weight needs at least one stored value');
+  if (weight.values.dtype === 'int8' && !(Number.isFinite(weight.values.scale) && weight.values.scale > 0)) {
+    invalid(`${field}.values.scale`, `int8 scale must be finite and > 0, got ${weight.values.scale}`);
+  }
+  if (weight.hash === null) {
+    const virtual = sizeOf(weight.shape);
+    if (count !== virtual) {
+      invalid(`${field}.values.count`, `a plain weight of shape [${weight.shape.join(', ')}] needs ${virtual} values, got ${count}`);
+    }
+    return;
+  }
+  const { algorithm, bucketSeed, signSeed } = weight.hash;
+  if (algorithm !== 'xxh32') invalid(`${field}.hash.algorithm`, `unknown hash algorithm ${String(algorithm)}`);
+  if (!isUint32(bucketSeed)) invalid(`${field}.hash.bucket_seed`, `must be a uint32, got ${bucketSeed}`);
+  if (signSeed !== null && !isUint32(signSeed)) invalid(`${field}.hash.sign_seed`, `must be a uint32, got ${signSeed}`);
+  // The key holds the row and the column as uint32.
+  const cols = sizeOf(weight.shape.slice(1));
+  if (cols > UINT32_MAX) invalid(`${field}.shape`, 'more than 2^32 columns cannot be keyed');
+}
+
+function validatePairs(field: string, values: readonly number[], length: number, min: number): void {
+  if (values.length !== length) invalid(field, `expected ${length} values, got ${values.length}`);
+  values.forEach((v, i) => {
+    if (!Number.isInteger(v) || v < min || v > UINT32_MAX) invalid(`${field}[${i}]`, `expected an integer >= ${min}, got ${v}`);
+  });
+}
+
+function validateOp(op: Op, field: string): void {
+  switch (op.type) {
+    case 'Dense':
+      validateWeight(op.weight, `${field}.weight`, 2);
+      if (op.bias) {
+        validateWeight(op.bias, `${field}.bias`, 1);
+        if (op.bias.shape[0] !== op.weight.shape[0]) {
+          invalid(`${field}.bias.shape`, `bias [${op.bias.shape}] does not match ${op.weight.shape[0]} outputs`);
+        }
+      }
+      return;
+    case 'Conv2D':
+      validateWeight(op.weight, `${field}.weight`, 4);
+      validatePairs(`${field}.strides`, op.strides, 2, 1);
+      validatePairs(`${field}.pads`, op.pads, 4, 0);
+      validatePairs(`${field}.dilations`, op.dilations, 2, 1);
+      if (!isPositiveInt(op.group) || op.weight.shape[0] % op.group !== 0) {
+        invalid(`${field}.group`, `group ${op.group} must be >= 1 and divide the ${op.weight.shape[0]} output channels`);
+      }
+      if (op.bias) {
+        validateWeight(op.bias, `${field}.bias`, 1);
+        if (op.bias.shape[0] !== op.weight.shape[0]) {
+          invalid(`${field}.bias.shape`, `bias [${op.bias.shape}] does not match ${op.weight.shape[0]} output channels`);
+        }
+      }
+      return;
+    case 'MaxPool':
+    case 'AveragePool':
+      validatePairs(`${field}.kernel`, op.kernel, 2, 1);
+      validatePairs(`${field}.strides`, op.strides, 2, 1);
+      validatePairs(`${field}.pads`, op.pads, 4, 0);
+      if (op.type === 'MaxPool') validatePairs(`${field}.dilations`, op.dilations, 2, 1);
+      for (let i = 0; i < 2; i++) {
+        if (op.pads[i] >= op.kernel[i] || op.pads[i + 2] >= op.kernel[i]) invalid(`${field}.pads`, 'padding must be smaller than the kernel');
+      }
+      return;
+    case 'BatchNorm': {
+      const c = op.scale.length;
+      if (c === 0) invalid(`${field}.scale`, 'no channels');
+      for (const key of ['bias', 'mean', 'variance'] as const) {
+        if (op[key].length !== c) invalid(`${field}.${key}`, `expected ${c} values like scale, got ${op[key].length}`);
+      }
+      if (!(op.epsilon >= 0)) invalid(`${field}.epsilon`, `must be >= 0, got ${op.epsilon}`);
+      return;
+    }
+    case 'LeakyRelu':
+      if (!Number.isFinite(op.alpha)) invalid(`${field}.alpha`, `must be finite, got ${op.alpha}`);
+      return;
+    case 'Softmax':
+    case 'LogSoftmax':
+    case 'Flatten':
+      if (!Number.isInteger(op.axis)) invalid(`${field}.axis`, `must be an integer, got ${op.axis}`);
+      return;
+    case 'Reshape':
+      if (op.shape.length === 0) invalid(`${field}.shape`, 'empty target shape');
+      return;
+    case 'Relu':
+    case 'Sigmoid':
+    case 'Tanh':
+    case 'GlobalAveragePool':
+    case 'Add':
+      return;
+  }
+}
+
+function validateTensorInfo(t: TensorInfo, field: string): void {
+  if (!t.name) invalid(`${field}.name`, 'empty tensor name');
+  if (t.shape.length === 0) invalid(`${field}.shape`, `tensor "${t.name}" needs a shape`);
+  t.shape.forEach((d, i) => {
+    if (!(d === BATCH || isPositiveInt(d))) invalid(`${field}.shape[${i}]`, `expected -1 (batch) or a positive integer, got ${d}`);
+  });
+}
+
+/**
+ * Checks a model: fields, graph structure (every tensor produced once and
+ * before use, no cycle), and shapes. Throws HnetFormatError naming the field.
+ */
+export function validateModel(model: Model): void {
+  if (model.inputs.length === 0) invalid('inputs', 'a model needs at least one input');
+  if (model.outputs.length === 0) invalid('outputs', 'a model needs at least one output');
+  model.inputs.forEach((t, i) => validateTensorInfo(t, `inputs[${i}]`));
+  model.outputs.forEach((t, i) => validateTensorInfo(t, `outputs[${i}]`));
+
+  // Who produces each tensor: -1 for a graph input, else the node index.
+  const producer = new Map<string, number>();
+  model.inputs.forEach((t, i) => {
+    if (producer.has(t.name)) graphError(`inputs[${i}]`, `tensor "${t.name}" is declared twice`);
+    producer.set(t.name, -1);
+  });
+  model.nodes.forEach((node, i) => {
+    const where = nodeLabel(node, i);
+    if (!OP_TYPES.includes(node.op.type)) invalid(`${where}.op`, `unknown op type ${String(node.op.type)}`);
+    validateOp(node.op, `${where}.op`);
+    if (node.inputs.length !== arityOf(node.op)) {
+      graphError(`${where}.inputs`, `${node.op.type} takes ${arityOf(node.op)} input(s), got ${node.inputs.length}`);
+    }
+    if (node.outputs.length !== 1) graphError(`${where}.outputs`, `expected 1 output, got ${node.outputs.length}`);
+    for (const name of node.outputs) {
+      if (!name) invalid(`${where}.outputs`, 'empty tensor name');
+      if (producer.has(name)) graphError(`${where}.outputs`, `tensor "${name}" is already produced by ${describeProducer(model, producer.get(name)!)}`);
+      producer.set(name, i);
+    }
+  });
+  model.nodes.forEach((node, i) => {
+    node.inputs.forEach((name, j) => {
+      const from = producer.get(name);
+      if (from === undefined) graphError(`${nodeLabel(node, i)}.inputs[${j}]`, `tensor "${name}" is not produced by any node or graph input`);
+      if (from! >= i) {
+        const cycle = findCycle(model, producer);
+        if (cycle) graphError('nodes', `the graph has a cycle: ${cycle.join(' -> ')}`);
+        graphError(`${nodeLabel(node, i)}.inputs[${j}]`, `tensor "${name}" is produced later, by ${describeProducer(model, from!)}; nodes must be in topological order`);
+      }
+    });
+  });
+  model.outputs.forEach((t, i) => {
+    if (!producer.has(t.name)) graphError(`outputs[${i}]`, `output "${t.name}" is not produced by any node or graph input`);
+  });
+
+  const shapes = inferShapes(model);
+  model.outputs.forEach((t, i) => {
+    const inferred = shapes.get(t.name)!;
+    const fits = inferred.length === t.shape.length && inferred.every((d, k) => d === t.shape[k] || d === BATCH || t.shape[k] === BATCH);
+    if (!fits) {
+      throw new HnetFormatError('shape', `outputs[${i}].shape`, `declared [${t.shape.join(', ')}] but the graph computes [${inferred.join(', ')}] for "${t.name}"`);
+    }
+  });
+}
+
+function describeProducer(model: Model, index: number): string {
+  return index < 0 ? 'a graph input' : nodeLabel(model.nodes[index], index);
+}
+
+/** A cycle among nodes as a list of node labels, or null. Iterative: graphs can be deep. */
+function findCycle(model: Model, producer: Map<string, number>): string[] | null {
+  const state = new Uint8Array(model.nodes.length); // 0 new, 1 on the path, 2 done
+  const parentsOf = (i: number): number[] =>
+    model.nodes[i].inputs.map((name) => producer.get(name) ?? -1).filter((from) => from >= 0);
+  for (let root = 0; root < model.nodes.length; root++) {
+    if (state[root]) continue;
+    const path: { node: number; next: number }[] = [{ node: root, next: 0 }];
+    state[root] = 1;
+    while (path.length) {
+      const top = path[path.length - 1];
+      const parents = parentsOf(top.node);
+      if (top.next === parents.length) {
+        state[top.node] = 2;
+        path.pop();
+        continue;
+      }
+      const p = parents[top.next++];
+      if (state[p] === 1) {
+        const nodes = path.slice(path.findIndex((e) => e.node === p)).map((e) => e.node);
+        return [...nodes, p].map((k) => nodeLabel(model.nodes[k], k));
+      }
+      if (state[p] === 0) {
+        state[p] = 1;
+        path.push({ node: p, next: 0 });
+      }
+    }
+  }
+  return null;
+}
