@@ -1,0 +1,684 @@
+// ONNX → hnet model (plain weights, no hashing).
+//
+// The path through this file, in order:
+//   1. decode the ModelProto, find the default-domain opset;
+//   2. collect constants: initializers and Constant nodes;
+//   3. pass-through nodes (Identity, inference Dropout, zero or foldable Pad)
+//      become aliases: their output is another name for their input;
+//   4. convert every remaining node, in the file's (topological) order, into
+//      hnet nodes, folding BatchNormalization and constant bias Adds into the
+//      Dense/Conv2D before them when that layer feeds nothing else;
+//   5. if any node could not be converted, throw ONE ConvertError listing all
+//      of them; otherwise name the graph outputs, validate, and return.
+//
+// Shapes are tracked while converting (inferOpShape from @hnet/format), since
+// some ONNX ops only map to hnet once the input rank is known.
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  HnetFormatError, inferOpShape, plainWeight, validateModel, BATCH,
+  type Model, type Node, type Op, type Pads4, type Pair, type TensorInfo, type Weight,
+} from '@hnet/format';
+import { ConvertError, unsupportedNodes, type NodeIssue } from '../errors.js';
+import { DataType, dataTypeName, onnx, toNumber, type AttributeProto, type ModelProto, type NodeProto, type ValueInfoProto } from './proto.js';
+import { readTensor, type ConstTensor } from './tensors.js';
+
+/** The oldest default-domain opset the importer reads. */
+export const MIN_OPSET = 7;
+
+export interface ImportOptions {
+  /** Folder that external-data paths are relative to (default: the model file's folder). */
+  baseDir?: string;
+  /** Name used in messages (default: the path, or "model.onnx"). */
+  source?: string;
+}
+
+export interface ImportReport {
+  source: string;
+  producer: string;
+  opset: number;
+  onnxNodes: number;
+  hnetNodes: number;
+  /** "BN into Conv" style notes: what was folded, fused or dropped. */
+  folded: string[];
+}
+
+export interface ImportResult {
+  model: Model;
+  report: ImportReport;
+}
+
+/** Imports an ONNX model from a file path or its bytes. */
+export function importOnnx(input: Uint8Array | string, options: ImportOptions = {}): ImportResult {
+  let bytes: Uint8Array;
+  let baseDir: string | null = options.baseDir ?? null;
+  let source = options.source ?? 'model.onnx';
+  if (typeof input === 'string') {
+    source = options.source ?? input;
+    baseDir = options.baseDir ?? path.dirname(path.resolve(input));
+    try {
+      bytes = readFileSync(input);
+    } catch (e) {
+      throw new ConvertError('file', `${input}: cannot read the model (${(e as NodeJS.ErrnoException).code ?? e})`);
+    }
+  } else {
+    bytes = input;
+  }
+  let proto: ModelProto;
+  try {
+    proto = onnx.ModelProto.decode(bytes);
+  } catch (e) {
+    throw new ConvertError('bad-model', `${source}: not an ONNX model (protobuf decode failed: ${(e as Error).message})`);
+  }
+  if (!proto.graph) throw new ConvertError('bad-model', `${source}: the ONNX model has no graph`);
+  return new Importer(proto, source, baseDir).run();
+}
+
+/** Attribute readers with ONNX defaults. */
+class Attrs {
+  private readonly byName: Map<string, AttributeProto>;
+  constructor(node: NodeProto) {
+    this.byName = new Map((node.attribute ?? []).map((a) => [a.name ?? '', a]));
+  }
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+  int(name: string, fallback: number): number {
+    const a = this.byName.get(name);
+    return a ? toNumber(a.i) : fallback;
+  }
+  float(name: string, fallback: number): number {
+    const a = this.byName.get(name);
+    return a ? (a.f ?? 0) : fallback;
+  }
+  ints(name: string): number[] | null {
+    const a = this.byName.get(name);
+    return a ? (a.ints ?? []).map(toNumber) : null;
+  }
+  string(name: string, fallback: string): string {
+    const a = this.byName.get(name);
+    return a?.s ? new TextDecoder().decode(a.s) : fallback;
+  }
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+}
+
+/** Thrown inside a converter to refuse one node; collected into the final error. */
+class Refusal extends Error {}
+const refuse = (reason: string): never => {
+  throw new Refusal(reason);
+};
+
+/** A node skipped because an input came from a refused node (already listed). */
+class Upstream extends Error {}
+
+const SUPPORTED = new Set([
+  'Gemm', 'MatMul', 'Conv', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Softmax', 'LogSoftmax', 'Flatten',
+  'Reshape', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'BatchNormalization', 'Dropout', 'Identity',
+  'Add', 'Pad', 'Constant',
+]);
+
+class Importer {
+  private readonly graph;
+  private readonly opset: number;
+  private readonly consts = new Map<string, ConstTensor>();
+  /** Pass-through outputs: ONNX name → the name it stands for. */
+  private readonly alias = new Map<string, string>();
+  /** Zero-padding folded into the Conv/AveragePool that reads the Pad's output. */
+  private readonly padFold = new Map<string, Pads4>();
+  private readonly handled = new Set<number>(); // node indices done in the alias pass
+  private readonly issues: NodeIssue[] = [];
+  private readonly nodes: Node[] = [];
+  private readonly producer = new Map<string, Node>();
+  private readonly shapes = new Map<string, number[]>();
+  private readonly failed = new Set<string>(); // outputs of refused nodes
+  private readonly uses = new Map<string, number>(); // canonical name → consumers (graph outputs count)
+  private readonly graphOutputs: string[];
+  private readonly inputs: TensorInfo[] = [];
+  private readonly folded: string[] = [];
+
+  constructor(
+    private readonly proto: ModelProto,
+    private readonly source: string,
+    private readonly baseDir: string | null,
+  ) {
+    this.graph = proto.graph!;
+    const opsets = (proto.opsetImport ?? []).filter((o) => !o.domain || o.domain === 'ai.onnx');
+    this.opset = opsets.length ? toNumber(opsets[0].version) : 1;
+    this.graphOutputs = (this.graph.output ?? []).map((o) => o.name ?? '');
+  }
+
+  run(): ImportResult {
+    if (this.opset < MIN_OPSET) {
+      throw new ConvertError('bad-model', `${this.source}: opset ${this.opset} is older than ${MIN_OPSET}, the oldest hnet imports; re-export the model with a newer opset`);
+    }
+    const nodes = this.graph.node ?? [];
+    this.collectConstants(nodes);
+    this.collectInputs();
+    this.collectAliases(nodes);
+    this.countUses(nodes);
+    nodes.forEach((node, i) => {
+      if (this.handled.has(i)) return;
+      try {
+        this.convert(node, i);
+      } catch (e) {
+        if (e instanceof Upstream) {
+          for (const o of node.output ?? []) this.failed.add(o);
+          return;
+        }
+        if (!(e instanceof Refusal || e instanceof HnetFormatError)) throw e;
+        this.issues.push({ node: nodeName(node, i), opType: node.opType ?? '', reason: e.message });
+        for (const o of node.output ?? []) this.failed.add(o);
+      }
+    });
+    const outputs = this.issues.length ? [] : this.nameOutputs();
+    if (this.issues.length) throw unsupportedNodes(this.source, this.issues);
+
+    const model: Model = {
+      inputs: this.inputs,
+      outputs,
+      nodes: this.nodes,
+      metadata: {
+        source: path.basename(this.source),
+        producer: [this.proto.producerName, this.proto.producerVersion].filter(Boolean).join(' '),
+        'source.opset': String(this.opset),
+        converter: 'hnet convert (@hnet/convert 0.1.0)',
+      },
+    };
+    try {
+      validateModel(model);
+    } catch (e) {
+      if (e instanceof HnetFormatError) throw new ConvertError('bad-model', `${this.source}: the converted model is invalid: ${e.message}`);
+      throw e;
+    }
+    return {
+      model,
+      report: {
+        source: this.source,
+        producer: model.metadata.producer,
+        opset: this.opset,
+        onnxNodes: nodes.length,
+        hnetNodes: this.nodes.length,
+        folded: this.folded,
+      },
+    };
+  }
+
+  // ---- 2. constants and graph inputs ----------------------------------------
+
+  private collectConstants(nodes: NodeProto[]): void {
+    for (const t of this.graph.initializer ?? []) {
+      this.consts.set(t.name ?? '', readTensor(t, this.baseDir, `${this.source}: initializer "${t.name}"`));
+    }
+    nodes.forEach((node, i) => {
+      if (node.opType !== 'Constant' || (node.domain && node.domain !== 'ai.onnx')) return;
+      this.handled.add(i);
+      const out = node.output?.[0] ?? '';
+      const attr = node.attribute?.[0];
+      const what = `${this.source}: Constant node ${nodeName(node, i)}`;
+      const scalar = (values: number[], dataType: number, dims: number[]): ConstTensor =>
+        ({ name: out, dims, dataType, values: Float64Array.from(values) });
+      switch (attr?.name) {
+        case 'value': this.consts.set(out, { ...readTensor(attr.t ?? {}, this.baseDir, what), name: out }); break;
+        case 'value_float': this.consts.set(out, scalar([attr.f ?? 0], DataType.FLOAT, [])); break;
+        case 'value_floats': this.consts.set(out, scalar(attr.floats ?? [], DataType.FLOAT, [attr.floats?.length ?? 0])); break;
+        case 'value_int': this.consts.set(out, scalar([toNumber(attr.i)], DataType.INT64, [])); break;
+        case 'value_ints': this.consts.set(out, scalar((attr.ints ?? []).map(toNumber), DataType.INT64, [attr.ints?.length ?? 0])); break;
+        default:
+          this.issues.push({ node: nodeName(node, i), opType: 'Constant', reason: `attribute "${attr?.name}" is not supported` });
+          this.failed.add(out);
+      }
+    });
+  }
+
+  private collectInputs(): void {
+    for (const v of this.graph.input ?? []) {
+      const name = v.name ?? '';
+      if (this.consts.has(name)) continue; // IR < 4: initializers are listed as inputs too
+      try {
+        this.inputs.push({ name, shape: inputShape(v) });
+        this.shapes.set(name, this.inputs[this.inputs.length - 1].shape);
+      } catch (e) {
+        if (!(e instanceof Refusal)) throw e;
+        this.issues.push({ node: `input "${name}"`, opType: 'graph input', reason: e.message });
+        this.failed.add(name);
+      }
+    }
+  }
+
+  // ---- 3. pass-through nodes --------------------------------------------------
+
+  private resolve(name: string): string {
+    let n = name;
+    while (this.alias.has(n)) n = this.alias.get(n)!;
+    return n;
+  }
+
+  private isUsed(name: string, nodes: NodeProto[]): boolean {
+    return this.graphOutputs.includes(name) || nodes.some((n) => (n.input ?? []).includes(name));
+  }
+
+  private collectAliases(nodes: NodeProto[]): void {
+    nodes.forEach((node, i) => {
+      const op = node.opType ?? '';
+      if (!['Identity', 'Dropout', 'Pad'].includes(op) || (node.domain && node.domain !== 'ai.onnx')) return;
+      this.handled.add(i);
+      try {
+        if (op === 'Dropout') this.checkDropout(node, nodes);
+        if (op === 'Pad') this.checkPad(node, nodes);
+        this.alias.set(node.output?.[0] ?? '', node.input?.[0] ?? '');
+        if (op !== 'Identity') this.folded.push(`${op} ${nodeName(node, i)} removed (identity at inference)`);
+      } catch (e) {
+        if (!(e instanceof Refusal)) throw e;
+        this.issues.push({ node: nodeName(node, i), opType: op, reason: e.message });
+        for (const o of node.output ?? []) this.failed.add(o);
+      }
+    });
+  }
+
+  private checkDropout(node: NodeProto, nodes: NodeProto[]): void {
+    const mask = node.output?.[1];
+    if (mask && this.isUsed(mask, nodes)) refuse('the mask output is used; hnet only runs Dropout as the inference identity');
+    const training = node.input?.[2];
+    if (training) {
+      const t = this.consts.get(training);
+      if (!t) refuse('training_mode must be a constant');
+      if (t!.values[0]) refuse('training_mode is true; only inference Dropout (the identity) is supported');
+    }
+  }
+
+  /** A Pad that pads nothing is dropped; zero-padding of H and W that feeds one Conv/AveragePool is folded into it. */
+  private checkPad(node: NodeProto, nodes: NodeProto[]): void {
+    const a = new Attrs(node);
+    const mode = a.string('mode', 'constant');
+    let pads: number[];
+    let value = 0;
+    if (this.opset < 11) {
+      pads = a.ints('pads') ?? refuse('missing attribute "pads"');
+      value = a.float('value', 0);
+    } else {
+      const p = this.consts.get(node.input?.[1] ?? '') ?? refuse('the pads input must be a constant');
+      pads = [...p.values];
+      if (node.input?.[2]) value = (this.consts.get(node.input[2]) ?? refuse('constant_value must be a constant')).values[0] ?? 0;
+      if (node.input?.[3]) refuse('the axes input (opset 18) is not supported');
+    }
+    if (pads.every((p) => p === 0)) return;
+    if (mode !== 'constant' || value !== 0) refuse(`only zero padding can be folded (mode "${mode}", value ${value})`);
+    const out = node.output?.[0] ?? '';
+    const consumers = nodes.filter((n) => (n.input ?? []).includes(out));
+    const foldable = pads.length === 8 && pads[0] === 0 && pads[1] === 0 && pads[4] === 0 && pads[5] === 0 &&
+      pads.every((p) => p >= 0) && consumers.length === 1 && !this.graphOutputs.includes(out) &&
+      ['Conv', 'AveragePool'].includes(consumers[0].opType ?? '') && consumers[0].input?.[0] === out;
+    if (!foldable) {
+      refuse(`pads [${pads.join(', ')}] can only be folded when they pad H and W of a 4-D tensor that feeds a single Conv or AveragePool`);
+    }
+    this.padFold.set(out, [pads[2], pads[3], pads[6], pads[7]]);
+  }
+
+  private countUses(nodes: NodeProto[]): void {
+    const add = (name: string): void => {
+      const c = this.resolve(name);
+      this.uses.set(c, (this.uses.get(c) ?? 0) + 1);
+    };
+    nodes.forEach((node, i) => {
+      if (!this.handled.has(i)) for (const name of node.input ?? []) if (name) add(name);
+    });
+    for (const name of this.graphOutputs) add(name);
+  }
+
+  // ---- 4. conversion ------------------------------------------------------------
+
+  /** Canonical name of a data input, which must be a computed tensor (not a constant). */
+  private data(node: NodeProto, index: number): string {
+    const raw = node.input?.[index] ?? '';
+    if (!raw) refuse(`input ${index} is missing`);
+    const name = this.resolve(raw);
+    if (this.failed.has(name) || this.failed.has(raw)) throw new Upstream();
+    if (this.consts.has(name)) refuse(`input ${index} ("${raw}") is a constant; hnet expects a computed tensor here`);
+    if (!this.shapes.has(name)) refuse(`input ${index} ("${raw}") is not produced by any node or graph input`);
+    return name;
+  }
+
+  private constant(node: NodeProto, index: number, what: string): ConstTensor {
+    const raw = node.input?.[index] ?? '';
+    if (!raw) refuse(`${what} (input ${index}) is missing`);
+    const name = this.resolve(raw);
+    if (this.failed.has(name)) throw new Upstream();
+    return this.consts.get(name) ?? refuse(`${what} ("${raw}") must be a constant (an initializer or Constant node)`);
+  }
+
+  private optionalConstant(node: NodeProto, index: number, what: string): ConstTensor | null {
+    return node.input?.[index] ? this.constant(node, index, what) : null;
+  }
+
+  private shape(name: string): number[] {
+    return this.shapes.get(name) ?? refuse(`shape of "${name}" is unknown`);
+  }
+
+  private emit(label: string, op: Op, inputs: string[], output: string): Node {
+    const node: Node = { name: label, op, inputs, outputs: [output] };
+    this.shapes.set(output, inferOpShape(`node ${label}`, op, inputs.map((i) => this.shape(i))));
+    this.nodes.push(node);
+    this.producer.set(output, node);
+    return node;
+  }
+
+  /** The Dense/Conv2D that produces `name`, when nothing else reads `name` (so it may be changed in place). */
+  private soleLayer(name: string): (Node & { op: { type: 'Dense' | 'Conv2D' } }) | null {
+    const p = this.producer.get(name);
+    if (!p || (p.op.type !== 'Dense' && p.op.type !== 'Conv2D')) return null;
+    if ((this.uses.get(name) ?? 0) !== 1) return null;
+    return p as Node & { op: { type: 'Dense' | 'Conv2D' } };
+  }
+
+  /** Gives a fused layer the output name of the node folded into it. */
+  private renameOutput(layer: Node, output: string): void {
+    const old = layer.outputs[0];
+    layer.outputs[0] = output;
+    this.shapes.set(output, this.shapes.get(old)!);
+    this.shapes.delete(old);
+    this.producer.delete(old);
+    this.producer.set(output, layer);
+  }
+
+  private convert(node: NodeProto, index: number): void {
+    const op = node.opType ?? '';
+    if (node.domain && node.domain !== 'ai.onnx') refuse(`op from domain "${node.domain}" is not supported`);
+    if (!SUPPORTED.has(op)) refuse('op not supported');
+    const label = nodeName(node, index);
+    const out = node.output?.[0] ?? refuse('no output');
+    const a = new Attrs(node);
+    const unary = (o: Op): void => void this.emit(label, o, [this.data(node, 0)], out);
+    switch (op) {
+      case 'Gemm': return this.gemm(node, a, label, out);
+      case 'MatMul': return this.matmul(node, label, out);
+      case 'Conv': return this.conv(node, a, label, out);
+      case 'Relu': return unary({ type: 'Relu' });
+      case 'LeakyRelu': return unary({ type: 'LeakyRelu', alpha: a.float('alpha', 0.01) });
+      case 'Sigmoid': return unary({ type: 'Sigmoid' });
+      case 'Tanh': return unary({ type: 'Tanh' });
+      case 'Softmax':
+      case 'LogSoftmax': return this.softmax(node, a, op, label, out);
+      case 'Flatten': {
+        const x = this.data(node, 0);
+        let axis = a.int('axis', 1);
+        if (axis < 0) axis += this.shape(x).length;
+        return void this.emit(label, { type: 'Flatten', axis }, [x], out);
+      }
+      case 'Reshape': return this.reshape(node, a, label, out);
+      case 'MaxPool':
+      case 'AveragePool': return this.pool(node, a, op, label, out);
+      case 'GlobalAveragePool': {
+        const x = this.data(node, 0);
+        if (this.shape(x).length !== 4) refuse(`only 4-D inputs [N, C, H, W] are supported, got rank ${this.shape(x).length}`);
+        return unary({ type: 'GlobalAveragePool' });
+      }
+      case 'BatchNormalization': return this.batchNorm(node, a, label, out);
+      case 'Add': return this.add(node, label, out);
+      default: refuse('op not supported');
+    }
+  }
+
+  private gemm(node: NodeProto, a: Attrs, label: string, out: string): void {
+    if (a.int('transA', 0)) refuse('transA=1 is not supported (hnet has no transpose of the input); export with the input as [N, in]');
+    const x = this.data(node, 0);
+    const b = this.constant(node, 1, 'weight B');
+    if (b.dims.length !== 2) refuse(`weight B must be 2-D, got [${b.dims.join(', ')}]`);
+    const transB = a.int('transB', 0) !== 0;
+    const alpha = a.float('alpha', 1);
+    const beta = a.float('beta', 1);
+    // Dense stores [out, in]: B as-is when transB, else transposed; alpha folded in.
+    const [outF, inF] = transB ? b.dims : [b.dims[1], b.dims[0]];
+    const w = new Float32Array(outF * inF);
+    for (let o = 0; o < outF; o++) {
+      for (let i = 0; i < inF; i++) w[o * inF + i] = alpha * b.values[transB ? o * inF + i : i * outF + o];
+    }
+    const c = this.optionalConstant(node, 2, 'bias C');
+    const bias = c && beta !== 0 ? plainWeight(vectorBias(c, outF, beta, 'bias C'), [outF]) : null;
+    this.emit(label, { type: 'Dense', weight: plainWeight(w, [outF, inF]), bias }, [x], out);
+  }
+
+  private matmul(node: NodeProto, label: string, out: string): void {
+    const x = this.data(node, 0);
+    const b = this.constant(node, 1, 'the second input');
+    if (b.dims.length !== 2) refuse(`only a 2-D constant second input maps to Dense, got [${b.dims.join(', ')}]`);
+    const rank = this.shape(x).length;
+    if (rank !== 2) refuse(`the first input has rank ${rank}; Dense takes [N, in] (add a Flatten before it)`);
+    const [inF, outF] = b.dims;
+    const w = new Float32Array(outF * inF); // [out, in] = Bᵀ
+    for (let o = 0; o < outF; o++) for (let i = 0; i < inF; i++) w[o * inF + i] = b.values[i * outF + o];
+    this.emit(label, { type: 'Dense', weight: plainWeight(w, [outF, inF]), bias: null }, [x], out);
+  }
+
+  private conv(node: NodeProto, a: Attrs, label: string, out: string): void {
+    const x = this.data(node, 0);
+    const w = this.constant(node, 1, 'weight W');
+    if (w.dims.length !== 4) refuse(`only 2-D convolution is supported (weight rank ${w.dims.length})`);
+    const kernel: Pair = [w.dims[2], w.dims[3]];
+    const ks = a.ints('kernel_shape');
+    if (ks && (ks.length !== 2 || ks[0] !== kernel[0] || ks[1] !== kernel[1])) refuse(`kernel_shape [${ks}] does not match the weight [${w.dims}]`);
+    const strides = pair(a.ints('strides'), 'strides');
+    const dilations = pair(a.ints('dilations'), 'dilations');
+    let pads = this.windowPads(a, x, kernel, strides, dilations);
+    const fold = this.padFold.get(node.input?.[0] ?? '');
+    if (fold) pads = pads.map((p, i) => p + fold[i]) as Pads4;
+    const m = w.dims[0];
+    const bias = this.optionalConstant(node, 2, 'bias B');
+    if (bias && bias.values.length !== m) refuse(`bias has ${bias.values.length} values for ${m} output channels`);
+    this.emit(label, {
+      type: 'Conv2D',
+      weight: plainWeight(Float32Array.from(w.values), w.dims),
+      bias: bias ? plainWeight(Float32Array.from(bias.values), [m]) : null,
+      strides, pads, dilations, group: a.int('group', 1),
+    }, [x], out);
+  }
+
+  /** Explicit pads, or the ones auto_pad stands for (needs the input's H and W). */
+  private windowPads(a: Attrs, x: string, kernel: Pair, strides: Pair, dilations: Pair): Pads4 {
+    const autoPad = a.string('auto_pad', 'NOTSET');
+    if (autoPad === 'NOTSET') {
+      const p = a.ints('pads') ?? [0, 0, 0, 0];
+      if (p.length !== 4) refuse(`pads [${p}] must have 4 entries for 2-D windows`);
+      if (p.some((v) => v < 0)) refuse(`negative pads [${p}] are not supported`);
+      return p as Pads4;
+    }
+    if (autoPad === 'VALID') return [0, 0, 0, 0];
+    if (autoPad !== 'SAME_UPPER' && autoPad !== 'SAME_LOWER') refuse(`auto_pad "${autoPad}" is not supported`);
+    const shape = this.shape(x);
+    const pads: number[] = [0, 0, 0, 0];
+    for (let i = 0; i < 2; i++) {
+      const size = shape[2 + i];
+      if (size === undefined || size === BATCH) refuse(`auto_pad ${autoPad} needs a known input size, got [${shape}]`);
+      const total = Math.max(0, (Math.ceil(size / strides[i]) - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - size);
+      const small = Math.floor(total / 2);
+      pads[i] = autoPad === 'SAME_UPPER' ? small : total - small; // begin
+      pads[i + 2] = total - pads[i]; // end
+    }
+    return pads as Pads4;
+  }
+
+  private pool(node: NodeProto, a: Attrs, op: 'MaxPool' | 'AveragePool', label: string, out: string): void {
+    const indices = node.output?.[1];
+    if (indices && (this.uses.get(indices) ?? 0) > 0) refuse('the Indices output is not supported');
+    const x = this.data(node, 0);
+    const k = a.ints('kernel_shape') ?? refuse('missing attribute kernel_shape');
+    if (k.length !== 2) refuse(`only 2-D pooling is supported (kernel_shape [${k}])`);
+    if (a.int('storage_order', 0) !== 0 && op === 'MaxPool') { /* only affects Indices, refused above */ }
+    const kernel = k as Pair;
+    const strides = pair(a.ints('strides'), 'strides');
+    const dilations = pair(a.ints('dilations'), 'dilations');
+    let pads = this.windowPads(a, x, kernel, strides, dilations);
+    const ceilMode = a.int('ceil_mode', 0) !== 0;
+    if (op === 'MaxPool') {
+      return void this.emit(label, { type: 'MaxPool', kernel, strides, pads, dilations, ceilMode }, [x], out);
+    }
+    if (dilations[0] !== 1 || dilations[1] !== 1) refuse('AveragePool dilations are not supported');
+    let countIncludePad = a.int('count_include_pad', 0) !== 0;
+    const fold = this.padFold.get(node.input?.[0] ?? '');
+    if (fold) {
+      // The explicit Pad's zeros are real inputs to the window, so they count.
+      if (ceilMode) refuse('cannot fold the Pad before it into a ceil_mode AveragePool');
+      if (!countIncludePad && pads.some((p) => p !== 0)) refuse('cannot fold the Pad before it: the pool pads with count_include_pad=0');
+      pads = pads.map((p, i) => p + fold[i]) as Pads4;
+      countIncludePad = true;
+    }
+    this.emit(label, { type: 'AveragePool', kernel, strides, pads, ceilMode, countIncludePad }, [x], out);
+  }
+
+  /** Softmax/LogSoftmax. Before opset 13 they work on the input flattened to 2-D at `axis`. */
+  private softmax(node: NodeProto, a: Attrs, op: 'Softmax' | 'LogSoftmax', label: string, out: string): void {
+    const x = this.data(node, 0);
+    if (this.opset >= 13) return void this.emit(label, { type: op, axis: a.int('axis', -1) }, [x], out);
+    const shape = this.shape(x);
+    const rank = shape.length;
+    let axis = a.int('axis', 1);
+    if (axis < 0) axis += rank;
+    if (axis < 0 || axis >= rank) refuse(`axis ${a.int('axis', 1)} out of range for rank ${rank}`);
+    // Same as the single-axis op when nothing but 1s follows the axis.
+    if (shape.slice(axis + 1).every((d) => d === 1)) return void this.emit(label, { type: op, axis }, [x], out);
+    // Otherwise: flatten to 2-D, normalize over the trailing block, restore the shape.
+    if (shape.slice(1).some((d) => d === BATCH)) refuse(`opset-${this.opset} ${op} over axis ${axis} needs known dims, got [${shape}]`);
+    const flat = `${out}/flat`;
+    const norm = `${out}/2d`;
+    this.emit(`${label}/flatten`, { type: 'Flatten', axis }, [x], flat);
+    this.emit(`${label}/2d`, { type: op, axis: 1 }, [flat], norm);
+    this.emit(`${label}/reshape`, { type: 'Reshape', shape: shape[0] === BATCH ? [-1, ...shape.slice(1)] : [...shape] }, [norm], out);
+  }
+
+  private reshape(node: NodeProto, a: Attrs, label: string, out: string): void {
+    const x = this.data(node, 0);
+    let target: number[];
+    if (this.opset < 5 || a.has('shape')) {
+      target = a.ints('shape') ?? refuse('missing attribute shape');
+    } else {
+      const s = this.constant(node, 1, 'shape');
+      if (s.dims.length !== 1) refuse(`shape must be 1-D, got [${s.dims}]`);
+      target = [...s.values];
+    }
+    if (a.int('allowzero', 0) && target.includes(0)) refuse('allowzero=1 with a 0 in the shape (an empty dimension) is not supported');
+    this.emit(label, { type: 'Reshape', shape: target }, [x], out);
+  }
+
+  private batchNorm(node: NodeProto, a: Attrs, label: string, out: string): void {
+    if (a.int('training_mode', 0)) refuse('training_mode=1 is not supported; export the model in eval mode');
+    if (!a.int('spatial', 1)) refuse('spatial=0 (per-element statistics) is not supported');
+    for (const extra of (node.output ?? []).slice(1)) {
+      if (extra && (this.uses.get(extra) ?? 0) > 0) refuse(`the training output "${extra}" is used; only inference BatchNormalization is supported`);
+    }
+    const x = this.data(node, 0);
+    const [scale, bias, mean, variance] = ['scale', 'B', 'mean', 'var'].map((what, i) => this.constant(node, i + 1, what));
+    const c = scale.values.length;
+    if ([bias, mean, variance].some((t) => t.values.length !== c)) refuse('scale, B, mean and var must have the same length');
+    const epsilon = a.float('epsilon', 1e-5);
+    const layer = this.soleLayer(x);
+    const channels = layer ? layer.op.weight.shape[0] : -1;
+    if (layer && channels === c && !this.graphOutputs.includes(x)) {
+      // y = s·(Wx + b − μ)/√(σ²+ε) + β  ⇒  W' = W·k, b' = (b − μ)·k + β with k = s/√(σ²+ε)
+      const k = Float64Array.from(scale.values, (s, i) => s / Math.sqrt(Math.fround(variance.values[i] + epsilon)));
+      const w = Float32Array.from(layer.op.weight.values.data as Float32Array);
+      const per = w.length / c;
+      for (let o = 0; o < c; o++) for (let j = 0; j < per; j++) w[o * per + j] *= k[o];
+      const b0 = layer.op.bias ? (layer.op.bias.values.data as Float32Array) : new Float32Array(c);
+      const b = Float32Array.from(b0, (v, o) => (v - mean.values[o]) * k[o] + bias.values[o]);
+      layer.op.weight = plainWeight(w, layer.op.weight.shape);
+      layer.op.bias = plainWeight(b, [c]);
+      this.renameOutput(layer, out);
+      this.folded.push(`BatchNormalization ${label} folded into ${layer.op.type} ${layer.name}`);
+      return;
+    }
+    this.emit(label, {
+      type: 'BatchNorm',
+      scale: Float32Array.from(scale.values), bias: Float32Array.from(bias.values),
+      mean: Float32Array.from(mean.values), variance: Float32Array.from(variance.values), epsilon,
+    }, [x], out);
+  }
+
+  /** Add of two tensors → Add; Add of a constant → the bias of the Dense/Conv2D before it. */
+  private add(node: NodeProto, label: string, out: string): void {
+    const names = [0, 1].map((i) => this.resolve(node.input?.[i] ?? ''));
+    const constIndex = names.findIndex((n) => this.consts.has(n));
+    if (constIndex < 0) return void this.emit(label, { type: 'Add' }, [this.data(node, 0), this.data(node, 1)], out);
+    if (this.consts.has(names[1 - constIndex])) refuse('both inputs are constants (constant folding is not supported)');
+    const x = this.data(node, 1 - constIndex);
+    const c = this.consts.get(names[constIndex])!;
+    const layer = this.soleLayer(x);
+    if (!layer || this.graphOutputs.includes(x)) {
+      refuse(`adding the constant "${c.name}" is only supported as the bias of the MatMul/Gemm/Conv right before it`);
+    }
+    const m = layer!.op.weight.shape[0];
+    // The constant must be one value per output channel, broadcast over the rest.
+    const rank = this.shape(x).length;
+    const ok = c.values.length === 1 || (c.values.length === m && c.dims.length <= rank &&
+      c.dims.every((d, i) => d === 1 || i === c.dims.length - rank + 1));
+    if (!ok) refuse(`constant of shape [${c.dims}] is not a per-channel bias for [${this.shape(x)}]`);
+    const add = vectorBias(c, m, 1, `constant "${c.name}"`);
+    const old = layer!.op.bias ? (layer!.op.bias.values.data as Float32Array) : new Float32Array(m);
+    layer!.op.bias = plainWeight(Float32Array.from(old, (v, o) => v + add[o]), [m]);
+    this.renameOutput(layer!, out);
+    this.folded.push(`Add ${label} fused as the bias of ${layer!.op.type} ${layer!.name}`);
+  }
+
+  // ---- 5. outputs -----------------------------------------------------------------
+
+  /**
+   * Graph outputs keep their ONNX names. When a pass-through node made an output
+   * another name for a computed tensor, that tensor is renamed; when it stands
+   * for a graph input or another output, a copy (Reshape to the same shape) is added.
+   */
+  private nameOutputs(): TensorInfo[] {
+    const renamed = new Set<string>();
+    return this.graphOutputs.map((name) => {
+      const c = this.resolve(name);
+      if (c !== name) {
+        const layer = this.producer.get(c);
+        if (layer && !renamed.has(c) && !this.graphOutputs.includes(c)) {
+          for (const n of this.nodes) n.inputs = n.inputs.map((i) => (i === c ? name : i));
+          this.renameOutput(layer, name);
+          renamed.add(c);
+          this.alias.set(c, name);
+        } else {
+          const shape = this.shape(this.resolve(c));
+          this.emit(`${name}/copy`, { type: 'Reshape', shape: shape.map(() => 0) }, [this.resolve(c)], name);
+        }
+      }
+      const shape = this.shapes.get(name);
+      if (!shape) throw new ConvertError('bad-model', `${this.source}: graph output "${name}" is not produced by any node`);
+      return { name, shape: [...shape] };
+    });
+  }
+}
+
+function nodeName(node: NodeProto, index: number): string {
+  return node.name ? node.name : `#${index}`;
+}
+
+function pair(v: number[] | null, what: string): Pair {
+  if (v === null) return [1, 1];
+  if (v.length !== 2) refuse(`${what} [${v}] must have 2 entries for 2-D windows`);
+  return [v[0], v[1]];
+}
+
+/** A bias constant broadcast to one value per output: scalar, [out], [1, out], [out, 1, 1]... */
+function vectorBias(c: ConstTensor, out: number, scale: number, what: string): Float32Array {
+  if (c.values.length === 1) return new Float32Array(out).fill(scale * c.values[0]);
+  if (c.values.length !== out) {
+    refuse(`${what} of shape [${c.dims}] is not one value per output (${out}); only a per-output bias maps to hnet`);
+  }
+  return Float32Array.from(c.values, (v) => scale * v);
+}
+
+/** A graph input's shape: float32 only; the first dim may be symbolic (the batch). */
+function inputShape(v: ValueInfoProto): number[] {
+  const t = v.type?.tensorType;
+  if (!t) refuse('only tensor inputs are supported');
+  if (t!.elemType !== DataType.FLOAT) refuse(`element type ${dataTypeName(t!.elemType ?? 0)}; hnet inputs are float32`);
+  const dims = t!.shape?.dim ?? refuse('the input has no shape');
+  return dims!.map((d, i) => {
+    const n = toNumber(d.dimValue);
+    if (n > 0) return n;
+    if (i === 0) return BATCH;
+    return refuse(`dimension ${i} is symbolic ("${d.dimParam ?? '?'}"); only the first (batch) dimension may be`);
+  });
+}
