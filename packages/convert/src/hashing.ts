@@ -1,0 +1,165 @@
+// Dense model → HashedNet: each chosen weight keeps K bucket values, the
+// least-squares projection of its dense values (hashedWeight, @hnet/format).
+//
+// Which weights are hashed (in this order of precedence):
+//   1. `dense` names a layer        → every weight of that layer stays dense;
+//   2. `buckets` gives K for a layer → its weight is hashed with exactly K buckets;
+//   3. otherwise a layer's weight is hashed with K = ceil(virtual × compression)
+//      when compression < 1 and the weight has at least `minVirtual` virtual
+//      values (tiny layers, such as a 10-way output over few features, stay
+//      dense: hashing them saves little and costs accuracy);
+//   4. biases stay dense unless `hashBias`, which hashes the bias of every
+//      hashed layer at the same compression.
+// Seeds: every hashed weight gets its own bucket and sign seeds, derived from
+// the policy seed, the node index and name, so two layers of the same shape
+// never share a hash map.
+
+import {
+  expandWeight, hashedWeight, sizeOf, weightsOf, xxh32,
+  type DType, type HashSpec, type Model, type Node, type Weight,
+} from '@hnet/format';
+import { ConvertError } from './errors.js';
+
+export interface HashPolicy {
+  /** Real / virtual values per hashed weight, in (0, 1]. 1 keeps every layer dense. */
+  compression: number;
+  /** Explicit bucket counts by layer (node) name; these layers are hashed whatever their size. */
+  buckets?: Record<string, number>;
+  /** Layer (node) names that stay dense. */
+  dense?: string[];
+  /** Seed from which every weight's bucket and sign seeds are derived (uint32). */
+  seed?: number;
+  /** Also hash the biases of hashed layers. */
+  hashBias?: boolean;
+  /** Weights with fewer virtual values stay dense unless named in `buckets`. */
+  minVirtual?: number;
+  /** Storage type of the bucket values (dense weights stay float32). */
+  bucketDtype?: DType;
+  /** false: no sign hash (ξ = +1). */
+  signed?: boolean;
+}
+
+export const DEFAULT_MIN_VIRTUAL = 1000;
+
+/** One weight or bias in the hashing report. */
+export interface WeightReport {
+  layer: string; // node name
+  nodeIndex: number;
+  op: string;
+  part: 'weight' | 'bias';
+  shape: number[];
+  virtual: number;
+  real: number; // stored values (K when hashed)
+  hashed: boolean;
+  hash: HashSpec | null;
+  dtype: DType;
+  /** ‖V − W‖ / ‖W‖ between the new virtual values and the dense ones (0 for an exact copy). */
+  relError: number;
+}
+
+export interface HashReport {
+  weights: WeightReport[];
+  virtual: number;
+  real: number;
+}
+
+const utf8 = new TextEncoder();
+
+/** The uint32 seed of one hash of one weight. */
+export function deriveSeed(seed: number, nodeIndex: number, layer: string, part: string, role: 'bucket' | 'sign'): number {
+  return xxh32(utf8.encode(`${nodeIndex}\u0000${layer}\u0000${part}\u0000${role}`), seed >>> 0);
+}
+
+export function hashModel(model: Model, policy: HashPolicy): { model: Model; report: HashReport } {
+  const { compression } = policy;
+  if (!(compression > 0 && compression <= 1)) {
+    throw new ConvertError('bad-policy', `compression must be in (0, 1] (real / virtual weights, e.g. 1/8), got ${compression}`);
+  }
+  const seed = policy.seed ?? 0;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ConvertError('bad-policy', `seed must be a uint32, got ${seed}`);
+  const minVirtual = policy.minVirtual ?? DEFAULT_MIN_VIRTUAL;
+  const dtype = policy.bucketDtype ?? 'float32';
+  const dense = new Set(policy.dense ?? []);
+  const buckets = new Map(Object.entries(policy.buckets ?? {}));
+  checkNames(model, [...dense, ...buckets.keys()]);
+  for (const [name, k] of buckets) {
+    if (dense.has(name)) throw new ConvertError('bad-policy', `layer "${name}" is given both as dense and with ${k} buckets`);
+    if (!Number.isInteger(k) || k < 1) throw new ConvertError('bad-policy', `buckets for "${name}" must be a positive integer, got ${k}`);
+  }
+
+  const weights: WeightReport[] = [];
+  const nodes = model.nodes.map((node, index): Node => {
+    const w = weightsOf(node.op);
+    if (!w || (node.op.type !== 'Dense' && node.op.type !== 'Conv2D')) return node;
+    let layerHashed = false; // set by the weight, read by the bias
+    const plan = (weight: Weight, part: 'weight' | 'bias'): Weight => {
+      const virtual = sizeOf(weight.shape);
+      let k: number | null = null;
+      if (dense.has(node.name)) k = null;
+      else if (part === 'weight' && buckets.has(node.name)) k = buckets.get(node.name)!;
+      else if (part === 'weight' && compression < 1 && virtual >= minVirtual) k = Math.ceil(virtual * compression);
+      else if (part === 'bias' && policy.hashBias && layerHashed) k = Math.ceil(virtual * compression);
+      if (k !== null && k > virtual) {
+        throw new ConvertError('bad-policy', `layer "${node.name}": ${k} buckets for ${virtual} virtual weights; use at most ${virtual}, or --dense ${node.name}`);
+      }
+      if (part === 'weight') layerHashed = k !== null;
+      const values = expandWeight(weight);
+      let next: Weight;
+      if (k === null) {
+        next = weight.hash === null ? weight : { shape: [...weight.shape], hash: null, values: { dtype: 'float32', data: values } };
+      } else {
+        const hash: HashSpec = {
+          algorithm: 'xxh32',
+          bucketSeed: deriveSeed(seed, index, node.name, part, 'bucket'),
+          signSeed: policy.signed === false ? null : deriveSeed(seed, index, node.name, part, 'sign'),
+        };
+        next = hashedWeight(values, weight.shape, hash, k, dtype);
+      }
+      weights.push({
+        layer: node.name, nodeIndex: index, op: node.op.type, part, shape: [...weight.shape], virtual,
+        real: next.values.data.length, hashed: next.hash !== null, hash: next.hash, dtype: next.values.dtype,
+        relError: relativeError(values, expandWeight(next)),
+      });
+      return next;
+    };
+    const weight = plan(w.weight, 'weight');
+    const bias = w.bias ? plan(w.bias, 'bias') : null;
+    return { ...node, op: { ...node.op, weight, bias } };
+  });
+
+  const policyNote = {
+    compression, seed, minVirtual, hashBias: !!policy.hashBias, bucketDtype: dtype, signed: policy.signed !== false,
+    ...(buckets.size ? { buckets: Object.fromEntries(buckets) } : {}), ...(dense.size ? { dense: [...dense] } : {}),
+  };
+  const out: Model = {
+    ...model, nodes,
+    metadata: { ...model.metadata, 'hash.policy': JSON.stringify(policyNote) },
+  };
+  return {
+    model: out,
+    report: {
+      weights,
+      virtual: weights.reduce((s, w) => s + w.virtual, 0),
+      real: weights.reduce((s, w) => s + w.real, 0),
+    },
+  };
+}
+
+/** ‖a − b‖ / ‖a‖ (0 when both are zero). */
+export function relativeError(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff += (a[i] - b[i]) ** 2;
+    norm += a[i] ** 2;
+  }
+  return norm === 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
+}
+
+function checkNames(model: Model, names: string[]): void {
+  const layers = model.nodes.filter((n) => n.op.type === 'Dense' || n.op.type === 'Conv2D').map((n) => n.name);
+  const unknown = names.filter((n) => !layers.includes(n));
+  if (unknown.length) {
+    throw new ConvertError('bad-policy', `no Dense/Conv2D layer named ${unknown.map((n) => `"${n}"`).join(', ')}; the layers are: ${layers.join(', ')}`);
+  }
+}

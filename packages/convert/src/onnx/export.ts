@@ -1,0 +1,125 @@
+// hnet model → a standard dense ONNX model (opset 13): every weight is
+// expanded to its virtual values, so any ONNX tool can check or run the
+// network a .hnet file stands for.
+
+import { expandWeight, type Model, type Node, type Op, type TensorInfo, type Weight } from '@hnet/format';
+import { DataType, onnx, type AttributeProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.js';
+import { floatTensor, int64Tensor } from './tensors.js';
+
+export const EXPORT_OPSET = 13;
+
+const A = onnx.AttributeProto.AttributeType;
+const int = (name: string, i: number): AttributeProto => ({ name, type: A.INT, i });
+const float = (name: string, f: number): AttributeProto => ({ name, type: A.FLOAT, f });
+const ints = (name: string, v: readonly number[]): AttributeProto => ({ name, type: A.INTS, ints: [...v] });
+
+function valueInfo(t: TensorInfo): ValueInfoProto {
+  return {
+    name: t.name,
+    type: {
+      tensorType: {
+        elemType: DataType.FLOAT,
+        shape: { dim: t.shape.map((d) => (d < 0 ? { dimParam: 'N' } : { dimValue: d })) },
+      },
+    },
+  };
+}
+
+/** Serialized ONNX ModelProto for a model. */
+export function exportOnnx(model: Model): Uint8Array {
+  const initializers: TensorProto[] = [];
+  const nodes: NodeProto[] = [];
+  const usedNames = new Set<string>();
+  const uniqueName = (base: string): string => {
+    let name = base;
+    for (let i = 1; usedNames.has(name); i++) name = `${base}_${i}`;
+    usedNames.add(name);
+    return name;
+  };
+  const initializer = (base: string, w: Weight): string => {
+    const name = uniqueName(base);
+    initializers.push(floatTensor(name, w.shape, expandWeight(w)));
+    return name;
+  };
+  const floats = (base: string, data: Float32Array): string => {
+    const name = uniqueName(base);
+    initializers.push(floatTensor(name, [data.length], data));
+    return name;
+  };
+
+  model.nodes.forEach((node: Node, i: number) => {
+    const name = uniqueName(node.name || `${node.op.type}_${i}`);
+    const [opType, extraInputs, attribute] = translate(node.op, name, initializer, floats, (v) => {
+      const n = uniqueName(`${name}.shape`);
+      initializers.push(int64Tensor(n, v));
+      return n;
+    });
+    nodes.push({ name, opType, domain: '', input: [...node.inputs, ...extraInputs], output: [...node.outputs], attribute });
+  });
+
+  const proto = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'hnet',
+    producerVersion: '0.1.0',
+    opsetImport: [{ domain: '', version: EXPORT_OPSET }],
+    metadataProps: Object.entries(model.metadata).map(([key, value]) => ({ key, value })),
+    graph: {
+      name: 'hnet',
+      node: nodes,
+      initializer: initializers,
+      input: model.inputs.map(valueInfo),
+      output: model.outputs.map(valueInfo),
+    },
+  });
+  return onnx.ModelProto.encode(proto).finish();
+}
+
+type Translation = [opType: string, extraInputs: string[], attributes: AttributeProto[]];
+
+function translate(
+  op: Op,
+  name: string,
+  weight: (base: string, w: Weight) => string,
+  floats: (base: string, data: Float32Array) => string,
+  shape: (v: number[]) => string,
+): Translation {
+  switch (op.type) {
+    case 'Dense': // y = x · Wᵀ + b  ==  Gemm(x, W, b, transB=1)
+      return ['Gemm', [weight(`${name}.weight`, op.weight), ...(op.bias ? [weight(`${name}.bias`, op.bias)] : [])], [int('transB', 1)]];
+    case 'Conv2D':
+      return ['Conv', [weight(`${name}.weight`, op.weight), ...(op.bias ? [weight(`${name}.bias`, op.bias)] : [])], [
+        ints('kernel_shape', op.weight.shape.slice(2)), ints('strides', op.strides), ints('pads', op.pads),
+        ints('dilations', op.dilations), int('group', op.group),
+      ]];
+    case 'Relu':
+    case 'Sigmoid':
+    case 'Tanh':
+    case 'GlobalAveragePool':
+    case 'Add':
+      return [op.type, [], []];
+    case 'LeakyRelu':
+      return ['LeakyRelu', [], [float('alpha', op.alpha)]];
+    case 'Softmax':
+    case 'LogSoftmax':
+      return [op.type, [], [int('axis', op.axis)]];
+    case 'Flatten':
+      return ['Flatten', [], [int('axis', op.axis)]];
+    case 'Reshape':
+      return ['Reshape', [shape(op.shape)], []];
+    case 'MaxPool':
+      return ['MaxPool', [], [
+        ints('kernel_shape', op.kernel), ints('strides', op.strides), ints('pads', op.pads),
+        ints('dilations', op.dilations), int('ceil_mode', op.ceilMode ? 1 : 0),
+      ]];
+    case 'AveragePool':
+      return ['AveragePool', [], [
+        ints('kernel_shape', op.kernel), ints('strides', op.strides), ints('pads', op.pads),
+        int('ceil_mode', op.ceilMode ? 1 : 0), int('count_include_pad', op.countIncludePad ? 1 : 0),
+      ]];
+    case 'BatchNorm':
+      return ['BatchNormalization', [
+        floats(`${name}.scale`, op.scale), floats(`${name}.bias`, op.bias),
+        floats(`${name}.mean`, op.mean), floats(`${name}.var`, op.variance),
+      ], [float('epsilon', op.epsilon)]];
+  }
+}
