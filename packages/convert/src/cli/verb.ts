@@ -1,0 +1,24 @@
+// A CLI verb: one file under verbs/, registered in registry.ts. main.ts
+// parses the flags a verb declares, handles --help, and maps errors to exit
+// codes, so a verb only does its work.
+
+import { parseArgs, type FlagSpec, type ParsedArgs } from './args.js';
+
+export interface Io {
+  out: (text: string) => void; // stdout, one line per call
+  err: (text: string) => void; // stderr
+}
+
+export interface Verb {
+  name: string;
+  summary: string; // one line, for `hnet --help`
+  usage: string; // "hnet convert MODEL.onnx -o MODEL.hnet [options]"
+  description?: string;
+  examples: string[];
+  flags: FlagSpec[]; // --help is added by main.ts
+  /** Number of positional arguments: [min, max]. */
+  positionals: [number, number];
+  run(args: ParsedArgs, io: Io): Promise<void> | void;
+}
+
+export { parseArgs };

@@ -1,0 +1,23 @@
+// hnet export-onnx: .hnet → a standard dense ONNX model (expanded virtual weights).
+
+import { writeFileAtomic } from '../../files.js';
+import { EXPORT_OPSET, exportOnnx } from '../../onnx/export.js';
+import { formatBytes, loadHnet, requireOutput } from '../common.js';
+import type { Verb } from '../verb.js';
+
+export const exportOnnxVerb: Verb = {
+  name: 'export-onnx',
+  summary: '.hnet → dense ONNX (virtual weights expanded), for any ONNX tool',
+  usage: 'hnet export-onnx MODEL.hnet -o MODEL.onnx',
+  description: `Writes an opset-${EXPORT_OPSET} ONNX model with the same graph; every hashed weight is\nexpanded to its dense virtual values, so onnxruntime computes what the .hnet means.`,
+  examples: ['hnet export-onnx mnist.hnet -o mnist.dense.onnx'],
+  positionals: [1, 1],
+  flags: [{ name: 'output', short: 'o', kind: 'string', value: 'FILE', help: 'the .onnx file to write (required)' }],
+  run(args, io) {
+    const input = args.positionals[0];
+    const output = requireOutput(args, 'hnet export-onnx model.hnet -o model.onnx');
+    const bytes = exportOnnx(loadHnet(input).model);
+    writeFileAtomic(output, bytes);
+    io.out(`wrote ${output}: ${formatBytes(bytes.length)}, ONNX opset ${EXPORT_OPSET}`);
+  },
+};

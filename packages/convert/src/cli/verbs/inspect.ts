@@ -1,0 +1,105 @@
+// hnet inspect: what a .hnet file holds — graph, per-layer parameters, hash
+// specs with their seeds, size against the dense float32 equivalent, metadata.
+
+import {
+  formatVersionString, inferShapes, minReaderVersion, sizeOf, weightsOf,
+  type Model, type Weight,
+} from '@hnet/format';
+import { formatBytes, formatCount, hex, loadHnet, table } from '../common.js';
+import type { Verb } from '../verb.js';
+
+interface WeightInfo {
+  node: number;
+  layer: string;
+  op: string;
+  part: 'weight' | 'bias';
+  shape: number[];
+  virtual: number;
+  real: number;
+  dtype: string;
+  hash: { algorithm: string; buckets: number; bucketSeed: number; signSeed: number | null } | null;
+}
+
+/** Everything `inspect` reports, as plain data (the --json output). */
+export function describeModel(model: Model, fileBytes: number) {
+  const shapes = inferShapes(model);
+  const weights: WeightInfo[] = [];
+  let otherParams = 0; // BatchNorm parameters: stored dense as float32
+  model.nodes.forEach((node, i) => {
+    const w = weightsOf(node.op);
+    const add = (weight: Weight, part: 'weight' | 'bias'): void => {
+      weights.push({
+        node: i, layer: node.name, op: node.op.type, part, shape: [...weight.shape],
+        virtual: sizeOf(weight.shape), real: weight.values.data.length, dtype: weight.values.dtype,
+        hash: weight.hash && {
+          algorithm: weight.hash.algorithm, buckets: weight.values.data.length,
+          bucketSeed: weight.hash.bucketSeed, signSeed: weight.hash.signSeed,
+        },
+      });
+    };
+    if (w) {
+      add(w.weight, 'weight');
+      if (w.bias) add(w.bias, 'bias');
+    }
+    if (node.op.type === 'BatchNorm') otherParams += 4 * node.op.scale.length;
+  });
+  const virtual = weights.reduce((s, w) => s + w.virtual, 0) + otherParams;
+  const real = weights.reduce((s, w) => s + w.real, 0) + otherParams;
+  return {
+    minReaderVersion: formatVersionString(minReaderVersion(model)),
+    inputs: model.inputs,
+    outputs: model.outputs,
+    nodes: model.nodes.map((n, i) => ({
+      index: i, name: n.name, op: n.op.type, inputs: n.inputs, outputs: n.outputs,
+      shape: shapes.get(n.outputs[0]) ?? null,
+    })),
+    weights,
+    parameters: { virtual, real, batchNorm: otherParams },
+    bytes: { file: fileBytes, denseFloat32: virtual * 4 },
+    metadata: model.metadata,
+  };
+}
+
+const show = (shape: readonly number[] | null): string => (shape ? `[${shape.map((d) => (d < 0 ? 'N' : d)).join(', ')}]` : '?');
+
+export const inspectVerb: Verb = {
+  name: 'inspect',
+  summary: 'show the graph, parameters, hash specs and metadata of a .hnet file',
+  usage: 'hnet inspect MODEL.hnet [--json]',
+  examples: ['hnet inspect mnist.hnet', 'hnet inspect mnist.hnet --json | jq .parameters'],
+  positionals: [1, 1],
+  flags: [{ name: 'json', kind: 'boolean', help: 'print everything as JSON' }],
+  run(args, io) {
+    const file = args.positionals[0];
+    const { model, bytes } = loadHnet(file);
+    const d = describeModel(model, bytes.length);
+    if (args.booleans.has('json')) {
+      io.out(JSON.stringify({ file, ...d }, null, 2));
+      return;
+    }
+    io.out(`${file}: .hnet, needs reader ≥ ${d.minReaderVersion}, ${formatBytes(d.bytes.file)}`);
+    io.out(`inputs:  ${d.inputs.map((t) => `${t.name} ${show(t.shape)}`).join(', ')}`);
+    io.out(`outputs: ${d.outputs.map((t) => `${t.name} ${show(t.shape)}`).join(', ')}`);
+    io.out('');
+    io.out(table(['#', 'node', 'op', 'inputs', 'output', 'shape'],
+      d.nodes.map((n) => [String(n.index), n.name, n.op, n.inputs.join(', '), n.outputs.join(', '), show(n.shape)])));
+    io.out('');
+    io.out(table(['#', 'layer', 'part', 'virtual shape', 'virtual', 'real', 'dtype', 'hash'],
+      d.weights.map((w) => [
+        String(w.node), w.layer, w.part, `[${w.shape.join('×')}]`, formatCount(w.virtual), formatCount(w.real), w.dtype,
+        w.hash
+          ? `${w.hash.algorithm} K=${formatCount(w.hash.buckets)} bucket seed ${hex(w.hash.bucketSeed)} sign seed ${w.hash.signSeed === null ? 'none' : hex(w.hash.signSeed)}`
+          : 'dense',
+      ])));
+    io.out('');
+    const p = d.parameters;
+    io.out(`parameters: ${formatCount(p.virtual)} virtual, ${formatCount(p.real)} stored (${(p.virtual / Math.max(1, p.real)).toFixed(2)}× fewer)${p.batchNorm ? `, incl. ${formatCount(p.batchNorm)} BatchNorm` : ''}`);
+    io.out(`size: ${formatBytes(d.bytes.file)} file vs ${formatBytes(d.bytes.denseFloat32)} dense float32 weights (${(d.bytes.file / d.bytes.denseFloat32 * 100).toFixed(1)}%)`);
+    const meta = Object.entries(d.metadata);
+    if (meta.length) {
+      io.out('');
+      io.out('metadata:');
+      for (const [k, v] of meta) io.out(`  ${k}: ${v}`);
+    }
+  },
+};
