@@ -1,0 +1,456 @@
+// The model as the runtime holds it, and its parser: .hnet bytes -> Model.
+// Validation mirrors @hnet/format's decode: identifier, then version, then
+// every table, index, length and shape. Parsing never trusts a number it has
+// not checked against the file size or the format's rules.
+
+import { Reader, Vec } from "./fb";
+import { E_IDENTIFIER, E_INVALID, E_VERSION, fail, failed } from "./errors";
+
+// Op union tags (schema order, tag = index + 1).
+export const OP_DENSE: i32 = 1;
+export const OP_CONV2D: i32 = 2;
+export const OP_RELU: i32 = 3;
+export const OP_LEAKYRELU: i32 = 4;
+export const OP_SIGMOID: i32 = 5;
+export const OP_TANH: i32 = 6;
+export const OP_SOFTMAX: i32 = 7;
+export const OP_LOGSOFTMAX: i32 = 8;
+export const OP_FLATTEN: i32 = 9;
+export const OP_RESHAPE: i32 = 10;
+export const OP_MAXPOOL: i32 = 11;
+export const OP_AVERAGEPOOL: i32 = 12;
+export const OP_GLOBALAVERAGEPOOL: i32 = 13;
+export const OP_BATCHNORM: i32 = 14;
+export const OP_ADD: i32 = 15;
+const OP_LAST: i32 = 15;
+
+export const OP_NAMES: string[] = [
+  "?", "Dense", "Conv2D", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
+  "Flatten", "Reshape", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNorm", "Add",
+];
+
+export const DT_FLOAT32: i32 = 0;
+export const DT_FLOAT16: i32 = 1;
+export const DT_INT8: i32 = 2;
+
+export const READER_MAJOR: u32 = 1;
+export const READER_MINOR: u32 = 0;
+
+/** Largest tensor (elements) the runtime plans for: 2^28 floats = 1 GiB. */
+export const MAX_ELEMENTS: i64 = 1 << 28;
+export const MAX_RANK: i32 = 8;
+
+export class Weight {
+  shape: StaticArray<i32> = new StaticArray<i32>(0); // virtual shape
+  size: i32 = 0;          // product(shape)
+  rows: i32 = 0;          // key layout: shape[0] ...
+  cols: i32 = 0;          // ... by the product of the rest
+  hashed: bool = false;
+  bucketSeed: u32 = 0;
+  signSeed: u32 = 0;
+  signed: bool = true;
+  count: u32 = 0;         // stored values: K buckets, or `size` plain values
+  dtype: i32 = DT_FLOAT32;
+  scale: f32 = 1;         // int8 only
+  dataPos: u32 = 0;       // position of the stored bytes in the file (valid during load)
+  stored: usize = 0;      // owned copy of the stored bytes (streaming, hashed); else 0
+  dense: usize = 0;       // owned f32 virtual tensor (plain weights, biases, materialized); else 0
+}
+
+export class Node {
+  name: string = "";
+  op: i32 = 0;
+  input0: i32 = -1;
+  input1: i32 = -1;       // Add only
+  output: i32 = -1;
+  weight: Weight | null = null;
+  bias: Weight | null = null;
+  // Conv2D and pools: kernel, strides, pads [top, left, bottom, right], dilations.
+  kh: i32 = 1; kw: i32 = 1;
+  sh: i32 = 1; sw: i32 = 1;
+  pt: i32 = 0; pl: i32 = 0; pb: i32 = 0; pr: i32 = 0;
+  dh: i32 = 1; dw: i32 = 1;
+  group: i32 = 1;
+  ceilMode: bool = false;
+  countIncludePad: bool = false;
+  alpha: f32 = 0.01;      // LeakyRelu
+  axis: i32 = 0;          // Softmax, LogSoftmax, Flatten
+  epsilon: f32 = 1e-5;    // BatchNorm
+  bnScale: StaticArray<f32> = new StaticArray<f32>(0);
+  bnBias: StaticArray<f32> = new StaticArray<f32>(0);
+  bnMean: StaticArray<f32> = new StaticArray<f32>(0);
+  bnVariance: StaticArray<f32> = new StaticArray<f32>(0);
+  reshape: StaticArray<i64> = new StaticArray<i64>(0);
+
+  describe(index: i32): string {
+    return "node " + index.toString() + " (" + OP_NAMES[this.op] + (this.name.length > 0 ? " '" + this.name + "'" : "") + ")";
+  }
+}
+
+export class Model {
+  tensorNames: string[] = [];
+  tensorShapes: Array<StaticArray<i64>> = []; // declared shapes (empty when absent)
+  inputs: StaticArray<i32> = new StaticArray<i32>(0);
+  outputs: StaticArray<i32> = new StaticArray<i32>(0);
+  nodes: Node[] = [];
+}
+
+function dtypeSize(dtype: i32): u32 {
+  return dtype == DT_FLOAT32 ? 4 : dtype == DT_FLOAT16 ? 2 : 1;
+}
+
+/** Reads a vector of u32 that must have `expected` entries (any length when expected < 0). */
+function readU32s(r: Reader, table: u32, id: i32, expected: i32, what: string, required: bool): StaticArray<i32> {
+  const v = r.vector(table, id, 4, what, required);
+  if (failed()) return new StaticArray<i32>(0);
+  if (expected >= 0 && v.length != 0 && v.length != <u32>expected) {
+    fail(E_INVALID, what + " has " + v.length.toString() + " entries, expected " + expected.toString());
+    return new StaticArray<i32>(0);
+  }
+  const out = new StaticArray<i32>(v.length);
+  for (let i: u32 = 0; i < v.length; i++) {
+    const x = r.u32(v.start + 4 * i, what);
+    if (x > 0x7fffffff) {
+      fail(E_INVALID, what + "[" + i.toString() + "] = " + x.toString() + " is too large");
+      return new StaticArray<i32>(0);
+    }
+    out[i] = <i32>x;
+  }
+  return out;
+}
+
+function readF32s(r: Reader, table: u32, id: i32, what: string): StaticArray<f32> {
+  const v = r.vector(table, id, 4, what, true);
+  const out = new StaticArray<f32>(v.length);
+  for (let i: u32 = 0; i < v.length && !failed(); i++) out[i] = r.f32(v.start + 4 * i, what);
+  return out;
+}
+
+function readI64s(r: Reader, table: u32, id: i32, what: string, required: bool): StaticArray<i64> {
+  const v = r.vector(table, id, 8, what, required);
+  const out = new StaticArray<i64>(v.length);
+  for (let i: u32 = 0; i < v.length && !failed(); i++) out[i] = r.i64(v.start + 8 * i, what);
+  return out;
+}
+
+function readWeight(r: Reader, table: u32, what: string): Weight {
+  const w = new Weight();
+  const shape = readU32s(r, table, 0, -1, what + ".shape", true);
+  if (failed()) return w;
+  if (shape.length == 0 || shape.length > MAX_RANK) {
+    fail(E_INVALID, what + ".shape has rank " + shape.length.toString() + ", expected 1.." + MAX_RANK.toString());
+    return w;
+  }
+  let size: i64 = 1;
+  for (let i = 0; i < shape.length; i++) {
+    if (shape[i] < 1) { fail(E_INVALID, what + ".shape[" + i.toString() + "] = 0, expected >= 1"); return w; }
+    size *= shape[i];
+    if (size > MAX_ELEMENTS) { fail(E_INVALID, what + ".shape has more than 2^28 elements"); return w; }
+  }
+  w.shape = shape;
+  w.size = <i32>size;
+  w.rows = shape[0];
+  w.cols = <i32>(size / shape[0]);
+
+  const hash = r.table(table, 1, what + ".hash", false);
+  if (failed()) return w;
+  if (hash != 0) {
+    w.hashed = true;
+    const algorithm = r.fieldU8(hash, 0, 0, what + ".hash.algorithm");
+    if (algorithm != 0) { fail(E_VERSION, what + ".hash.algorithm = " + algorithm.toString() + " is unknown (only XXH32 = 0); the file may need a newer runtime"); return w; }
+    w.bucketSeed = r.fieldU32(hash, 1, 0, what + ".hash.bucket_seed");
+    w.signSeed = r.fieldU32(hash, 2, 0, what + ".hash.sign_seed");
+    w.signed = r.fieldU8(hash, 3, 1, what + ".hash.signed") != 0;
+  }
+
+  const values = r.table(table, 2, what + ".values", true);
+  if (failed()) return w;
+  const dtype = <i32>r.fieldU8(values, 0, 0, what + ".values.dtype");
+  if (dtype > DT_INT8) { fail(E_VERSION, what + ".values.dtype = " + dtype.toString() + " is unknown (0 float32, 1 float16, 2 int8); the file may need a newer runtime"); return w; }
+  w.dtype = dtype;
+  w.count = r.fieldU32(values, 1, 0, what + ".values.count");
+  w.scale = r.fieldF32(values, 2, 1.0, what + ".values.scale");
+  const data = r.vector(values, 3, 1, what + ".values.data", true);
+  if (failed()) return w;
+  if (w.count == 0) { fail(E_INVALID, what + ".values.count = 0, expected > 0"); return w; }
+  if (<u64>data.length != <u64>w.count * dtypeSize(dtype)) {
+    fail(E_INVALID, what + ".values.data has " + data.length.toString() + " bytes, expected count * " +
+      dtypeSize(dtype).toString() + " = " + (<u64>w.count * dtypeSize(dtype)).toString());
+    return w;
+  }
+  if (dtype == DT_INT8 && !(w.scale > 0 && isFinite(w.scale))) {
+    fail(E_INVALID, what + ".values.scale = " + w.scale.toString() + ", expected > 0 and finite");
+    return w;
+  }
+  if (!w.hashed && w.count != <u32>w.size) {
+    fail(E_INVALID, what + ": a plain weight of " + w.size.toString() + " elements stores " + w.count.toString() + " values");
+    return w;
+  }
+  w.dataPos = data.start;
+  return w;
+}
+
+function readPads(r: Reader, table: u32, id: i32, n: Node, what: string): void {
+  const pads = readU32s(r, table, id, 4, what, false);
+  if (pads.length == 4) { n.pt = pads[0]; n.pl = pads[1]; n.pb = pads[2]; n.pr = pads[3]; }
+}
+
+function readPair(r: Reader, table: u32, id: i32, what: string, required: bool): StaticArray<i32> {
+  const pair = readU32s(r, table, id, 2, what, required);
+  for (let i = 0; i < pair.length; i++) {
+    if (pair[i] < 1) { fail(E_INVALID, what + "[" + i.toString() + "] = 0, expected >= 1"); break; }
+  }
+  return pair;
+}
+
+function readOp(r: Reader, op: u32, n: Node, what: string): void {
+  switch (n.op) {
+    case OP_DENSE: {
+      n.weight = readWeight(r, r.table(op, 0, what + ".weight", true), what + ".weight");
+      const bias = r.table(op, 1, what + ".bias", false);
+      if (bias != 0) n.bias = readWeight(r, bias, what + ".bias");
+      break;
+    }
+    case OP_CONV2D: {
+      n.weight = readWeight(r, r.table(op, 0, what + ".weight", true), what + ".weight");
+      const bias = r.table(op, 1, what + ".bias", false);
+      if (bias != 0) n.bias = readWeight(r, bias, what + ".bias");
+      const strides = readPair(r, op, 2, what + ".strides", false);
+      if (strides.length == 2) { n.sh = strides[0]; n.sw = strides[1]; }
+      readPads(r, op, 3, n, what + ".pads");
+      const dilations = readPair(r, op, 4, what + ".dilations", false);
+      if (dilations.length == 2) { n.dh = dilations[0]; n.dw = dilations[1]; }
+      const group = r.fieldU32(op, 5, 1, what + ".group");
+      if (group < 1 || group > 0x7fffffff) { fail(E_INVALID, what + ".group = " + group.toString() + ", expected >= 1"); break; }
+      n.group = <i32>group;
+      break;
+    }
+    case OP_LEAKYRELU:
+      n.alpha = r.fieldF32(op, 0, 0.01, what + ".alpha");
+      if (!isFinite(n.alpha)) fail(E_INVALID, what + ".alpha = " + n.alpha.toString() + ", expected a finite number");
+      break;
+    case OP_SOFTMAX:
+    case OP_LOGSOFTMAX:
+      n.axis = r.fieldI32(op, 0, -1, what + ".axis");
+      break;
+    case OP_FLATTEN:
+      n.axis = r.fieldI32(op, 0, 1, what + ".axis");
+      break;
+    case OP_RESHAPE: {
+      n.reshape = readI64s(r, op, 0, what + ".shape", true);
+      if (!failed() && n.reshape.length == 0) fail(E_INVALID, what + ".shape is empty");
+      let inferred = 0;
+      for (let i = 0; i < n.reshape.length && !failed(); i++) {
+        const d = n.reshape[i];
+        if (d == -1) inferred++;
+        if (d < -1 || d > MAX_ELEMENTS) fail(E_INVALID, what + ".shape[" + i.toString() + "] = " + d.toString() + " is not allowed");
+      }
+      if (inferred > 1) fail(E_INVALID, what + ".shape has more than one -1");
+      if (n.reshape.length > MAX_RANK) fail(E_INVALID, what + ".shape has rank above " + MAX_RANK.toString());
+      break;
+    }
+    case OP_MAXPOOL:
+    case OP_AVERAGEPOOL: {
+      const kernel = readPair(r, op, 0, what + ".kernel", true);
+      if (failed()) break;
+      if (kernel.length != 2) { fail(E_INVALID, what + ".kernel has " + kernel.length.toString() + " entries, expected 2"); break; }
+      n.kh = kernel[0]; n.kw = kernel[1];
+      const strides = readPair(r, op, 1, what + ".strides", false);
+      if (strides.length == 2) { n.sh = strides[0]; n.sw = strides[1]; }
+      readPads(r, op, 2, n, what + ".pads");
+      if (n.op == OP_MAXPOOL) {
+        const dilations = readPair(r, op, 3, what + ".dilations", false);
+        if (dilations.length == 2) { n.dh = dilations[0]; n.dw = dilations[1]; }
+        n.ceilMode = r.fieldU8(op, 4, 0, what + ".ceil_mode") != 0;
+      } else {
+        n.ceilMode = r.fieldU8(op, 3, 0, what + ".ceil_mode") != 0;
+        n.countIncludePad = r.fieldU8(op, 4, 0, what + ".count_include_pad") != 0;
+      }
+      if (n.pt >= n.kh || n.pb >= n.kh || n.pl >= n.kw || n.pr >= n.kw) {
+        fail(E_INVALID, what + ".pads: padding must be smaller than the kernel");
+      }
+      break;
+    }
+    case OP_BATCHNORM: {
+      n.bnScale = readF32s(r, op, 0, what + ".scale");
+      n.bnBias = readF32s(r, op, 1, what + ".bias");
+      n.bnMean = readF32s(r, op, 2, what + ".mean");
+      n.bnVariance = readF32s(r, op, 3, what + ".variance");
+      n.epsilon = r.fieldF32(op, 4, 1e-5, what + ".epsilon");
+      if (failed()) break;
+      if (!(n.epsilon >= 0)) { fail(E_INVALID, what + ".epsilon = " + n.epsilon.toString() + ", expected >= 0"); break; }
+      const c = n.bnScale.length;
+      if (c == 0 || n.bnBias.length != c || n.bnMean.length != c || n.bnVariance.length != c) {
+        fail(E_INVALID, what + ": scale, bias, mean and variance must have the same non-zero length");
+      }
+      break;
+    }
+    default:
+      break; // Relu, Sigmoid, Tanh, GlobalAveragePool, Add: no fields
+  }
+}
+
+function tensorIndex(r: Reader, v: Vec, i: u32, tensorCount: i32, what: string): i32 {
+  const t = r.u32(v.start + 4 * i, what);
+  if (failed()) return -1;
+  if (t >= <u32>tensorCount) {
+    fail(E_INVALID, what + "[" + i.toString() + "] = " + t.toString() + " is not a tensor index (" + tensorCount.toString() + " tensors)");
+    return -1;
+  }
+  return <i32>t;
+}
+
+/** Parses and validates a model. Returns null (and records an error) on any failure. */
+export function parseModel(ptr: usize, size: u32): Model | null {
+  const r = new Reader(ptr, size);
+  if (size < 8) { fail(E_IDENTIFIER, "the file has " + size.toString() + " bytes; an .hnet file has at least 8"); return null; }
+  // Identifier first: a wrong file should say so, not "corrupt offset".
+  const id = load<u32>(ptr + 4);
+  if (id != 0x54454e48) { // "HNET" little-endian
+    fail(E_IDENTIFIER, "bytes 4..8 are not the identifier \"HNET\"; this is not an .hnet file");
+    return null;
+  }
+  const root = r.deref(0, "root table offset");
+  if (failed()) return null;
+
+  // Version next, before anything whose meaning could depend on it.
+  const vpos = r.field(root, 0, "Model.format_version");
+  if (failed()) return null;
+  if (vpos == 0) { fail(E_INVALID, "Model.format_version is required but absent"); return null; }
+  const major = r.u16(vpos, "Model.format_version");
+  const minor = r.u16(vpos + 2, "Model.format_version");
+  if (failed()) return null;
+  if (major != READER_MAJOR) {
+    fail(E_VERSION, "format version " + major.toString() + "." + minor.toString() + " has major version " +
+      major.toString() + "; this runtime reads major version " + READER_MAJOR.toString());
+    return null;
+  }
+  const mpos = r.field(root, 1, "Model.min_reader_version");
+  if (failed()) return null;
+  if (mpos == 0) { fail(E_INVALID, "Model.min_reader_version is required but absent"); return null; }
+  const minMajor = r.u16(mpos, "Model.min_reader_version");
+  const minMinor = r.u16(mpos + 2, "Model.min_reader_version");
+  if (failed()) return null;
+  if (minMajor != READER_MAJOR || minMinor > READER_MINOR) {
+    fail(E_VERSION, "the file needs a reader of version " + minMajor.toString() + "." + minMinor.toString() +
+      " or newer; this runtime is " + READER_MAJOR.toString() + "." + READER_MINOR.toString() + ": update the runtime");
+    return null;
+  }
+
+  const m = new Model();
+  // Tensors: names and declared shapes.
+  const tensors = r.vector(root, 2, 4, "Model.tensors", true);
+  if (failed()) return null;
+  const tensorCount = <i32>tensors.length;
+  const names = new Set<string>();
+  for (let i: u32 = 0; i < tensors.length; i++) {
+    const what = "tensors[" + i.toString() + "]";
+    const t = r.tableAt(tensors, i, what);
+    const name = r.string(t, 0, what + ".name", true);
+    const shape = readI64s(r, t, 1, what + ".shape", false);
+    if (failed()) return null;
+    if (name.length == 0) { fail(E_INVALID, what + ".name is empty"); return null; }
+    if (names.has(name)) { fail(E_INVALID, what + ".name '" + name + "' is not unique"); return null; }
+    names.add(name);
+    if (shape.length > MAX_RANK) { fail(E_INVALID, what + ".shape has rank above " + MAX_RANK.toString()); return null; }
+    for (let d = 0; d < shape.length; d++) {
+      if (shape[d] < -1 || shape[d] == 0 || shape[d] > MAX_ELEMENTS) {
+        fail(E_INVALID, what + ".shape[" + d.toString() + "] = " + shape[d].toString() + ", expected -1 or >= 1");
+        return null;
+      }
+    }
+    m.tensorNames.push(name);
+    m.tensorShapes.push(shape);
+  }
+
+  // Graph inputs and outputs: tensor indices, each with a shape.
+  for (let io = 0; io < 2; io++) {
+    const what = io == 0 ? "Model.inputs" : "Model.outputs";
+    const v = r.vector(root, 3 + io, 4, what, true);
+    if (failed()) return null;
+    const list = new StaticArray<i32>(v.length);
+    for (let i: u32 = 0; i < v.length; i++) {
+      const t = tensorIndex(r, v, i, tensorCount, what);
+      if (failed()) return null;
+      if (m.tensorShapes[t].length == 0) {
+        fail(E_INVALID, what + "[" + i.toString() + "]: tensor '" + m.tensorNames[t] + "' has no shape");
+        return null;
+      }
+      for (let j: u32 = 0; j < i; j++) {
+        if (list[j] == t) { fail(E_INVALID, what + " lists tensor '" + m.tensorNames[t] + "' twice"); return null; }
+      }
+      list[i] = t;
+    }
+    if (io == 0) m.inputs = list; else m.outputs = list;
+  }
+  if (m.inputs.length == 0) { fail(E_INVALID, "Model.inputs is empty: a model needs at least one input"); return null; }
+  if (m.outputs.length == 0) { fail(E_INVALID, "Model.outputs is empty: a model needs at least one output"); return null; }
+
+  // Nodes, in topological order: each input must exist before it is used,
+  // each tensor is produced once.
+  const available = new StaticArray<bool>(tensorCount);
+  for (let i = 0; i < m.inputs.length; i++) available[m.inputs[i]] = true;
+  const nodes = r.vector(root, 5, 4, "Model.nodes", true);
+  if (failed()) return null;
+  for (let i: u32 = 0; i < nodes.length; i++) {
+    const what = "nodes[" + i.toString() + "]";
+    const t = r.tableAt(nodes, i, what);
+    const n = new Node();
+    n.name = r.string(t, 0, what + ".name", false);
+    const opType = <i32>r.fieldU8(t, 1, 0, what + ".op_type");
+    const op = r.table(t, 2, what + ".op", true);
+    if (failed()) return null;
+    if (opType < 1 || opType > OP_LAST) {
+      fail(E_VERSION, what + ".op has union type " + opType.toString() + ", this runtime knows 1.." + OP_LAST.toString() + "; the file may need a newer runtime");
+      return null;
+    }
+    n.op = opType;
+    const desc = n.describe(<i32>i);
+    readOp(r, op, n, desc);
+    if (failed()) return null;
+
+    const ins = r.vector(t, 3, 4, desc + ".inputs", true);
+    const outs = r.vector(t, 4, 4, desc + ".outputs", true);
+    if (failed()) return null;
+    const arity: u32 = opType == OP_ADD ? 2 : 1;
+    if (ins.length != arity) {
+      fail(E_INVALID, desc + " has " + ins.length.toString() + " inputs, expected " + arity.toString());
+      return null;
+    }
+    if (outs.length != 1) {
+      fail(E_INVALID, desc + " has " + outs.length.toString() + " outputs, expected 1");
+      return null;
+    }
+    n.input0 = tensorIndex(r, ins, 0, tensorCount, desc + ".inputs");
+    if (arity == 2) n.input1 = tensorIndex(r, ins, 1, tensorCount, desc + ".inputs");
+    n.output = tensorIndex(r, outs, 0, tensorCount, desc + ".outputs");
+    if (failed()) return null;
+    if (!available[n.input0] || (n.input1 >= 0 && !available[n.input1])) {
+      const missing = !available[n.input0] ? n.input0 : n.input1;
+      fail(E_INVALID, desc + " reads tensor '" + m.tensorNames[missing] +
+        "' before any node produces it (nodes must be in topological order)");
+      return null;
+    }
+    if (available[n.output]) {
+      fail(E_INVALID, desc + " produces tensor '" + m.tensorNames[n.output] + "', which is already produced or a graph input");
+      return null;
+    }
+    available[n.output] = true;
+    m.nodes.push(n);
+  }
+  // Metadata is not used to run, but a corrupt entry is still a corrupt file.
+  const metadata = r.vector(root, 6, 4, "Model.metadata", false);
+  for (let i: u32 = 0; i < metadata.length && !failed(); i++) {
+    const kv = r.tableAt(metadata, i, "Model.metadata");
+    r.vector(kv, 0, 1, "Model.metadata.key", true);
+    r.vector(kv, 1, 1, "Model.metadata.value", false);
+  }
+  if (failed()) return null;
+  for (let i = 0; i < m.outputs.length; i++) {
+    if (!available[m.outputs[i]]) {
+      fail(E_INVALID, "graph output '" + m.tensorNames[m.outputs[i]] + "' is produced by no node");
+      return null;
+    }
+  }
+  return m;
+}

@@ -1,0 +1,559 @@
+// A loaded model: its weights in the chosen mode, the arena planned for one
+// batch size, and the run loop that walks the nodes in order.
+//
+// Memory, all of it planned before the first inference:
+//   weights  plain weights and biases as f32; hashed weights either expanded
+//            to f32 (materialized) or kept as stored buckets (streaming)
+//   tile     streaming only: one virtual weight row, rebuilt per output unit
+//   arena    every tensor of the graph for the current batch size, with
+//            buffers shared between tensors whose lifetimes do not overlap
+// hnet_run allocates nothing; a new batch size re-plans the arena once.
+
+import { E_ARGUMENT, E_BUDGET, E_MEMORY, E_SHAPE, fail, failed } from "./errors";
+import {
+  Model, Node, Weight, MAX_ELEMENTS, MAX_RANK, DT_FLOAT32,
+  OP_DENSE, OP_CONV2D, OP_RELU, OP_LEAKYRELU, OP_SIGMOID, OP_TANH, OP_SOFTMAX, OP_LOGSOFTMAX,
+  OP_FLATTEN, OP_RESHAPE, OP_MAXPOOL, OP_AVERAGEPOOL, OP_GLOBALAVERAGEPOOL, OP_BATCHNORM, OP_ADD,
+} from "./model";
+import { ConvShape, convChannel, decodeValues, denseNaive, denseRow, expandRow } from "./kernels";
+import * as ops from "./ops";
+
+export const MODE_AUTO: i32 = 0;
+export const MODE_MATERIALIZED: i32 = 1;
+export const MODE_STREAMING: i32 = 2;
+
+/** Budget when the caller gives 0: 1 GiB. */
+export const DEFAULT_BUDGET: u64 = 1 << 30;
+
+/** Use the naive reference kernels (tests compare them with the fast ones). */
+export let naiveKernels = false;
+export function setNaiveKernels(on: bool): void { naiveKernels = on; }
+
+function dtypeBytes(dtype: i32): u64 {
+  return dtype == DT_FLOAT32 ? 4 : dtype == 1 ? 2 : 1;
+}
+
+function align16(x: u64): u64 {
+  return (x + 15) & ~(<u64>15);
+}
+
+function shapeString(s: StaticArray<i32>): string {
+  let out = "[";
+  for (let i = 0; i < s.length; i++) out += (i > 0 ? ", " : "") + s[i].toString();
+  return out + "]";
+}
+
+/** Output size of a sliding window along one axis (ONNX Conv / pools); -1 when the window does not fit. */
+export function windowOut(size: i32, kernel: i32, stride: i32, padBegin: i32, padEnd: i32, dilation: i32, ceilMode: bool): i64 {
+  const span = <i64>size + padBegin + padEnd - (<i64>(kernel - 1) * dilation + 1);
+  if (span < 0) return -1;
+  let out = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1;
+  // ceil_mode: the last window must start inside the input or the left padding
+  if (ceilMode && (out - 1) * stride >= <i64>size + padBegin) out--;
+  return out;
+}
+
+/** Bytes of memory the model's weights take in a mode (arena excluded). */
+function weightBytes(m: Model, mode: i32): u64 {
+  let total: u64 = 0;
+  for (let i = 0; i < m.nodes.length; i++) {
+    const n = m.nodes[i];
+    const w = n.weight;
+    if (w != null) {
+      if (w.hashed && mode == MODE_STREAMING) total += align16(<u64>w.count * dtypeBytes(w.dtype));
+      else total += align16(<u64>w.size * 4);
+    }
+    const b = n.bias;
+    if (b != null) total += align16(<u64>b.size * 4);
+  }
+  return total;
+}
+
+/** Floats of the streaming tile: the longest hashed weight row. */
+function tileFloats(m: Model): i32 {
+  let cols = 0;
+  for (let i = 0; i < m.nodes.length; i++) {
+    const w = m.nodes[i].weight;
+    if (w != null && w.hashed) cols = max(cols, w.cols);
+  }
+  return cols;
+}
+
+export class Runtime {
+  model: Model;
+  mode: i32 = MODE_MATERIALIZED;
+  budget: u64 = DEFAULT_BUDGET;
+  blocks: usize[] = [];        // every heap block this runtime owns
+  weightsBytes: u64 = 0;
+  tile: usize = 0;             // streaming row buffer
+  tileBytes: u64 = 0;
+  // The plan for `batch`.
+  batch: i32 = 0;
+  shapes: Array<StaticArray<i32>> = [];
+  sizes: StaticArray<i32> = new StaticArray<i32>(0);   // elements per tensor
+  offsets: StaticArray<usize> = new StaticArray<usize>(0);
+  arena: usize = 0;
+  arenaBytes: u64 = 0;
+  // Scratch for Add (broadcast strides) and the kernels' shape records, made once.
+  addIndex: StaticArray<i32> = new StaticArray<i32>(MAX_RANK);
+  conv: ConvShape = new ConvShape();
+  pool: ops.PoolShape = new ops.PoolShape();
+  addA: Array<StaticArray<i32>> = [];
+  addB: Array<StaticArray<i32>> = [];
+  addSame: StaticArray<bool> = new StaticArray<bool>(0);
+
+  constructor(model: Model) {
+    this.model = model;
+  }
+
+  alloc(bytes: u64): usize {
+    const p = heap.alloc(<usize>max<u64>(bytes, 16));
+    this.blocks.push(p);
+    return p;
+  }
+
+  release(): void {
+    for (let i = 0; i < this.blocks.length; i++) heap.free(this.blocks[i]);
+    this.blocks.length = 0;
+    if (this.arena != 0) heap.free(this.arena);
+    this.arena = 0;
+    this.batch = 0;
+  }
+
+  /**
+   * Chooses the mode (auto: materialized when it fits the budget, else
+   * streaming) and builds the weights from the file bytes at `file`.
+   */
+  loadWeights(file: usize, requested: i32, budget: u64): bool {
+    const m = this.model;
+    this.budget = budget == 0 ? DEFAULT_BUDGET : budget;
+    // Shapes at batch 1 validate the graph and estimate the arena.
+    if (!this.plan(1, false)) return false;
+    const arena1 = this.arenaBytes;
+    const tile = align16(<u64>tileFloats(m) * 4);
+    const materialized = weightBytes(m, MODE_MATERIALIZED) + arena1;
+    const streaming = weightBytes(m, MODE_STREAMING) + tile + arena1;
+    let mode = requested;
+    if (mode == MODE_AUTO) mode = materialized <= this.budget ? MODE_MATERIALIZED : MODE_STREAMING;
+    const need = mode == MODE_MATERIALIZED ? materialized : streaming;
+    if (need > this.budget) {
+      fail(E_BUDGET, "the model needs " + need.toString() + " bytes " + (mode == MODE_MATERIALIZED ? "materialized" : "streaming") +
+        " at batch 1 (materialized " + materialized.toString() + ", streaming " + streaming.toString() +
+        "), over the memory budget of " + this.budget.toString() + " bytes");
+      return false;
+    }
+    this.mode = mode;
+    if (mode == MODE_STREAMING && tile > 0) { this.tile = this.alloc(tile); this.tileBytes = tile; }
+
+    for (let i = 0; i < m.nodes.length; i++) {
+      const n = m.nodes[i];
+      const w = n.weight;
+      if (w != null) this.buildWeight(file, w, mode);
+      const b = n.bias;
+      if (b != null) this.buildWeight(file, b, MODE_MATERIALIZED); // biases are small: always f32
+    }
+    this.weightsBytes = weightBytes(m, mode) + this.tileBytes;
+    return true;
+  }
+
+  buildWeight(file: usize, w: Weight, mode: i32): void {
+    const src = file + w.dataPos;
+    if (!w.hashed) {
+      w.dense = this.alloc(<u64>w.size * 4);
+      decodeValues(src, w.dtype, w.scale, w.size, w.dense);
+    } else if (mode == MODE_STREAMING) {
+      const bytes = <u64>w.count * dtypeBytes(w.dtype);
+      w.stored = this.alloc(bytes);
+      memory.copy(w.stored, src, <usize>bytes);
+    } else {
+      w.dense = this.alloc(<u64>w.size * 4);
+      const rowBytes = <usize>w.cols << 2;
+      for (let r = 0; r < w.rows; r++) expandRow(w, src, r, w.dense + <usize>r * rowBytes);
+    }
+  }
+
+  /** Row r of a weight as f32: a slice of the dense tensor, or rebuilt in the tile. */
+  // @ts-ignore: decorator
+  @inline weightRow(w: Weight, r: i32): usize {
+    if (w.dense != 0) return w.dense + ((<usize>r * w.cols) << 2);
+    expandRow(w, w.stored, r, this.tile);
+    return this.tile;
+  }
+
+  // ---- Shapes and the arena ------------------------------------------------
+
+  inferShape(i: i32, n: Node, x: StaticArray<i32>, x1: StaticArray<i32> | null): StaticArray<i32> | null {
+    const what = n.describe(i);
+    const rank = x.length;
+    let out: StaticArray<i32> = x;
+    switch (n.op) {
+      case OP_DENSE: {
+        const w = n.weight!;
+        if (rank != 2 || w.shape.length != 2 || x[1] != w.shape[1]) {
+          fail(E_SHAPE, what + ": input " + shapeString(x) + " does not fit weight " + shapeString(w.shape) + " (expected [N, in], weight [out, in])");
+          return null;
+        }
+        const b = n.bias;
+        if (b != null && (b.shape.length != 1 || b.shape[0] != w.shape[0])) {
+          fail(E_SHAPE, what + ": bias " + shapeString(b.shape) + " does not match " + w.shape[0].toString() + " outputs");
+          return null;
+        }
+        out = new StaticArray<i32>(2);
+        out[0] = x[0]; out[1] = w.shape[0];
+        break;
+      }
+      case OP_CONV2D: {
+        const w = n.weight!;
+        if (rank != 4 || w.shape.length != 4 || w.shape[0] % n.group != 0 || x[1] != w.shape[1] * n.group) {
+          fail(E_SHAPE, what + ": input " + shapeString(x) + " does not fit weight " + shapeString(w.shape) +
+            " with group " + n.group.toString() + " (expected [N, C, H, W], weight [M, C/group, KH, KW], M % group == 0)");
+          return null;
+        }
+        const b = n.bias;
+        if (b != null && (b.shape.length != 1 || b.shape[0] != w.shape[0])) {
+          fail(E_SHAPE, what + ": bias " + shapeString(b.shape) + " does not match " + w.shape[0].toString() + " output channels");
+          return null;
+        }
+        n.kh = w.shape[2]; n.kw = w.shape[3];
+        const oh = windowOut(x[2], n.kh, n.sh, n.pt, n.pb, n.dh, false);
+        const ow = windowOut(x[3], n.kw, n.sw, n.pl, n.pr, n.dw, false);
+        if (oh < 1 || ow < 1 || oh > MAX_ELEMENTS || ow > MAX_ELEMENTS) {
+          fail(E_SHAPE, what + ": the kernel does not fit the padded input " + shapeString(x));
+          return null;
+        }
+        out = new StaticArray<i32>(4);
+        out[0] = x[0]; out[1] = w.shape[0]; out[2] = <i32>oh; out[3] = <i32>ow;
+        break;
+      }
+      case OP_MAXPOOL:
+      case OP_AVERAGEPOOL: {
+        if (rank != 4) { fail(E_SHAPE, what + ": input " + shapeString(x) + " is not [N, C, H, W]"); return null; }
+        const oh = windowOut(x[2], n.kh, n.sh, n.pt, n.pb, n.dh, n.ceilMode);
+        const ow = windowOut(x[3], n.kw, n.sw, n.pl, n.pr, n.dw, n.ceilMode);
+        if (oh < 1 || ow < 1 || oh > MAX_ELEMENTS || ow > MAX_ELEMENTS) {
+          fail(E_SHAPE, what + ": the window does not fit the padded input " + shapeString(x));
+          return null;
+        }
+        out = new StaticArray<i32>(4);
+        out[0] = x[0]; out[1] = x[1]; out[2] = <i32>oh; out[3] = <i32>ow;
+        break;
+      }
+      case OP_GLOBALAVERAGEPOOL: {
+        if (rank != 4) { fail(E_SHAPE, what + ": input " + shapeString(x) + " is not [N, C, H, W]"); return null; }
+        out = new StaticArray<i32>(4);
+        out[0] = x[0]; out[1] = x[1]; out[2] = 1; out[3] = 1;
+        break;
+      }
+      case OP_BATCHNORM: {
+        if (rank < 2 || x[1] != n.bnScale.length) {
+          fail(E_SHAPE, what + ": input " + shapeString(x) + " does not have " + n.bnScale.length.toString() + " channels on axis 1");
+          return null;
+        }
+        break;
+      }
+      case OP_SOFTMAX:
+      case OP_LOGSOFTMAX: {
+        if (n.axis < -rank || n.axis >= rank) {
+          fail(E_SHAPE, what + ": axis " + n.axis.toString() + " is out of range for rank " + rank.toString());
+          return null;
+        }
+        break;
+      }
+      case OP_FLATTEN: {
+        if (n.axis < -rank || n.axis > rank) {
+          fail(E_SHAPE, what + ": axis " + n.axis.toString() + " is out of range for rank " + rank.toString());
+          return null;
+        }
+        const axis = n.axis < 0 ? n.axis + rank : n.axis;
+        let a: i64 = 1, b: i64 = 1;
+        for (let d = 0; d < rank; d++) { if (d < axis) a *= x[d]; else b *= x[d]; }
+        out = new StaticArray<i32>(2);
+        out[0] = <i32>a; out[1] = <i32>b;
+        break;
+      }
+      case OP_RESHAPE: {
+        const spec = n.reshape;
+        out = new StaticArray<i32>(spec.length);
+        let total: i64 = 1;
+        for (let d = 0; d < rank; d++) total *= x[d];
+        let known: i64 = 1;
+        let inferred = -1;
+        for (let d = 0; d < spec.length; d++) {
+          let v = spec[d];
+          if (v == 0) {
+            if (d >= rank) { fail(E_SHAPE, what + ": shape[" + d.toString() + "] = 0 copies a dimension the input " + shapeString(x) + " lacks"); return null; }
+            v = x[d];
+          }
+          if (v == -1) { inferred = d; continue; }
+          known *= v;
+          if (known > MAX_ELEMENTS) { fail(E_SHAPE, what + ": target shape is too large"); return null; }
+          out[d] = <i32>v;
+        }
+        if (inferred >= 0) {
+          if (known == 0 || total % known != 0) {
+            fail(E_SHAPE, what + ": cannot infer the -1 of the target shape from " + total.toString() + " elements");
+            return null;
+          }
+          out[inferred] = <i32>(total / known);
+        } else if (known != total) {
+          fail(E_SHAPE, what + ": cannot reshape " + shapeString(x) + " (" + total.toString() + " elements) to " + known.toString() + " elements");
+          return null;
+        }
+        break;
+      }
+      case OP_ADD: {
+        const y = x1!;
+        const r = max(rank, y.length);
+        out = new StaticArray<i32>(r);
+        for (let d = 0; d < r; d++) {
+          const a = d - (r - rank) >= 0 ? x[d - (r - rank)] : 1;
+          const b = d - (r - y.length) >= 0 ? y[d - (r - y.length)] : 1;
+          if (a != b && a != 1 && b != 1) {
+            fail(E_SHAPE, what + ": shapes " + shapeString(x) + " and " + shapeString(y) + " do not broadcast");
+            return null;
+          }
+          out[d] = a == 1 ? b : a;
+        }
+        break;
+      }
+      default:
+        break; // element-wise: same shape
+    }
+    return out;
+  }
+
+  /**
+   * Infers every tensor's shape for `batch` and lays the tensors out in one
+   * arena; allocates it when `allocate` (else it only measures arenaBytes).
+   */
+  plan(batch: i32, allocate: bool = true): bool {
+    const m = this.model;
+    const count = m.tensorNames.length;
+    const shapes = new Array<StaticArray<i32>>(count);
+    for (let t = 0; t < count; t++) shapes[t] = new StaticArray<i32>(0);
+    const sizes = new StaticArray<i32>(count);
+    const born = new StaticArray<i32>(count);   // step that writes the tensor (-1: graph input)
+    const dies = new StaticArray<i32>(count);   // last step that reads it
+    for (let t = 0; t < count; t++) { born[t] = -2; dies[t] = -2; }
+    const steps = m.nodes.length;
+
+    for (let i = 0; i < m.inputs.length; i++) {
+      const t = m.inputs[i];
+      const decl = m.tensorShapes[t];
+      const s = new StaticArray<i32>(decl.length);
+      for (let d = 0; d < decl.length; d++) s[d] = decl[d] == -1 ? batch : <i32>decl[d];
+      shapes[t] = s;
+      born[t] = -1; dies[t] = steps; // inputs stay: the caller writes them before run
+    }
+    const addA = new Array<StaticArray<i32>>(steps);
+    const addB = new Array<StaticArray<i32>>(steps);
+    const addSame = new StaticArray<bool>(steps);
+    for (let i = 0; i < steps; i++) {
+      const n = m.nodes[i];
+      const x = shapes[n.input0];
+      const x1 = n.input1 >= 0 ? shapes[n.input1] : null;
+      const out = this.inferShape(i, n, x, x1);
+      if (out == null) return false;
+      if (out.length > MAX_RANK) { fail(E_SHAPE, n.describe(i) + ": output rank above " + MAX_RANK.toString()); return false; }
+      let size: i64 = 1;
+      for (let d = 0; d < out.length; d++) size *= out[d];
+      if (size > MAX_ELEMENTS) {
+        fail(E_MEMORY, n.describe(i) + ": output " + shapeString(out) + " has more than 2^28 elements");
+        return false;
+      }
+      shapes[n.output] = out;
+      born[n.output] = i;
+      dies[n.output] = i;
+      dies[n.input0] = max(dies[n.input0], i);
+      if (n.input1 >= 0) dies[n.input1] = max(dies[n.input1], i);
+      addA[i] = new StaticArray<i32>(0);
+      addB[i] = new StaticArray<i32>(0);
+      if (n.op == OP_ADD) {
+        addA[i] = broadcastStrides(x, out);
+        addB[i] = broadcastStrides(x1!, out);
+        addSame[i] = sameShape(x, out) && sameShape(x1!, out);
+      }
+    }
+    for (let i = 0; i < m.outputs.length; i++) {
+      const t = m.outputs[i];
+      dies[t] = steps;
+      // A declared output shape must match; -1 stands for any size (the batch).
+      const decl = m.tensorShapes[t];
+      const s = shapes[t];
+      let ok = decl.length == s.length;
+      for (let d = 0; ok && d < decl.length; d++) ok = decl[d] == -1 || decl[d] == <i64>s[d];
+      if (!ok) {
+        fail(E_SHAPE, "graph output '" + m.tensorNames[t] + "' is inferred as " + shapeString(s) + " but declared with a different shape");
+        return false;
+      }
+    }
+
+    // Greedy layout, largest tensors first: each takes the lowest offset that
+    // does not overlap a placed tensor alive at the same time.
+    const order = new Array<i32>(0);
+    for (let t = 0; t < count; t++) {
+      if (born[t] == -2) continue; // declared but never used
+      let size: i64 = 1;
+      for (let d = 0; d < shapes[t].length; d++) size *= shapes[t][d];
+      sizes[t] = <i32>size;
+      order.push(t);
+    }
+    sortBySizeDesc(order, sizes);
+    const offsets = new StaticArray<usize>(count);
+    const placed = new Array<i32>(0);
+    let arenaBytes: u64 = 0;
+    for (let k = 0; k < order.length; k++) {
+      const t = order[k];
+      const bytes = align16(<u64>sizes[t] * 4);
+      let offset: u64 = 0;
+      let moved = true;
+      while (moved) {
+        moved = false;
+        for (let j = 0; j < placed.length; j++) {
+          const u = placed[j];
+          if (born[u] > dies[t] || born[t] > dies[u]) continue; // lifetimes disjoint
+          const uStart = <u64>offsets[u];
+          const uEnd = uStart + align16(<u64>sizes[u] * 4);
+          if (offset < uEnd && uStart < offset + bytes) { offset = uEnd; moved = true; }
+        }
+      }
+      offsets[t] = <usize>offset;
+      placed.push(t);
+      arenaBytes = max(arenaBytes, offset + bytes);
+    }
+
+    this.arenaBytes = arenaBytes;
+    if (!allocate) return true;
+    if (this.weightsBytes + arenaBytes > this.budget) {
+      fail(E_BUDGET, "batch " + batch.toString() + " needs " + arenaBytes.toString() + " bytes of activations on top of " +
+        this.weightsBytes.toString() + " bytes of weights, over the memory budget of " + this.budget.toString() + " bytes");
+      return false;
+    }
+    if (this.arena != 0) heap.free(this.arena);
+    this.arena = heap.alloc(<usize>max<u64>(arenaBytes, 16));
+    memory.fill(this.arena, 0, <usize>arenaBytes);
+    this.batch = batch;
+    this.shapes = shapes;
+    this.sizes = sizes;
+    this.offsets = offsets;
+    this.addA = addA;
+    this.addB = addB;
+    this.addSame = addSame;
+    return true;
+  }
+
+  tensorPtr(t: i32): usize {
+    return this.arena + unchecked(this.offsets[t]);
+  }
+
+  // ---- Run ------------------------------------------------------------------
+
+  run(): void {
+    const m = this.model;
+    const naive = naiveKernels;
+    for (let i = 0; i < m.nodes.length; i++) {
+      const n = unchecked(m.nodes[i]);
+      const xs = unchecked(this.shapes[n.input0]);
+      const ys = unchecked(this.shapes[n.output]);
+      const x = this.tensorPtr(n.input0);
+      const y = this.tensorPtr(n.output);
+      const size = unchecked(this.sizes[n.output]);
+      switch (n.op) {
+        case OP_DENSE: {
+          const w = n.weight!;
+          const b = n.bias;
+          const outF = ys[1];
+          for (let o = 0; o < outF; o++) {
+            const wrow = this.weightRow(w, o);
+            const bias: f32 = b != null ? load<f32>(b.dense + (<usize>o << 2)) : 0;
+            if (naive) denseNaive(x, xs[0], xs[1], wrow, o, outF, bias, y);
+            else denseRow(x, xs[0], xs[1], wrow, o, outF, bias, y);
+          }
+          break;
+        }
+        case OP_CONV2D: {
+          const w = n.weight!;
+          const b = n.bias;
+          const s = this.conv;
+          s.n = xs[0]; s.c = xs[1]; s.h = xs[2]; s.w = xs[3];
+          s.m = ys[1]; s.oh = ys[2]; s.ow = ys[3];
+          s.kh = n.kh; s.kw = n.kw; s.sh = n.sh; s.sw = n.sw;
+          s.pt = n.pt; s.pl = n.pl; s.dh = n.dh; s.dw = n.dw; s.group = n.group;
+          for (let o = 0; o < s.m; o++) {
+            const bias: f32 = b != null ? load<f32>(b.dense + (<usize>o << 2)) : 0;
+            convChannel(s, x, this.weightRow(w, o), o, bias, y, naive);
+          }
+          break;
+        }
+        case OP_RELU: ops.relu(x, y, size); break;
+        case OP_LEAKYRELU: ops.leakyRelu(x, y, size, n.alpha); break;
+        case OP_SIGMOID: ops.sigmoid(x, y, size); break;
+        case OP_TANH: ops.tanh(x, y, size); break;
+        case OP_SOFTMAX:
+        case OP_LOGSOFTMAX: {
+          const rank = xs.length;
+          const axis = n.axis < 0 ? n.axis + rank : n.axis;
+          let outer = 1, inner = 1;
+          for (let d = 0; d < axis; d++) outer *= xs[d];
+          for (let d = axis + 1; d < rank; d++) inner *= xs[d];
+          ops.softmax(x, y, outer, xs[axis], inner, n.op == OP_LOGSOFTMAX);
+          break;
+        }
+        case OP_FLATTEN:
+        case OP_RESHAPE: ops.copy(x, y, size); break;
+        case OP_MAXPOOL:
+        case OP_AVERAGEPOOL: {
+          const s = this.pool;
+          s.n = xs[0]; s.c = xs[1]; s.h = xs[2]; s.w = xs[3]; s.oh = ys[2]; s.ow = ys[3];
+          s.kh = n.kh; s.kw = n.kw; s.sh = n.sh; s.sw = n.sw;
+          s.pt = n.pt; s.pl = n.pl; s.pb = n.pb; s.pr = n.pr; s.dh = n.dh; s.dw = n.dw;
+          if (n.op == OP_MAXPOOL) ops.maxPool(s, x, y);
+          else ops.averagePool(s, x, y, n.countIncludePad);
+          break;
+        }
+        case OP_GLOBALAVERAGEPOOL: ops.globalAveragePool(x, y, xs[0] * xs[1], xs[2] * xs[3]); break;
+        case OP_BATCHNORM: {
+          let inner = 1;
+          for (let d = 2; d < xs.length; d++) inner *= xs[d];
+          ops.batchNorm(x, y, xs[0], xs[1], inner, n.bnScale, n.bnBias, n.bnMean, n.bnVariance, n.epsilon);
+          break;
+        }
+        case OP_ADD:
+          ops.add(x, this.tensorPtr(n.input1), y, ys, unchecked(this.addA[i]), unchecked(this.addB[i]), this.addIndex, size, unchecked(this.addSame[i]));
+          break;
+        default:
+          break;
+      }
+    }
+  }
+}
+
+function sameShape(a: StaticArray<i32>, b: StaticArray<i32>): bool {
+  if (a.length != b.length) return false;
+  for (let d = 0; d < a.length; d++) if (a[d] != b[d]) return false;
+  return true;
+}
+
+/** Element strides of `s` along the axes of `out` (right-aligned; 0 where broadcast). */
+function broadcastStrides(s: StaticArray<i32>, out: StaticArray<i32>): StaticArray<i32> {
+  const r = out.length;
+  const strides = new StaticArray<i32>(r);
+  let stride = 1;
+  for (let d = r - 1; d >= 0; d--) {
+    const k = d - (r - s.length);
+    const dim = k >= 0 ? s[k] : 1;
+    strides[d] = dim == 1 ? 0 : stride;
+    stride *= dim;
+  }
+  return strides;
+}
+
+/** Insertion sort of tensor indices by size, largest first (graphs are small). */
+function sortBySizeDesc(order: Array<i32>, sizes: StaticArray<i32>): void {
+  for (let i = 1; i < order.length; i++) {
+    const t = order[i];
+    let j = i - 1;
+    while (j >= 0 && sizes[order[j]] < sizes[t]) { order[j + 1] = order[j]; j--; }
+    order[j + 1] = t;
+  }
+}
