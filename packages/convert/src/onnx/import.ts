@@ -24,8 +24,12 @@ import { ConvertError, unsupportedNodes, type NodeIssue } from '../errors.js';
 import { DataType, dataTypeName, onnx, toNumber, type AttributeProto, type ModelProto, type NodeProto, type ValueInfoProto } from './proto.js';
 import { readTensor, type ConstTensor } from './tensors.js';
 
-/** The oldest default-domain opset the importer reads. */
-export const MIN_OPSET = 7;
+/**
+ * The oldest default-domain opset the importer reads. Older opsets differ in
+ * attributes (consumed_inputs, is_test, spatial, broadcast...), which are
+ * either understood below or refused by the attribute check.
+ */
+export const MIN_OPSET = 1;
 
 export interface ImportOptions {
   /** Folder that external-data paths are relative to (default: the model file's folder). */
@@ -114,11 +118,37 @@ const refuse = (reason: string): never => {
 /** A node skipped because an input came from a refused node (already listed). */
 class Upstream extends Error {}
 
-const SUPPORTED = new Set([
-  'Gemm', 'MatMul', 'Conv', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Softmax', 'LogSoftmax', 'Flatten',
-  'Reshape', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'BatchNormalization', 'Dropout', 'Identity',
-  'Add', 'Pad', 'Constant',
-]);
+/** Supported ops and the attributes the importer understands; any other attribute is refused. */
+const ATTRIBUTES: Record<string, string[]> = {
+  Gemm: ['alpha', 'beta', 'transA', 'transB', 'broadcast'],
+  MatMul: [],
+  Conv: ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'],
+  Relu: ['consumed_inputs'],
+  LeakyRelu: ['alpha', 'consumed_inputs'],
+  Sigmoid: ['consumed_inputs'],
+  Tanh: ['consumed_inputs'],
+  Softmax: ['axis'],
+  LogSoftmax: ['axis'],
+  Flatten: ['axis'],
+  Reshape: ['shape', 'allowzero', 'consumed_inputs'],
+  MaxPool: ['auto_pad', 'ceil_mode', 'dilations', 'kernel_shape', 'pads', 'storage_order', 'strides'],
+  AveragePool: ['auto_pad', 'ceil_mode', 'count_include_pad', 'dilations', 'kernel_shape', 'pads', 'strides'],
+  GlobalAveragePool: [],
+  BatchNormalization: ['epsilon', 'momentum', 'training_mode', 'spatial', 'is_test', 'consumed_inputs'],
+  Dropout: ['ratio', 'seed', 'is_test'],
+  Identity: [],
+  Add: ['broadcast', 'consumed_inputs'], // legacy `axis` broadcasting is refused
+  Pad: ['mode', 'pads', 'value'],
+  Constant: ['value', 'value_float', 'value_floats', 'value_int', 'value_ints'],
+};
+
+/** Refuses ops outside the default domain, unknown ops and unknown attributes. */
+function checkOp(node: NodeProto): void {
+  if (node.domain && node.domain !== 'ai.onnx') refuse(`op from domain "${node.domain}" is not supported`);
+  const known = ATTRIBUTES[node.opType ?? ''] ?? refuse('op not supported');
+  const unknown = (node.attribute ?? []).map((a) => a.name ?? '').filter((n) => !known.includes(n));
+  if (unknown.length) refuse(`attribute${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} not supported`);
+}
 
 class Importer {
   private readonly graph;
@@ -159,6 +189,11 @@ class Importer {
     this.collectInputs();
     this.collectAliases(nodes);
     this.countUses(nodes);
+    for (const name of this.graphOutputs) {
+      if (this.consts.has(this.resolve(name))) {
+        this.issues.push({ node: `output "${name}"`, opType: 'graph output', reason: 'the output is a constant; hnet graph outputs must be computed' });
+      }
+    }
     nodes.forEach((node, i) => {
       if (this.handled.has(i)) return;
       try {
@@ -266,10 +301,15 @@ class Importer {
       if (!['Identity', 'Dropout', 'Pad'].includes(op) || (node.domain && node.domain !== 'ai.onnx')) return;
       this.handled.add(i);
       try {
+        checkOp(node);
         if (op === 'Dropout') this.checkDropout(node, nodes);
         if (op === 'Pad') this.checkPad(node, nodes);
         this.alias.set(node.output?.[0] ?? '', node.input?.[0] ?? '');
-        if (op !== 'Identity') this.folded.push(`${op} ${nodeName(node, i)} removed (identity at inference)`);
+        const name = nodeName(node, i);
+        if (op === 'Dropout') this.folded.push(`Dropout ${name} removed (the identity at inference)`);
+        if (op === 'Pad') {
+          this.folded.push(this.padFold.has(node.output?.[0] ?? '') ? `Pad ${name} folded into the pads of the next layer` : `Pad ${name} removed (pads nothing)`);
+        }
       } catch (e) {
         if (!(e instanceof Refusal)) throw e;
         this.issues.push({ node: nodeName(node, i), opType: op, reason: e.message });
@@ -385,8 +425,7 @@ class Importer {
 
   private convert(node: NodeProto, index: number): void {
     const op = node.opType ?? '';
-    if (node.domain && node.domain !== 'ai.onnx') refuse(`op from domain "${node.domain}" is not supported`);
-    if (!SUPPORTED.has(op)) refuse('op not supported');
+    checkOp(node);
     const label = nodeName(node, index);
     const out = node.output?.[0] ?? refuse('no output');
     const a = new Attrs(node);

