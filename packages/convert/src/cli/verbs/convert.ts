@@ -13,7 +13,10 @@ import type { Io, Verb } from '../verb.js';
  * The extension point for `convert --retrain DATA`: push a FlagSpec onto
  * convertVerb.flags and add a hook that reads its flag from `args`.
  */
-export type ConvertHook = (model: Model, ctx: { args: ParsedArgs; io: Io; report: HashReport }) => Promise<Model> | Model;
+export type ConvertHook = (
+  model: Model,
+  ctx: { args: ParsedArgs; io: Io; report: HashReport; /** the model before hashing */ dense: Model },
+) => Promise<Model> | Model;
 const hooks: ConvertHook[] = [];
 export function addConvertHook(hook: ConvertHook): void {
   hooks.push(hook);
@@ -87,9 +90,10 @@ export const convertVerb: Verb = {
       model = r.model;
       imported = r.report;
     }
+    const dense = model;
     const hashed = hashModel(model, policy);
     model = hashed.model;
-    for (const hook of hooks) model = await hook(model, { args, io, report: hashed.report });
+    for (const hook of hooks) model = await hook(model, { args, io, report: hashed.report, dense });
     const bytes = encode(model);
     writeFileAtomic(output, bytes);
 
