@@ -1,0 +1,190 @@
+// Import of real exporter output and of hand-built ONNX models, checked
+// against onnxruntime-node: the reference forward pass of the imported model
+// must match within 1e-4.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { runReference } from '@hnet/format';
+import { ConvertError, importOnnx } from '../src/index.js';
+import { onnx } from '../src/onnx/proto.js';
+import { assertClose, attr, fixture, floatTensor, int64Tensor, loadNpy, node, onnxModel, randomArray, runOrt } from './helpers.js';
+
+const FIXTURE_MODELS = ['mlp', 'lenet', 'bn_residual', 'mnist_mlp'];
+
+for (const name of FIXTURE_MODELS) {
+  test(`fixture ${name}.onnx imports exactly: reference forward = onnxruntime = PyTorch`, async () => {
+    const { model, report } = importOnnx(fixture(`${name}.onnx`));
+    assert.equal(report.producer.startsWith('pytorch'), true);
+    assert.ok(model.nodes.every((n) => n.op.type !== 'Dense' && n.op.type !== 'Conv2D' || n.op.weight.hash === null));
+    const x = loadNpy(fixture(`${name}.input.npy`));
+    const ours = runReference(model, { input: x }).output;
+    const theirs = (await runOrt(fixture(`${name}.onnx`), { input: x })).output;
+    assertClose(ours, theirs, 1e-4, `${name} vs onnxruntime`);
+    assertClose(ours, loadNpy(fixture(`${name}.output.npy`)), 1e-4, `${name} vs PyTorch`);
+  });
+}
+
+test('bn_residual: BatchNorms after single-use layers fold, the one after an Add stays; Dropout and the empty Pad vanish', () => {
+  const { model, report } = importOnnx(fixture('bn_residual.onnx'));
+  const types = model.nodes.map((n) => n.op.type);
+  assert.equal(types.filter((t) => t === 'BatchNorm').length, 1);
+  assert.ok(report.folded.some((f) => f.includes('/bn1/') && f.includes('Conv2D')));
+  assert.ok(report.folded.some((f) => f.includes('/bn4/') && f.includes('Dense')));
+  assert.ok(report.folded.some((f) => f.startsWith('Add /Add_3 fused as the bias')));
+  assert.ok(report.folded.some((f) => f.startsWith('Pad /Pad removed')));
+  assert.ok(!types.includes('Reshape') || model.nodes.find((n) => n.op.type === 'Reshape'));
+  assert.deepEqual(model.outputs, [{ name: 'output', shape: [-1, 6] }]);
+  assert.deepEqual(model.inputs, [{ name: 'input', shape: [-1, 3, 16, 16] }]);
+});
+
+/** A one-layer Gemm model whose weight initializer is given by `weight`. */
+function gemmModel(weight: ReturnType<typeof floatTensor>, producer = 'hnet-test'): Uint8Array {
+  const bias = floatTensor('b', [3], Float32Array.of(0.5, -1, 2));
+  return onnxModel({
+    producer,
+    nodes: [node('Gemm', ['x', weight.name!, 'b'], ['y'], 'fc', [attr.int('transB', 1)])],
+    inputs: [['x', ['N', 4]]],
+    outputs: [['y', ['N', 3]]],
+    initializers: [weight, bias],
+  });
+}
+
+const W = randomArray(12, 3); // [3, 4]
+const X = { shape: [2, 4], data: randomArray(8, 4) };
+
+test('initializers as raw_data at odd byte offsets are read correctly', async () => {
+  // Find a producer name (serialized before the graph) that puts raw_data at an odd offset.
+  for (let pad = 0; pad < 8; pad++) {
+    const bytes = gemmModel(floatTensor('w', [3, 4], W), `test${'x'.repeat(pad)}`);
+    const decoded = onnx.ModelProto.decode(bytes);
+    const raw = decoded.graph!.initializer!.find((t) => t.name === 'w')!.rawData!;
+    if (raw.byteOffset % 4 === 0) continue; // aligned: a Float32Array view would work by luck
+    const { model } = importOnnx(bytes);
+    const ours = runReference(model, { x: X }).y;
+    assertClose(ours, (await runOrt(bytes, { x: X })).y, 1e-5, 'raw_data at odd offset');
+    return;
+  }
+  assert.fail('no name length gave an odd raw_data offset');
+});
+
+test('initializers as float_data', async () => {
+  const bytes = gemmModel({ name: 'w', dims: [3, 4], dataType: 1, floatData: [...W] });
+  const { model } = importOnnx(bytes);
+  assertClose(runReference(model, { x: X }).y, (await runOrt(bytes, { x: X })).y, 1e-5, 'float_data');
+});
+
+test('external data next to the model; a missing file is an error naming it', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'hnet-ext-'));
+  try {
+    const payload = new Uint8Array(7 + 48);
+    new Uint8Array(floatTensor('w', [3, 4], W).rawData!).forEach((b, i) => (payload[7 + i] = b));
+    writeFileSync(path.join(dir, 'weights.bin'), payload);
+    const external = {
+      name: 'w', dims: [3, 4], dataType: 1, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [{ key: 'location', value: 'weights.bin' }, { key: 'offset', value: '7' }, { key: 'length', value: '48' }],
+    };
+    const bytes = gemmModel(external);
+    writeFileSync(path.join(dir, 'model.onnx'), bytes);
+    const { model } = importOnnx(path.join(dir, 'model.onnx'));
+    const expected = runReference(importOnnx(gemmModel(floatTensor('w', [3, 4], W))).model, { x: X }).y;
+    assertClose(runReference(model, { x: X }).y, expected, 0, 'external data');
+
+    rmSync(path.join(dir, 'weights.bin'));
+    assert.throws(() => importOnnx(path.join(dir, 'model.onnx')), (e: unknown) =>
+      e instanceof ConvertError && e.code === 'file' && e.message.includes(path.join(dir, 'weights.bin')));
+    // From bytes there is no folder to look in: the error says so.
+    assert.throws(() => importOnnx(bytes), (e: unknown) => e instanceof ConvertError && e.message.includes('"weights.bin"'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('one error lists every unsupported node by name and op type, for ops and attributes', () => {
+  const bytes = onnxModel({
+    nodes: [
+      node('Transpose', ['x'], ['t'], 'transpose_1', [attr.ints('perm', [0, 1])]),
+      node('Relu', ['t'], ['r'], 'ok_relu'),
+      node('Gemm', ['r', 'w'], ['g'], 'gemm_ta', [attr.int('transA', 1)]),
+      node('Erf', ['g'], ['e'], ''),
+      node('Softmax', ['e'], ['y'], 'sm', [attr.int('axis', 1), attr.int('bogus', 3)]),
+    ],
+    inputs: [['x', [4, 4]]],
+    outputs: [['y', [4, 4]]],
+    initializers: [floatTensor('w', [4, 4], randomArray(16))],
+  });
+  assert.throws(() => importOnnx(bytes, { source: 'bad.onnx' }), (e: unknown) => {
+    assert.ok(e instanceof ConvertError);
+    assert.equal(e.code, 'unsupported');
+    assert.deepEqual(e.issues.map((i) => `${i.node}/${i.opType}`), ['transpose_1/Transpose', 'gemm_ta/Gemm', '#3/Erf', 'sm/Softmax']);
+    assert.match(e.message, /^bad\.onnx: 4 nodes cannot be converted; nothing was written:/);
+    assert.match(e.message, /transpose_1 \(Transpose\): op not supported/);
+    assert.match(e.message, /gemm_ta \(Gemm\): transA=1/);
+    assert.match(e.message, /sm \(Softmax\): attribute bogus not supported/);
+    return true;
+  });
+});
+
+test('Softmax/LogSoftmax before opset 13 flatten at the axis: matches onnxruntime on a 3-D input', async () => {
+  for (const op of ['Softmax', 'LogSoftmax']) {
+    const bytes = onnxModel({
+      opset: 11,
+      nodes: [node(op, ['x'], ['y'], 'sm', [attr.int('axis', 1)])],
+      inputs: [['x', [2, 3, 4]]],
+      outputs: [['y', [2, 3, 4]]],
+    });
+    const { model } = importOnnx(bytes);
+    assert.deepEqual(model.nodes.map((n) => n.op.type), ['Flatten', op, 'Reshape']);
+    const x = { shape: [2, 3, 4], data: randomArray(24, 9) };
+    assertClose(runReference(model, { x }).y, (await runOrt(bytes, { x })).y, 1e-5, `${op} opset 11`);
+  }
+});
+
+test('MatMul + Add becomes one Dense; a Pad before a Conv folds into its pads; Identity outputs keep their names', async () => {
+  const bytes = onnxModel({
+    opset: 13,
+    nodes: [
+      node('Pad', ['x', 'pads'], ['p'], 'pad'),
+      node('Conv', ['p', 'cw'], ['c'], 'conv', [attr.ints('kernel_shape', [3, 3])]),
+      node('Flatten', ['c'], ['f'], 'flat'),
+      node('MatMul', ['f', 'mw'], ['m'], 'mm'),
+      node('Add', ['mb', 'm'], ['a'], 'bias'),
+      node('Identity', ['a'], ['y'], 'id'),
+    ],
+    inputs: [['x', ['N', 2, 5, 5]]],
+    outputs: [['y', ['N', 3]]],
+    initializers: [
+      int64Tensor('pads', [0, 0, 1, 2, 0, 0, 1, 0]),
+      floatTensor('cw', [4, 2, 3, 3], randomArray(72, 5)),
+      floatTensor('mw', [4 * 5 * 5, 3], randomArray(300, 6)),
+      floatTensor('mb', [3], Float32Array.of(1, 2, 3)),
+    ],
+  });
+  const { model } = importOnnx(bytes);
+  assert.deepEqual(model.nodes.map((n) => n.op.type), ['Conv2D', 'Flatten', 'Dense']);
+  assert.equal(model.nodes[2].outputs[0], 'y');
+  const x = { shape: [2, 2, 5, 5], data: randomArray(100, 7) };
+  assertClose(runReference(model, { x }).y, (await runOrt(bytes, { x })).y, 1e-4, 'MatMul+Add, Pad+Conv');
+});
+
+test('Identity from a graph input to a graph output gets a copy node', async () => {
+  const bytes = onnxModel({
+    nodes: [node('Identity', ['x'], ['y'], 'id'), node('Relu', ['x'], ['r'], 'relu')],
+    inputs: [['x', ['N', 3]]],
+    outputs: [['y', ['N', 3]], ['r', ['N', 3]]],
+  });
+  const { model } = importOnnx(bytes);
+  const x = { shape: [2, 3], data: randomArray(6) };
+  const out = runReference(model, { x });
+  assertClose(out.y, x, 0, 'identity copy');
+  assertClose(out.r, (await runOrt(bytes, { x })).r, 0, 'relu');
+});
+
+test('bad files: not ONNX, no graph, symbolic non-batch dims', () => {
+  assert.throws(() => importOnnx(new Uint8Array([1, 2, 3, 4, 5])), (e: unknown) => e instanceof ConvertError && e.code === 'bad-model');
+  assert.throws(() => importOnnx('/nonexistent/model.onnx'), (e: unknown) => e instanceof ConvertError && e.code === 'file' && e.message.includes('/nonexistent/model.onnx'));
+  const bytes = onnxModel({ nodes: [node('Relu', ['x'], ['y'], 'r')], inputs: [['x', ['N', 'C']]], outputs: [['y', ['N', 'C']]] });
+  assert.throws(() => importOnnx(bytes), (e: unknown) => e instanceof ConvertError && /dimension 1 is symbolic/.test(e.message));
+});
