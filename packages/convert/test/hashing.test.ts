@@ -1,0 +1,92 @@
+// Hashing policy and export: which layers are hashed, with how many buckets
+// and which seeds; and a hashed model exported to ONNX must compute in
+// onnxruntime what the reference forward pass computes from the .hnet.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decode, encode, expandWeight, runReference, weightsOf, type DenseOp, type Model } from '@hnet/format';
+import { ConvertError, exportOnnx, hashModel, importOnnx } from '../src/index.js';
+import { assertClose, fixture, loadNpy, runOrt } from './helpers.js';
+
+const lenet = (): Model => importOnnx(fixture('lenet.onnx')).model;
+const layer = (m: Model, name: string) => weightsOf(m.nodes.find((n) => n.name === name)!.op)!;
+
+test('compression 1 keeps every layer dense and exact', () => {
+  const dense = lenet();
+  const { model, report } = hashModel(dense, { compression: 1 });
+  assert.ok(report.weights.every((w) => !w.hashed && w.relError === 0 && w.real === w.virtual));
+  model.nodes.forEach((n, i) => {
+    const w = weightsOf(n.op);
+    if (w) assert.deepEqual(expandWeight(w.weight), expandWeight(weightsOf(dense.nodes[i].op)!.weight));
+  });
+});
+
+test('compression 1/8: K = ceil(virtual / 8) for layers of at least minVirtual weights; small layers and biases stay dense', () => {
+  const { model, report } = hashModel(lenet(), { compression: 1 / 8, seed: 7 });
+  const byLayer = new Map(report.weights.filter((w) => w.part === 'weight').map((w) => [w.layer, w]));
+  assert.equal(byLayer.get('/conv1/Conv')!.hashed, false); // 150 < 1000
+  assert.equal(byLayer.get('/fc3/Gemm')!.hashed, false); // 840 < 1000
+  for (const name of ['/conv2/Conv', '/fc1/Gemm', '/fc2/Gemm']) {
+    const w = byLayer.get(name)!;
+    assert.equal(w.hashed, true);
+    assert.equal(w.real, Math.ceil(w.virtual / 8));
+    assert.equal(layer(model, name).weight.values.data.length, w.real);
+    // Without retraining the projection keeps about sqrt(1/8) of the energy of random-like weights.
+    assert.ok(w.relError > 0.5 && w.relError < 1, `${name} rel. error ${w.relError}`);
+  }
+  assert.ok(report.weights.filter((w) => w.part === 'bias').every((w) => !w.hashed));
+  assert.ok(model.metadata['hash.policy'].includes('"compression":0.125'));
+});
+
+test('every hashed weight has its own seeds; they depend on the policy seed', () => {
+  const a = hashModel(lenet(), { compression: 1 / 4, seed: 1, hashBias: true }).report.weights.filter((w) => w.hashed);
+  const seeds = a.flatMap((w) => [w.hash!.bucketSeed, w.hash!.signSeed]);
+  assert.equal(new Set(seeds).size, seeds.length);
+  const b = hashModel(lenet(), { compression: 1 / 4, seed: 2, hashBias: true }).report.weights.filter((w) => w.hashed);
+  assert.notEqual(a[0].hash!.bucketSeed, b[0].hash!.bucketSeed);
+  assert.ok(a.some((w) => w.part === 'bias'));
+});
+
+test('per-layer overrides: --dense and --buckets; unknown names and bad K are policy errors', () => {
+  const { report } = hashModel(lenet(), { compression: 1 / 8, dense: ['/fc1/Gemm'], buckets: { '/fc3/Gemm': 100 } });
+  const w = (name: string) => report.weights.find((r) => r.layer === name && r.part === 'weight')!;
+  assert.equal(w('/fc1/Gemm').hashed, false);
+  assert.equal(w('/fc3/Gemm').real, 100);
+  const policyError = (f: () => unknown, re: RegExp) =>
+    assert.throws(f, (e: unknown) => e instanceof ConvertError && e.code === 'bad-policy' && re.test(e.message));
+  policyError(() => hashModel(lenet(), { compression: 1 / 8, dense: ['fc9'] }), /no Dense\/Conv2D layer named "fc9".*the layers are: \/conv1\/Conv/);
+  policyError(() => hashModel(lenet(), { compression: 1 / 8, buckets: { '/fc3/Gemm': 5000 } }), /5000 buckets for 840/);
+  policyError(() => hashModel(lenet(), { compression: 0 }), /compression must be in \(0, 1\]/);
+});
+
+test('bucket dtypes float16 and int8 round-trip through the file and stay close to float32', () => {
+  const base = hashModel(lenet(), { compression: 1 / 8 }).report.weights;
+  for (const dtype of ['float16', 'int8'] as const) {
+    const { model, report } = hashModel(lenet(), { compression: 1 / 8, bucketDtype: dtype });
+    const back = decode(encode(model));
+    const fc1 = layer(back, '/fc1/Gemm').weight;
+    assert.equal(fc1.values.dtype, dtype);
+    const err = report.weights.find((w) => w.layer === '/fc1/Gemm' && w.part === 'weight')!.relError;
+    const err32 = base.find((w) => w.layer === '/fc1/Gemm' && w.part === 'weight')!.relError;
+    assert.ok(Math.abs(err - err32) < 0.02, `${dtype}: ${err} vs float32 ${err32}`);
+  }
+});
+
+for (const name of ['mlp', 'lenet', 'bn_residual', 'mnist_mlp']) {
+  test(`export-onnx of hashed ${name} runs in onnxruntime like the reference pass of the .hnet`, async () => {
+    const { model } = hashModel(importOnnx(fixture(`${name}.onnx`)).model, { compression: 1 / 8, minVirtual: 100, hashBias: true, bucketDtype: 'float16' });
+    const hnet = decode(encode(model));
+    assert.ok(hnet.nodes.some((n) => (n.op as DenseOp).weight?.hash));
+    const x = loadNpy(fixture(`${name}.input.npy`));
+    const ours = runReference(hnet, { input: x }).output;
+    const theirs = (await runOrt(exportOnnx(hnet), { input: x })).output;
+    assertClose(ours, theirs, 1e-4, `${name} hashed: onnxruntime vs reference`);
+  });
+}
+
+test('export-onnx of an unhashed import reproduces the original model', async () => {
+  const { model } = importOnnx(fixture('bn_residual.onnx'));
+  const x = loadNpy(fixture('bn_residual.input.npy'));
+  const exported = (await runOrt(exportOnnx(model), { input: x })).output;
+  assertClose(exported, loadNpy(fixture('bn_residual.output.npy')), 1e-4, 'round trip through hnet');
+});
