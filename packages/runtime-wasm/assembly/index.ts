@@ -10,7 +10,7 @@
 //   hnet_unload(h)
 //
 // Status codes are in errors.ts. No call traps on bad input; every call
-// clears the previous error first.
+// clears the previous error first, except hnet_free and the error getters.
 
 import { E_ARGUMENT, E_MEMORY, clearError, fail, failed, lastErrorCode, lastErrorUtf8 } from "./errors";
 import { parseModel } from "./model";
@@ -53,8 +53,8 @@ export function hnet_alloc(size: u32): usize {
   return heap.alloc(<usize>size);
 }
 
+/** Frees a buffer of hnet_alloc. Leaves the last error alone, so a host can free the file before reading why hnet_load failed. */
 export function hnet_free(ptr: usize): void {
-  clearError();
   if (ptr != 0) heap.free(ptr);
 }
 

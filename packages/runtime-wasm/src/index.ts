@@ -167,14 +167,19 @@ export class HnetModel {
     const handle = this.live();
     const x = this.x;
     const named = this.toNamed(input);
+    // The batch is the size given for the -1 dimension of the declared shapes.
     let batch = 0;
     for (const t of this.info.inputs) {
       const given = named[t.name];
       if (!given) throw new HnetRuntimeError(1, 'argument', `run: no value for input "${t.name}"`);
-      const b = given.shape[0];
+      const d = t.shape.indexOf(-1);
+      if (d < 0) continue;
+      const b = given.shape[d];
       if (batch !== 0 && b !== batch) throw new HnetRuntimeError(1, 'argument', `run: inputs disagree on the batch size (${batch} vs ${b})`);
       batch = b;
     }
+    if (batch === 0) batch = 1; // no symbolic dimension: the shapes are fixed
+    if (!(Number.isInteger(batch) && batch >= 1)) throw new HnetRuntimeError(1, 'argument', `run: batch size ${batch} must be a positive integer`);
     if (x.hnet_prepare(handle, batch) !== 0) throw lastError(x, 'run');
     this.info.inputs.forEach((t, i) => {
       const given = named[t.name];

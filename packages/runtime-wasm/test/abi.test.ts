@@ -1,0 +1,174 @@
+// The .wasm through its raw ABI, as a host without JavaScript glue would use
+// it: WebAssembly.instantiate with no imports, bytes copied into linear
+// memory, numbers in and out. Also: no allocation per inference, the memory
+// budget and mode choice, and error reporting.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Model } from '@hnet/format';
+import { encode, runReference, sizeOf } from '@hnet/format';
+import { HnetRuntimeError, loadModel } from '../src/index.js';
+import { assertClose, copyIn, lastErrorMessage, rawInstance, wasmBytes } from './helpers.js';
+import { mlpModel, randomArray, randomModel, rng } from './models.js';
+
+describe('raw ABI', () => {
+  it('needs no imports', () => {
+    const module = new WebAssembly.Module(wasmBytes());
+    assert.deepEqual(WebAssembly.Module.imports(module), []);
+    const names = WebAssembly.Module.exports(module).map((e) => e.name);
+    for (const name of ['memory', 'hnet_alloc', 'hnet_free', 'hnet_load', 'hnet_set_input', 'hnet_run', 'hnet_output_ptr', 'hnet_output_len', 'hnet_last_error_ptr', 'hnet_last_error_len', 'hnet_unload']) {
+      assert.ok(names.includes(name), `exports ${name}`);
+    }
+  });
+
+  it('loads, runs and reads outputs with plain numbers', async () => {
+    const x = await rawInstance();
+    const model = randomModel(11);
+    const bytes = encode(model);
+    const ptr = copyIn(x, bytes);
+    const h = x.hnet_load(ptr, bytes.length, 0, 0);
+    assert.ok(h > 0, lastErrorMessage(x));
+    x.hnet_free(ptr);
+    assert.equal(x.hnet_input_count(h), 1);
+    assert.equal(x.hnet_output_count(h), 1);
+    const name = new TextDecoder().decode(new Uint8Array(x.memory.buffer, x.hnet_input_name_ptr(h, 0), x.hnet_input_name_len(h, 0)));
+    assert.equal(name, 'x');
+    const rank = x.hnet_input_rank(h, 0);
+    const declared = Array.from({ length: rank }, (_, d) => x.hnet_input_dim(h, 0, d));
+    assert.deepEqual(declared, model.inputs[0].shape);
+
+    const batch = 3;
+    const shape = declared.map((d) => (d === -1 ? batch : d));
+    const data = randomArray(rng(1), sizeOf(shape));
+    const len = x.hnet_input_len(h, 0, batch);
+    assert.equal(len, data.length);
+    const inPtr = copyIn(x, new Uint8Array(data.buffer));
+    assert.equal(x.hnet_set_input(h, 0, inPtr, batch), 0, lastErrorMessage(x));
+    x.hnet_free(inPtr);
+    assert.equal(x.hnet_run(h, batch), 0, lastErrorMessage(x));
+    const out = new Float32Array(x.memory.buffer, x.hnet_output_ptr(h, 0), x.hnet_output_len(h, 0)).slice();
+    const outShape = Array.from({ length: x.hnet_output_rank(h, 0) }, (_, d) => x.hnet_output_shape_dim(h, 0, d));
+    const expected = runReference(model, { x: { shape, data } })[model.outputs[0].name];
+    assertClose({ shape: outShape, data: out }, expected, 'raw ABI');
+    x.hnet_unload(h);
+    assert.equal(x.hnet_run(h, batch), 1, 'a stale handle is an argument error');
+    assert.match(lastErrorMessage(x), /not a loaded model/);
+  });
+
+  it('reports bad arguments as errors, never traps', async () => {
+    const x = await rawInstance();
+    assert.equal(x.hnet_load(0, 10, 0, 0), 0);
+    assert.equal(x.hnet_last_error_code(), 1);
+    assert.equal(x.hnet_load(16, 0x7fffffff, 0, 0), 0);
+    assert.equal(x.hnet_last_error_code(), 1);
+    assert.equal(x.hnet_alloc(0), 0);
+    assert.equal(x.hnet_alloc(0xffffffff), 0);
+    assert.equal(x.hnet_last_error_code(), 8);
+    const bytes = encode(mlpModel(1, [4, 3]));
+    const ptr = copyIn(x, bytes);
+    const h = x.hnet_load(ptr, bytes.length, 0, 7);
+    assert.equal(h, 0);
+    assert.match(lastErrorMessage(x), /mode 7/);
+    const ok = x.hnet_load(ptr, bytes.length, 0, 0);
+    assert.ok(ok > 0);
+    assert.equal(x.hnet_prepare(ok, 0), 1);
+    assert.equal(x.hnet_input_len(ok, 5, 1), -1);
+    assert.equal(x.hnet_set_input(ok, 0, x.memory.buffer.byteLength - 4, 1), 1);
+    assert.match(lastErrorMessage(x), /not inside linear memory/);
+    assert.equal(x.hnet_run(ok, 2), 1, 'run before set_input for that batch');
+    assert.equal(x.hnet_output_ptr(ok, 3), 0);
+    assert.equal(x.hnet_input_rank(99, 0), -1);
+    assert.equal(x.hnet_last_error_code(), 1);
+  });
+});
+
+describe('no allocation per inference', () => {
+  for (const mode of ['materialized', 'streaming'] as const) {
+    it(`${mode}: memory size, arena address and heap top are unchanged across 200 runs`, async () => {
+      const model = randomModel(21);
+      const m = await loadModel(encode(model), { mode });
+      const { exports: x, handle } = m.abi;
+      const input = randomArray(rng(2), sizeOf(model.inputs[0].shape.slice(1)) * 8);
+      const batch = Array.from({ length: 8 }, (_, i) => input.subarray(i * input.length / 8, (i + 1) * input.length / 8));
+      const first = m.run(batch);
+      const arena = x.hnet_arena_ptr(handle);
+      const bytes = x.memory.buffer.byteLength;
+      // The next free heap block: a run that allocated (and leaked) would move it.
+      const probe = x.hnet_alloc(16);
+      x.hnet_free(probe);
+      for (let i = 0; i < 200; i++) {
+        assert.equal(x.hnet_run(handle, 8), 0);
+      }
+      assert.equal(x.hnet_arena_ptr(handle), arena);
+      assert.equal(x.memory.buffer.byteLength, bytes);
+      const probe2 = x.hnet_alloc(16);
+      assert.equal(probe2, probe, 'heap unchanged');
+      x.hnet_free(probe2);
+      const again = m.run(batch);
+      assert.deepEqual(again, first, 'same inputs, same outputs');
+      m.dispose();
+    });
+  }
+});
+
+describe('memory budget and modes', () => {
+  const model: Model = mlpModel(9, [784, 1000, 10], { dtype: 'float32', hashed: true }, 64);
+  const bytes = encode(model);
+  const denseBytes = (784 * 1000 + 1000 * 10) * 4;
+
+  it('auto picks materialized when it fits, streaming when it does not', async () => {
+    const big = await loadModel(bytes);
+    assert.equal(big.info.mode, 'materialized');
+    assert.ok(big.info.memory.weights >= denseBytes);
+    const small = await loadModel(bytes, { memoryBudget: 1 << 20 });
+    assert.equal(small.info.mode, 'streaming');
+    assert.ok(small.info.memory.weights < denseBytes / 32, `streaming weights ${small.info.memory.weights} bytes`);
+    const x = randomArray(rng(3), 784 * 5);
+    const input = { x: { shape: [5, 784], data: x } };
+    assertClose(small.run(input)[model.outputs[0].name], big.run(input)[model.outputs[0].name], 'streaming vs materialized');
+    big.dispose();
+    small.dispose();
+  });
+
+  it('refuses a budget that nothing fits, naming both sizes', async () => {
+    await assert.rejects(loadModel(bytes, { memoryBudget: 10_000 }), (e: HnetRuntimeError) => {
+      assert.equal(e.codeName, 'budget');
+      assert.match(e.message, /materialized \d+, streaming \d+/);
+      return true;
+    });
+    await assert.rejects(loadModel(bytes, { memoryBudget: 1 << 20, mode: 'materialized' }), /budget/);
+  });
+
+  it('refuses a batch whose activations exceed the budget', async () => {
+    const m = await loadModel(bytes, { memoryBudget: 1 << 20 });
+    assert.throws(() => m.run({ x: { shape: [4096, 784], data: new Float32Array(4096 * 784) } }), /over the memory budget/);
+    // and still runs a batch that fits
+    assert.equal(m.run(new Float32Array(784))[model.outputs[0].name].data.length, 10);
+    m.dispose();
+  });
+});
+
+describe('errors name what is wrong', () => {
+  const bytes = encode(mlpModel(1, [4, 3]));
+  it('not an .hnet file', async () => {
+    const bad = bytes.slice();
+    bad[4] = 'X'.charCodeAt(0);
+    await assert.rejects(loadModel(bad), (e: HnetRuntimeError) => e.codeName === 'identifier' && /HNET/.test(e.message));
+    await assert.rejects(loadModel(new Uint8Array(3)), (e: HnetRuntimeError) => e.codeName === 'identifier');
+  });
+  it('a newer major version', async () => {
+    // format_version is the first field of the root table: find it through the vtable.
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const root = view.getUint32(0, true);
+    const vtable = root - view.getInt32(root, true);
+    const bad = bytes.slice();
+    new DataView(bad.buffer).setUint16(root + view.getUint16(vtable + 4, true), 2, true);
+    await assert.rejects(loadModel(bad), (e: HnetRuntimeError) => e.codeName === 'version' && /major version/.test(e.message));
+  });
+  it('a wrong-sized input', async () => {
+    const m = await loadModel(bytes);
+    assert.throws(() => m.run(new Float32Array(5)), /needs 4/);
+    m.dispose();
+    assert.throws(() => m.run(new Float32Array(4)), /disposed/);
+  });
+});

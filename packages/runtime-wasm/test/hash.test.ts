@@ -1,0 +1,39 @@
+// The runtime's hash against @hnet/format, bit for bit: the shared vectors
+// of packages/format/test/hash-vectors.json, then random keys and seeds.
+
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { bucketOf, signOf, xxh32Key } from '@hnet/format';
+import { rawInstance } from './helpers.js';
+import { rng } from './models.js';
+
+interface Vectors {
+  vectors: { row: number; col: number; seed: number; hash: number; sign: number; buckets: Record<string, number> }[];
+}
+
+it('matches the shared hash vectors of @hnet/format', async () => {
+  const x = await rawInstance();
+  const { vectors } = JSON.parse(readFileSync(new URL('../../format/test/hash-vectors.json', import.meta.url), 'utf8')) as Vectors;
+  assert.ok(vectors.length > 0);
+  for (const v of vectors) {
+    const h = x.hnet_hash_key(v.row, v.col, v.seed) >>> 0;
+    assert.equal(h, v.hash, `hash(${v.row}, ${v.col}, seed ${v.seed})`);
+    assert.equal(h >>> 31 ? -1 : 1, v.sign);
+    for (const [k, bucket] of Object.entries(v.buckets)) assert.equal(x.hnet_bucket_of(h, Number(k)) >>> 0, bucket, `bucket of ${h} in ${k}`);
+  }
+});
+
+it('matches xxh32Key, bucketOf and signOf on 100k random keys', async () => {
+  const x = await rawInstance();
+  const random = rng(7);
+  const u32 = (): number => Math.floor(random() * 2 ** 32);
+  for (let i = 0; i < 100_000; i++) {
+    const [row, col, seed] = i % 3 === 0 ? [i % 1000, i % 784, u32()] : [u32(), u32(), u32()];
+    const count = i % 2 ? 1 + Math.floor(random() * 1e6) : 1 + u32() % 0xffffffff;
+    const h = x.hnet_hash_key(row, col, seed) >>> 0;
+    assert.equal(h, xxh32Key(row, col, seed));
+    assert.equal(x.hnet_bucket_of(h, count) >>> 0, bucketOf(h, count));
+    assert.equal(h >>> 31 ? -1 : 1, signOf(h));
+  }
+});

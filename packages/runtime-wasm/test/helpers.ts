@@ -1,0 +1,54 @@
+// Shared helpers of the runtime tests.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { Tensor } from '@hnet/format';
+import type { HnetExports } from '../src/index.js';
+
+export const WASM_PATH = new URL('../build/hnet.wasm', import.meta.url);
+export const wasmBytes = (): Uint8Array => new Uint8Array(readFileSync(WASM_PATH));
+
+/** A raw instance: no wrapper, no imports. */
+export async function rawInstance(): Promise<HnetExports> {
+  const { instance } = await WebAssembly.instantiate(wasmBytes(), {});
+  return instance.exports as unknown as HnetExports;
+}
+
+/**
+ * 1e-5 relative. The runtime accumulates in f32 and the reference in f64, so
+ * an output that is a near-cancelling sum carries an absolute error of about
+ * f32 epsilon times its terms; the scale of each value is therefore floored
+ * at 1% of the tensor's largest magnitude.
+ */
+export const TOLERANCE = 1e-5;
+export function relativeError(actual: Float32Array, expected: Float32Array): number {
+  assert.equal(actual.length, expected.length, 'lengths differ');
+  let largest = 0;
+  for (const v of expected) if (Number.isFinite(v)) largest = Math.max(largest, Math.abs(v));
+  const floor = Math.max(0.01 * largest, 1e-6);
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) {
+    if (Object.is(actual[i], expected[i])) continue; // also NaN, ±Infinity
+    worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / Math.max(Math.abs(expected[i]), floor));
+  }
+  return worst;
+}
+
+export function assertClose(actual: Tensor, expected: Tensor, what: string): number {
+  assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
+  const err = relativeError(actual.data, expected.data);
+  assert.ok(err <= TOLERANCE, `${what}: relative error ${err.toExponential(2)} > ${TOLERANCE}`);
+  return err;
+}
+
+export function lastErrorMessage(x: HnetExports): string {
+  return new TextDecoder().decode(new Uint8Array(x.memory.buffer, x.hnet_last_error_ptr(), x.hnet_last_error_len()));
+}
+
+/** Copies bytes into the instance; returns the pointer (caller frees). */
+export function copyIn(x: HnetExports, bytes: Uint8Array): number {
+  const ptr = x.hnet_alloc(bytes.length);
+  assert.notEqual(ptr, 0, lastErrorMessage(x));
+  new Uint8Array(x.memory.buffer, ptr, bytes.length).set(bytes);
+  return ptr;
+}

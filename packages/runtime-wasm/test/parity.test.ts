@@ -1,0 +1,111 @@
+// Parity with the reference forward pass of @hnet/format: random models of
+// every op and every bucket dtype, both modes, batch 1 and larger, fast and
+// naive kernels. Plus an exact check of every virtual weight (bucket index
+// and sign) through an identity input.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { DType, Model } from '@hnet/format';
+import { encode, expandWeight, hashedWeight, runReference, sizeOf } from '@hnet/format';
+import { loadModel } from '../src/index.js';
+import { assertClose } from './helpers.js';
+import { DTYPES, mlpModel, randomArray, randomModel, rng } from './models.js';
+
+const MODES = ['materialized', 'streaming'] as const;
+const BATCHES = [1, 4, 7];
+
+async function checkModel(model: Model, seed: number, naive = false): Promise<number> {
+  const bytes = encode(model);
+  let worst = 0;
+  for (const mode of MODES) {
+    const m = await loadModel(bytes, { mode });
+    assert.equal(m.info.mode, mode);
+    if (naive) m.abi.exports.hnet_set_naive(1);
+    for (const batch of BATCHES) {
+      const inputs = Object.fromEntries(model.inputs.map((t, i) => {
+        const shape = t.shape.map((d) => (d === -1 ? batch : d));
+        return [t.name, { shape, data: randomArray(rng(seed * 31 + batch * 7 + i), sizeOf(shape)) }];
+      }));
+      const expected = runReference(model, inputs);
+      const actual = m.run(inputs);
+      for (const t of model.outputs) {
+        worst = Math.max(worst, assertClose(actual[t.name], expected[t.name], `seed ${seed}, ${mode}, batch ${batch}, ${t.name}`));
+      }
+    }
+    m.dispose();
+  }
+  return worst;
+}
+
+describe('parity with runReference', () => {
+  it('random models of every op, mixed dtypes, hashed and plain (40 seeds)', async () => {
+    let worst = 0;
+    for (let seed = 1; seed <= 40; seed++) worst = Math.max(worst, await checkModel(randomModel(seed), seed));
+    console.log(`  worst relative error: ${worst.toExponential(2)}`);
+  });
+
+  for (const dtype of DTYPES) {
+    it(`random models with every weight hashed in ${dtype}`, async () => {
+      for (let seed = 100; seed < 110; seed++) await checkModel(randomModel(seed, { dtype, hashed: true }), seed);
+    });
+    it(`random models with every weight plain in ${dtype}`, async () => {
+      for (let seed = 200; seed < 205; seed++) await checkModel(randomModel(seed, { dtype, hashed: false }), seed);
+    });
+  }
+
+  it('the naive reference kernels agree too', async () => {
+    for (let seed = 300; seed < 310; seed++) await checkModel(randomModel(seed), seed, true);
+  });
+
+  it('MLPs with SIMD-sized and odd layers', async () => {
+    await checkModel(mlpModel(1, [64, 33, 10]), 1);
+    await checkModel(mlpModel(2, [50, 17, 5], { dtype: 'float16', hashed: true }), 2);
+    await checkModel(mlpModel(3, [784, 100, 10], { hashed: true }, 8), 3);
+    await checkModel(mlpModel(4, [31, 9, 3], { dtype: 'int8', hashed: true }), 4);
+  });
+
+  it('a model with two inputs and two outputs', async () => {
+    const model: Model = {
+      inputs: [{ name: 'a', shape: [-1, 6] }, { name: 'b', shape: [1, 6] }],
+      outputs: [{ name: 's', shape: [-1, 6] }, { name: 'y', shape: [-1, 3] }],
+      nodes: [
+        { name: 'add', op: { type: 'Add' }, inputs: ['a', 'b'], outputs: ['s'] },
+        { name: 'fc', op: { type: 'Dense', weight: hashedWeight(randomArray(rng(5), 18), [3, 6], { algorithm: 'xxh32', bucketSeed: 5, signSeed: 6 }, 7), bias: null }, inputs: ['s'], outputs: ['y'] },
+      ],
+      metadata: {},
+    };
+    await checkModel(model, 5);
+  });
+});
+
+describe('virtual weights, bit for bit', () => {
+  // x = identity [in, in] makes y[i, o] = W[o, i] exactly (one product by 1, the rest by 0).
+  for (const dtype of ['float32', 'float16', 'int8'] as DType[]) {
+    for (const signed of [true, false]) {
+      it(`every bucket index and sign of a ${dtype} ${signed ? 'signed' : 'unsigned'} weight`, async () => {
+        const random = rng(dtype.length * 10 + Number(signed));
+        const [out, inF] = [13, 37]; // 37: nine SIMD steps and a scalar tail
+        const weight = hashedWeight(randomArray(random, out * inF), [out, inF],
+          { algorithm: 'xxh32', bucketSeed: 0xdeadbeef, signSeed: signed ? 0x12345678 : null }, 97, dtype);
+        const model: Model = {
+          inputs: [{ name: 'x', shape: [-1, inF] }], outputs: [{ name: 'y', shape: [-1, out] }],
+          nodes: [{ name: 'fc', op: { type: 'Dense', weight, bias: null }, inputs: ['x'], outputs: ['y'] }], metadata: {},
+        };
+        const dense = expandWeight(weight); // [out, in]
+        const identity = new Float32Array(inF * inF);
+        for (let i = 0; i < inF; i++) identity[i * inF + i] = 1;
+        for (const mode of MODES) {
+          const m = await loadModel(encode(model), { mode });
+          const y = m.run({ x: { shape: [inF, inF], data: identity } }).y.data; // [in, out]
+          for (let o = 0; o < out; o++) {
+            for (let i = 0; i < inF; i++) {
+              assert.equal(Object.is(y[i * out + o], dense[o * inF + i]) || y[i * out + o] === dense[o * inF + i], true,
+                `${mode}: W[${o}, ${i}] = ${y[i * out + o]}, expected ${dense[o * inF + i]}`);
+            }
+          }
+          m.dispose();
+        }
+      });
+    }
+  }
+});
