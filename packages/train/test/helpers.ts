@@ -1,0 +1,51 @@
+// Small models and data for the trainer tests.
+import { hashedWeight, plainWeight, type HashSpec, type Model, type Weight } from '@hnet/format';
+import type { Dataset } from '../src/data.js';
+import { Rng } from '../src/rng.js';
+
+export function randomArray(n: number, rng: Rng, scale = 1): Float32Array {
+  return Float32Array.from({ length: n }, () => (2 * rng.next() - 1) * scale);
+}
+
+let seedCounter = 1;
+export function spec(signed = true): HashSpec {
+  return { algorithm: 'xxh32', bucketSeed: 1000 + seedCounter++, signSeed: signed ? 2000 + seedCounter++ : null };
+}
+
+/** A weight of the given shape: hashed to K buckets when K is given, else plain; random values. */
+export function weight(shape: number[], rng: Rng, K?: number, scale = 0.5): Weight {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const dense = randomArray(n, rng, scale);
+  return K === undefined ? plainWeight(dense, shape) : hashedWeight(dense, shape, spec(), K);
+}
+
+/** in-hidden-classes MLP; ratio < 1 hashes both weight matrices (and the first bias); optional final Softmax. */
+export function mlp(inputs: number, hidden: number, classes: number, ratio: number, rng: Rng, softmax = false): Model {
+  const k = (n: number) => (ratio < 1 ? Math.max(1, Math.round(n * ratio)) : undefined);
+  const nodes: Model['nodes'] = [
+    { name: 'fc1', op: { type: 'Dense', weight: weight([hidden, inputs], rng, k(hidden * inputs)), bias: weight([hidden], rng, k(hidden), 0.1) }, inputs: ['x'], outputs: ['h'] },
+    { name: 'relu', op: { type: 'Relu' }, inputs: ['h'], outputs: ['a'] },
+    { name: 'fc2', op: { type: 'Dense', weight: weight([classes, hidden], rng, k(classes * hidden)), bias: weight([classes], rng, undefined, 0.1) }, inputs: ['a'], outputs: [softmax ? 'logits' : 'y'] },
+  ];
+  if (softmax) nodes.push({ name: 'softmax', op: { type: 'Softmax', axis: -1 }, inputs: ['logits'], outputs: ['y'] });
+  return { inputs: [{ name: 'x', shape: [-1, inputs] }], outputs: [{ name: 'y', shape: [-1, classes] }], nodes, metadata: {} };
+}
+
+/** Gaussian blobs: `classes` well-separated centres in `dims` dimensions. */
+export function blobs(count: number, dims: number, classes: number, seed: number, spread = 0.6): Dataset {
+  const rng = new Rng(seed);
+  const centres = Array.from({ length: classes }, (_, c) => Float32Array.from({ length: dims }, (_, d) => ((c * 7 + d * 3) % 5) - 2 + (d % classes === c ? 3 : 0)));
+  const x = new Float32Array(count * dims);
+  const y = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const c = i % classes;
+    y[i] = c;
+    for (let d = 0; d < dims; d++) {
+      // Box–Muller normal noise
+      const u = Math.max(rng.next(), 1e-9);
+      const v = rng.next();
+      x[i * dims + d] = centres[c][d] + spread * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    }
+  }
+  return { x, y, shape: [dims], count };
+}
