@@ -1,0 +1,289 @@
+// The digit page. One path: fetch default.hnet → decode it (@hnet/format,
+// for the numbers shown) and load it into the WASM runtime (@hnet/runtime-wasm,
+// for inference) → on each stroke's end: canvas → MNIST image → model.run →
+// probabilities on screen. The file picker decodes another .hnet and shows
+// what `hnet inspect` would; a model that takes a 28×28 digit can then
+// replace the one that classifies the drawing.
+
+import { decode } from '@hnet/format';
+import { loadModel } from '@hnet/runtime-wasm';
+import { argmax, FIELD, inputScaling, mnistFromInk, probabilities, scaleInput } from './digit.js';
+import { classifiesDigits, describeModel, formatBytes, formatCount, formatShape, hex } from './inspect.js';
+
+const DEFAULT_MODEL = '/models/default.hnet';
+const STROKE_WIDTH = 22; // px on the 280 px pad: about MNIST's stroke once fitted to 20×20
+const TIMING_MS = 30; // inference is timed over at least this long…
+const TIMING_MIN_RUNS = 10; // …and at least this many runs
+
+const $ = (id) => document.getElementById(id);
+const pad = /** @type {HTMLCanvasElement} */ ($('pad'));
+const ink = pad.getContext('2d', { willReadFrequently: true });
+const seen = /** @type {HTMLCanvasElement} */ ($('seen')).getContext('2d');
+
+/** The model that classifies drawings: the runtime's handle plus what the page shows about it. */
+let classifier = null;
+/** The file last opened with the picker (kept for "Classify drawings with this model"). */
+let picked = null;
+
+// ---- drawing ---------------------------------------------------------------
+
+function clearPad() {
+  ink.fillStyle = '#000';
+  ink.fillRect(0, 0, pad.width, pad.height);
+  seen.clearRect(0, 0, FIELD, FIELD);
+  showPrediction(null);
+}
+
+function padPoint(event) {
+  const r = pad.getBoundingClientRect(); // the pad may be drawn smaller than 280 px on a phone
+  return [(event.clientX - r.left) * (pad.width / r.width), (event.clientY - r.top) * (pad.height / r.height)];
+}
+
+let last = null; // the previous point of the stroke being drawn, or null
+
+pad.addEventListener('pointerdown', (event) => {
+  pad.setPointerCapture(event.pointerId);
+  last = padPoint(event);
+  ink.beginPath(); // a dot for a click without a move
+  ink.arc(last[0], last[1], STROKE_WIDTH / 2, 0, 2 * Math.PI);
+  ink.fillStyle = '#fff';
+  ink.fill();
+});
+
+pad.addEventListener('pointermove', (event) => {
+  if (!last) return;
+  const points = event.getCoalescedEvents?.().map(padPoint) ?? [padPoint(event)];
+  ink.strokeStyle = '#fff';
+  ink.lineWidth = STROKE_WIDTH;
+  ink.lineCap = 'round';
+  ink.lineJoin = 'round';
+  ink.beginPath();
+  ink.moveTo(last[0], last[1]);
+  for (const p of points) ink.lineTo(p[0], p[1]);
+  ink.stroke();
+  last = points[points.length - 1];
+});
+
+function endStroke() {
+  if (!last) return;
+  last = null;
+  classifyDrawing();
+}
+pad.addEventListener('pointerup', endStroke);
+pad.addEventListener('pointercancel', endStroke);
+$('clear').addEventListener('click', clearPad);
+
+// ---- classifying -----------------------------------------------------------
+
+/** The drawing as ink in [0, 1] (white strokes on black: the red channel). */
+function padInk() {
+  const { data } = ink.getImageData(0, 0, pad.width, pad.height);
+  const out = new Float32Array(pad.width * pad.height);
+  for (let i = 0; i < out.length; i++) out[i] = data[4 * i] / 255;
+  return out;
+}
+
+function showSeen(image) {
+  const pixels = seen.createImageData(FIELD, FIELD);
+  image.forEach((v, i) => {
+    const g = Math.round(v * 255);
+    pixels.data.set([g, g, g, 255], 4 * i);
+  });
+  seen.putImageData(pixels, 0, 0);
+}
+
+/** Mean milliseconds per model.run at batch 1, over ≥ TIMING_MS and ≥ TIMING_MIN_RUNS runs. */
+function timeInference(model, input) {
+  let runs = 0;
+  const start = performance.now();
+  let elapsed = 0;
+  while (runs < TIMING_MIN_RUNS || elapsed < TIMING_MS) {
+    model.run(input);
+    runs++;
+    elapsed = performance.now() - start;
+  }
+  return { ms: elapsed / runs, runs };
+}
+
+function classifyDrawing() {
+  if (!classifier) return;
+  const image = mnistFromInk(padInk(), pad.width, pad.height);
+  if (!image) return showPrediction(null);
+  showSeen(image);
+  try {
+    const input = scaleInput(image, classifier.scaling);
+    const output = Object.values(classifier.model.run(input))[0]; // [1, 10]
+    const probs = probabilities(output.data, classifier.description.lastOp);
+    showPrediction(probs);
+    const { ms, runs } = timeInference(classifier.model, input);
+    $('time').textContent = `${ms.toFixed(3)} ms (mean of ${runs} runs, batch 1, ${classifier.model.info.mode})`;
+  } catch (err) {
+    showError(`classifying with ${classifier.name}: ${err.message}`);
+  }
+}
+
+// ---- showing ---------------------------------------------------------------
+
+const bars = Array.from({ length: 10 }, (_, digit) => {
+  const li = document.createElement('li');
+  li.innerHTML = `<span class="digit">${digit}</span><span class="track"><span class="fill"></span></span><span class="value">–</span>`;
+  $('bars').append(li);
+  return li;
+});
+
+/** The predicted digit and the ten probabilities; null clears them. */
+function showPrediction(probs) {
+  const best = probs ? argmax(probs) : -1;
+  $('prediction').textContent = probs ? String(best) : '–';
+  $('prediction').dataset.digit = probs ? String(best) : '';
+  $('confidence').textContent = probs ? `${(probs[best] * 100).toFixed(1)}% sure` : 'draw a digit to classify it';
+  bars.forEach((li, digit) => {
+    const p = probs ? probs[digit] : 0;
+    li.classList.toggle('best', digit === best);
+    li.querySelector('.fill').style.width = `${(p * 100).toFixed(1)}%`;
+    li.querySelector('.value').textContent = probs ? `${(p * 100).toFixed(1)}%` : '–';
+  });
+}
+
+function showClassifier() {
+  const { description: d, name, model } = classifier;
+  const { file, denseFloat32 } = d.bytes;
+  $('model-name').textContent = name;
+  $('size').textContent = `${formatBytes(file)} .hnet vs ${formatBytes(denseFloat32)} dense float32 weights: ${(denseFloat32 / file).toFixed(1)}× smaller`;
+  const widest = Math.max(file, denseFloat32);
+  for (const [id, bytes, label] of [['size-hnet', file, '.hnet'], ['size-dense', denseFloat32, 'dense']]) {
+    $(id).style.width = `${Math.max(2, (100 * bytes) / widest)}%`;
+    $(id).querySelector('span').textContent = `${label} ${formatBytes(bytes)}`;
+  }
+  $('params').textContent = `${formatCount(d.parameters.real)} stored / ${formatCount(d.parameters.virtual)} virtual (${(d.parameters.virtual / d.parameters.real).toFixed(1)}× fewer)`;
+  $('runtime').textContent = `@hnet/runtime-wasm, ${model.info.mode} weights, ${formatBytes(model.info.memory.weights)} in WebAssembly memory`;
+  $('time').textContent = '–';
+}
+
+function cell(tag, text, className) {
+  const el = document.createElement(tag);
+  el.textContent = text;
+  if (className) el.className = className;
+  return el;
+}
+
+function table(headers, rows) {
+  const t = document.createElement('table');
+  const head = t.createTHead().insertRow();
+  for (const h of headers) head.append(cell('th', h));
+  const body = t.createTBody();
+  for (const row of rows) body.insertRow().append(...row.map((v) => cell('td', v)));
+  return t;
+}
+
+/** The inspect panel: everything `hnet inspect` prints, for one file. */
+function showInspect(fileName, d) {
+  const panel = $('inspect');
+  panel.replaceChildren();
+  const p = d.parameters;
+  const summary = document.createElement('dl');
+  summary.className = 'summary';
+  for (const [k, v] of [
+    ['file', `${fileName}, ${formatBytes(d.bytes.file)}, needs reader ≥ ${d.minReaderVersion}`],
+    ['inputs', d.inputs.map((t) => `${t.name} ${formatShape(t.shape)}`).join(', ')],
+    ['outputs', d.outputs.map((t) => `${t.name} ${formatShape(t.shape)}`).join(', ')],
+    ['parameters', `${formatCount(p.virtual)} virtual, ${formatCount(p.real)} stored (${(p.virtual / Math.max(1, p.real)).toFixed(2)}× fewer)${p.batchNorm ? `, incl. ${formatCount(p.batchNorm)} BatchNorm` : ''}`],
+    ['size', `${formatBytes(d.bytes.file)} file vs ${formatBytes(d.bytes.denseFloat32)} dense float32 (${((100 * d.bytes.file) / d.bytes.denseFloat32).toFixed(1)}%)`],
+  ]) summary.append(cell('dt', k), cell('dd', v));
+  panel.append(summary);
+
+  panel.append(cell('h3', 'Layers'));
+  panel.append(table(['#', 'node', 'op', 'output shape'], d.nodes.map((n) => [String(n.index), n.name, n.op, formatShape(n.shape)])));
+
+  panel.append(cell('h3', 'Weights'));
+  panel.append(table(
+    ['#', 'layer', 'part', 'virtual shape', 'virtual', 'real', 'dtype', 'hash'],
+    d.weights.map((w) => [
+      String(w.node), w.layer, w.part, `[${w.shape.join('×')}]`, formatCount(w.virtual), formatCount(w.real), w.dtype,
+      w.hash ? `${w.hash.algorithm} K=${formatCount(w.real)}, bucket seed ${hex(w.hash.bucketSeed)}, sign seed ${w.hash.signSeed === null ? 'none' : hex(w.hash.signSeed)}` : 'dense',
+    ]),
+  ));
+
+  const meta = Object.entries(d.metadata);
+  panel.append(cell('h3', 'Metadata'));
+  panel.append(meta.length ? table(['key', 'value'], meta) : cell('p', 'none', 'hint'));
+}
+
+function showError(message) {
+  $('error').textContent = message;
+  $('error').hidden = false;
+}
+
+function showStatus(message) {
+  $('status').textContent = message;
+}
+
+// ---- models ----------------------------------------------------------------
+
+/** Decodes a .hnet (throws HnetFormatError naming the field on a bad file) and describes it. */
+function inspectBytes(bytes) {
+  const decoded = decode(bytes);
+  return { decoded, description: describeModel(decoded, bytes.length) };
+}
+
+/** Makes a .hnet the model that classifies drawings. */
+async function useModel(bytes, name) {
+  const { decoded, description } = inspectBytes(bytes);
+  if (!classifiesDigits(description)) {
+    throw new Error(`${name} does not take a 28×28 digit to 10 classes (inputs ${description.inputs.map((t) => formatShape(t.shape)).join(', ')}, outputs ${description.outputs.map((t) => formatShape(t.shape)).join(', ')})`);
+  }
+  const model = await loadModel(bytes);
+  classifier?.model.dispose();
+  classifier = { model, description, name, scaling: inputScaling(decoded.metadata) };
+  showClassifier();
+  classifyDrawing();
+}
+
+$('file').addEventListener('change', async (event) => {
+  const file = event.target.files?.[0];
+  if (!file) return;
+  $('error').hidden = true;
+  $('use').hidden = true;
+  picked = null;
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const { description } = inspectBytes(bytes);
+    showInspect(file.name, description);
+    picked = { bytes, name: file.name };
+    $('use').hidden = !classifiesDigits(description);
+    showStatus(`inspecting ${file.name}`);
+  } catch (err) {
+    $('inspect').replaceChildren();
+    showStatus('');
+    showError(`${file.name}: not a usable .hnet file: ${err.message}`);
+  }
+});
+
+$('use').addEventListener('click', async () => {
+  if (!picked) return;
+  try {
+    await useModel(picked.bytes, picked.name);
+    showStatus(`drawings are now classified by ${picked.name}`);
+  } catch (err) {
+    showError(`${picked.name}: ${err.message}`);
+  }
+});
+
+async function start() {
+  clearPad();
+  try {
+    const response = await fetch(DEFAULT_MODEL);
+    if (!response.ok) throw new Error(`cannot fetch ${DEFAULT_MODEL}: HTTP ${response.status} (run npm run make-default-model -w @hnet/web)`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    await useModel(bytes, 'default.hnet');
+    showInspect('default.hnet', classifier.description);
+    showStatus('inspecting default.hnet, the model classifying your drawings');
+    document.body.dataset.ready = 'true'; // for the end-to-end test: the model is loaded
+  } catch (err) {
+    $('model-name').textContent = 'not loaded';
+    showError(`default model: ${err.message}`);
+    document.body.dataset.ready = 'error';
+  }
+}
+
+start();
