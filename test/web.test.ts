@@ -1,0 +1,153 @@
+// End-to-end test of the digit page (web/): the static server on a free port,
+// Debian chromium driven by playwright-core, the page's default model drawn
+// on with the mouse, a second model opened with the file picker, a corrupt
+// file refused. The screenshot stays in test/test-results/web.png.
+
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { hashModel, importOnnx } from '@hnet/convert';
+import { encode } from '@hnet/format';
+import { startServer } from '../web/server.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..');
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = path.join(HERE, 'test-results', 'web.png');
+
+let server: { url: string; close(): Promise<void> };
+let browser: Browser;
+let page: Page;
+let temp: string;
+const pageErrors: string[] = [];
+
+before(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: the browser test needs Debian's chromium (run: apt-get install -y chromium)`);
+  }
+  temp = mkdtempSync(path.join(tmpdir(), 'hnet-web-'));
+  server = await startServer({ port: 0 });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+    headless: true,
+  });
+  page = await browser.newPage({ viewport: { width: 1000, height: 1100 } });
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') pageErrors.push(`console: ${msg.text()}`);
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  if (temp) rmSync(temp, { recursive: true, force: true });
+});
+
+/** Draws strokes on the pad; points in pad pixels (0–280). */
+async function draw(strokes: [number, number][][]): Promise<void> {
+  const box = await page.locator('#pad').boundingBox();
+  assert.ok(box, 'the drawing pad is on the page');
+  for (const points of strokes) {
+    await page.mouse.move(box.x + points[0][0], box.y + points[0][1]);
+    await page.mouse.down();
+    // Each mouse move costs about a frame: long polylines move straight from point to point.
+    const steps = points.length > 4 ? 1 : 6;
+    for (const [x, y] of points.slice(1)) await page.mouse.move(box.x + x, box.y + y, { steps });
+    await page.mouse.up();
+  }
+}
+
+const prediction = () => page.locator('#prediction').getAttribute('data-digit');
+
+test('the page loads the default model and shows its size against the dense model', async () => {
+  await page.goto(server.url);
+  await page.waitForSelector('body[data-ready]', { timeout: 15_000 });
+  assert.equal(await page.getAttribute('body', 'data-ready'), 'true', `the default model did not load: ${await page.textContent('#error')}`);
+  assert.equal(await page.textContent('#model-name'), 'default.hnet');
+  // 784·256 + 256 + 256·10 + 10 = 203,530 virtual parameters, hashed at 1/8.
+  assert.match((await page.textContent('#params')) ?? '', /^[\d,]+ stored \/ 203,530 virtual/);
+  assert.match((await page.textContent('#size')) ?? '', /KiB \.hnet vs 795\.0 KiB dense float32 weights: [\d.]+× smaller/);
+  assert.match((await page.textContent('#runtime')) ?? '', /@hnet\/runtime-wasm/);
+});
+
+test('a drawn digit is classified by the WASM runtime', async () => {
+  // A "7": a bar across the top and a diagonal down to the left.
+  await draw([[[70, 50], [210, 50], [120, 240]]]);
+  await page.waitForFunction(() => document.getElementById('prediction')?.dataset.digit !== '');
+  assert.equal(await prediction(), '7', `predicted ${await page.textContent('#prediction')} (${await page.textContent('#confidence')})`);
+  assert.match((await page.textContent('#time')) ?? '', /^\d+\.\d{3} ms \(mean of \d+ runs, batch 1/);
+  const bars = await page.locator('#bars .value').allTextContents();
+  assert.equal(bars.length, 10);
+  const total = bars.reduce((s, t) => s + Number.parseFloat(t), 0);
+  assert.ok(Math.abs(total - 100) < 1, `the ten probabilities add up to 100% (got ${total.toFixed(1)}%)`);
+
+  // Clear, then a "0": an upright ellipse.
+  await page.click('#clear');
+  assert.equal(await prediction(), '');
+  const ring = Array.from({ length: 33 }, (_, i): [number, number] => [140 + 65 * Math.sin((i / 32) * 2 * Math.PI), 140 - 100 * Math.cos((i / 32) * 2 * Math.PI)]);
+  await draw([ring]);
+  await page.waitForFunction(() => document.getElementById('prediction')?.dataset.digit !== '');
+  assert.equal(await prediction(), '0', `predicted ${await page.textContent('#prediction')} (${await page.textContent('#confidence')})`);
+});
+
+test('the file picker inspects another .hnet, which can then classify the drawing', async () => {
+  // The same fixture hashed at 1/64, without retraining.
+  const { model } = hashModel(importOnnx(path.join(ROOT, 'fixtures/mnist_mlp.onnx')).model, { compression: 1 / 64, seed: 7 });
+  const file = path.join(temp, 'mnist_mlp_64.hnet');
+  writeFileSync(file, encode(model));
+  const fc1 = model.nodes.find((n) => n.op.type === 'Dense')!;
+  assert.equal(fc1.op.type, 'Dense');
+  const k = fc1.op.weight.values.data.length; // ceil(200704 / 64) = 3136
+
+  await page.setInputFiles('#file', file);
+  await page.waitForSelector('#inspect table');
+  const inspect = (await page.textContent('#inspect')) ?? '';
+  assert.match(inspect, /mnist_mlp_64\.hnet/);
+  assert.match(inspect, /input \[N, 1, 28, 28\]/);
+  assert.match(inspect, /output \[N, 10\]/);
+  assert.match(inspect, /Flatten.*Dense.*Relu.*Dense/s);
+  assert.match(inspect, new RegExp(`xxh32 K=${k.toLocaleString('en-US')}, bucket seed 0x[0-9a-f]{8}, sign seed 0x[0-9a-f]{8}`));
+  assert.match(inspect, /203,530 virtual/);
+  assert.match(inspect, /hash\.policy/);
+  assert.equal(await page.isHidden('#error'), true);
+
+  // The artefact: the default model's prediction beside the picked model's inspect panel.
+  mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  assert.ok(readFileSync(SCREENSHOT).length > 10_000, `screenshot written to ${SCREENSHOT}`);
+
+  // It takes a 28×28 digit: it can replace the default model.
+  assert.equal(await page.isVisible('#use'), true);
+  await page.click('#use');
+  await page.waitForFunction(() => document.getElementById('model-name')?.textContent === 'mnist_mlp_64.hnet');
+  assert.match((await page.textContent('#prediction')) ?? '', /^\d$/, 'the drawing is classified again by the new model');
+  assert.match((await page.textContent('#params')) ?? '', new RegExp(`^${(k + 256 + 40 + 10).toLocaleString('en-US')} stored / 203,530 virtual`));
+});
+
+test('a corrupt or truncated file shows an error, not a crash', async () => {
+  const good = encode(importOnnx(path.join(ROOT, 'fixtures/mnist_mlp.onnx')).model);
+  const cases: [string, Uint8Array][] = [
+    ['truncated.hnet', good.subarray(0, 200)],
+    ['not-hnet.hnet', new TextEncoder().encode('this is not a model, just some text that is long enough')],
+  ];
+  for (const [name, bytes] of cases) {
+    const file = path.join(temp, name);
+    writeFileSync(file, bytes);
+    await page.setInputFiles('#file', file);
+    await page.waitForFunction((n) => document.getElementById('error')!.textContent!.startsWith(n) && !document.getElementById('error')!.hidden, name);
+    const message = (await page.textContent('#error')) ?? '';
+    assert.match(message, new RegExp(`^${name.replace('.', '\\.')}: not a usable \\.hnet file: .+`), message);
+    assert.equal(await page.locator('#inspect table').count(), 0, 'no stale inspect tables next to the error');
+  }
+  // The page still works: draw a "1" with the model picked before.
+  await page.click('#clear');
+  await draw([[[140, 40], [140, 240]]]);
+  await page.waitForFunction(() => document.getElementById('prediction')?.dataset.digit !== '');
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+});
