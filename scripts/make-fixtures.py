@@ -92,6 +92,28 @@ class BnResidual(nn.Module):
         return F.log_softmax(self.fc(y), dim=-1)  # [N, 6]
 
 
+class VggSmall(nn.Module):
+    """VGG-style blocks (Conv/BN/ReLU ×2, MaxPool), flattened the common
+    PyTorch way, x.view(x.size(0), -1), which exports as the shape
+    arithmetic Shape → Gather → Unsqueeze → Concat → Reshape. Exported with
+    torch's default (eval) settings, as a user would."""
+
+    def __init__(self):
+        super().__init__()
+        def block(cin, cout):
+            return [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU()]
+        self.features = nn.Sequential(
+            *block(3, 8), *block(8, 8), nn.MaxPool2d(2),
+            *block(8, 16), nn.MaxPool2d(2),
+        )
+        self.classifier = nn.Sequential(nn.Linear(16 * 4 * 4, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 10))
+
+    def forward(self, x):  # x [N, 3, 16, 16]
+        x = self.features(x)  # [N, 16, 4, 4]
+        x = x.view(x.size(0), -1)  # [N, 256]
+        return self.classifier(x)  # [N, 10]
+
+
 class MnistMlp(nn.Module):
     """The demo's default dense model: 784-256-10 on real MNIST digits."""
 
@@ -150,15 +172,16 @@ def train_mnist(model):
     return float(acc), len(xtr), len(xte), xte[::200][:8]  # one test digit of each class 0..7
 
 
-def export(model, name, x, opset):
+def export(model, name, x, opset, preserve=True):
     model.eval()
     path = os.path.join(OUT, f"{name}.onnx")
     torch.onnx.export(
         model, x, path, opset_version=opset, input_names=["input"], output_names=["output"],
         dynamic_axes={"input": {0: "N"}, "output": {0: "N"}},
-        # PRESERVE keeps BatchNormalization nodes (EVAL would fold them into
-        # the convs itself, and the importer's folding would go untested).
-        training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=True,
+        # PRESERVE keeps BatchNormalization nodes (EVAL, the default, folds
+        # them into the convs itself, and the importer's folding would go untested).
+        training=torch.onnx.TrainingMode.PRESERVE if preserve else torch.onnx.TrainingMode.EVAL,
+        do_constant_folding=True,
     )
     onnx.checker.check_model(onnx.load(path))
     with torch.no_grad():
@@ -179,6 +202,10 @@ def main():
     bn = BnResidual()
     randomize_bn(bn)
     export(bn, "bn_residual", torch.randn(3, 3, 16, 16), 17)
+    torch.manual_seed(4)
+    vgg = VggSmall()
+    randomize_bn(vgg)
+    export(vgg, "vgg_small", torch.randn(3, 3, 16, 16), 13, preserve=False)
     torch.manual_seed(3)
     mnist = MnistMlp()
     acc, ntr, nte, sample = train_mnist(mnist)

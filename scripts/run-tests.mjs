@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs a package's tests with node's test runner: the spec report on stdout,
-// and a JUnit file in test-results/ that scripts/test-summary.mjs adds up.
+// and a JUnit file in test-results/ that scripts/test.mjs adds up.
 // Usage (from a package folder): node ../../scripts/run-tests.mjs test/*.test.ts
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
