@@ -72,7 +72,7 @@ test('bucket dtypes float16 and int8 round-trip through the file and stay close 
   }
 });
 
-for (const name of ['mlp', 'lenet', 'bn_residual', 'mnist_mlp']) {
+for (const name of ['mlp', 'lenet', 'bn_residual', 'vgg_small', 'mnist_mlp']) {
   test(`export-onnx of hashed ${name} runs in onnxruntime like the reference pass of the .hnet`, async () => {
     const { model } = hashModel(importOnnx(fixture(`${name}.onnx`)).model, { compression: 1 / 8, minVirtual: 100, hashBias: true, bucketDtype: 'float16' });
     const hnet = decode(encode(model));

@@ -12,7 +12,7 @@ import { ConvertError, importOnnx } from '../src/index.js';
 import { onnx } from '../src/onnx/proto.js';
 import { assertClose, attr, fixture, floatTensor, int64Tensor, loadNpy, node, onnxModel, randomArray, runOrt } from './helpers.js';
 
-const FIXTURE_MODELS = ['mlp', 'lenet', 'bn_residual', 'mnist_mlp'];
+const FIXTURE_MODELS = ['mlp', 'lenet', 'bn_residual', 'vgg_small', 'mnist_mlp'];
 
 for (const name of FIXTURE_MODELS) {
   test(`fixture ${name}.onnx imports exactly: reference forward = onnxruntime = PyTorch`, async () => {
@@ -187,4 +187,34 @@ test('bad files: not ONNX, no graph, symbolic non-batch dims', () => {
   assert.throws(() => importOnnx('/nonexistent/model.onnx'), (e: unknown) => e instanceof ConvertError && e.code === 'file' && e.message.includes('/nonexistent/model.onnx'));
   const bytes = onnxModel({ nodes: [node('Relu', ['x'], ['y'], 'r')], inputs: [['x', ['N', 'C']]], outputs: [['y', ['N', 'C']]] });
   assert.throws(() => importOnnx(bytes), (e: unknown) => e instanceof ConvertError && /dimension 1 is symbolic/.test(e.message));
+});
+
+test("PyTorch's x.view(x.size(0), -1) (Shape → Gather → Unsqueeze → Concat → Reshape) folds into one Reshape", () => {
+  const { model } = importOnnx(fixture('vgg_small.onnx'));
+  const reshape = model.nodes.find((n) => n.op.type === 'Reshape');
+  assert.deepEqual(reshape?.op, { type: 'Reshape', shape: [0, -1] });
+  assert.ok(!model.nodes.some((n) => n.op.type === 'BatchNorm'));
+});
+
+test('shape arithmetic on computed data is refused; the batch size in a non-batch position too', () => {
+  const gatherData = onnxModel({
+    nodes: [node('Gather', ['x', 'i'], ['y'], 'embed')],
+    inputs: [['x', ['N', 4]]],
+    outputs: [['y', ['N']]],
+    initializers: [int64Tensor('i', [0])],
+  });
+  assert.throws(() => importOnnx(gatherData), (e: unknown) => e instanceof ConvertError && /embed \(Gather\): Gather is only supported on shapes and constants/.test(e.message));
+  const moved = onnxModel({
+    nodes: [
+      node('Shape', ['x'], ['s'], 'shape'),
+      node('Gather', ['s', 'zero'], ['n'], 'g'),
+      node('Unsqueeze', ['n', 'axes'], ['n1'], 'u'),
+      node('Concat', ['minus1', 'n1'], ['target'], 'c', [attr.int('axis', 0)]),
+      node('Reshape', ['x', 'target'], ['y'], 'r'),
+    ],
+    inputs: [['x', ['N', 4]]],
+    outputs: [['y', [4, 'N']]],
+    initializers: [{ ...int64Tensor('zero', [0]), dims: [] }, int64Tensor('axes', [0]), int64Tensor('minus1', [-1])],
+  });
+  assert.throws(() => importOnnx(moved), (e: unknown) => e instanceof ConvertError && /r \(Reshape\): the batch size N lands at position 1/.test(e.message));
 });

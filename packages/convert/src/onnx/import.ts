@@ -140,7 +140,21 @@ const ATTRIBUTES: Record<string, string[]> = {
   Add: ['broadcast', 'consumed_inputs'], // legacy `axis` broadcasting is refused
   Pad: ['mode', 'pads', 'value'],
   Constant: ['value', 'value_float', 'value_floats', 'value_int', 'value_ints'],
+  // Shape arithmetic, folded at import time (PyTorch's x.view(x.size(0), -1)):
+  Shape: ['start', 'end'],
+  Gather: ['axis'],
+  Unsqueeze: ['axes'],
+  Squeeze: ['axes'],
+  Concat: ['axis'],
+  Cast: ['to', 'saturate'],
+  Slice: ['starts', 'ends', 'axes'],
 };
+
+/** An integer tensor known at import time; 'N' is the symbolic batch size. */
+interface ShapeValue {
+  dims: number[];
+  values: (number | 'N')[];
+}
 
 /** Refuses ops outside the default domain, unknown ops and unknown attributes. */
 function checkOp(node: NodeProto): void {
@@ -168,6 +182,8 @@ class Importer {
   private readonly graphOutputs: string[];
   private readonly inputs: TensorInfo[] = [];
   private readonly folded: string[] = [];
+  /** Results of folded shape arithmetic that involve the batch size (the rest go to consts). */
+  private readonly shapeValues = new Map<string, ShapeValue>();
 
   constructor(
     private readonly proto: ModelProto,
@@ -447,6 +463,8 @@ class Importer {
         return void this.emit(label, { type: 'Flatten', axis }, [x], out);
       }
       case 'Reshape': return this.reshape(node, a, label, out);
+      case 'Shape': case 'Gather': case 'Unsqueeze': case 'Squeeze': case 'Concat': case 'Cast': case 'Slice':
+        return this.foldShapeOp(node, a, op, out);
       case 'MaxPool':
       case 'AveragePool': return this.pool(node, a, op, label, out);
       case 'GlobalAveragePool': {
@@ -592,12 +610,116 @@ class Importer {
     if (this.opset < 5 || a.has('shape')) {
       target = a.ints('shape') ?? refuse('missing attribute shape');
     } else {
-      const s = this.constant(node, 1, 'shape');
+      const s = this.intValue(node, 1, 'shape');
       if (s.dims.length !== 1) refuse(`shape must be 1-D, got [${s.dims}]`);
-      target = [...s.values];
+      // The batch size itself at the batch position is the same as 0: copy that dimension.
+      const xShape = this.shape(x);
+      target = s.values.map((v, i) => {
+        if (v !== 'N') return v;
+        if (xShape[i] !== BATCH || a.int('allowzero', 0)) refuse(`the batch size N lands at position ${i} of the shape; only a copy of the batch dimension is supported`);
+        return 0;
+      });
     }
     if (a.int('allowzero', 0) && target.includes(0)) refuse('allowzero=1 with a 0 in the shape (an empty dimension) is not supported');
     this.emit(label, { type: 'Reshape', shape: target }, [x], out);
+  }
+
+  /** An integer input known at import time: a constant or folded shape arithmetic. */
+  private intValue(node: NodeProto, index: number, what: string): ShapeValue {
+    const raw = node.input?.[index] ?? '';
+    const name = this.resolve(raw);
+    const symbolic = this.shapeValues.get(name);
+    if (symbolic) return symbolic;
+    const c = this.constant(node, index, what);
+    return { dims: c.dims, values: [...c.values] };
+  }
+
+  /**
+   * Shape, Gather, Unsqueeze, Squeeze, Concat, Cast and Slice on values known at
+   * import time (a tensor's shape, constants) are computed here and vanish from
+   * the graph; on computed data they are refused.
+   */
+  private foldShapeOp(node: NodeProto, a: Attrs, op: string, out: string): void {
+    const onlyShapes = `${op} is only supported on shapes and constants (folded at import)`;
+    const input = (i: number, what: string): ShapeValue => {
+      const name = this.resolve(node.input?.[i] ?? '');
+      if (this.shapes.has(name) && !this.consts.has(name)) refuse(onlyShapes);
+      return this.intValue(node, i, what);
+    };
+    const ints = (v: ShapeValue, what: string): number[] =>
+      v.values.map((x) => (x === 'N' ? refuse(`${what} depends on the batch size`) : x));
+    const axesOf = (i: number): number[] =>
+      a.ints('axes') ?? (node.input?.[i] ? ints(this.intValue(node, i, 'axes'), 'axes') : []);
+    let result: ShapeValue;
+    switch (op) {
+      case 'Shape': {
+        const x = this.data(node, 0);
+        const shape = this.shape(x);
+        const clamp = (v: number): number => Math.min(shape.length, Math.max(0, v < 0 ? v + shape.length : v));
+        const dims = shape.slice(clamp(a.int('start', 0)), clamp(a.int('end', shape.length)));
+        result = { dims: [dims.length], values: dims.map((d) => (d === BATCH ? 'N' : d)) };
+        break;
+      }
+      case 'Gather': {
+        const data = input(0, 'data');
+        const idx = input(1, 'indices');
+        if (data.dims.length !== 1 || a.int('axis', 0) !== 0) refuse('only Gather from a 1-D shape along axis 0 is supported');
+        const n = data.values.length;
+        result = { dims: idx.dims, values: ints(idx, 'indices').map((i) => data.values[i < 0 ? i + n : i] ?? refuse(`index ${i} out of range`)) };
+        break;
+      }
+      case 'Unsqueeze': {
+        const data = input(0, 'data');
+        const axes = axesOf(1);
+        const rank = data.dims.length + axes.length;
+        const dims = [...data.dims];
+        for (const ax of axes.map((x) => (x < 0 ? x + rank : x)).sort((p, q) => p - q)) dims.splice(ax, 0, 1);
+        result = { dims, values: data.values };
+        break;
+      }
+      case 'Squeeze': {
+        const data = input(0, 'data');
+        const axes = axesOf(1).map((x) => (x < 0 ? x + data.dims.length : x));
+        result = { dims: data.dims.filter((d, i) => (axes.length ? !axes.includes(i) : d !== 1)), values: data.values };
+        break;
+      }
+      case 'Concat': {
+        const parts = (node.input ?? []).map((_, i) => input(i, `input ${i}`));
+        if (parts.some((p) => p.dims.length !== 1)) refuse('only Concat of 1-D shapes is supported');
+        const values = parts.flatMap((p) => p.values);
+        result = { dims: [values.length], values };
+        break;
+      }
+      case 'Cast': {
+        const to = a.int('to', 0);
+        if (to !== DataType.INT64 && to !== DataType.INT32) refuse(`only casts of shapes to int64/int32 are supported (to ${dataTypeName(to)})`);
+        result = input(0, 'input');
+        break;
+      }
+      case 'Slice': {
+        const data = input(0, 'data');
+        if (data.dims.length !== 1) refuse('only Slice of a 1-D shape is supported');
+        const from = (attr: string, i: number): number[] | null =>
+          a.ints(attr) ?? (node.input?.[i] ? ints(this.intValue(node, i, attr), attr) : null);
+        const starts = from('starts', 1) ?? refuse('missing starts');
+        const ends = from('ends', 2) ?? refuse('missing ends');
+        const axes = from('axes', 3) ?? [0];
+        const steps = from('steps', 4) ?? [1];
+        if (axes.some((x) => x !== 0 && x !== -1) || steps.some((x) => x !== 1)) refuse('only Slice with step 1 along axis 0 is supported');
+        const n = data.values.length;
+        const clamp = (v: number): number => Math.min(n, Math.max(0, v < 0 ? v + n : v));
+        const values = data.values.slice(clamp(starts[0]), clamp(ends[0]));
+        result = { dims: [values.length], values };
+        break;
+      }
+      default:
+        return refuse('op not supported');
+    }
+    if (result.values.includes('N')) {
+      this.shapeValues.set(out, result);
+    } else {
+      this.consts.set(out, { name: out, dims: result.dims, dataType: DataType.INT64, values: Float64Array.from(result.values as number[]) });
+    }
   }
 
   private batchNorm(node: NodeProto, a: Attrs, label: string, out: string): void {
