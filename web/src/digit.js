@@ -84,14 +84,16 @@ export function mnistFromInk(ink, width, height) {
     }
   }
 
-  // Centre of mass (pixel centres at +0.5), moved to the field's centre by a whole-pixel shift.
+  // Centre of mass, in pixel indices, moved to pixel 14 by a whole-pixel shift:
+  // MNIST's convention (re-preprocessing its own digits gives them back
+  // unchanged with it; with pixel centres at +0.5 half of them move by one).
   let mass = 0, mx = 0, my = 0;
   for (let y = 0; y < fh; y++) {
     for (let x = 0; x < fw; x++) {
       const v = fitted[y * fw + x];
       mass += v;
-      mx += v * (x + 0.5);
-      my += v * (y + 0.5);
+      mx += v * x;
+      my += v * y;
     }
   }
   const dx = Math.round(FIELD / 2 - mx / mass);
