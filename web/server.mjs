@@ -130,7 +130,7 @@ export function startServer({ port = 8080, host = '127.0.0.1' } = {}) {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
-      const { port: actual } = server.address();
+      const { port: actual } = /** @type {import('node:net').AddressInfo} */ (server.address());
       const shown = host === '127.0.0.1' || host === '0.0.0.0' ? 'localhost' : host;
       resolve({
         url: `http://${shown}:${actual}/`,

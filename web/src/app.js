@@ -140,7 +140,7 @@ function showPrediction(probs) {
   bars.forEach((li, digit) => {
     const p = probs ? probs[digit] : 0;
     li.classList.toggle('best', digit === best);
-    li.querySelector('.fill').style.width = `${(p * 100).toFixed(1)}%`;
+    /** @type {HTMLElement} */ (li.querySelector('.fill')).style.width = `${(p * 100).toFixed(1)}%`;
     li.querySelector('.value').textContent = probs ? `${(p * 100).toFixed(1)}%` : '–';
   });
 }
@@ -240,7 +240,7 @@ async function useModel(bytes, name) {
 }
 
 $('file').addEventListener('change', async (event) => {
-  const file = event.target.files?.[0];
+  const file = /** @type {HTMLInputElement} */ (event.target).files?.[0];
   if (!file) return;
   $('error').hidden = true;
   $('use').hidden = true;

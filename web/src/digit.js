@@ -23,6 +23,7 @@ export function areaWeights(n, m) {
   for (let o = 0; o < m; o++) {
     const from = o * step;
     const to = from + step;
+    /** @type {Array<[number, number]>} */
     const cells = [];
     for (let i = Math.floor(from); i < Math.min(n, Math.ceil(to)); i++) {
       const overlap = Math.min(to, i + 1) - Math.max(from, i);
