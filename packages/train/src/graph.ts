@@ -91,7 +91,7 @@ export class TrainableGraph {
         const shape = hashed ? [stored.length] : tfShapeOf(weight.shape);
         const param: Param = {
           field, nodeIndex: i, role, weight, hashed,
-          variable: tf.variable(tf.tensor(data, shape, 'float32'), trainable, `${field}#${nextVariableId++}`),
+          variable: tf.tidy(() => tf.variable(tf.tensor(data, shape, 'float32'), trainable, `${field}#${nextVariableId++}`)),
         };
         this.params.push(param);
         return param;
@@ -248,7 +248,7 @@ export class TrainableGraph {
   }
 
   restore(snapshot: Float32Array[]): void {
-    this.params.forEach((p, k) => p.variable.assign(tf.tensor(snapshot[k], p.variable.shape)));
+    tf.tidy(() => this.params.forEach((p, k) => p.variable.assign(tf.tensor(snapshot[k], p.variable.shape))));
   }
 
   dispose(): void {

@@ -340,7 +340,9 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
         const predicted = tf.argMax(logitsOut!, 1);
         const target = labels ?? tf.argMax(soft!, 1);
         const hits = tf.sum(tf.cast(tf.equal(predicted, target), 'int32'));
-        return { lossValue: value.dataSync()[0], hits: hits.dataSync()[0] };
+        const result = { lossValue: value.dataSync()[0], hits: hits.dataSync()[0] };
+        logitsOut!.dispose(); // kept out of the gradient scope, so tidy does not own it
+        return result;
       });
       if (!Number.isFinite(lossValue)) {
         throw new TrainError('options', `epoch ${epoch + 1}: the loss became ${lossValue} (learning rate ${lr} too high?)`);

@@ -90,6 +90,15 @@ test('labels + distillation, Adam, step schedule, dropout, weight decay, validat
   assert.equal((await evaluate(model, testSet)).accuracy, summary.testAccuracy);
 });
 
+test('training leaves no tensors behind', async () => {
+  const student = mlp(12, 8, 4, 1 / 2, new Rng(13));
+  await train(student, trainSet, { ...quiet, epochs: 1 }); // warm-up: kernels may cache constants
+  const before = tf.memory().numTensors;
+  const { model: teacher } = await train(student, trainSet, { ...quiet, epochs: 1, optimizer: 'adam', validation: 0.2 });
+  await train(student, trainSet, { ...quiet, epochs: 1, teacher, dropout: 0.5, test: testSet });
+  assert.equal(tf.memory().numTensors, before);
+});
+
 test('the same seed repeats a run exactly; another seed does not', async () => {
   const student = mlp(12, 16, 4, 1 / 4, new Rng(9)); // built once: each mlp() draws new hash seeds
   const run = async (seed: number) =>
