@@ -105,7 +105,7 @@ test('external data next to the model; a missing file is an error naming it', as
 test('one error lists every unsupported node by name and op type, for ops and attributes', () => {
   const bytes = onnxModel({
     nodes: [
-      node('Transpose', ['x'], ['t'], 'transpose_1', [attr.ints('perm', [0, 1])]),
+      node('Elu', ['x'], ['t'], 'elu_1', [attr.float('alpha', 1)]),
       node('Relu', ['t'], ['r'], 'ok_relu'),
       node('Gemm', ['r', 'w'], ['g'], 'gemm_ta', [attr.int('transA', 1)]),
       node('Erf', ['g'], ['e'], ''),
@@ -118,9 +118,9 @@ test('one error lists every unsupported node by name and op type, for ops and at
   assert.throws(() => importOnnx(bytes, { source: 'bad.onnx' }), (e: unknown) => {
     assert.ok(e instanceof ConvertError);
     assert.equal(e.code, 'unsupported');
-    assert.deepEqual(e.issues.map((i) => `${i.node}/${i.opType}`), ['transpose_1/Transpose', 'gemm_ta/Gemm', '#3/Erf', 'sm/Softmax']);
+    assert.deepEqual(e.issues.map((i) => `${i.node}/${i.opType}`), ['elu_1/Elu', 'gemm_ta/Gemm', '#3/Erf', 'sm/Softmax']);
     assert.match(e.message, /^bad\.onnx: 4 nodes cannot be converted; nothing was written:/);
-    assert.match(e.message, /transpose_1 \(Transpose\): op not supported/);
+    assert.match(e.message, /elu_1 \(Elu\): op not supported/);
     assert.match(e.message, /gemm_ta \(Gemm\): transA=1/);
     assert.match(e.message, /sm \(Softmax\): attribute bogus not supported/);
     return true;
@@ -217,4 +217,39 @@ test('shape arithmetic on computed data is refused; the batch size in a non-batc
     initializers: [{ ...int64Tensor('zero', [0]), dims: [] }, int64Tensor('axes', [0]), int64Tensor('minus1', [-1])],
   });
   assert.throws(() => importOnnx(moved), (e: unknown) => e instanceof ConvertError && /r \(Reshape\): the batch size N lands at position 1/.test(e.message));
+});
+
+test("tf2onnx's NHWC flatten (Transpose [0,2,3,1] → Reshape [-1, k] → MatMul) folds into the weight's columns", async () => {
+  for (const flatten of ['Reshape', 'Flatten']) {
+    const bytes = onnxModel({
+      nodes: [
+        node('Conv', ['x', 'cw'], ['c'], 'conv', [attr.ints('pads', [1, 1, 1, 1])]),
+        node('Relu', ['c'], ['r'], 'relu'),
+        node('Transpose', ['r'], ['t'], 'to_nhwc', [attr.ints('perm', [0, 2, 3, 1])]),
+        flatten === 'Reshape' ? node('Reshape', ['t', 'shape'], ['f'], 'flatten') : node('Flatten', ['t'], ['f'], 'flatten'),
+        node('MatMul', ['f', 'mw'], ['m'], 'dense/MatMul'),
+        node('Add', ['m', 'mb'], ['y'], 'dense/BiasAdd'),
+      ],
+      inputs: [['x', ['N', 2, 3, 5]]],
+      outputs: [['y', ['N', 4]]],
+      initializers: [
+        floatTensor('cw', [6, 2, 3, 3], randomArray(108, 11)),
+        int64Tensor('shape', [-1, 90]),
+        floatTensor('mw', [90, 4], randomArray(360, 12)),
+        floatTensor('mb', [4], randomArray(4, 13)),
+      ],
+    });
+    const { model, report } = importOnnx(bytes);
+    assert.deepEqual(model.nodes.map((n) => n.op.type), ['Conv2D', 'Relu', 'Flatten', 'Dense']);
+    assert.ok(report.folded.some((f) => f.startsWith('Transpose')));
+    const x = { shape: [2, 2, 3, 5], data: randomArray(60, 14) };
+    assertClose(runReference(model, { x }).y, (await runOrt(bytes, { x })).y, 1e-4, `NHWC ${flatten}`);
+  }
+  // Anywhere else a Transpose is refused, naming the node that reads it.
+  const other = onnxModel({
+    nodes: [node('Transpose', ['x'], ['t'], 'tr', [attr.ints('perm', [0, 2, 1])]), node('Relu', ['t'], ['y'], 'after')],
+    inputs: [['x', ['N', 2, 3]]],
+    outputs: [['y', ['N', 3, 2]]],
+  });
+  assert.throws(() => importOnnx(other), (e: unknown) => e instanceof ConvertError && /after \(Relu\): input 0 \("t"\) comes from a Transpose/.test(e.message));
 });

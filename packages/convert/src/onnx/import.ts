@@ -148,6 +148,8 @@ const ATTRIBUTES: Record<string, string[]> = {
   Concat: ['axis'],
   Cast: ['to', 'saturate'],
   Slice: ['starts', 'ends', 'axes'],
+  // Only folded into a following flatten → MatMul/Gemm (tf2onnx's NHWC flatten):
+  Transpose: ['perm'],
 };
 
 /** An integer tensor known at import time; 'N' is the symbolic batch size. */
@@ -184,6 +186,10 @@ class Importer {
   private readonly folded: string[] = [];
   /** Results of folded shape arithmetic that involve the batch size (the rest go to consts). */
   private readonly shapeValues = new Map<string, ShapeValue>();
+  /** Transpose outputs waiting to be flattened: never materialized. */
+  private readonly transposed = new Map<string, { source: string; perm: number[]; shape: number[] }>();
+  /** Flattened transposes: for each column of the flattened transposed tensor, its column in the flattened source. */
+  private readonly flatPerm = new Map<string, Int32Array>();
 
   constructor(
     private readonly proto: ModelProto,
@@ -387,11 +393,14 @@ class Importer {
   // ---- 4. conversion ------------------------------------------------------------
 
   /** Canonical name of a data input, which must be a computed tensor (not a constant). */
-  private data(node: NodeProto, index: number): string {
+  private data(node: NodeProto, index: number, permutedColumnsOk = false): string {
     const raw = node.input?.[index] ?? '';
     if (!raw) refuse(`input ${index} is missing`);
     const name = this.resolve(raw);
     if (this.failed.has(name) || this.failed.has(raw)) throw new Upstream();
+    if (this.transposed.has(name) || (this.flatPerm.has(name) && !permutedColumnsOk)) {
+      refuse(`input ${index} ("${raw}") comes from a Transpose; hnet only folds a Transpose into a Flatten/Reshape to [N, features] that feeds a MatMul/Gemm`);
+    }
     if (this.consts.has(name)) refuse(`input ${index} ("${raw}") is a constant; hnet expects a computed tensor here`);
     if (!this.shapes.has(name)) refuse(`input ${index} ("${raw}") is not produced by any node or graph input`);
     return name;
@@ -457,6 +466,8 @@ class Importer {
       case 'Softmax':
       case 'LogSoftmax': return this.softmax(node, a, op, label, out);
       case 'Flatten': {
+        const t = this.transposed.get(this.resolve(node.input?.[0] ?? ''));
+        if (t) return this.flattenTransposed(t, a.int('axis', 1) === 1 || a.int('axis', 1) === 1 - t.shape.length, label, out);
         const x = this.data(node, 0);
         let axis = a.int('axis', 1);
         if (axis < 0) axis += this.shape(x).length;
@@ -465,6 +476,14 @@ class Importer {
       case 'Reshape': return this.reshape(node, a, label, out);
       case 'Shape': case 'Gather': case 'Unsqueeze': case 'Squeeze': case 'Concat': case 'Cast': case 'Slice':
         return this.foldShapeOp(node, a, op, out);
+      case 'Transpose': {
+        const x = this.data(node, 0);
+        const shape = this.shape(x);
+        const perm = a.ints('perm') ?? shape.map((_, i) => shape.length - 1 - i);
+        if (perm.length !== shape.length || perm[0] !== 0) refuse(`perm [${perm}] moves the batch axis; only a Transpose of the features before a flatten into a MatMul/Gemm is supported`);
+        this.transposed.set(out, { source: x, perm, shape: perm.map((i) => shape[i]) });
+        return;
+      }
       case 'MaxPool':
       case 'AveragePool': return this.pool(node, a, op, label, out);
       case 'GlobalAveragePool': {
@@ -480,7 +499,7 @@ class Importer {
 
   private gemm(node: NodeProto, a: Attrs, label: string, out: string): void {
     if (a.int('transA', 0)) refuse('transA=1 is not supported (hnet has no transpose of the input); export with the input as [N, in]');
-    const x = this.data(node, 0);
+    const x = this.data(node, 0, true);
     const b = this.constant(node, 1, 'weight B');
     if (b.dims.length !== 2) refuse(`weight B must be 2-D, got [${b.dims.join(', ')}]`);
     const transB = a.int('transB', 0) !== 0;
@@ -494,11 +513,11 @@ class Importer {
     }
     const c = this.optionalConstant(node, 2, 'bias C');
     const bias = c && beta !== 0 ? plainWeight(vectorBias(c, outF, beta, 'bias C'), [outF]) : null;
-    this.emit(label, { type: 'Dense', weight: plainWeight(w, [outF, inF]), bias }, [x], out);
+    this.emit(label, { type: 'Dense', weight: plainWeight(this.unpermuteColumns(x, w, outF, inF), [outF, inF]), bias }, [x], out);
   }
 
   private matmul(node: NodeProto, label: string, out: string): void {
-    const x = this.data(node, 0);
+    const x = this.data(node, 0, true);
     const b = this.constant(node, 1, 'the second input');
     if (b.dims.length !== 2) refuse(`only a 2-D constant second input maps to Dense, got [${b.dims.join(', ')}]`);
     const rank = this.shape(x).length;
@@ -506,7 +525,47 @@ class Importer {
     const [inF, outF] = b.dims;
     const w = new Float32Array(outF * inF); // [out, in] = Bᵀ
     for (let o = 0; o < outF; o++) for (let i = 0; i < inF; i++) w[o * inF + i] = b.values[i * outF + o];
-    this.emit(label, { type: 'Dense', weight: plainWeight(w, [outF, inF]), bias: null }, [x], out);
+    this.emit(label, { type: 'Dense', weight: plainWeight(this.unpermuteColumns(x, w, outF, inF), [outF, inF]), bias: null }, [x], out);
+  }
+
+  /**
+   * A Dense that reads a flattened Transpose reads the untransposed flatten
+   * instead, with its weight columns moved to match: W'[o, map[j]] = W[o, j].
+   */
+  private unpermuteColumns(x: string, w: Float32Array, outF: number, inF: number): Float32Array {
+    const map = this.flatPerm.get(x);
+    if (!map) return w;
+    if (map.length !== inF) refuse(`the flattened input has ${map.length} features, the weight ${inF}`);
+    const moved = new Float32Array(w.length);
+    for (let o = 0; o < outF; o++) for (let j = 0; j < inF; j++) moved[o * inF + map[j]] = w[o * inF + j];
+    return moved;
+  }
+
+  /**
+   * Flatten (to [N, features]) of a Transpose that keeps the batch axis: emit
+   * the flatten of the untransposed source and remember how columns moved, for
+   * the MatMul/Gemm that must follow (tf2onnx flattens NHWC this way).
+   */
+  private flattenTransposed(t: { source: string; perm: number[]; shape: number[] }, toFeatures: boolean, label: string, out: string): void {
+    if (!toFeatures) refuse('a Transpose can only be folded into a flatten to [N, features]');
+    const src = this.shape(t.source);
+    if (src.slice(1).some((d) => d === BATCH)) refuse(`the transposed tensor [${src}] needs known feature dims`);
+    const strides = new Array<number>(src.length).fill(1); // row-major strides of the source's features
+    for (let i = src.length - 2; i >= 1; i--) strides[i] = strides[i + 1] * src[i + 1];
+    const dims = t.shape.slice(1);
+    const map = new Int32Array(dims.reduce((p, q) => p * q, 1));
+    for (let j = 0; j < map.length; j++) {
+      let rest = j;
+      let at = 0;
+      for (let i = dims.length - 1; i >= 0; i--) {
+        at += (rest % dims[i]) * strides[t.perm[i + 1]];
+        rest = Math.floor(rest / dims[i]);
+      }
+      map[j] = at;
+    }
+    this.emit(label, { type: 'Flatten', axis: 1 }, [t.source], out);
+    this.flatPerm.set(out, map);
+    this.folded.push(`Transpose before ${label} folded into the columns of the layer after it`);
   }
 
   private conv(node: NodeProto, a: Attrs, label: string, out: string): void {
@@ -605,7 +664,9 @@ class Importer {
   }
 
   private reshape(node: NodeProto, a: Attrs, label: string, out: string): void {
-    const x = this.data(node, 0);
+    const t = this.transposed.get(this.resolve(node.input?.[0] ?? ''));
+    const x = t ? '' : this.data(node, 0);
+    const xShape = t ? t.shape : this.shape(x);
     let target: number[];
     if (this.opset < 5 || a.has('shape')) {
       target = a.ints('shape') ?? refuse('missing attribute shape');
@@ -613,7 +674,6 @@ class Importer {
       const s = this.intValue(node, 1, 'shape');
       if (s.dims.length !== 1) refuse(`shape must be 1-D, got [${s.dims}]`);
       // The batch size itself at the batch position is the same as 0: copy that dimension.
-      const xShape = this.shape(x);
       target = s.values.map((v, i) => {
         if (v !== 'N') return v;
         if (xShape[i] !== BATCH || a.int('allowzero', 0)) refuse(`the batch size N lands at position ${i} of the shape; only a copy of the batch dimension is supported`);
@@ -621,6 +681,11 @@ class Importer {
       });
     }
     if (a.int('allowzero', 0) && target.includes(0)) refuse('allowzero=1 with a 0 in the shape (an empty dimension) is not supported');
+    if (t) {
+      const to = inferOpShape(`node ${label}`, { type: 'Reshape', shape: target }, [xShape]);
+      const features = xShape.slice(1).reduce((p, q) => p * q, 1);
+      return this.flattenTransposed(t, to.length === 2 && to[0] === xShape[0] && to[1] === features, label, out);
+    }
     this.emit(label, { type: 'Reshape', shape: target }, [x], out);
   }
 
@@ -790,6 +855,13 @@ class Importer {
    */
   private nameOutputs(): TensorInfo[] {
     const renamed = new Set<string>();
+    for (const name of this.graphOutputs) {
+      const c = this.resolve(name);
+      if (this.transposed.has(c) || this.flatPerm.has(c)) {
+        this.issues.push({ node: `output "${name}"`, opType: 'graph output', reason: 'the output comes from a Transpose, which hnet only folds into a following MatMul/Gemm' });
+      }
+    }
+    if (this.issues.length) return [];
     return this.graphOutputs.map((name) => {
       const c = this.resolve(name);
       if (c !== name) {
