@@ -1,7 +1,8 @@
 // ONNX's own backend node tests (Debian libonnx-testdata) through the importer
 // and the reference forward pass. For every test whose ops hnet claims, the
 // weight inputs are bound as initializers from the test's own input_*.pb,
-// the model is imported (no hashing), and runReference must reproduce every
+// the model is imported (no hashing) and written to .hnet bytes and read
+// back, and runReference must reproduce every
 // output_*.pb within 1e-4 relative. Variants hnet deliberately does not claim
 // are listed in NOT_CLAIMED with the reason; the importer must refuse them
 // with its normal error (a refusal of anything else is a failure).
@@ -10,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { runReference, type Tensor } from '@hnet/format';
+import { decode, encode, runReference, type Tensor } from '@hnet/format';
 import { ConvertError, decodeTensorProto, importOnnx } from '../src/index.js';
 import { onnx } from '../src/onnx/proto.js';
 
@@ -126,7 +127,8 @@ test('ONNX backend node tests (libonnx-testdata)', { timeout: 600_000 }, async (
           assert.ok(idx >= 0 || graphInputs.includes(info.name), `${dir}: input ${info.name}`);
           inputs[info.name] = loadTensor(path.join(dataSet, `input_${idx}.pb`));
         }
-        const outputs = runReference(imported.model, inputs);
+        // Through the file format too: import → .hnet bytes → model.
+        const outputs = runReference(decode(encode(imported.model)), inputs);
         (model.graph?.output ?? []).forEach((o, k) => {
           compare(outputs[o.name ?? ''], loadTensor(path.join(dataSet, `output_${k}.pb`)), `${dir} output ${o.name}`);
         });
