@@ -77,79 +77,110 @@ export function decodeValues(src: usize, dtype: i32, scale: f32, count: i32, dst
   for (let i = 0; i < count; i++) store<f32>(dst + (<usize>i << 2), storedValue(src, dtype, scale, <u32>i));
 }
 
-// ---- Dense: x [N, in] -> y [N, out], y = x · Wᵀ + b -------------------------
-
-/** Naive reference kernel, kept beside the fast one (test: hnet_debug_naive). */
-export function denseNaive(x: usize, n: i32, inF: i32, wrow: usize, o: i32, outF: i32, bias: f32, y: usize): void {
-  for (let b = 0; b < n; b++) {
-    let acc: f32 = 0;
-    for (let i = 0; i < inF; i++) acc += load<f32>(x + ((<usize>b * inF + i) << 2)) * load<f32>(wrow + (<usize>i << 2));
-    store<f32>(y + ((<usize>b * outF + o) << 2), acc + bias);
-  }
-}
+// ---- Matrix product: the core of Dense and Conv2D ----------------------------
 
 // @ts-ignore: decorator
 @inline function hsum(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 
+// @ts-ignore: decorator
+@inline function fma(acc: v128, a: v128, b: v128): v128 {
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
 /**
- * Output column o of a Dense layer for the whole batch, from one weight row
- * (`in` floats at wrow): y[b, o] = x[b, :] · wrow + bias. Four batch rows
- * share each weight load; a single row uses four accumulators.
+ * Naive reference of gemm, kept beside it (hnet_set_naive switches to it):
+ * y[r·rs + m·ms] = Σ_k x[r, k] · w[m, k] + bias[m].
  */
-export function denseRow(x: usize, n: i32, inF: i32, wrow: usize, o: i32, outF: i32, bias: f32, y: usize): void {
-  const rowBytes = <usize>inF << 2;
-  const in4 = inF & ~3;
-  let b = 0;
-  for (; b + 4 <= n; b += 4) {
-    const x0 = x + <usize>b * rowBytes;
-    const x1 = x0 + rowBytes, x2 = x1 + rowBytes, x3 = x2 + rowBytes;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    for (let i = 0; i < in4; i += 4) {
-      const off = <usize>i << 2;
-      const w = v128.load(wrow + off);
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(x0 + off), w));
-      a1 = f32x4.add(a1, f32x4.mul(v128.load(x1 + off), w));
-      a2 = f32x4.add(a2, f32x4.mul(v128.load(x2 + off), w));
-      a3 = f32x4.add(a3, f32x4.mul(v128.load(x3 + off), w));
+export function gemmNaive(x: usize, rows: i32, k: i32, w: usize, mCount: i32, y: usize, rs: i32, ms: i32, bias: usize): void {
+  for (let r = 0; r < rows; r++) {
+    for (let m = 0; m < mCount; m++) {
+      let acc: f32 = bias != 0 ? load<f32>(bias + (<usize>m << 2)) : 0;
+      for (let i = 0; i < k; i++) acc += load<f32>(x + ((<usize>r * k + i) << 2)) * load<f32>(w + ((<usize>m * k + i) << 2));
+      store<f32>(y + ((<usize>r * rs + <usize>m * ms) << 2), acc);
     }
-    let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
-    for (let i = in4; i < inF; i++) {
-      const off = <usize>i << 2;
-      const w = load<f32>(wrow + off);
-      s0 += load<f32>(x0 + off) * w;
-      s1 += load<f32>(x1 + off) * w;
-      s2 += load<f32>(x2 + off) * w;
-      s3 += load<f32>(x3 + off) * w;
-    }
-    const yo = y + ((<usize>b * outF + o) << 2);
-    const yStride = <usize>outF << 2;
-    store<f32>(yo, s0 + bias);
-    store<f32>(yo + yStride, s1 + bias);
-    store<f32>(yo + 2 * yStride, s2 + bias);
-    store<f32>(yo + 3 * yStride, s3 + bias);
   }
-  const in16 = inF & ~15;
-  for (; b < n; b++) {
-    const xb = x + <usize>b * rowBytes;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    let i = 0;
-    for (; i < in16; i += 16) {
-      const off = <usize>i << 2;
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(xb + off), v128.load(wrow + off)));
-      a1 = f32x4.add(a1, f32x4.mul(v128.load(xb + off + 16), v128.load(wrow + off + 16)));
-      a2 = f32x4.add(a2, f32x4.mul(v128.load(xb + off + 32), v128.load(wrow + off + 32)));
-      a3 = f32x4.add(a3, f32x4.mul(v128.load(xb + off + 48), v128.load(wrow + off + 48)));
+}
+
+/**
+ * y[r·rs + m·ms] = Σ_k x[r, k] · w[m, k] + bias[m] for r < rows, m < mCount,
+ * with x [rows, k] and w [mCount, k] row-major, bias 0 for none.
+ * Dense: x is the batch [N, in], w the weight rows [out, in], (rs, ms) = (out, 1).
+ * Conv2D: x is the im2col matrix [OH·OW, C/g·KH·KW], (rs, ms) = (1, OH·OW).
+ * Blocks of 4 rows × 2 weight rows share their loads: 6 loads per 8 f32x4
+ * multiply-adds; a single row (batch 1) runs four accumulators per weight row.
+ */
+export function gemm(x: usize, rows: i32, k: i32, w: usize, mCount: i32, y: usize, rs: i32, ms: i32, bias: usize): void {
+  const rowBytes = <usize>k << 2;
+  const k4 = k & ~3;
+  let m = 0;
+  for (; m + 2 <= mCount; m += 2) {
+    const w0 = w + <usize>m * rowBytes;
+    const w1 = w0 + rowBytes;
+    const b0: f32 = bias != 0 ? load<f32>(bias + (<usize>m << 2)) : 0;
+    const b1: f32 = bias != 0 ? load<f32>(bias + (<usize>(m + 1) << 2)) : 0;
+    let r = 0;
+    for (; r + 4 <= rows; r += 4) {
+      const x0 = x + <usize>r * rowBytes;
+      const x1 = x0 + rowBytes, x2 = x1 + rowBytes, x3 = x2 + rowBytes;
+      let a00 = f32x4.splat(0), a10 = f32x4.splat(0), a20 = f32x4.splat(0), a30 = f32x4.splat(0);
+      let a01 = f32x4.splat(0), a11 = f32x4.splat(0), a21 = f32x4.splat(0), a31 = f32x4.splat(0);
+      for (let i = 0; i < k4; i += 4) {
+        const off = <usize>i << 2;
+        const v0 = v128.load(w0 + off), v1 = v128.load(w1 + off);
+        const u0 = v128.load(x0 + off), u1 = v128.load(x1 + off), u2 = v128.load(x2 + off), u3 = v128.load(x3 + off);
+        a00 = fma(a00, u0, v0); a01 = fma(a01, u0, v1);
+        a10 = fma(a10, u1, v0); a11 = fma(a11, u1, v1);
+        a20 = fma(a20, u2, v0); a21 = fma(a21, u2, v1);
+        a30 = fma(a30, u3, v0); a31 = fma(a31, u3, v1);
+      }
+      let s00 = hsum(a00), s10 = hsum(a10), s20 = hsum(a20), s30 = hsum(a30);
+      let s01 = hsum(a01), s11 = hsum(a11), s21 = hsum(a21), s31 = hsum(a31);
+      for (let i = k4; i < k; i++) {
+        const off = <usize>i << 2;
+        const v0 = load<f32>(w0 + off), v1 = load<f32>(w1 + off);
+        const u0 = load<f32>(x0 + off), u1 = load<f32>(x1 + off), u2 = load<f32>(x2 + off), u3 = load<f32>(x3 + off);
+        s00 += u0 * v0; s01 += u0 * v1;
+        s10 += u1 * v0; s11 += u1 * v1;
+        s20 += u2 * v0; s21 += u2 * v1;
+        s30 += u3 * v0; s31 += u3 * v1;
+      }
+      const y0 = y + ((<usize>r * rs + <usize>m * ms) << 2);
+      const dr = <usize>rs << 2, dm = <usize>ms << 2;
+      store<f32>(y0, s00 + b0); store<f32>(y0 + dm, s01 + b1);
+      store<f32>(y0 + dr, s10 + b0); store<f32>(y0 + dr + dm, s11 + b1);
+      store<f32>(y0 + 2 * dr, s20 + b0); store<f32>(y0 + 2 * dr + dm, s21 + b1);
+      store<f32>(y0 + 3 * dr, s30 + b0); store<f32>(y0 + 3 * dr + dm, s31 + b1);
     }
-    for (; i < in4; i += 4) {
-      const off = <usize>i << 2;
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(xb + off), v128.load(wrow + off)));
+    for (; r < rows; r++) {
+      dotRow(x + <usize>r * rowBytes, k, w0, b0, y + ((<usize>r * rs + <usize>m * ms) << 2));
+      dotRow(x + <usize>r * rowBytes, k, w1, b1, y + ((<usize>r * rs + <usize>(m + 1) * ms) << 2));
     }
-    let s = hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
-    for (; i < inF; i++) s += load<f32>(xb + (<usize>i << 2)) * load<f32>(wrow + (<usize>i << 2));
-    store<f32>(y + ((<usize>b * outF + o) << 2), s + bias);
   }
+  for (; m < mCount; m++) {
+    const wm = w + <usize>m * rowBytes;
+    const bm: f32 = bias != 0 ? load<f32>(bias + (<usize>m << 2)) : 0;
+    for (let r = 0; r < rows; r++) dotRow(x + <usize>r * rowBytes, k, wm, bm, y + ((<usize>r * rs + <usize>m * ms) << 2));
+  }
+}
+
+/** *out = x · w + bias over k floats, four accumulators deep. */
+function dotRow(x: usize, k: i32, w: usize, bias: f32, out: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  const k16 = k & ~15, k4 = k & ~3;
+  let i = 0;
+  for (; i < k16; i += 16) {
+    const off = <usize>i << 2;
+    a0 = fma(a0, v128.load(x + off), v128.load(w + off));
+    a1 = fma(a1, v128.load(x + off + 16), v128.load(w + off + 16));
+    a2 = fma(a2, v128.load(x + off + 32), v128.load(w + off + 32));
+    a3 = fma(a3, v128.load(x + off + 48), v128.load(w + off + 48));
+  }
+  for (; i < k4; i += 4) a0 = fma(a0, v128.load(x + (<usize>i << 2)), v128.load(w + (<usize>i << 2)));
+  let s = hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+  for (; i < k; i++) s += load<f32>(x + (<usize>i << 2)) * load<f32>(w + (<usize>i << 2));
+  store<f32>(out, s + bias);
 }
 
 // ---- Conv2D: x [N, C, H, W] -> y [N, M, OH, OW] -------------------------------
@@ -162,59 +193,79 @@ export class ConvShape {
   group: i32 = 1;
 }
 
-/** floor(a / b) for b > 0. */
-// @ts-ignore: decorator
-@inline function floorDiv(a: i32, b: i32): i32 {
-  return a >= 0 ? a / b : -((-a + b - 1) / b);
+/**
+ * The im2col matrix of image b, group g: col[p, q] with p = oh·OW + ow and
+ * q = (ci·KH + kh)·KW + kw, holding x[b, g·C/group + ci, oh·sh − pt + kh·dh,
+ * ow·sw − pl + kw·dw] or 0 in the padding. [OH·OW, C/group·KH·KW] floats.
+ */
+export function im2col(s: ConvShape, x: usize, b: i32, g: i32, col: usize): void {
+  // fields to locals: the loops below run once per element of the matrix
+  const h = s.h, w = s.w, kh = s.kh, kw = s.kw, sh = s.sh, sw = s.sw, dh = s.dh, dw = s.dw;
+  const pt = s.pt, pl = s.pl, oh = s.oh, ow = s.ow;
+  const cg = s.c / s.group;
+  const first = x + ((<usize>(b * s.c + g * cg) * h * w) << 2);
+  const planeBytes = (<usize>h * w) << 2;
+  let dst = col;
+  for (let y = 0; y < oh; y++) {
+    for (let xo = 0; xo < ow; xo++) {
+      const iw0 = xo * sw - pl;
+      // the KW taps of a kernel row are contiguous in x when undilated and inside
+      const rowInside = dw == 1 && iw0 >= 0 && iw0 + kw <= w;
+      for (let ci = 0; ci < cg; ci++) {
+        const plane = first + <usize>ci * planeBytes;
+        for (let ky = 0; ky < kh; ky++) {
+          const ih = y * sh - pt + ky * dh;
+          if (ih < 0 || ih >= h) {
+            for (let kx = 0; kx < kw; kx++) store<f32>(dst + (<usize>kx << 2), 0);
+            dst += <usize>kw << 2;
+            continue;
+          }
+          const row = plane + ((<usize>ih * w) << 2);
+          if (rowInside) {
+            // a short run: a plain loop beats memory.copy's call at these sizes
+            const src = row + (<usize>iw0 << 2);
+            let kx = 0;
+            for (; kx + 4 <= kw; kx += 4) v128.store(dst + (<usize>kx << 2), v128.load(src + (<usize>kx << 2)));
+            for (; kx < kw; kx++) store<f32>(dst + (<usize>kx << 2), load<f32>(src + (<usize>kx << 2)));
+            dst += <usize>kw << 2;
+            continue;
+          }
+          for (let kx = 0; kx < kw; kx++) {
+            const iw = iw0 + kx * dw;
+            store<f32>(dst, iw >= 0 && iw < w ? load<f32>(row + (<usize>iw << 2)) : 0);
+            dst += 4;
+          }
+        }
+      }
+    }
+  }
 }
 
 /**
- * Output channel m of a convolution for the whole batch, from its weight row
- * ([C/group, KH, KW] floats at wrow), by direct accumulation:
- * y[b, m, oh, ow] += w[ci, kh, kw] · x[b, g·C/group + ci, oh·sh − pt + kh·dh, ow·sw − pl + kw·dw].
- * The valid (unpadded) output range is computed per (kh, kw), so the inner
- * loop has no bounds tests; stride-1 rows run in f32x4.
+ * Naive reference of the convolution for output channel m of every image,
+ * from its weight row ([C/group, KH, KW] floats at wrow), written like the
+ * formula: y[b, m, oh, ow] = bias + Σ w[ci, kh, kw] · x[b, g·C/group + ci, ih, iw].
  */
-export function convChannel(s: ConvShape, x: usize, wrow: usize, m: i32, bias: f32, y: usize, naive: bool): void {
+export function convNaive(s: ConvShape, x: usize, wrow: usize, m: i32, bias: f32, y: usize): void {
   const cg = s.c / s.group;
-  const mg = s.m / s.group;
-  const g = m / mg;
-  const planeOut = s.oh * s.ow;
-  const planeIn = s.h * s.w;
+  const g = m / (s.m / s.group);
   for (let b = 0; b < s.n; b++) {
-    const yp = y + ((<usize>(b * s.m + m) * planeOut) << 2);
-    for (let p = 0; p < planeOut; p++) store<f32>(yp + (<usize>p << 2), bias);
-    for (let ci = 0; ci < cg; ci++) {
-      const xp = x + ((<usize>(b * s.c + g * cg + ci) * planeIn) << 2);
-      for (let kh = 0; kh < s.kh; kh++) {
-        // rows with 0 <= ih = oh*sh - pt + kh*dh < H
-        const rowOff = kh * s.dh - s.pt;
-        const oh0 = max(0, floorDiv(-rowOff + s.sh - 1, s.sh));
-        const oh1 = min(s.oh, floorDiv(s.h - 1 - rowOff, s.sh) + 1);
-        for (let kw = 0; kw < s.kw; kw++) {
-          const w = load<f32>(wrow + ((<usize>((ci * s.kh + kh) * s.kw + kw)) << 2));
-          const colOff = kw * s.dw - s.pl;
-          const ow0 = max(0, floorDiv(-colOff + s.sw - 1, s.sw));
-          const ow1 = min(s.ow, floorDiv(s.w - 1 - colOff, s.sw) + 1);
-          if (ow0 >= ow1) continue;
-          const wv = f32x4.splat(w);
-          for (let oh = oh0; oh < oh1; oh++) {
-            const xr = xp + ((<usize>((oh * s.sh + rowOff) * s.w)) << 2);
-            const yr = yp + ((<usize>(oh * s.ow)) << 2);
-            let ow = ow0;
-            if (s.sw == 1 && !naive) {
-              // x index = ow + colOff, contiguous
-              for (; ow + 4 <= ow1; ow += 4) {
-                const yo = yr + (<usize>ow << 2);
-                v128.store(yo, f32x4.add(v128.load(yo), f32x4.mul(wv, v128.load(xr + (<usize>(ow + colOff) << 2)))));
-              }
-            }
-            for (; ow < ow1; ow++) {
-              const yo = yr + (<usize>ow << 2);
-              store<f32>(yo, load<f32>(yo) + w * load<f32>(xr + (<usize>(ow * s.sw + colOff) << 2)));
+    for (let oh = 0; oh < s.oh; oh++) {
+      for (let ow = 0; ow < s.ow; ow++) {
+        let acc = bias;
+        for (let ci = 0; ci < cg; ci++) {
+          for (let kh = 0; kh < s.kh; kh++) {
+            const ih = oh * s.sh - s.pt + kh * s.dh;
+            if (ih < 0 || ih >= s.h) continue;
+            for (let kw = 0; kw < s.kw; kw++) {
+              const iw = ow * s.sw - s.pl + kw * s.dw;
+              if (iw < 0 || iw >= s.w) continue;
+              acc += load<f32>(wrow + ((<usize>((ci * s.kh + kh) * s.kw + kw)) << 2)) *
+                load<f32>(x + ((<usize>(((b * s.c + g * cg + ci) * s.h + ih) * s.w + iw)) << 2));
             }
           }
         }
+        store<f32>(y + ((<usize>(((b * s.m + m) * s.oh + oh) * s.ow + ow)) << 2), acc);
       }
     }
   }

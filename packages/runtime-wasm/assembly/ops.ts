@@ -62,23 +62,25 @@ export class PoolShape {
 
 /** Max over each window; padding never wins (it is -inf). */
 export function maxPool(s: PoolShape, x: usize, y: usize): void {
+  const h = s.h, w = s.w, oh = s.oh, ow = s.ow, kh = s.kh, kw = s.kw;
+  const sh = s.sh, sw = s.sw, pt = s.pt, pl = s.pl, dh = s.dh, dw = s.dw;
   for (let p = 0; p < s.n * s.c; p++) {
-    const xp = x + ((<usize>p * s.h * s.w) << 2);
-    const yp = y + ((<usize>p * s.oh * s.ow) << 2);
-    for (let oh = 0; oh < s.oh; oh++) {
-      for (let ow = 0; ow < s.ow; ow++) {
+    const xp = x + ((<usize>p * h * w) << 2);
+    const yp = y + ((<usize>p * oh * ow) << 2);
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
         let mx: f32 = -Infinity;
-        for (let kh = 0; kh < s.kh; kh++) {
-          const ih = oh * s.sh - s.pt + kh * s.dh;
-          if (ih < 0 || ih >= s.h) continue;
-          for (let kw = 0; kw < s.kw; kw++) {
-            const iw = ow * s.sw - s.pl + kw * s.dw;
-            if (iw < 0 || iw >= s.w) continue;
-            const v = at(xp, ih * s.w + iw);
+        for (let ky = 0; ky < kh; ky++) {
+          const ih = oy * sh - pt + ky * dh;
+          if (ih < 0 || ih >= h) continue;
+          for (let kx = 0; kx < kw; kx++) {
+            const iw = ox * sw - pl + kx * dw;
+            if (iw < 0 || iw >= w) continue;
+            const v = at(xp, ih * w + iw);
             if (v > mx || isNaN(v)) mx = v;
           }
         }
-        put(yp, oh * s.ow + ow, mx);
+        put(yp, oy * ow + ox, mx);
       }
     }
   }

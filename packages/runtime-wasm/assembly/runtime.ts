@@ -15,7 +15,7 @@ import {
   OP_DENSE, OP_CONV2D, OP_RELU, OP_LEAKYRELU, OP_SIGMOID, OP_TANH, OP_SOFTMAX, OP_LOGSOFTMAX,
   OP_FLATTEN, OP_RESHAPE, OP_MAXPOOL, OP_AVERAGEPOOL, OP_GLOBALAVERAGEPOOL, OP_BATCHNORM, OP_ADD,
 } from "./model";
-import { ConvShape, convChannel, decodeValues, denseNaive, denseRow, expandRow } from "./kernels";
+import { ConvShape, convNaive, decodeValues, expandRow, gemm, gemmNaive, im2col } from "./kernels";
 import * as ops from "./ops";
 
 export const MODE_AUTO: i32 = 0;
@@ -69,14 +69,22 @@ function weightBytes(m: Model, mode: i32): u64 {
   return total;
 }
 
-/** Floats of the streaming tile: the longest hashed weight row. */
+/** Target size of the streaming tile (floats): 32 KiB, about an L1 cache. */
+const TILE_TARGET: i32 = 8192;
+
+/** Weight rows rebuilt per streaming tile: as many as fit the target, at least 2 (the gemm block). */
+function tileRows(w: Weight): i32 {
+  return min(w.rows, max(2, TILE_TARGET / w.cols));
+}
+
+/** Floats of the streaming tile: the largest tile of any hashed weight. */
 function tileFloats(m: Model): i32 {
-  let cols = 0;
+  let floats = 0;
   for (let i = 0; i < m.nodes.length; i++) {
     const w = m.nodes[i].weight;
-    if (w != null && w.hashed) cols = max(cols, w.cols);
+    if (w != null && w.hashed) floats = max(floats, tileRows(w) * w.cols);
   }
-  return cols;
+  return floats;
 }
 
 export class Runtime {
@@ -94,6 +102,7 @@ export class Runtime {
   offsets: StaticArray<usize> = new StaticArray<usize>(0);
   arena: usize = 0;
   arenaBytes: u64 = 0;
+  scratchOffset: usize = 0;    // im2col matrix of one image, at the end of the arena
   // Scratch for Add (broadcast strides) and the kernels' shape records, made once.
   addIndex: StaticArray<i32> = new StaticArray<i32>(MAX_RANK);
   conv: ConvShape = new ConvShape();
@@ -172,12 +181,17 @@ export class Runtime {
     }
   }
 
-  /** Row r of a weight as f32: a slice of the dense tensor, or rebuilt in the tile. */
-  // @ts-ignore: decorator
-  @inline weightRow(w: Weight, r: i32): usize {
-    if (w.dense != 0) return w.dense + ((<usize>r * w.cols) << 2);
-    expandRow(w, w.stored, r, this.tile);
+  /** Rows r0 .. r0 + count of a weight as f32: a slice of the dense tensor, or rebuilt in the tile. */
+  weightRows(w: Weight, r0: i32, count: i32): usize {
+    const rowBytes = <usize>w.cols << 2;
+    if (w.dense != 0) return w.dense + <usize>r0 * rowBytes;
+    for (let r = 0; r < count; r++) expandRow(w, w.stored, r0 + r, this.tile + <usize>r * rowBytes);
     return this.tile;
+  }
+
+  /** How many weight rows one gemm call takes: all of them when materialized, a tile when streaming. */
+  rowsPerCall(w: Weight): i32 {
+    return w.dense != 0 ? w.rows : tileRows(w);
   }
 
   // ---- Shapes and the arena ------------------------------------------------
@@ -345,6 +359,7 @@ export class Runtime {
       shapes[t] = s;
       born[t] = -1; dies[t] = steps; // inputs stay: the caller writes them before run
     }
+    let scratchFloats: i64 = 0;
     const addA = new Array<StaticArray<i32>>(steps);
     const addB = new Array<StaticArray<i32>>(steps);
     const addSame = new StaticArray<bool>(steps);
@@ -368,6 +383,10 @@ export class Runtime {
       if (n.input1 >= 0) dies[n.input1] = max(dies[n.input1], i);
       addA[i] = new StaticArray<i32>(0);
       addB[i] = new StaticArray<i32>(0);
+      if (n.op == OP_CONV2D) {
+        const w = n.weight!;
+        scratchFloats = max(scratchFloats, <i64>out[2] * out[3] * w.cols); // [OH·OW, C/g·KH·KW]
+      }
       if (n.op == OP_ADD) {
         addA[i] = broadcastStrides(x, out);
         addB[i] = broadcastStrides(x1!, out);
@@ -421,6 +440,9 @@ export class Runtime {
       placed.push(t);
       arenaBytes = max(arenaBytes, offset + bytes);
     }
+    if (scratchFloats > MAX_ELEMENTS) { fail(E_MEMORY, "the im2col matrix of a convolution has more than 2^28 elements"); return false; }
+    const scratchOffset = arenaBytes;
+    arenaBytes += align16(<u64>scratchFloats * 4);
 
     this.arenaBytes = arenaBytes;
     if (!allocate) return true;
@@ -436,6 +458,7 @@ export class Runtime {
     this.shapes = shapes;
     this.sizes = sizes;
     this.offsets = offsets;
+    this.scratchOffset = <usize>scratchOffset;
     this.addA = addA;
     this.addB = addB;
     this.addSame = addSame;
@@ -460,14 +483,18 @@ export class Runtime {
       const size = unchecked(this.sizes[n.output]);
       switch (n.op) {
         case OP_DENSE: {
+          // y [N, out] = x [N, in] · Wᵀ + b, a tile of weight rows (output units) at a time
           const w = n.weight!;
           const b = n.bias;
           const outF = ys[1];
-          for (let o = 0; o < outF; o++) {
-            const wrow = this.weightRow(w, o);
-            const bias: f32 = b != null ? load<f32>(b.dense + (<usize>o << 2)) : 0;
-            if (naive) denseNaive(x, xs[0], xs[1], wrow, o, outF, bias, y);
-            else denseRow(x, xs[0], xs[1], wrow, o, outF, bias, y);
+          const step = this.rowsPerCall(w);
+          for (let o = 0; o < outF; o += step) {
+            const count = min(step, outF - o);
+            const rows = this.weightRows(w, o, count);
+            const bias = b != null ? b.dense + (<usize>o << 2) : 0;
+            const yo = y + (<usize>o << 2);
+            if (naive) gemmNaive(x, xs[0], xs[1], rows, count, yo, outF, 1, bias);
+            else gemm(x, xs[0], xs[1], rows, count, yo, outF, 1, bias);
           }
           break;
         }
@@ -479,9 +506,29 @@ export class Runtime {
           s.m = ys[1]; s.oh = ys[2]; s.ow = ys[3];
           s.kh = n.kh; s.kw = n.kw; s.sh = n.sh; s.sw = n.sw;
           s.pt = n.pt; s.pl = n.pl; s.dh = n.dh; s.dw = n.dw; s.group = n.group;
-          for (let o = 0; o < s.m; o++) {
-            const bias: f32 = b != null ? load<f32>(b.dense + (<usize>o << 2)) : 0;
-            convChannel(s, x, this.weightRow(w, o), o, bias, y, naive);
+          if (naive) {
+            for (let o = 0; o < s.m; o++) {
+              convNaive(s, x, this.weightRows(w, o, 1), o, b != null ? load<f32>(b.dense + (<usize>o << 2)) : 0, y);
+            }
+            break;
+          }
+          // Per group: y[b, m, :] = im2col(x[b, group]) [P, Kc] · W[m, :] + bias[m],
+          // a tile of weight rows at a time, shared by every image of the batch.
+          const plane = s.oh * s.ow;
+          const mg = s.m / s.group;
+          const kc = w.cols;
+          const col = this.arena + this.scratchOffset;
+          const step = min(this.rowsPerCall(w), mg);
+          for (let g = 0; g < s.group; g++) {
+            for (let m0 = g * mg; m0 < (g + 1) * mg; m0 += step) {
+              const count = min(step, (g + 1) * mg - m0);
+              const rows = this.weightRows(w, m0, count);
+              const bias = b != null ? b.dense + (<usize>m0 << 2) : 0;
+              for (let im = 0; im < s.n; im++) {
+                im2col(s, x, im, g, col);
+                gemm(col, plane, kc, rows, count, y + ((<usize>(im * s.m + m0) * plane) << 2), 1, plane, bias);
+              }
+            }
           }
           break;
         }
