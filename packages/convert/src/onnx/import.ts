@@ -7,7 +7,9 @@
 //      become aliases: their output is another name for their input;
 //   4. convert every remaining node, in the file's (topological) order, into
 //      hnet nodes, folding BatchNormalization and constant bias Adds into the
-//      Dense/Conv2D before them when that layer feeds nothing else;
+//      Dense/Conv2D before them when that layer feeds nothing else; shape
+//      arithmetic (Shape → Gather → Concat...) is computed, not converted, and
+//      a Transpose before a flatten into a Dense moves that Dense's columns;
 //   5. if any node could not be converted, throw ONE ConvertError listing all
 //      of them; otherwise name the graph outputs, validate, and return.
 //
@@ -131,7 +133,7 @@ const ATTRIBUTES: Record<string, string[]> = {
   LogSoftmax: ['axis'],
   Flatten: ['axis'],
   Reshape: ['shape', 'allowzero', 'consumed_inputs'],
-  MaxPool: ['auto_pad', 'ceil_mode', 'dilations', 'kernel_shape', 'pads', 'storage_order', 'strides'],
+  MaxPool: ['auto_pad', 'ceil_mode', 'dilations', 'kernel_shape', 'pads', 'storage_order', 'strides'], // storage_order: Indices only
   AveragePool: ['auto_pad', 'ceil_mode', 'count_include_pad', 'dilations', 'kernel_shape', 'pads', 'strides'],
   GlobalAveragePool: [],
   BatchNormalization: ['epsilon', 'momentum', 'training_mode', 'spatial', 'is_test', 'consumed_inputs'],
@@ -621,7 +623,6 @@ class Importer {
     const x = this.data(node, 0);
     const k = a.ints('kernel_shape') ?? refuse('missing attribute kernel_shape');
     if (k.length !== 2) refuse(`only 2-D pooling is supported (kernel_shape [${k}])`);
-    if (a.int('storage_order', 0) !== 0 && op === 'MaxPool') { /* only affects Indices, refused above */ }
     const kernel = k as Pair;
     const strides = pair(a.ints('strides'), 'strides');
     const dilations = pair(a.ints('dilations'), 'dilations');
