@@ -47,6 +47,27 @@ export function normalize(data: Dataset, norm: Normalization): Dataset {
   return { ...data, x };
 }
 
+/**
+ * A normalization fitted to training data: scale 1/255 for byte-valued
+ * data (max in (1, 255]) unless given, then the mean and std of the scaled
+ * values, so that the inputs have mean 0 and std 1.
+ */
+export function fitNormalization(data: Dataset, scale?: number): Normalization {
+  let max = -Infinity;
+  for (const v of data.x) max = Math.max(max, v);
+  const s = scale ?? (max > 1 && max <= 255 ? 1 / 255 : 1);
+  let sum = 0;
+  let sumSq = 0;
+  for (const v of data.x) {
+    sum += v * s;
+    sumSq += v * s * v * s;
+  }
+  const n = Math.max(data.x.length, 1);
+  const mean = sum / n;
+  const std = Math.sqrt(Math.max(sumSq / n - mean * mean, 0));
+  return { scale: s, mean, std: std > 1e-12 ? std : 1 };
+}
+
 /** Reads the normalization recorded in a model's metadata (identity when absent). */
 export function normalizationOf(metadata: Record<string, string>): Normalization {
   const raw = metadata[NORMALIZATION_KEY];

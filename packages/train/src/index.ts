@@ -24,6 +24,7 @@ export {
   readNpy,
   normalize,
   normalizationOf,
+  fitNormalization,
   splitValidation,
   sliceDataset,
   pickExamples,

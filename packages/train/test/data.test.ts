@@ -12,6 +12,7 @@ import {
   loadMnistPackage,
   loadNpy,
   normalizationOf,
+  fitNormalization,
   normalize,
   readIdx,
   splitValidation,
@@ -157,6 +158,12 @@ test('normalization is applied once and read back from metadata; validation spli
   assert.deepEqual(normalizationOf({ [NORMALIZATION_KEY]: '{"scale":0.5}' }), { scale: 0.5, mean: 0, std: 1 });
   assert.deepEqual(normalizationOf({}), { scale: 1, mean: 0, std: 1 });
   assert.throws(() => normalize(d, { scale: 1, mean: 0, std: 0 }), TrainError);
+  const fitted = fitNormalization(d);
+  assert.equal(fitted.scale, 1 / 255, 'byte data is scaled to [0, 1]');
+  const z = normalize(d, fitted).x;
+  const mean = z.reduce((a, b) => a + b, 0) / 3;
+  const variance = z.reduce((a, b) => a + (b - mean) ** 2, 0) / 3;
+  assert.ok(Math.abs(mean) < 1e-6 && Math.abs(variance - 1) < 1e-5, `mean ${mean}, variance ${variance}`);
   const big = { x: Float32Array.from({ length: 100 }, (_, i) => i), y: Int32Array.from({ length: 100 }, (_, i) => i), shape: [1], count: 100 };
   const s1 = splitValidation(big, 0.2, 3);
   const s2 = splitValidation(big, 0.2, 3);
