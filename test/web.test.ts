@@ -97,8 +97,8 @@ test('a drawn digit is classified by the WASM runtime', async () => {
 });
 
 test('the file picker inspects another .hnet, which can then classify the drawing', async () => {
-  // The same fixture hashed at 1/64, without retraining.
-  const { model } = hashModel(importOnnx(path.join(ROOT, 'fixtures/mnist_mlp.onnx')).model, { compression: 1 / 64, seed: 7 });
+  // The same fixture hashed at 1/64 with float16 buckets, without retraining.
+  const { model } = hashModel(importOnnx(path.join(ROOT, 'fixtures/mnist_mlp.onnx')).model, { compression: 1 / 64, seed: 7, bucketDtype: 'float16' });
   const file = path.join(temp, 'mnist_mlp_64.hnet');
   writeFileSync(file, encode(model));
   const fc1 = model.nodes.find((n) => n.op.type === 'Dense')!;
@@ -114,6 +114,7 @@ test('the file picker inspects another .hnet, which can then classify the drawin
   assert.match(inspect, /Flatten.*Dense.*Relu.*Dense/s);
   assert.match(inspect, new RegExp(`xxh32 K=${k.toLocaleString('en-US')}, bucket seed 0x[0-9a-f]{8}, sign seed 0x[0-9a-f]{8}`));
   assert.match(inspect, /203,530 virtual/);
+  assert.equal(await page.locator('#inspect td', { hasText: /^float16$/ }).count(), 2, 'both hashed weights store float16 buckets');
   assert.match(inspect, /hash\.policy/);
   assert.equal(await page.isHidden('#error'), true);
 
