@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   HnetFormatError, inferOpShape, plainWeight, validateModel, BATCH,
-  type Model, type Node, type Op, type Pads4, type Pair, type TensorInfo, type Weight,
+  type Model, type Node, type Op, type Pads4, type Pair, type TensorInfo,
 } from '@hnet/format';
 import { ConvertError, unsupportedNodes, type NodeIssue } from '../errors.js';
 import { DataType, dataTypeName, onnx, toNumber, type AttributeProto, type ModelProto, type NodeProto, type ValueInfoProto } from './proto.js';
