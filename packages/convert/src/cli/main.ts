@@ -4,8 +4,11 @@
 // HNET_DEBUG=1 prints the stack of an internal failure.
 
 import { HnetFormatError } from '@hnet/format';
+import { HnetRuntimeError } from '@hnet/runtime-wasm';
+import { TrainError } from '@hnet/train';
 import { ConvertError } from '../errors.js';
 import { flagHelp, parseArgs, UsageError, type FlagSpec } from './args.js';
+import './integrate.js'; // the train, eval, bench and demo verbs; --retrain; --engine wasm
 import { allVerbs, findVerb } from './registry.js';
 import type { Io, Verb } from './verb.js';
 
@@ -100,6 +103,14 @@ function report(e: unknown, verb: Verb, io: Io): number {
   }
   if (e instanceof HnetFormatError) {
     io.err(`${prefix}: invalid model: ${e.message}`);
+    return EXIT.input;
+  }
+  if (e instanceof TrainError) {
+    io.err(`${prefix}: ${e.message}`);
+    return EXIT.input;
+  }
+  if (e instanceof HnetRuntimeError) {
+    io.err(`${prefix}: WASM runtime: ${e.message}`);
     return EXIT.input;
   }
   const err = e as Error;
