@@ -6,7 +6,7 @@
 
 const PRIME1: u32 = 0x9e3779b1;
 const PRIME2: u32 = 0x85ebca77;
-const PRIME3: u32 = 0xc2b2ae3d;
+export const PRIME3: u32 = 0xc2b2ae3d;
 const PRIME4: u32 = 0x27d4eb2f;
 const PRIME5: u32 = 0x165667b1;
 
@@ -46,10 +46,14 @@ export function keyRowState(row: u32, seed: u32): u32 {
   return v128.or(i32x4.shl(x, r), i32x4.shr_u(x, 32 - r));
 }
 
-/** keyFinish for four columns at once. */
+/**
+ * keyFinish for four columns at once, given colTimesPrime3 = cols · PRIME3
+ * (callers step it by adding 4 · PRIME3, and share it between the bucket and
+ * the sign hash: one multiply fewer per hash).
+ */
 // @ts-ignore: decorator
-@inline export function keyFinish4(rowState: v128, cols: v128): v128 {
-  let h = i32x4.add(rowState, i32x4.mul(cols, i32x4.splat(PRIME3)));
+@inline export function keyFinish4(rowState: v128, colTimesPrime3: v128): v128 {
+  let h = i32x4.add(rowState, colTimesPrime3);
   h = i32x4.mul(rotl4(h, 17), i32x4.splat(PRIME4));
   h = v128.xor(h, i32x4.shr_u(h, 15));
   h = i32x4.mul(h, i32x4.splat(PRIME2));

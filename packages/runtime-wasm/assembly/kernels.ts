@@ -3,7 +3,7 @@
 // loops use raw load/store. Layout is NCHW; shapes are noted at each kernel.
 
 import { Weight, DT_FLOAT32, DT_FLOAT16 } from "./model";
-import { bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState } from "./hash";
+import { PRIME3, bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState } from "./hash";
 
 // ---- Stored values ----------------------------------------------------------
 
@@ -31,11 +31,26 @@ import { bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState } from "./hash"
 
 // ---- Virtual weights ---------------------------------------------------------
 
+/** Four stored values at the bucket indices in k, decoded to f32 (wasm has no gather). */
+// @ts-ignore: decorator
+@inline function gather4(src: usize, dtype: i32, scale: f32, k: v128): v128 {
+  if (dtype == DT_FLOAT32) {
+    let v = f32x4.splat(load<f32>(src + (<usize>i32x4.extract_lane(k, 0) << 2)));
+    v = f32x4.replace_lane(v, 1, load<f32>(src + (<usize>i32x4.extract_lane(k, 1) << 2)));
+    v = f32x4.replace_lane(v, 2, load<f32>(src + (<usize>i32x4.extract_lane(k, 2) << 2)));
+    return f32x4.replace_lane(v, 3, load<f32>(src + (<usize>i32x4.extract_lane(k, 3) << 2)));
+  }
+  let v = f32x4.splat(storedValue(src, dtype, scale, <u32>i32x4.extract_lane(k, 0)));
+  v = f32x4.replace_lane(v, 1, storedValue(src, dtype, scale, <u32>i32x4.extract_lane(k, 1)));
+  v = f32x4.replace_lane(v, 2, storedValue(src, dtype, scale, <u32>i32x4.extract_lane(k, 2)));
+  return f32x4.replace_lane(v, 3, storedValue(src, dtype, scale, <u32>i32x4.extract_lane(k, 3)));
+}
+
 /**
  * Writes row r of a hashed weight's virtual tensor to dst (w.cols floats):
  * dst[c] = ξ(r, c) · stored[h(r, c)]. The one place where buckets become
  * weights: materialized mode calls it for every row at load, streaming mode
- * for one row at a time during the matmul/conv.
+ * for each tile of rows during the matmul/conv.
  */
 export function expandRow(w: Weight, src: usize, r: i32, dst: usize): void {
   const cols = w.cols;
@@ -45,25 +60,36 @@ export function expandRow(w: Weight, src: usize, r: i32, dst: usize): void {
   const bucketRow = keyRowState(<u32>r, w.bucketSeed);
   const signRow = keyRowState(<u32>r, w.signSeed);
   const signed = w.signed;
+  // Four columns per step: the row's half of the key is hashed once above,
+  // the column's half here in SIMD; the sign flips the float's sign bit.
+  const bucketRow4 = i32x4.splat(bucketRow);
+  const signRow4 = i32x4.splat(signRow);
+  const count4 = i32x4.splat(count);
+  const signMask = i32x4.splat(0x80000000);
+  let colsP3 = i32x4(0, PRIME3, 2 * PRIME3, 3 * PRIME3); // [c, c+1, c+2, c+3] · PRIME3
+  const step = i32x4.splat(4 * PRIME3);
   let c = 0;
-  if (dtype == DT_FLOAT32) {
-    // Four columns per step: SIMD hashing, scalar gathers (wasm has no gather).
-    const bucketRow4 = i32x4.splat(bucketRow);
-    const signRow4 = i32x4.splat(signRow);
-    const count4 = i32x4.splat(count);
-    const signMask = i32x4.splat(0x80000000);
-    let cols4 = i32x4(0, 1, 2, 3);
-    const step = i32x4.splat(4);
-    for (; c + 4 <= cols; c += 4) {
-      const k = bucketOf4(keyFinish4(bucketRow4, cols4), count4);
-      let v = f32x4.splat(load<f32>(src + (<usize>i32x4.extract_lane(k, 0) << 2)));
-      v = f32x4.replace_lane(v, 1, load<f32>(src + (<usize>i32x4.extract_lane(k, 1) << 2)));
-      v = f32x4.replace_lane(v, 2, load<f32>(src + (<usize>i32x4.extract_lane(k, 2) << 2)));
-      v = f32x4.replace_lane(v, 3, load<f32>(src + (<usize>i32x4.extract_lane(k, 3) << 2)));
-      if (signed) v = v128.xor(v, v128.and(keyFinish4(signRow4, cols4), signMask)); // flip the sign bit
-      v128.store(dst + (<usize>c << 2), v);
-      cols4 = i32x4.add(cols4, step);
+  // Two independent groups per step keep more multiplies in flight.
+  const step2 = i32x4.splat(8 * PRIME3);
+  for (; c + 8 <= cols; c += 8) {
+    const colsP3b = i32x4.add(colsP3, step);
+    const k0 = bucketOf4(keyFinish4(bucketRow4, colsP3), count4);
+    const k1 = bucketOf4(keyFinish4(bucketRow4, colsP3b), count4);
+    let v0 = gather4(src, dtype, scale, k0);
+    let v1 = gather4(src, dtype, scale, k1);
+    if (signed) {
+      v0 = v128.xor(v0, v128.and(keyFinish4(signRow4, colsP3), signMask));
+      v1 = v128.xor(v1, v128.and(keyFinish4(signRow4, colsP3b), signMask));
     }
+    v128.store(dst + (<usize>c << 2), v0);
+    v128.store(dst + (<usize>c << 2) + 16, v1);
+    colsP3 = i32x4.add(colsP3, step2);
+  }
+  for (; c + 4 <= cols; c += 4) {
+    let v = gather4(src, dtype, scale, bucketOf4(keyFinish4(bucketRow4, colsP3), count4));
+    if (signed) v = v128.xor(v, v128.and(keyFinish4(signRow4, colsP3), signMask));
+    v128.store(dst + (<usize>c << 2), v);
+    colsP3 = i32x4.add(colsP3, step);
   }
   for (; c < cols; c++) {
     let v = storedValue(src, dtype, scale, bucketOf(keyFinish(bucketRow, <u32>c), count));
