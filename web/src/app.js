@@ -112,7 +112,7 @@ function classifyDrawing() {
   showSeen(image);
   try {
     const input = scaleInput(image, classifier.scaling);
-    const output = Object.values(classifier.model.run(input))[0]; // [1, 10]
+    const output = classifier.model.run(input)[classifier.description.outputs[0].name]; // [1, 10]
     const probs = probabilities(output.data, classifier.description.lastOp);
     showPrediction(probs);
     const { ms, runs } = timeInference(classifier.model, input);
