@@ -140,6 +140,12 @@ export function gemmNaive(x: usize, rows: i32, k: i32, w: usize, mCount: i32, y:
 export function gemm(x: usize, rows: i32, k: i32, w: usize, mCount: i32, y: usize, rs: i32, ms: i32, bias: usize): void {
   const rowBytes = <usize>k << 2;
   const k4 = k & ~3;
+  if (rows < 4) {
+    // Matrix-vector (batch 1..3): bound by reading w, so four weight rows
+    // stream at once against one x row that stays in cache.
+    for (let r = 0; r < rows; r++) gemv(x + <usize>r * rowBytes, k, w, mCount, y + ((<usize>r * rs) << 2), ms, bias);
+    return;
+  }
   let m = 0;
   for (; m + 2 <= mCount; m += 2) {
     const w0 = w + <usize>m * rowBytes;
@@ -188,6 +194,45 @@ export function gemm(x: usize, rows: i32, k: i32, w: usize, mCount: i32, y: usiz
     const wm = w + <usize>m * rowBytes;
     const bm: f32 = bias != 0 ? load<f32>(bias + (<usize>m << 2)) : 0;
     for (let r = 0; r < rows; r++) dotRow(x + <usize>r * rowBytes, k, wm, bm, y + ((<usize>r * rs + <usize>m * ms) << 2));
+  }
+}
+
+/** out[m · ms] = x · w[m, :] + bias[m] for m < mCount, four weight rows at a time. */
+function gemv(x: usize, k: i32, w: usize, mCount: i32, out: usize, ms: i32, bias: usize): void {
+  const rowBytes = <usize>k << 2;
+  const k4 = k & ~3;
+  let m = 0;
+  for (; m + 4 <= mCount; m += 4) {
+    const w0 = w + <usize>m * rowBytes;
+    const w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let i = 0; i < k4; i += 4) {
+      const off = <usize>i << 2;
+      const u = v128.load(x + off);
+      a0 = fma(a0, u, v128.load(w0 + off));
+      a1 = fma(a1, u, v128.load(w1 + off));
+      a2 = fma(a2, u, v128.load(w2 + off));
+      a3 = fma(a3, u, v128.load(w3 + off));
+    }
+    let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+    for (let i = k4; i < k; i++) {
+      const off = <usize>i << 2;
+      const u = load<f32>(x + off);
+      s0 += u * load<f32>(w0 + off);
+      s1 += u * load<f32>(w1 + off);
+      s2 += u * load<f32>(w2 + off);
+      s3 += u * load<f32>(w3 + off);
+    }
+    const dm = <usize>ms << 2;
+    const o = out + <usize>m * dm;
+    if (bias != 0) {
+      const b = bias + (<usize>m << 2);
+      s0 += load<f32>(b); s1 += load<f32>(b, 4); s2 += load<f32>(b, 8); s3 += load<f32>(b, 12);
+    }
+    store<f32>(o, s0); store<f32>(o + dm, s1); store<f32>(o + 2 * dm, s2); store<f32>(o + 3 * dm, s3);
+  }
+  for (; m < mCount; m++) {
+    dotRow(x, k, w + <usize>m * rowBytes, bias != 0 ? load<f32>(bias + (<usize>m << 2)) : 0, out + ((<usize>m * ms) << 2));
   }
 }
 
