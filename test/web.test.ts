@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { hashModel, importOnnx } from '@hnet/convert';
-import { encode } from '@hnet/format';
+import { decode, encode, expandWeight, type Model } from '@hnet/format';
 import { startServer } from '../web/server.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -129,6 +129,47 @@ test('the file picker inspects another .hnet, which can then classify the drawin
   await page.waitForFunction(() => document.getElementById('model-name')?.textContent === 'mnist_mlp_64.hnet');
   assert.match((await page.textContent('#prediction')) ?? '', /^\d$/, 'the drawing is classified again by the new model');
   assert.match((await page.textContent('#params')) ?? '', new RegExp(`^${(k + 256 + 40 + 10).toLocaleString('en-US')} stored / 203,530 virtual`));
+});
+
+test('a model that records an input normalization gets its pixels scaled that way', async () => {
+  // The default model rewritten for inputs x' = (255·ink · 1/255 − 0.5) / 2: with
+  // W' = 2W and b' = b + 0.5·(row sums of W), W'x' + b' = Wx + b, so the page must
+  // show the very same probabilities, but only if it applies the recorded scaling.
+  const original = decode(readFileSync(path.join(ROOT, 'web/models/default.hnet')));
+  const fc1 = original.nodes[1];
+  assert.ok(fc1.op.type === 'Dense' && fc1.op.weight.values.dtype === 'float32' && fc1.op.bias, 'fc1 is a Dense layer with float32 buckets');
+  const dense = expandWeight(fc1.op.weight); // [256, 784]
+  const [rows, cols] = fc1.op.weight.shape;
+  const bias = expandWeight(fc1.op.bias!).map((b, r) => {
+    let sum = 0;
+    for (let c = 0; c < cols; c++) sum += dense[r * cols + c];
+    return b + 0.5 * sum;
+  });
+  assert.equal(bias.length, rows);
+  const scaled: Model = {
+    ...original,
+    nodes: original.nodes.map((node, i) => i !== 1 || node.op.type !== 'Dense' ? node : {
+      ...node,
+      op: {
+        ...node.op,
+        weight: { ...node.op.weight, values: { dtype: 'float32', data: (node.op.weight.values.data as Float32Array).map((v) => 2 * v) } },
+        bias: { shape: [rows], hash: null, values: { dtype: 'float32', data: bias } },
+      },
+    }),
+    metadata: { ...original.metadata, 'hnet.input.normalization': JSON.stringify({ scale: 1 / 255, mean: 0.5, std: 2 }) },
+  };
+  const file = path.join(temp, 'normalized.hnet');
+  writeFileSync(file, encode(scaled));
+
+  await page.goto(server.url); // back to the default model
+  await page.waitForSelector('body[data-ready="true"]');
+  await draw([[[70, 50], [210, 50], [120, 240]]]);
+  await page.waitForFunction(() => document.getElementById('prediction')?.dataset.digit !== '');
+  const before = await page.locator('#bars .value').allTextContents();
+  await page.setInputFiles('#file', file);
+  await page.click('#use');
+  await page.waitForFunction(() => document.getElementById('model-name')?.textContent === 'normalized.hnet');
+  assert.deepEqual(await page.locator('#bars .value').allTextContents(), before);
 });
 
 test('a corrupt or truncated file shows an error, not a crash', async () => {
