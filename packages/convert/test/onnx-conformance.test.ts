@@ -1,5 +1,5 @@
-// ONNX's own backend node tests (Debian libonnx-testdata) through the importer
-// and the reference forward pass. For every test whose ops hnet claims, the
+// ONNX's own backend node tests (Debian libonnx-testdata) through the importer,
+// the reference forward pass and the WASM runtime. For every test whose ops hnet claims, the
 // weight inputs are bound as initializers from the test's own input_*.pb,
 // the model is imported (no hashing) and written to .hnet bytes and read
 // back, and runReference must reproduce every
@@ -12,6 +12,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { decode, encode, runReference, type Tensor } from '@hnet/format';
+import { loadModel } from '@hnet/runtime-wasm';
 import { ConvertError, decodeTensorProto, importOnnx } from '../src/index.js';
 import { onnx } from '../src/onnx/proto.js';
 
@@ -127,11 +128,23 @@ test('ONNX backend node tests (libonnx-testdata)', { timeout: 600_000 }, async (
           assert.ok(idx >= 0 || graphInputs.includes(info.name), `${dir}: input ${info.name}`);
           inputs[info.name] = loadTensor(path.join(dataSet, `input_${idx}.pb`));
         }
-        // Through the file format too: import → .hnet bytes → model.
-        const outputs = runReference(decode(encode(imported.model)), inputs);
-        (model.graph?.output ?? []).forEach((o, k) => {
-          compare(outputs[o.name ?? ''], loadTensor(path.join(dataSet, `output_${k}.pb`)), `${dir} output ${o.name}`);
-        });
+        // Through the file format too: import → .hnet bytes → the reference and
+        // the WASM runtime in both of its modes, each against ONNX's expected outputs.
+        const hnetBytes = encode(imported.model);
+        const engines: [string, Record<string, Tensor>][] = [['reference', runReference(decode(hnetBytes), inputs)]];
+        for (const mode of ['materialized', 'streaming'] as const) {
+          const runtime = await loadModel(hnetBytes, { mode });
+          try {
+            engines.push([`wasm ${mode}`, runtime.run(inputs)]);
+          } finally {
+            runtime.dispose();
+          }
+        }
+        for (const [engine, outputs] of engines) {
+          (model.graph?.output ?? []).forEach((o, k) => {
+            compare(outputs[o.name ?? ''], loadTensor(path.join(dataSet, `output_${k}.pb`)), `${dir} output ${o.name} (${engine})`);
+          });
+        }
       }
       result ??= 'passed';
     } catch (e) {
@@ -145,7 +158,7 @@ test('ONNX backend node tests (libonnx-testdata)', { timeout: 600_000 }, async (
 
   const list = [...rows.values()].sort((a, b) => a.op.localeCompare(b.op));
   const width = Math.max(...list.map((r) => r.op.length));
-  console.log(`\nONNX conformance (${ROOT}), reference forward pass, tolerance ${TOLERANCE} relative:`);
+  console.log(`\nONNX conformance (${ROOT}), reference forward pass and WASM runtime (materialized, streaming), tolerance ${TOLERANCE} relative:`);
   console.log(`${'op'.padEnd(width)}  passed/total`);
   for (const r of list) {
     const extra = r.notClaimed.length ? `   (+${r.notClaimed.length} not claimed)` : '';
