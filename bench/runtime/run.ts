@@ -1,89 +1,92 @@
-// The runtime benchmark: every engine on every model, each in its own
-// process (engine.ts), best of REPEATS runs; prints a markdown table and
-// writes bench/out/runtime.json.
+// The runtime benchmark (issue 5): every engine on every model, timed side by
+// side in one process (interleaved rounds, so that a busy machine slows them
+// alike; each engine's best round counts), and peak memory measured per
+// engine in its own process. Prints a markdown table and writes
+// bench/out/runtime.json and bench/out/runtime.md.
 //
 //   node --import tsx bench/runtime/run.ts            (from the repo root)
 //
-// Ratios reported against the targets of issue 5: materialized >= ORT-web
-// speed; streaming <= 2x materialized at batch 1 and <= 1.25x at batch 64;
-// streaming memory below the dense weights' size.
+// Targets: materialized >= ORT-web speed; streaming <= 2x materialized at
+// batch 1 and <= 1.25x at batch 64; streaming memory below the dense weights.
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runReference, sizeOf, weightsOf } from '@hnet/format';
+import { benchInput, ENGINES, makeEngine, median, timeCalls } from './engine.js';
 import { MODELS } from './models.js';
 
-const ENGINES = ['hnet-materialized', 'hnet-streaming', 'ort-web', 'tfjs-wasm'];
-const REPEATS = Number(process.env.REPEATS ?? 2);
+const ROUNDS = Number(process.env.ROUNDS ?? 6);
+const ROUND_MS = Number(process.env.ROUND_MS ?? 250);
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-interface Result {
-  engine: string; model: string; latencyMs: number; batchMs: number; throughput: number; peakRssDelta: number;
-  linearMemory?: number; weights?: number; arena?: number; first: number[];
+interface Row {
+  engine: string; model: string; latencyMs: number; batchMs: number; throughput: number;
+  peakRssDelta: number; linearMemory?: number; weights?: number; arena?: number; maxAbsDiff: number;
 }
+const rows: Row[] = [];
+const notes: string[] = [];
 
-function runEngine(engine: string, model: string): Result {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', `${here}engine.ts`, engine, model], { encoding: 'utf8', cwd: here });
-  return JSON.parse(out.trim().split('\n').at(-1)!) as Result;
-}
-
-const results: Result[] = [];
-for (const model of Object.keys(MODELS)) {
-  for (const engine of ENGINES) {
-    let best: Result | null = null;
-    for (let r = 0; r < REPEATS; r++) {
-      const res = runEngine(engine, model);
-      if (!best) best = res;
-      else {
-        best.latencyMs = Math.min(best.latencyMs, res.latencyMs);
-        best.batchMs = Math.min(best.batchMs, res.batchMs);
-        best.throughput = Math.max(best.throughput, res.throughput);
-        best.peakRssDelta = Math.min(best.peakRssDelta, res.peakRssDelta);
-      }
+for (const [modelName, make] of Object.entries(MODELS)) {
+  const model = make();
+  const perExample = model.inputs[0].shape.slice(1);
+  const expected = runReference(model, { x: { shape: [1, ...perExample], data: benchInput(sizeOf(perExample)) } }).y.data;
+  const engines = await Promise.all(ENGINES.map((e) => makeEngine(e, model)));
+  const ones = await Promise.all(engines.map((e) => e.runner(1)));
+  const manys = await Promise.all(engines.map((e) => e.runner(64)));
+  const diffs = await Promise.all(ones.map(async (call) => {
+    const out = await call();
+    let d = 0;
+    out.forEach((v, i) => (d = Math.max(d, Math.abs(v - expected[i]))));
+    return d;
+  }));
+  for (const call of [...ones, ...manys]) for (let i = 0; i < 5; i++) await call(); // warm up
+  const best1 = ENGINES.map(() => Infinity);
+  const best64 = ENGINES.map(() => Infinity);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let e = 0; e < ENGINES.length; e++) {
+      best1[e] = Math.min(best1[e], median(await timeCalls(ones[e], ROUND_MS)));
+      best64[e] = Math.min(best64[e], median(await timeCalls(manys[e], ROUND_MS)));
     }
-    results.push(best!);
-    process.stderr.write(`${model} ${engine}: ${best!.latencyMs.toFixed(3)} ms, ${best!.throughput.toFixed(0)} ex/s\n`);
   }
+  ENGINES.forEach((engine, e) => {
+    const mem = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', `${here}engine.ts`, engine, modelName], { encoding: 'utf8', cwd: here }).trim().split('\n').at(-1)!);
+    rows.push({ engine, model: modelName, latencyMs: best1[e], batchMs: best64[e], throughput: 64_000 / best64[e], maxAbsDiff: diffs[e], ...mem });
+    process.stderr.write(`${modelName} ${engine}: ${best1[e].toFixed(3)} ms at batch 1, ${(64_000 / best64[e]).toFixed(0)} ex/s at batch 64\n`);
+  });
 }
 
-// Sanity: every engine computes the same function (first example, batch 1).
 const mb = (b: number): string => (b / 2 ** 20).toFixed(2);
 const lines: string[] = [];
-for (const [model, make] of Object.entries(MODELS)) {
-  const m = make();
-  const shape = [1, ...m.inputs[0].shape.slice(1)];
-  const data = new Float32Array(sizeOf(shape));
-  for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 0.37) * 0.5 + 0.5;
-  const expected = runReference(m, { x: { shape, data } }).y.data;
-  let denseWeightBytes = 0;
-  for (const n of m.nodes) {
+lines.push(`Machine: ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end.`, '');
+for (const modelName of Object.keys(MODELS)) {
+  const model = MODELS[modelName]();
+  let denseBytes = 0;
+  for (const n of model.nodes) {
     const w = weightsOf(n.op);
-    if (w) denseWeightBytes += 4 * (sizeOf(w.weight.shape) + (w.bias ? sizeOf(w.bias.shape) : 0));
+    if (w) denseBytes += 4 * (sizeOf(w.weight.shape) + (w.bias ? sizeOf(w.bias.shape) : 0));
   }
-  const of = (engine: string): Result => results.find((r) => r.model === model && r.engine === engine)!;
-  const mat = of('hnet-materialized');
-  const str = of('hnet-streaming');
-  const ort = of('ort-web');
-  lines.push(`### ${model} (dense weights ${mb(denseWeightBytes)} MiB)`, '');
-  lines.push('| engine | latency batch 1 (ms) | throughput batch 64 (ex/s) | peak RSS delta (MiB) | wasm linear memory (MiB) | weights + arena (MiB) | max abs diff vs reference |');
+  const of = (engine: string): Row => rows.find((r) => r.model === modelName && r.engine === engine)!;
+  const [mat, str, ort] = [of('hnet-materialized'), of('hnet-streaming'), of('ort-web')];
+  lines.push(`### ${modelName} (dense weights ${mb(denseBytes)} MiB)`, '');
+  lines.push('| engine | latency, batch 1 (ms) | throughput, batch 64 (ex/s) | peak RSS growth (MiB) | wasm memory (MiB) | weights + arena at 64 (MiB) | max abs diff vs reference |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|');
   for (const engine of ENGINES) {
     const r = of(engine);
-    let diff = 0;
-    r.first.forEach((v, i) => (diff = Math.max(diff, Math.abs(v - expected[i]))));
-    lines.push(`| ${engine} | ${r.latencyMs.toFixed(3)} | ${r.throughput.toFixed(0)} | ${mb(r.peakRssDelta)} | ${r.linearMemory ? mb(r.linearMemory) : '-'} | ${r.weights !== undefined ? `${mb(r.weights!)} + ${mb(r.arena!)}` : '-'} | ${diff.toExponential(1)} |`);
+    const hnet = r.weights !== undefined;
+    lines.push(`| ${engine} | ${r.latencyMs.toFixed(3)} | ${r.throughput.toFixed(0)} | ${mb(r.peakRssDelta)} | ${hnet ? mb(r.linearMemory!) : '-'} | ${hnet ? `${mb(r.weights!)} + ${mb(r.arena!)}` : '-'} | ${r.maxAbsDiff.toExponential(1)} |`);
   }
   lines.push('');
-  lines.push(`- materialized vs ORT-web: latency ${(ort.latencyMs / mat.latencyMs).toFixed(2)}x as fast, throughput ${(mat.throughput / ort.throughput).toFixed(2)}x (target >= 1)`);
-  lines.push(`- streaming / materialized time: batch 1 ${(str.latencyMs / mat.latencyMs).toFixed(2)}x (target <= 2), batch 64 ${(mat.throughput / str.throughput).toFixed(2)}x (target <= 1.25)`);
-  lines.push(`- streaming weights + tile ${mb(str.weights!)} MiB, with the batch-64 arena ${mb(str.weights! + str.arena!)} MiB, vs dense weights ${mb(denseWeightBytes)} MiB (target: below)`);
+  lines.push(`- materialized vs onnxruntime-web: ${(ort.latencyMs / mat.latencyMs).toFixed(2)}x its speed at batch 1, ${(mat.throughput / ort.throughput).toFixed(2)}x at batch 64 (target >= 1)`);
+  lines.push(`- streaming time / materialized time: ${(str.latencyMs / mat.latencyMs).toFixed(2)}x at batch 1 (target <= 2), ${(str.batchMs / mat.batchMs).toFixed(2)}x at batch 64 (target <= 1.25)`);
+  lines.push(`- streaming memory: weights + tile ${mb(str.weights!)} MiB, with the batch-64 arena ${mb(str.weights! + str.arena!)} MiB, vs dense weights ${mb(denseBytes)} MiB (target: below)`);
   lines.push('');
 }
 const wasmSize = statSync(new URL('../../packages/runtime-wasm/build/hnet.wasm', import.meta.url)).size;
-lines.push(`hnet.wasm (release): ${wasmSize} bytes (${(wasmSize / 1024).toFixed(1)} KiB).`);
+lines.push(`hnet.wasm (release build): ${wasmSize} bytes (${(wasmSize / 1024).toFixed(1)} KiB).`);
 const table = lines.join('\n');
 console.log(table);
 mkdirSync(new URL('../out/', import.meta.url), { recursive: true });
-writeFileSync(new URL('../out/runtime.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), results, wasmSize }, null, 1));
+writeFileSync(new URL('../out/runtime.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), rows, wasmSize }, null, 1));
 writeFileSync(new URL('../out/runtime.md', import.meta.url), table + '\n');

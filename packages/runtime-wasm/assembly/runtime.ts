@@ -407,15 +407,28 @@ export class Runtime {
       }
     }
 
-    // Greedy layout, largest tensors first: each takes the lowest offset that
-    // does not overlap a placed tensor alive at the same time.
+    // In place: an element-wise op (or a reshape) whose input is last read by
+    // that very node writes over the input's buffer. `root` maps each tensor
+    // to the tensor whose buffer it uses; a root's lifetime covers its chain.
+    const root = new StaticArray<i32>(count);
+    for (let t = 0; t < count; t++) root[t] = t;
+    for (let i = 0; i < steps; i++) {
+      const n = m.nodes[i];
+      if (!inPlace(n.op) || dies[n.input0] != i || born[n.input0] < 0) continue;
+      const r = root[n.input0];
+      root[n.output] = r;
+      dies[r] = max(dies[r], dies[n.output]);
+    }
+
+    // Greedy layout, largest buffers first: each takes the lowest offset that
+    // does not overlap a placed buffer alive at the same time.
     const order = new Array<i32>(0);
     for (let t = 0; t < count; t++) {
       if (born[t] == -2) continue; // declared but never used
       let size: i64 = 1;
       for (let d = 0; d < shapes[t].length; d++) size *= shapes[t][d];
       sizes[t] = <i32>size;
-      order.push(t);
+      if (root[t] == t) order.push(t);
     }
     sortBySizeDesc(order, sizes);
     const offsets = new StaticArray<usize>(count);
@@ -440,6 +453,7 @@ export class Runtime {
       placed.push(t);
       arenaBytes = max(arenaBytes, offset + bytes);
     }
+    for (let t = 0; t < count; t++) offsets[t] = offsets[root[t]];
     if (scratchFloats > MAX_ELEMENTS) { fail(E_MEMORY, "the im2col matrix of a convolution has more than 2^28 elements"); return false; }
     const scratchOffset = arenaBytes;
     arenaBytes += align16(<u64>scratchFloats * 4);
@@ -573,6 +587,12 @@ export class Runtime {
       }
     }
   }
+}
+
+/** Ops that may write their output over their input (same size, element by element). */
+function inPlace(op: i32): bool {
+  return op == OP_RELU || op == OP_LEAKYRELU || op == OP_SIGMOID || op == OP_TANH || op == OP_SOFTMAX ||
+    op == OP_LOGSOFTMAX || op == OP_FLATTEN || op == OP_RESHAPE || op == OP_BATCHNORM;
 }
 
 function sameShape(a: StaticArray<i32>, b: StaticArray<i32>): bool {
