@@ -56,67 +56,70 @@ function runOnce(x: HnetExports, h: number, batch: number, input: Float32Array):
   return new Float32Array(x.memory.buffer, x.hnet_output_ptr(h, 0), x.hnet_output_len(h, 0)).slice();
 }
 
-it(`${CASES} corrupted files: an error code or a run, never a trap`, { timeout: 300_000 }, async () => {
-  const x = await rawInstance();
-  const sources = [randomModel(1), randomModel(2, { dtype: 'float16' }), randomModel(3, { dtype: 'int8' }), mlpModel(4, [40, 20, 5])].map((m) => encode(m));
+for (const [build, cases] of [['release', CASES], ['debug', CASES / 4]] as const) {
+  it(`${build} build, ${cases} corrupted files: an error code or a run, never a trap`, { timeout: 300_000 }, async () => {
+    const x = await rawInstance(build);
+    const CASES = cases;
+    const sources = [randomModel(1), randomModel(2, { dtype: 'float16' }), randomModel(3, { dtype: 'int8' }), mlpModel(4, [40, 20, 5])].map((m) => encode(m));
 
-  // The sentinel: loaded first, checked after every failure.
-  const sentinelModel = randomModel(5);
-  const sentinelBytes = encode(sentinelModel);
-  const sp = copyIn(x, sentinelBytes);
-  const sentinel = x.hnet_load(sp, sentinelBytes.length, 0, 2);
-  x.hnet_free(sp);
-  assert.ok(sentinel > 0, lastErrorMessage(x));
-  const sentinelInput = randomArray(rng(5), sizeOf(sentinelModel.inputs[0].shape.slice(1)) * 2);
-  const sentinelOutput = runOnce(x, sentinel, 2, sentinelInput);
+    // The sentinel: loaded first, checked after every failure.
+    const sentinelModel = randomModel(5);
+    const sentinelBytes = encode(sentinelModel);
+    const sp = copyIn(x, sentinelBytes);
+    const sentinel = x.hnet_load(sp, sentinelBytes.length, 0, 2);
+    x.hnet_free(sp);
+    assert.ok(sentinel > 0, lastErrorMessage(x));
+    const sentinelInput = randomArray(rng(5), sizeOf(sentinelModel.inputs[0].shape.slice(1)) * 2);
+    const sentinelOutput = runOnce(x, sentinel, 2, sentinelInput);
 
-  const random = rng(12345);
-  const counts = { loaded: 0, rejected: 0, agreeWithDecode: 0 };
-  const codes = new Map<number, number>();
-  for (let i = 0; i < CASES; i++) {
-    const source = sources[i % sources.length];
-    const { bytes, how } = mutate(source, random);
-    let decodeAccepts = true;
-    try {
-      decode(bytes);
-    } catch {
-      decodeAccepts = false;
-    }
-    try {
-      const ptr = bytes.length > 0 ? copyIn(x, bytes) : 0;
-      const h = x.hnet_load(ptr, bytes.length, BUDGET, i % 3);
-      if (ptr) x.hnet_free(ptr);
-      if (h > 0) {
-        counts.loaded++;
-        // The runtime may be stricter than decode (it checks shapes at a real batch size), never looser.
-        assert.ok(decodeAccepts, `${how}: the runtime loaded a file that decode rejects`);
-        const rank = x.hnet_input_rank(h, 0);
-        const perExample = Array.from({ length: rank }, (_, d) => x.hnet_input_dim(h, 0, d)).filter((d) => d !== -1);
-        const len = x.hnet_input_len(h, 0, 1);
-        if (len > 0 && len <= 1 << 20) {
-          const input = randomArray(random, len);
-          new Float32Array(x.memory.buffer, x.hnet_input_ptr(h, 0, 1), len).set(input);
-          const status = x.hnet_run(h, 1);
-          assert.equal(status, 0, `${how}: run failed: ${lastErrorMessage(x)} (${perExample})`);
-        }
-        x.hnet_unload(h);
-      } else {
-        counts.rejected++;
-        const code = x.hnet_last_error_code();
-        assert.ok(code >= 2 && code <= 8, `${how}: error code ${code}`);
-        assert.ok(x.hnet_last_error_len() > 0, `${how}: an error has a message`);
-        codes.set(code, (codes.get(code) ?? 0) + 1);
+    const random = rng(12345);
+    const counts = { loaded: 0, rejected: 0, agreeWithDecode: 0 };
+    const codes = new Map<number, number>();
+    for (let i = 0; i < CASES; i++) {
+      const source = sources[i % sources.length];
+      const { bytes, how } = mutate(source, random);
+      let decodeAccepts = true;
+      try {
+        decode(bytes);
+      } catch {
+        decodeAccepts = false;
       }
-      if ((h > 0) === decodeAccepts) counts.agreeWithDecode++;
-    } catch (e) {
-      mkdirSync(new URL('../test-results/', import.meta.url), { recursive: true });
-      const file = new URL(`../test-results/fuzz-case-${i}.hnet`, import.meta.url);
-      writeFileSync(file, bytes);
-      throw new Error(`case ${i} (${how}) broke the runtime: ${(e as Error).message}; saved to ${file.pathname}`);
+      try {
+        const ptr = bytes.length > 0 ? copyIn(x, bytes) : 0;
+        const h = x.hnet_load(ptr, bytes.length, BUDGET, i % 3);
+        if (ptr) x.hnet_free(ptr);
+        if (h > 0) {
+          counts.loaded++;
+          // The runtime may be stricter than decode (it checks shapes at a real batch size), never looser.
+          assert.ok(decodeAccepts, `${how}: the runtime loaded a file that decode rejects`);
+          const rank = x.hnet_input_rank(h, 0);
+          const perExample = Array.from({ length: rank }, (_, d) => x.hnet_input_dim(h, 0, d)).filter((d) => d !== -1);
+          const len = x.hnet_input_len(h, 0, 1);
+          if (len > 0 && len <= 1 << 20) {
+            const input = randomArray(random, len);
+            new Float32Array(x.memory.buffer, x.hnet_input_ptr(h, 0, 1), len).set(input);
+            const status = x.hnet_run(h, 1);
+            assert.equal(status, 0, `${how}: run failed: ${lastErrorMessage(x)} (${perExample})`);
+          }
+          x.hnet_unload(h);
+        } else {
+          counts.rejected++;
+          const code = x.hnet_last_error_code();
+          assert.ok(code >= 2 && code <= 8, `${how}: error code ${code}`);
+          assert.ok(x.hnet_last_error_len() > 0, `${how}: an error has a message`);
+          codes.set(code, (codes.get(code) ?? 0) + 1);
+        }
+        if ((h > 0) === decodeAccepts) counts.agreeWithDecode++;
+      } catch (e) {
+        mkdirSync(new URL('../test-results/', import.meta.url), { recursive: true });
+        const file = new URL(`../test-results/fuzz-${build}-case-${i}.hnet`, import.meta.url);
+        writeFileSync(file, bytes);
+        throw new Error(`case ${i} (${how}) broke the runtime: ${(e as Error).message}; saved to ${file.pathname}`);
+      }
+      if (i % 50 === 0) assert.deepEqual(runOnce(x, sentinel, 2, sentinelInput), sentinelOutput, `sentinel after case ${i}`);
     }
-    if (i % 50 === 0) assert.deepEqual(runOnce(x, sentinel, 2, sentinelInput), sentinelOutput, `sentinel after case ${i}`);
-  }
-  assert.deepEqual(runOnce(x, sentinel, 2, sentinelInput), sentinelOutput, 'sentinel at the end');
-  console.log(`  loaded ${counts.loaded}, rejected ${counts.rejected} (codes ${[...codes].map(([c, n]) => `${c}:${n}`).join(' ')}); same verdict as decode: ${counts.agreeWithDecode}/${CASES}`);
-  assert.ok(counts.rejected > CASES / 4, 'the mutations do break files');
-});
+    assert.deepEqual(runOnce(x, sentinel, 2, sentinelInput), sentinelOutput, 'sentinel at the end');
+    console.log(`  loaded ${counts.loaded}, rejected ${counts.rejected} (codes ${[...codes].map(([c, n]) => `${c}:${n}`).join(' ')}); same verdict as decode: ${counts.agreeWithDecode}/${CASES}`);
+    assert.ok(counts.rejected > CASES / 4, 'the mutations do break files');
+  });
+}

@@ -5,12 +5,17 @@ import { readFileSync } from 'node:fs';
 import type { Tensor } from '@hnet/format';
 import type { HnetExports } from '../src/index.js';
 
-export const WASM_PATH = new URL('../build/hnet.wasm', import.meta.url);
-export const wasmBytes = (): Uint8Array => new Uint8Array(readFileSync(WASM_PATH));
+/** The release build, and the debug build (assertions on, unoptimized). */
+export const WASM_PATHS = {
+  release: new URL('../build/hnet.wasm', import.meta.url),
+  debug: new URL('../build/hnet.debug.wasm', import.meta.url),
+};
+export type Build = keyof typeof WASM_PATHS;
+export const wasmBytes = (build: Build = 'release'): Uint8Array => new Uint8Array(readFileSync(WASM_PATHS[build]));
 
 /** A raw instance: no wrapper, no imports. */
-export async function rawInstance(): Promise<HnetExports> {
-  const { instance } = await WebAssembly.instantiate(wasmBytes(), {});
+export async function rawInstance(build: Build = 'release'): Promise<HnetExports> {
+  const { instance } = await WebAssembly.instantiate(wasmBytes(build), {});
   return instance.exports as unknown as HnetExports;
 }
 
