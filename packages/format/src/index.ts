@@ -8,5 +8,5 @@ export * from './version.js';
 export * from './shapes.js';
 export * from './validate.js';
 export { encode, DATA_ALIGNMENT } from './codec/encode.js';
-export { decode } from './codec/decode.js';
+export { decode, readVersions, type FileVersions } from './codec/decode.js';
 export { runReference, type Tensor } from './reference/forward.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CheckedByteBuffer } from '../src/codec/checked-byte-buffer.js';
 import * as fb from '../src/generated/hnet_generated.js';
-import { decode, encode, HnetFormatError, plainWeight, validateModel, type FormatErrorCode, type Model } from '../src/index.js';
+import { decode, encode, HnetFormatError, plainWeight, readVersions, validateModel, type FormatErrorCode, type Model } from '../src/index.js';
 import { randomModel } from './models.js';
 
 function rejects(run: () => unknown, code: FormatErrorCode, message: RegExp): void {
@@ -141,4 +141,14 @@ test('field values the spec forbids', () => {
   const seed = tinyModel();
   (seed.nodes[0].op as { weight: unknown }).weight = { shape: [3, 4], hash: { algorithm: 'xxh32', bucketSeed: -1, signSeed: null }, values: { dtype: 'float32', data: new Float32Array(2) } };
   rejects(() => encode(seed), 'invalid-field', /hash\.bucket_seed: must be a uint32/);
+});
+
+test('readVersions reports a newer file without refusing it, and refuses what is not .hnet', () => {
+  const newer = forge(tinyModel(), (bytes, root) => {
+    bytes[root.formatVersion()!.bb_pos] = 2;
+    bytes[root.minReaderVersion()!.bb_pos] = 2;
+  });
+  assert.deepStrictEqual(readVersions(newer), { format: { major: 2, minor: 0 }, minReader: { major: 2, minor: 0 } });
+  assert.deepStrictEqual(readVersions(encode(tinyModel())), { format: { major: 1, minor: 0 }, minReader: { major: 1, minor: 0 } });
+  rejects(() => readVersions(new TextEncoder().encode('not a model at all')), 'bad-identifier', /not an \.hnet file/);
 });

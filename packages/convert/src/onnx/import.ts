@@ -17,6 +17,7 @@
 // some ONNX ops only map to hnet once the input rank is known.
 
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import {
   HnetFormatError, inferOpShape, plainWeight, validateModel, BATCH,
@@ -78,7 +79,10 @@ export function importOnnx(input: Uint8Array | string, options: ImportOptions = 
     throw new ConvertError('bad-model', `${source}: not an ONNX model (protobuf decode failed: ${(e as Error).message})`);
   }
   if (!proto.graph) throw new ConvertError('bad-model', `${source}: the ONNX model has no graph`);
-  return new Importer(proto, source, baseDir).run();
+  const result = new Importer(proto, source, baseDir).run();
+  // Which dense model a .hnet came from, whatever it is called later.
+  result.model.metadata['source.sha256'] = createHash('sha256').update(bytes).digest('hex');
+  return result;
 }
 
 /** Attribute readers with ONNX defaults. */

@@ -16,7 +16,23 @@ const invalid = (field: string, detail: string): never => {
   throw new HnetFormatError('invalid-field', field, detail);
 };
 
-export function decode(bytes: Uint8Array): Model {
+export interface FileVersions {
+  /** The format version the writer implemented. */
+  format: Version;
+  /** The oldest reader that can run the file. */
+  minReader: Version;
+}
+
+/**
+ * Checks size and identifier and reads the two version fields, without
+ * judging them: for tools that report on a file (hnet inspect). Throws
+ * HnetFormatError when the file is not an .hnet file at all.
+ */
+export function readVersions(bytes: Uint8Array): FileVersions {
+  return openFile(bytes).versions;
+}
+
+function openFile(bytes: Uint8Array): { root: fb.Model; reader: Reader; versions: FileVersions } {
   // 4 bytes of root offset + 4 of identifier come before anything else.
   if (bytes.length < 8) {
     throw new HnetFormatError('truncated', 'header', `${bytes.length} bytes is too short for an .hnet file (at least 8 needed)`);
@@ -28,12 +44,17 @@ export function decode(bytes: Uint8Array): Model {
   const bb = new CheckedByteBuffer(bytes);
   const root = fb.Model.getRootAsModel(bb);
   const reader = new Reader(bb);
-
-  const version = reader.version('format_version', root.formatVersion());
-  if (version.major !== FORMAT_VERSION.major) {
-    throw new HnetFormatError('unsupported-version', 'format_version', `file is format ${formatVersionString(version)} but this reader supports ${formatVersionString(FORMAT_VERSION)}; ${version.major > FORMAT_VERSION.major ? 'upgrade hnet to read it' : 'convert it again with a current hnet'}`);
-  }
+  const format = reader.version('format_version', root.formatVersion());
   const minReader = reader.version('min_reader_version', root.minReaderVersion());
+  return { root, reader, versions: { format, minReader } };
+}
+
+export function decode(bytes: Uint8Array): Model {
+  const { root, reader, versions } = openFile(bytes);
+  const { format, minReader } = versions;
+  if (format.major !== FORMAT_VERSION.major) {
+    throw new HnetFormatError('unsupported-version', 'format_version', `file is format ${formatVersionString(format)} but this reader supports ${formatVersionString(FORMAT_VERSION)}; ${format.major > FORMAT_VERSION.major ? 'upgrade hnet to read it' : 'convert it again with a current hnet'}`);
+  }
   if (minReader.major !== FORMAT_VERSION.major || minReader.minor > FORMAT_VERSION.minor) {
     throw new HnetFormatError('unsupported-version', 'min_reader_version', `file needs a reader of format ${formatVersionString(minReader)} or newer, this one is ${formatVersionString(FORMAT_VERSION)}; upgrade hnet`);
   }

@@ -2,8 +2,8 @@
 // specs with their seeds, size against the dense float32 equivalent, metadata.
 
 import {
-  formatVersionString, inferShapes, minReaderVersion, sizeOf, weightsOf,
-  type Model, type Weight,
+  formatVersionString, inferShapes, readVersions, sizeOf, weightsOf,
+  type FileVersions, type Model, type Weight,
 } from '@hnet/format';
 import { formatBytes, formatCount, hex, loadHnet, table } from '../common.js';
 import type { Verb } from '../verb.js';
@@ -21,7 +21,7 @@ interface WeightInfo {
 }
 
 /** Everything `inspect` reports, as plain data (the --json output). */
-export function describeModel(model: Model, fileBytes: number) {
+export function describeModel(model: Model, fileBytes: number, versions: FileVersions) {
   const shapes = inferShapes(model);
   const weights: WeightInfo[] = [];
   let otherParams = 0; // BatchNorm parameters: stored dense as float32
@@ -46,7 +46,8 @@ export function describeModel(model: Model, fileBytes: number) {
   const virtual = weights.reduce((s, w) => s + w.virtual, 0) + otherParams;
   const real = weights.reduce((s, w) => s + w.real, 0) + otherParams;
   return {
-    minReaderVersion: formatVersionString(minReaderVersion(model)),
+    formatVersion: formatVersionString(versions.format),
+    minReaderVersion: formatVersionString(versions.minReader),
     inputs: model.inputs,
     outputs: model.outputs,
     nodes: model.nodes.map((n, i) => ({
@@ -72,12 +73,12 @@ export const inspectVerb: Verb = {
   run(args, io) {
     const file = args.positionals[0];
     const { model, bytes } = loadHnet(file);
-    const d = describeModel(model, bytes.length);
+    const d = describeModel(model, bytes.length, readVersions(bytes));
     if (args.booleans.has('json')) {
       io.out(JSON.stringify({ file, ...d }, null, 2));
       return;
     }
-    io.out(`${file}: .hnet, needs reader ≥ ${d.minReaderVersion}, ${formatBytes(d.bytes.file)}`);
+    io.out(`${file}: .hnet format ${d.formatVersion} (needs a reader ≥ ${d.minReaderVersion}), ${formatBytes(d.bytes.file)}`);
     io.out(`inputs:  ${d.inputs.map((t) => `${t.name} ${show(t.shape)}`).join(', ')}`);
     io.out(`outputs: ${d.outputs.map((t) => `${t.name} ${show(t.shape)}`).join(', ')}`);
     io.out('');
