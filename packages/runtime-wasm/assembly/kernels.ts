@@ -265,48 +265,121 @@ export class ConvShape {
 }
 
 /**
- * The im2col matrix of image b, group g: col[p, q] with p = oh·OW + ow and
- * q = (ci·KH + kh)·KW + kw, holding x[b, g·C/group + ci, oh·sh − pt + kh·dh,
- * ow·sw − pl + kw·dw] or 0 in the padding. [OH·OW, C/group·KH·KW] floats.
+ * The im2col matrix of image b, group g: col[q, p] with q = (ci·KH + kh)·KW + kw
+ * and p = oh·OW + ow, holding x[b, g·C/group + ci, oh·sh − pt + kh·dh,
+ * ow·sw − pl + kw·dw] or 0 in the padding. [C/group·KH·KW, OH·OW] floats: each
+ * row is one kernel tap over all output positions, so the rows of an
+ * undilated stride-1 tap are runs of x.
  */
 export function im2col(s: ConvShape, x: usize, b: i32, g: i32, col: usize): void {
-  // fields to locals: the loops below run once per element of the matrix
   const h = s.h, w = s.w, kh = s.kh, kw = s.kw, sh = s.sh, sw = s.sw, dh = s.dh, dw = s.dw;
   const pt = s.pt, pl = s.pl, oh = s.oh, ow = s.ow;
   const cg = s.c / s.group;
   const first = x + ((<usize>(b * s.c + g * cg) * h * w) << 2);
-  const planeBytes = (<usize>h * w) << 2;
   let dst = col;
-  for (let y = 0; y < oh; y++) {
-    for (let xo = 0; xo < ow; xo++) {
-      const iw0 = xo * sw - pl;
-      // the KW taps of a kernel row are contiguous in x when undilated and inside
-      const rowInside = dw == 1 && iw0 >= 0 && iw0 + kw <= w;
-      for (let ci = 0; ci < cg; ci++) {
-        const plane = first + <usize>ci * planeBytes;
-        for (let ky = 0; ky < kh; ky++) {
+  for (let ci = 0; ci < cg; ci++) {
+    const plane = first + ((<usize>ci * h * w) << 2);
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        // output columns whose input column iw = ow·sw − pl + kx·dw is inside [0, W)
+        const colOff = kx * dw - pl;
+        const ow0 = min(ow, max(0, (-colOff + sw - 1) / sw));
+        const ow1 = max(ow0, min(ow, colOff >= w ? 0 : (w - 1 - colOff) / sw + 1));
+        for (let y = 0; y < oh; y++) {
           const ih = y * sh - pt + ky * dh;
           if (ih < 0 || ih >= h) {
-            for (let kx = 0; kx < kw; kx++) store<f32>(dst + (<usize>kx << 2), 0);
-            dst += <usize>kw << 2;
+            for (let o = 0; o < ow; o++) store<f32>(dst + (<usize>o << 2), 0);
+            dst += <usize>ow << 2;
             continue;
           }
           const row = plane + ((<usize>ih * w) << 2);
-          if (rowInside) {
-            // a short run: a plain loop beats memory.copy's call at these sizes
-            const src = row + (<usize>iw0 << 2);
-            let kx = 0;
-            for (; kx + 4 <= kw; kx += 4) v128.store(dst + (<usize>kx << 2), v128.load(src + (<usize>kx << 2)));
-            for (; kx < kw; kx++) store<f32>(dst + (<usize>kx << 2), load<f32>(src + (<usize>kx << 2)));
-            dst += <usize>kw << 2;
-            continue;
+          let o = 0;
+          for (; o < ow0; o++) store<f32>(dst + (<usize>o << 2), 0);
+          if (sw == 1) {
+            // a short run: an inline f32x4 copy beats memory.copy's call at these sizes
+            const from = row + (<usize>colOff << 2);
+            for (; o + 4 <= ow1; o += 4) v128.store(dst + (<usize>o << 2), v128.load(from + (<usize>o << 2)));
+            for (; o < ow1; o++) store<f32>(dst + (<usize>o << 2), load<f32>(from + (<usize>o << 2)));
+          } else {
+            for (; o < ow1; o++) store<f32>(dst + (<usize>o << 2), load<f32>(row + (<usize>(o * sw + colOff) << 2)));
           }
-          for (let kx = 0; kx < kw; kx++) {
-            const iw = iw0 + kx * dw;
-            store<f32>(dst, iw >= 0 && iw < w ? load<f32>(row + (<usize>iw << 2)) : 0);
-            dst += 4;
-          }
+          for (o = ow1; o < ow; o++) store<f32>(dst + (<usize>o << 2), 0);
+          dst += <usize>ow << 2;
         }
+      }
+    }
+  }
+}
+
+/**
+ * y[m, p] = Σ_q w[m, q] · col[q, p] + bias[m] for one image: w [mCount, K]
+ * weight rows, col [K, P] from im2col, y [mCount, P] (NCHW planes). SIMD
+ * runs along the output positions p, so no horizontal sums: blocks of 4
+ * weight rows × 8 positions keep 8 accumulators and 6 loads per 8 f32x4
+ * multiply-adds.
+ */
+export function convGemm(w: usize, mCount: i32, k: i32, col: usize, p: i32, y: usize, bias: usize): void {
+  const rowBytes = <usize>k << 2;
+  const colBytes = <usize>p << 2;
+  const p8 = p & ~7, p4 = p & ~3;
+  let m = 0;
+  for (; m < mCount; m += 4) {
+    const rows = min(4, mCount - m);
+    // Weight rows past the last are read from row m (and their sums dropped).
+    const w0 = w + <usize>m * rowBytes;
+    const w1 = rows > 1 ? w0 + rowBytes : w0;
+    const w2 = rows > 2 ? w0 + 2 * rowBytes : w0;
+    const w3 = rows > 3 ? w0 + 3 * rowBytes : w0;
+    const b0 = f32x4.splat(bias != 0 ? load<f32>(bias + (<usize>m << 2)) : 0);
+    const b1 = f32x4.splat(bias != 0 && rows > 1 ? load<f32>(bias + (<usize>(m + 1) << 2)) : 0);
+    const b2 = f32x4.splat(bias != 0 && rows > 2 ? load<f32>(bias + (<usize>(m + 2) << 2)) : 0);
+    const b3 = f32x4.splat(bias != 0 && rows > 3 ? load<f32>(bias + (<usize>(m + 3) << 2)) : 0);
+    const y0 = y + <usize>m * colBytes;
+    let q = 0;
+    for (; q < p8; q += 8) {
+      let a00 = b0, a01 = b0, a10 = b1, a11 = b1, a20 = b2, a21 = b2, a30 = b3, a31 = b3;
+      let c = col + (<usize>q << 2);
+      for (let i = 0; i < k; i++) {
+        const off = <usize>i << 2;
+        const u0 = v128.load(c), u1 = v128.load(c, 16);
+        const v0 = f32x4.splat(load<f32>(w0 + off)), v1 = f32x4.splat(load<f32>(w1 + off));
+        const v2 = f32x4.splat(load<f32>(w2 + off)), v3 = f32x4.splat(load<f32>(w3 + off));
+        a00 = fma(a00, u0, v0); a01 = fma(a01, u1, v0);
+        a10 = fma(a10, u0, v1); a11 = fma(a11, u1, v1);
+        a20 = fma(a20, u0, v2); a21 = fma(a21, u1, v2);
+        a30 = fma(a30, u0, v3); a31 = fma(a31, u1, v3);
+        c += colBytes;
+      }
+      const o = y0 + (<usize>q << 2);
+      v128.store(o, a00); v128.store(o, a01, 16);
+      if (rows > 1) { v128.store(o + colBytes, a10); v128.store(o + colBytes, a11, 16); }
+      if (rows > 2) { v128.store(o + 2 * colBytes, a20); v128.store(o + 2 * colBytes, a21, 16); }
+      if (rows > 3) { v128.store(o + 3 * colBytes, a30); v128.store(o + 3 * colBytes, a31, 16); }
+    }
+    for (; q < p4; q += 4) {
+      let a0 = b0, a1 = b1, a2 = b2, a3 = b3;
+      let c = col + (<usize>q << 2);
+      for (let i = 0; i < k; i++) {
+        const off = <usize>i << 2;
+        const u = v128.load(c);
+        a0 = fma(a0, u, f32x4.splat(load<f32>(w0 + off)));
+        a1 = fma(a1, u, f32x4.splat(load<f32>(w1 + off)));
+        a2 = fma(a2, u, f32x4.splat(load<f32>(w2 + off)));
+        a3 = fma(a3, u, f32x4.splat(load<f32>(w3 + off)));
+        c += colBytes;
+      }
+      const o = y0 + (<usize>q << 2);
+      v128.store(o, a0);
+      if (rows > 1) v128.store(o + colBytes, a1);
+      if (rows > 2) v128.store(o + 2 * colBytes, a2);
+      if (rows > 3) v128.store(o + 3 * colBytes, a3);
+    }
+    for (; q < p; q++) {
+      for (let r = 0; r < rows; r++) {
+        const wr = w0 + <usize>r * rowBytes;
+        let acc: f32 = bias != 0 ? load<f32>(bias + (<usize>(m + r) << 2)) : 0;
+        for (let i = 0; i < k; i++) acc += load<f32>(wr + (<usize>i << 2)) * load<f32>(col + ((<usize>i * p + q) << 2));
+        store<f32>(y0 + <usize>r * colBytes + (<usize>q << 2), acc);
       }
     }
   }

@@ -70,14 +70,26 @@ export function maxPool(s: PoolShape, x: usize, y: usize): void {
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
         let mx: f32 = -Infinity;
-        for (let ky = 0; ky < kh; ky++) {
-          const ih = oy * sh - pt + ky * dh;
-          if (ih < 0 || ih >= h) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const iw = ox * sw - pl + kx * dw;
-            if (iw < 0 || iw >= w) continue;
-            const v = at(xp, ih * w + iw);
-            if (v > mx || isNaN(v)) mx = v;
+        const ih0 = oy * sh - pt, iw0 = ox * sw - pl;
+        if (ih0 >= 0 && ih0 + (kh - 1) * dh < h && iw0 >= 0 && iw0 + (kw - 1) * dw < w) {
+          // the whole window is inside: no bounds tests
+          for (let ky = 0; ky < kh; ky++) {
+            const row = (ih0 + ky * dh) * w + iw0;
+            for (let kx = 0; kx < kw; kx++) {
+              const v = at(xp, row + kx * dw);
+              if (v > mx || isNaN(v)) mx = v;
+            }
+          }
+        } else {
+          for (let ky = 0; ky < kh; ky++) {
+            const ih = ih0 + ky * dh;
+            if (ih < 0 || ih >= h) continue;
+            for (let kx = 0; kx < kw; kx++) {
+              const iw = iw0 + kx * dw;
+              if (iw < 0 || iw >= w) continue;
+              const v = at(xp, ih * w + iw);
+              if (v > mx || isNaN(v)) mx = v;
+            }
           }
         }
         put(yp, oy * ow + ox, mx);

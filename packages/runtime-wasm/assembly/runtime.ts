@@ -15,7 +15,7 @@ import {
   OP_DENSE, OP_CONV2D, OP_RELU, OP_LEAKYRELU, OP_SIGMOID, OP_TANH, OP_SOFTMAX, OP_LOGSOFTMAX,
   OP_FLATTEN, OP_RESHAPE, OP_MAXPOOL, OP_AVERAGEPOOL, OP_GLOBALAVERAGEPOOL, OP_BATCHNORM, OP_ADD,
 } from "./model";
-import { ConvShape, convNaive, decodeValues, expandRow, gemm, gemmNaive, im2col } from "./kernels";
+import { ConvShape, convGemm, convNaive, decodeValues, expandRow, gemm, gemmNaive, im2col } from "./kernels";
 import * as ops from "./ops";
 
 export const MODE_AUTO: i32 = 0;
@@ -385,7 +385,7 @@ export class Runtime {
       addB[i] = new StaticArray<i32>(0);
       if (n.op == OP_CONV2D) {
         const w = n.weight!;
-        scratchFloats = max(scratchFloats, <i64>out[2] * out[3] * w.cols); // [OH·OW, C/g·KH·KW]
+        scratchFloats = max(scratchFloats, <i64>out[2] * out[3] * w.cols); // [C/g·KH·KW, OH·OW]
       }
       if (n.op == OP_ADD) {
         addA[i] = broadcastStrides(x, out);
@@ -526,7 +526,7 @@ export class Runtime {
             }
             break;
           }
-          // Per group: y[b, m, :] = im2col(x[b, group]) [P, Kc] · W[m, :] + bias[m],
+          // Per group: y[b, m, :] = W[m, :] · im2col(x[b, group]) [Kc, P] + bias[m],
           // a tile of weight rows at a time, shared by every image of the batch.
           const plane = s.oh * s.ow;
           const mg = s.m / s.group;
@@ -540,7 +540,7 @@ export class Runtime {
               const bias = b != null ? b.dense + (<usize>m0 << 2) : 0;
               for (let im = 0; im < s.n; im++) {
                 im2col(s, x, im, g, col);
-                gemm(col, plane, kc, rows, count, y + ((<usize>(im * s.m + m0) * plane) << 2), 1, plane, bias);
+                convGemm(rows, count, kc, col, plane, y + ((<usize>(im * s.m + m0) * plane) << 2), bias);
               }
             }
           }
