@@ -184,7 +184,7 @@ function showInspect(fileName, d) {
   const summary = document.createElement('dl');
   summary.className = 'summary';
   for (const [k, v] of [
-    ['file', `${fileName}, ${formatBytes(d.bytes.file)}, needs reader ≥ ${d.minReaderVersion}`],
+    ['file', `${fileName}, ${formatBytes(d.bytes.file)}, format ${d.formatVersion} (needs a reader ≥ ${d.minReaderVersion})`],
     ['inputs', d.inputs.map((t) => `${t.name} ${formatShape(t.shape)}`).join(', ')],
     ['outputs', d.outputs.map((t) => `${t.name} ${formatShape(t.shape)}`).join(', ')],
     ['parameters', `${formatCount(p.virtual)} virtual, ${formatCount(p.real)} stored (${(p.virtual / Math.max(1, p.real)).toFixed(2)}× fewer)${p.batchNorm ? `, incl. ${formatCount(p.batchNorm)} BatchNorm` : ''}`],
@@ -223,7 +223,7 @@ function showStatus(message) {
 /** Decodes a .hnet (throws HnetFormatError naming the field on a bad file) and describes it. */
 function inspectBytes(bytes) {
   const decoded = decode(bytes);
-  return { decoded, description: describeModel(decoded, bytes.length) };
+  return { decoded, description: describeModel(decoded, bytes) };
 }
 
 /** Makes a .hnet the model that classifies drawings. */

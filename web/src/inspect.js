@@ -1,46 +1,24 @@
 // What `hnet inspect` shows, computed in the browser from a decoded model:
-// inputs/outputs, nodes with inferred shapes, each weight's virtual vs real
-// size, bucket dtype and hash seeds, the size against the dense float32
-// model, metadata. The counting follows packages/convert (cli/verbs/inspect.ts):
-// BatchNorm's four vectors count as stored parameters, dense.
+// @hnet/format's summary (nodes with inferred shapes, each weight's virtual
+// vs real size, bucket dtype and hash seeds), the file's versions, and the
+// size against the dense float32 model.
 
-import { formatVersionString, inferShapes, minReaderVersion, sizeOf, weightsOf } from '@hnet/format';
+import { formatVersionString, readVersions, sizeOf, summarizeModel } from '@hnet/format';
 
 /**
  * @param {import('@hnet/format').Model} model
- * @param {number} fileBytes size of the .hnet file
+ * @param {Uint8Array} bytes the .hnet file
  */
-export function describeModel(model, fileBytes) {
-  const shapes = inferShapes(model);
-  const weights = [];
-  let batchNorm = 0;
-  model.nodes.forEach((node, index) => {
-    const w = weightsOf(node.op);
-    const add = (weight, part) =>
-      weights.push({
-        node: index, layer: node.name, op: node.op.type, part, shape: [...weight.shape],
-        virtual: sizeOf(weight.shape), real: weight.values.data.length, dtype: weight.values.dtype,
-        hash: weight.hash && { algorithm: weight.hash.algorithm, bucketSeed: weight.hash.bucketSeed, signSeed: weight.hash.signSeed },
-      });
-    if (w) {
-      add(w.weight, 'weight');
-      if (w.bias) add(w.bias, 'bias');
-    }
-    if (node.op.type === 'BatchNorm') batchNorm += 4 * node.op.scale.length;
-  });
-  const virtual = weights.reduce((s, w) => s + w.virtual, 0) + batchNorm;
-  const real = weights.reduce((s, w) => s + w.real, 0) + batchNorm;
+export function describeModel(model, bytes) {
+  const summary = summarizeModel(model);
+  const versions = readVersions(bytes);
   const producer = model.nodes.find((n) => n.outputs.includes(model.outputs[0]?.name));
   return {
-    minReaderVersion: formatVersionString(minReaderVersion(model)),
-    inputs: model.inputs,
-    outputs: model.outputs,
-    nodes: model.nodes.map((n, index) => ({ index, name: n.name, op: n.op.type, shape: shapes.get(n.outputs[0]) ?? null })),
-    weights,
-    parameters: { virtual, real, batchNorm },
-    bytes: { file: fileBytes, denseFloat32: virtual * 4 },
+    formatVersion: formatVersionString(versions.format),
+    minReaderVersion: formatVersionString(versions.minReader),
+    ...summary,
+    bytes: { file: bytes.length, denseFloat32: summary.parameters.virtual * 4 },
     lastOp: producer?.op.type,
-    metadata: model.metadata,
   };
 }
 

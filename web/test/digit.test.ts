@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import { decode, plainWeight, type Model } from '@hnet/format';
+import { decode, encode, plainWeight, type Model } from '@hnet/format';
 import { areaWeights, argmax, inkBox, inputScaling, mnistFromInk, probabilities, scaleInput } from '../src/digit.js';
 import { classifiesDigits, describeModel } from '../src/inspect.js';
 
@@ -110,7 +110,7 @@ test('probabilities: softmax of logits, as-is after Softmax, exp after LogSoftma
 
 test('describeModel: the default model, as the page shows it', () => {
   const bytes = readFileSync(new URL('../models/default.hnet', import.meta.url));
-  const d = describeModel(decode(bytes), bytes.length);
+  const d = describeModel(decode(bytes), bytes);
   assert.deepEqual(d.inputs, [{ name: 'input', shape: [-1, 1, 28, 28] }]);
   assert.deepEqual(d.nodes.map((n) => n.op), ['Flatten', 'Dense', 'Relu', 'Dense']);
   assert.deepEqual(d.nodes.map((n) => n.shape), [[-1, 784], [-1, 256], [-1, 256], [-1, 10]]);
@@ -135,7 +135,7 @@ test('describeModel: BatchNorm counts as stored parameters; a non-digit model is
     ],
     metadata: {},
   };
-  const d = describeModel(model, 123);
+  const d = describeModel(model, encode(model));
   assert.deepEqual(d.parameters, { virtual: 28, real: 28, batchNorm: 16 });
   assert.equal(d.lastOp, 'Softmax');
   assert.equal(classifiesDigits(d), false);

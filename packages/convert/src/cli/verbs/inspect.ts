@@ -2,62 +2,19 @@
 // specs with their seeds, size against the dense float32 equivalent, metadata.
 
 import {
-  formatVersionString, inferShapes, readVersions, sizeOf, weightsOf,
-  type FileVersions, type Model, type Weight,
+  formatVersionString, readVersions, summarizeModel, type FileVersions, type Model,
 } from '@hnet/format';
 import { formatBytes, formatCount, hex, loadHnet, table } from '../common.js';
 import type { Verb } from '../verb.js';
 
-interface WeightInfo {
-  node: number;
-  layer: string;
-  op: string;
-  part: 'weight' | 'bias';
-  shape: number[];
-  virtual: number;
-  real: number;
-  dtype: string;
-  hash: { algorithm: string; buckets: number; bucketSeed: number; signSeed: number | null } | null;
-}
-
 /** Everything `inspect` reports, as plain data (the --json output). */
 export function describeModel(model: Model, fileBytes: number, versions: FileVersions) {
-  const shapes = inferShapes(model);
-  const weights: WeightInfo[] = [];
-  let otherParams = 0; // BatchNorm parameters: stored dense as float32
-  model.nodes.forEach((node, i) => {
-    const w = weightsOf(node.op);
-    const add = (weight: Weight, part: 'weight' | 'bias'): void => {
-      weights.push({
-        node: i, layer: node.name, op: node.op.type, part, shape: [...weight.shape],
-        virtual: sizeOf(weight.shape), real: weight.values.data.length, dtype: weight.values.dtype,
-        hash: weight.hash && {
-          algorithm: weight.hash.algorithm, buckets: weight.values.data.length,
-          bucketSeed: weight.hash.bucketSeed, signSeed: weight.hash.signSeed,
-        },
-      });
-    };
-    if (w) {
-      add(w.weight, 'weight');
-      if (w.bias) add(w.bias, 'bias');
-    }
-    if (node.op.type === 'BatchNorm') otherParams += 4 * node.op.scale.length;
-  });
-  const virtual = weights.reduce((s, w) => s + w.virtual, 0) + otherParams;
-  const real = weights.reduce((s, w) => s + w.real, 0) + otherParams;
+  const summary = summarizeModel(model);
   return {
     formatVersion: formatVersionString(versions.format),
     minReaderVersion: formatVersionString(versions.minReader),
-    inputs: model.inputs,
-    outputs: model.outputs,
-    nodes: model.nodes.map((n, i) => ({
-      index: i, name: n.name, op: n.op.type, inputs: n.inputs, outputs: n.outputs,
-      shape: shapes.get(n.outputs[0]) ?? null,
-    })),
-    weights,
-    parameters: { virtual, real, batchNorm: otherParams },
-    bytes: { file: fileBytes, denseFloat32: virtual * 4 },
-    metadata: model.metadata,
+    ...summary,
+    bytes: { file: fileBytes, denseFloat32: summary.parameters.virtual * 4 },
   };
 }
 

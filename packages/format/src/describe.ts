@@ -1,0 +1,65 @@
+// What a model holds, as plain data: nodes with their inferred shapes, every
+// weight's virtual and stored size with its hash spec, and parameter totals.
+// One summary for every tool that reports on a model (hnet inspect, the web page).
+
+import type { Model, Weight } from './model.js';
+import { sizeOf, weightsOf } from './model.js';
+import { inferShapes } from './shapes.js';
+
+export interface WeightSummary {
+  node: number;
+  layer: string; // node name
+  op: string;
+  part: 'weight' | 'bias';
+  shape: number[]; // virtual shape
+  virtual: number;
+  real: number; // stored values (K for a hashed weight)
+  dtype: string;
+  hash: { algorithm: string; buckets: number; bucketSeed: number; signSeed: number | null } | null;
+}
+
+export interface ModelSummary {
+  inputs: Model['inputs'];
+  outputs: Model['outputs'];
+  nodes: { index: number; name: string; op: string; inputs: string[]; outputs: string[]; shape: number[] | null }[];
+  weights: WeightSummary[];
+  /** BatchNorm's four vectors count as stored, dense parameters. */
+  parameters: { virtual: number; real: number; batchNorm: number };
+  metadata: Record<string, string>;
+}
+
+export function summarizeModel(model: Model): ModelSummary {
+  const shapes = inferShapes(model);
+  const weights: WeightSummary[] = [];
+  let batchNorm = 0;
+  model.nodes.forEach((node, i) => {
+    const add = (weight: Weight, part: 'weight' | 'bias'): void => {
+      const real = weight.values.data.length;
+      weights.push({
+        node: i, layer: node.name, op: node.op.type, part, shape: [...weight.shape],
+        virtual: sizeOf(weight.shape), real, dtype: weight.values.dtype,
+        hash: weight.hash && { algorithm: weight.hash.algorithm, buckets: real, bucketSeed: weight.hash.bucketSeed, signSeed: weight.hash.signSeed },
+      });
+    };
+    const w = weightsOf(node.op);
+    if (w) {
+      add(w.weight, 'weight');
+      if (w.bias) add(w.bias, 'bias');
+    }
+    if (node.op.type === 'BatchNorm') batchNorm += 4 * node.op.scale.length;
+  });
+  return {
+    inputs: model.inputs,
+    outputs: model.outputs,
+    nodes: model.nodes.map((n, index) => ({
+      index, name: n.name, op: n.op.type, inputs: n.inputs, outputs: n.outputs, shape: shapes.get(n.outputs[0]) ?? null,
+    })),
+    weights,
+    parameters: {
+      virtual: weights.reduce((s, w) => s + w.virtual, 0) + batchNorm,
+      real: weights.reduce((s, w) => s + w.real, 0) + batchNorm,
+      batchNorm,
+    },
+    metadata: model.metadata,
+  };
+}
