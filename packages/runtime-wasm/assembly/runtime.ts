@@ -22,6 +22,9 @@ export const MODE_AUTO: i32 = 0;
 export const MODE_MATERIALIZED: i32 = 1;
 export const MODE_STREAMING: i32 = 2;
 
+/** Most work per example a model may ask for (multiply-adds): about a minute of one core. */
+const MAX_WORK: f64 = 68719476736; // 2^36
+
 /** Budget when the caller gives 0: 1 GiB. */
 export const DEFAULT_BUDGET: u64 = 1 << 30;
 
@@ -360,6 +363,7 @@ export class Runtime {
       born[t] = -1; dies[t] = steps; // inputs stay: the caller writes them before run
     }
     let scratchFloats: i64 = 0;
+    let work: f64 = 0;
     const addA = new Array<StaticArray<i32>>(steps);
     const addB = new Array<StaticArray<i32>>(steps);
     const addSame = new StaticArray<bool>(steps);
@@ -374,6 +378,15 @@ export class Runtime {
       for (let d = 0; d < out.length; d++) size *= out[d];
       if (size > MAX_ELEMENTS) {
         fail(E_MEMORY, n.describe(i) + ": output " + shapeString(out) + " has more than 2^28 elements");
+        return false;
+      }
+      // Work per run, in multiply-adds (or window reads for pools): a tiny
+      // corrupt file must not be able to ask for hours of compute.
+      if (n.op == OP_DENSE || n.op == OP_CONV2D) work += <f64>size * <f64>n.weight!.cols;
+      else if (n.op == OP_MAXPOOL || n.op == OP_AVERAGEPOOL) work += <f64>size * <f64>n.kh * <f64>n.kw;
+      else work += <f64>size;
+      if (work > MAX_WORK * <f64>batch) {
+        fail(E_MEMORY, n.describe(i) + ": the model needs more than 2^36 multiply-adds per example; the runtime refuses it");
         return false;
       }
       shapes[n.output] = out;

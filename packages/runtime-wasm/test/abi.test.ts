@@ -172,3 +172,22 @@ describe('errors name what is wrong', () => {
     assert.throws(() => m.run(new Float32Array(4)), /disposed/);
   });
 });
+
+describe('limits', () => {
+  it('refuses a tiny file that asks for too much compute', async () => {
+    // A hashed 1x1 convolution of 2^14 x 2^14 channels (one bucket) on a 64x64 image:
+    // 2^28 virtual weights in a few hundred bytes, and 2^40 multiply-adds per example.
+    const model: Model = {
+      inputs: [{ name: 'x', shape: [-1, 16384, 64, 64] }],
+      outputs: [{ name: 'y', shape: [-1, 16384, 64, 64] }],
+      nodes: [{
+        name: 'huge', inputs: ['x'], outputs: ['y'],
+        op: { type: 'Conv2D', weight: { shape: [16384, 16384, 1, 1], hash: { algorithm: 'xxh32', bucketSeed: 1, signSeed: 2 }, values: { dtype: 'float32', data: new Float32Array(1) } }, bias: null, strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], group: 1 },
+      }],
+      metadata: {},
+    };
+    const bytes = encode(model);
+    assert.ok(bytes.length < 1000);
+    await assert.rejects(loadModel(bytes, { mode: 'streaming' }), (e: HnetRuntimeError) => e.codeName === 'memory' && /multiply-adds/.test(e.message));
+  });
+});
