@@ -60,25 +60,39 @@ export class PoolShape {
   pt: i32 = 0; pl: i32 = 0; pb: i32 = 0; pr: i32 = 0; dh: i32 = 1; dw: i32 = 1;
 }
 
-/** Max over each window; padding never wins (it is -inf). */
+/** Max over each window; padding never wins (it is -inf). NaN propagates, as Math.max. */
 export function maxPool(s: PoolShape, x: usize, y: usize): void {
   const h = s.h, w = s.w, oh = s.oh, ow = s.ow, kh = s.kh, kw = s.kw;
   const sh = s.sh, sw = s.sw, pt = s.pt, pl = s.pl, dh = s.dh, dw = s.dw;
+  // The common 2x2 stride-2 pool over the inside of the image runs in f32x4.
+  const pairs = kh == 2 && kw == 2 && sh == 2 && sw == 2 && dh == 1 && dw == 1 && pt == 0 && pl == 0;
+  const insideRows = pairs ? min(oh, h / 2) : 0;
+  const insideCols4 = pairs ? min(ow, w / 2) & ~3 : 0;
   for (let p = 0; p < s.n * s.c; p++) {
     const xp = x + ((<usize>p * h * w) << 2);
     const yp = y + ((<usize>p * oh * ow) << 2);
     for (let oy = 0; oy < oh; oy++) {
-      for (let ox = 0; ox < ow; ox++) {
+      let ox = 0;
+      if (oy < insideRows) {
+        const r0 = xp + ((<usize>(2 * oy) * w) << 2);
+        const r1 = r0 + (<usize>w << 2);
+        for (; ox < insideCols4; ox += 4) {
+          const off = <usize>(2 * ox) << 2;
+          const a = f32x4.max(v128.load(r0 + off), v128.load(r1 + off));           // columns 2ox .. 2ox+3
+          const b = f32x4.max(v128.load(r0 + off + 16), v128.load(r1 + off + 16)); // columns 2ox+4 .. 2ox+7
+          const even = i32x4.shuffle(a, b, 0, 2, 4, 6);
+          const odd = i32x4.shuffle(a, b, 1, 3, 5, 7);
+          v128.store(yp + ((<usize>(oy * ow + ox)) << 2), f32x4.max(even, odd));
+        }
+      }
+      for (; ox < ow; ox++) {
         let mx: f32 = -Infinity;
         const ih0 = oy * sh - pt, iw0 = ox * sw - pl;
         if (ih0 >= 0 && ih0 + (kh - 1) * dh < h && iw0 >= 0 && iw0 + (kw - 1) * dw < w) {
           // the whole window is inside: no bounds tests
           for (let ky = 0; ky < kh; ky++) {
             const row = (ih0 + ky * dh) * w + iw0;
-            for (let kx = 0; kx < kw; kx++) {
-              const v = at(xp, row + kx * dw);
-              if (v > mx || isNaN(v)) mx = v;
-            }
+            for (let kx = 0; kx < kw; kx++) mx = max(mx, at(xp, row + kx * dw));
           }
         } else {
           for (let ky = 0; ky < kh; ky++) {
@@ -86,9 +100,7 @@ export function maxPool(s: PoolShape, x: usize, y: usize): void {
             if (ih < 0 || ih >= h) continue;
             for (let kx = 0; kx < kw; kx++) {
               const iw = iw0 + kx * dw;
-              if (iw < 0 || iw >= w) continue;
-              const v = at(xp, ih * w + iw);
-              if (v > mx || isNaN(v)) mx = v;
+              if (iw >= 0 && iw < w) mx = max(mx, at(xp, ih * w + iw));
             }
           }
         }

@@ -64,6 +64,20 @@ describe('parity with runReference', () => {
     await checkModel(mlpModel(4, [31, 9, 3], { dtype: 'int8', hashed: true }), 4);
   });
 
+  it('2x2 stride-2 max pools (the f32x4 path) on odd and even sizes, ceil mode on and off', async () => {
+    for (const [h, w] of [[8, 8], [9, 13], [2, 16], [5, 17], [12, 24]]) {
+      for (const ceilMode of [false, true]) {
+        const model: Model = {
+          inputs: [{ name: 'x', shape: [-1, 3, h, w] }],
+          outputs: [{ name: 'y', shape: [-1, 3, -1, -1] }],
+          nodes: [{ name: 'pool', op: { type: 'MaxPool', kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], ceilMode }, inputs: ['x'], outputs: ['y'] }],
+          metadata: {},
+        };
+        await checkModel(model, h * 100 + w);
+      }
+    }
+  });
+
   it('a model with two inputs and two outputs', async () => {
     const model: Model = {
       inputs: [{ name: 'a', shape: [-1, 6] }, { name: 'b', shape: [1, 6] }],
