@@ -385,6 +385,99 @@ export function convGemm(w: usize, mCount: i32, k: i32, col: usize, p: i32, y: u
   }
 }
 
+/** True when convDirect applies: no padding and stride 1 along W, so every tap reads a run of x. */
+export function convDirectApplies(s: ConvShape, pb: i32, pr: i32): bool {
+  return s.sw == 1 && s.pt == 0 && s.pl == 0 && pb == 0 && pr == 0;
+}
+
+/**
+ * convGemm without the im2col copy, for unpadded convolutions of stride 1
+ * along W: tap q = (ci·KH + kh)·KW + kw of output (oh, ow) reads
+ * x[ci, oh·sh + kh·dh, ow + kw·dw], i.e. x at origin(oh) + taps[q] + ow, so
+ * each output row is a gemm with runs of x as columns. `taps` is scratch for
+ * K ints. Same blocking as convGemm: 4 weight rows × 8 positions.
+ */
+export function convDirect(s: ConvShape, x: usize, b: i32, g: i32, w: usize, mCount: i32, y: usize, bias: usize, taps: usize): void {
+  const h = s.h, wd = s.w, kh = s.kh, kw = s.kw, oh = s.oh, ow = s.ow;
+  const cg = s.c / s.group;
+  const k = cg * kh * kw;
+  let q = 0;
+  for (let ci = 0; ci < cg; ci++) {
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        store<i32>(taps + (<usize>q << 2), ((ci * h + ky * s.dh) * wd + kx * s.dw) << 2); // byte offset
+        q++;
+      }
+    }
+  }
+  const xb = x + ((<usize>(b * s.c + g * cg) * h * wd) << 2);
+  const rowBytes = <usize>k << 2;
+  const planeBytes = (<usize>oh * ow) << 2;
+  const ow8 = ow & ~7, ow4 = ow & ~3;
+  for (let m = 0; m < mCount; m += 4) {
+    const rows = min(4, mCount - m);
+    const w0 = w + <usize>m * rowBytes;
+    const w1 = rows > 1 ? w0 + rowBytes : w0;
+    const w2 = rows > 2 ? w0 + 2 * rowBytes : w0;
+    const w3 = rows > 3 ? w0 + 3 * rowBytes : w0;
+    const b0 = f32x4.splat(bias != 0 ? load<f32>(bias + (<usize>m << 2)) : 0);
+    const b1 = f32x4.splat(bias != 0 && rows > 1 ? load<f32>(bias + (<usize>(m + 1) << 2)) : 0);
+    const b2 = f32x4.splat(bias != 0 && rows > 2 ? load<f32>(bias + (<usize>(m + 2) << 2)) : 0);
+    const b3 = f32x4.splat(bias != 0 && rows > 3 ? load<f32>(bias + (<usize>(m + 3) << 2)) : 0);
+    for (let yo = 0; yo < oh; yo++) {
+      const origin = xb + ((<usize>(yo * s.sh) * wd) << 2);
+      const out = y + <usize>m * planeBytes + ((<usize>yo * ow) << 2);
+      let o = 0;
+      for (; o < ow8; o += 8) {
+        let a00 = b0, a01 = b0, a10 = b1, a11 = b1, a20 = b2, a21 = b2, a30 = b3, a31 = b3;
+        const start = origin + (<usize>o << 2);
+        for (let i = 0; i < k; i++) {
+          const off = <usize>i << 2;
+          const c = start + <usize>load<i32>(taps + off);
+          const u0 = v128.load(c), u1 = v128.load(c, 16);
+          const v0 = f32x4.splat(load<f32>(w0 + off)), v1 = f32x4.splat(load<f32>(w1 + off));
+          const v2 = f32x4.splat(load<f32>(w2 + off)), v3 = f32x4.splat(load<f32>(w3 + off));
+          a00 = fma(a00, u0, v0); a01 = fma(a01, u1, v0);
+          a10 = fma(a10, u0, v1); a11 = fma(a11, u1, v1);
+          a20 = fma(a20, u0, v2); a21 = fma(a21, u1, v2);
+          a30 = fma(a30, u0, v3); a31 = fma(a31, u1, v3);
+        }
+        const d = out + (<usize>o << 2);
+        v128.store(d, a00); v128.store(d, a01, 16);
+        if (rows > 1) { v128.store(d + planeBytes, a10); v128.store(d + planeBytes, a11, 16); }
+        if (rows > 2) { v128.store(d + 2 * planeBytes, a20); v128.store(d + 2 * planeBytes, a21, 16); }
+        if (rows > 3) { v128.store(d + 3 * planeBytes, a30); v128.store(d + 3 * planeBytes, a31, 16); }
+      }
+      for (; o < ow4; o += 4) {
+        let a0 = b0, a1 = b1, a2 = b2, a3 = b3;
+        const start = origin + (<usize>o << 2);
+        for (let i = 0; i < k; i++) {
+          const off = <usize>i << 2;
+          const u = v128.load(start + <usize>load<i32>(taps + off));
+          a0 = fma(a0, u, f32x4.splat(load<f32>(w0 + off)));
+          a1 = fma(a1, u, f32x4.splat(load<f32>(w1 + off)));
+          a2 = fma(a2, u, f32x4.splat(load<f32>(w2 + off)));
+          a3 = fma(a3, u, f32x4.splat(load<f32>(w3 + off)));
+        }
+        const d = out + (<usize>o << 2);
+        v128.store(d, a0);
+        if (rows > 1) v128.store(d + planeBytes, a1);
+        if (rows > 2) v128.store(d + 2 * planeBytes, a2);
+        if (rows > 3) v128.store(d + 3 * planeBytes, a3);
+      }
+      for (; o < ow; o++) {
+        const start = origin + (<usize>o << 2);
+        for (let r = 0; r < rows; r++) {
+          const wr = w0 + <usize>r * rowBytes;
+          let acc: f32 = bias != 0 ? load<f32>(bias + (<usize>(m + r) << 2)) : 0;
+          for (let i = 0; i < k; i++) acc += load<f32>(wr + (<usize>i << 2)) * load<f32>(start + <usize>load<i32>(taps + (<usize>i << 2)));
+          store<f32>(out + <usize>r * planeBytes + (<usize>o << 2), acc);
+        }
+      }
+    }
+  }
+}
+
 /**
  * Naive reference of the convolution for output channel m of every image,
  * from its weight row ([C/group, KH, KW] floats at wrow), written like the

@@ -15,7 +15,7 @@ import {
   OP_DENSE, OP_CONV2D, OP_RELU, OP_LEAKYRELU, OP_SIGMOID, OP_TANH, OP_SOFTMAX, OP_LOGSOFTMAX,
   OP_FLATTEN, OP_RESHAPE, OP_MAXPOOL, OP_AVERAGEPOOL, OP_GLOBALAVERAGEPOOL, OP_BATCHNORM, OP_ADD,
 } from "./model";
-import { ConvShape, convGemm, convNaive, decodeValues, expandRow, gemm, gemmNaive, im2col } from "./kernels";
+import { ConvShape, convDirect, convDirectApplies, convGemm, convNaive, decodeValues, expandRow, gemm, gemmNaive, im2col } from "./kernels";
 import * as ops from "./ops";
 
 export const MODE_AUTO: i32 = 0;
@@ -546,14 +546,21 @@ export class Runtime {
           const kc = w.cols;
           const col = this.arena + this.scratchOffset;
           const step = min(this.rowsPerCall(w), mg);
+          // Unpadded, stride 1 along W: taps read runs of x in place, no im2col copy.
+          const direct = convDirectApplies(s, n.pb, n.pr);
           for (let g = 0; g < s.group; g++) {
             for (let m0 = g * mg; m0 < (g + 1) * mg; m0 += step) {
               const count = min(step, (g + 1) * mg - m0);
               const rows = this.weightRows(w, m0, count);
               const bias = b != null ? b.dense + (<usize>m0 << 2) : 0;
               for (let im = 0; im < s.n; im++) {
-                im2col(s, x, im, g, col);
-                convGemm(rows, count, kc, col, plane, y + ((<usize>(im * s.m + m0) * plane) << 2), bias);
+                const out = y + ((<usize>(im * s.m + m0) * plane) << 2);
+                if (direct) {
+                  convDirect(s, x, im, g, rows, count, out, bias, col);
+                } else {
+                  im2col(s, x, im, g, col);
+                  convGemm(rows, count, kc, col, plane, out, bias);
+                }
               }
             }
           }

@@ -21,16 +21,17 @@ export async function rawInstance(build: Build = 'release'): Promise<HnetExports
 
 /**
  * 1e-5 relative. The runtime accumulates in f32 and the reference in f64, so
- * an output that is a near-cancelling sum carries an absolute error of about
- * f32 epsilon times its terms; the scale of each value is therefore floored
- * at 1% of the tensor's largest magnitude.
+ * an output that is a near-cancelling sum (a conv of 150 taps, say) carries
+ * an absolute error of about f32 epsilon times its terms, not times itself;
+ * the scale of each value is therefore floored at 10% of the tensor's
+ * largest magnitude.
  */
 export const TOLERANCE = 1e-5;
 export function relativeError(actual: Float32Array, expected: Float32Array): number {
   assert.equal(actual.length, expected.length, 'lengths differ');
   let largest = 0;
   for (const v of expected) if (Number.isFinite(v)) largest = Math.max(largest, Math.abs(v));
-  const floor = Math.max(0.01 * largest, 1e-6);
+  const floor = Math.max(0.1 * largest, 1e-6);
   let worst = 0;
   for (let i = 0; i < actual.length; i++) {
     if (Object.is(actual[i], expected[i])) continue; // also NaN, ±Infinity

@@ -78,6 +78,33 @@ describe('parity with runReference', () => {
     }
   });
 
+  it('unpadded convolutions of stride 1 along W (read in place, no im2col)', async () => {
+    const configs = [
+      { c: 1, m: 6, k: [5, 5], hw: [28, 28], sh: 1, d: [1, 1], group: 1 },
+      { c: 6, m: 16, k: [5, 5], hw: [12, 12], sh: 1, d: [1, 1], group: 1 },
+      { c: 3, m: 5, k: [3, 2], hw: [9, 13], sh: 2, d: [2, 1], group: 1 },
+      { c: 4, m: 4, k: [3, 3], hw: [7, 11], sh: 1, d: [1, 2], group: 4 },
+      { c: 4, m: 6, k: [1, 1], hw: [5, 5], sh: 1, d: [1, 1], group: 2 },
+    ];
+    for (const [i, cfg] of configs.entries()) {
+      const random = rng(500 + i);
+      const wShape = [cfg.m, cfg.c / cfg.group, ...cfg.k];
+      const hash = { algorithm: 'xxh32' as const, bucketSeed: 7 + i, signSeed: 9 + i };
+      const model: Model = {
+        inputs: [{ name: 'x', shape: [-1, cfg.c, ...cfg.hw] }],
+        outputs: [{ name: 'y', shape: [-1, cfg.m, -1, -1] }],
+        nodes: [{
+          name: 'conv', inputs: ['x'], outputs: ['y'],
+          op: { type: 'Conv2D', weight: hashedWeight(randomArray(random, sizeOf(wShape)), wShape, hash, 17), bias: hashedWeight(randomArray(random, cfg.m), [cfg.m], hash, 3),
+            strides: [cfg.sh, 1], pads: [0, 0, 0, 0], dilations: cfg.d as [number, number], group: cfg.group },
+        }],
+        metadata: {},
+      };
+      await checkModel(model, 500 + i);
+      await checkModel(model, 500 + i, true);
+    }
+  });
+
   it('a model with two inputs and two outputs', async () => {
     const model: Model = {
       inputs: [{ name: 'a', shape: [-1, 6] }, { name: 'b', shape: [1, 6] }],
