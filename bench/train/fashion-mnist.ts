@@ -13,7 +13,7 @@
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { plainWeight, hashedWeight, type Model, type Weight } from '@hnet/format';
+import { encode, plainWeight, hashedWeight, type Model, type Weight } from '@hnet/format';
 import { loadIdxDir, selectBackend, sliceDataset, train, type TrainOptions, type TrainSummary } from '@hnet/train';
 
 const args = new Map<string, string>();
@@ -89,7 +89,12 @@ console.error(`fashion-mnist: ${data.count} train, ${test.count} test; epochs ${
 interface Row { config: string; hidden: number; stored: number; virtual: number; testAccuracy: number; testError: number; secondsPerEpoch: number; epochs: number }
 const rows: Row[] = [];
 let teacher: Model | null = null;
-const record = (config: string, hidden: number, s: TrainSummary) => {
+const modelDir = args.get('models') ?? dirname(out);
+const record = (config: string, hidden: number, s: TrainSummary, model: Model) => {
+  // The written .hnet, for bench/train/verify-hnet.ts (runReference on the test set).
+  const file = `${modelDir}/${config}-e${epochs}.hnet`;
+  writeFileSync(file + '.tmp', encode(model));
+  renameSync(file + '.tmp', file);
   const row = { config, hidden, stored: s.storedParameters, virtual: s.virtualParameters, testAccuracy: s.testAccuracy!, testError: 1 - s.testAccuracy!, secondsPerEpoch: s.secondsPerEpoch, epochs: s.epochs };
   rows.push(row);
   console.error(`RESULT ${JSON.stringify(row)}`);
@@ -107,17 +112,20 @@ for (const config of configs) {
     const r = await train(mlp(HIDDEN, 1), data, { ...common, test });
     teacher = r.model;
     saveModel(teacher, teacherPath);
-    record(config, HIDDEN, r.summary);
+    record(config, HIDDEN, r.summary, r.model);
   } else if (m[1] === 'hash') {
-    record(config, HIDDEN, (await train(mlp(HIDDEN, ratio), data, { ...common, test })).summary);
+    const r = await train(mlp(HIDDEN, ratio), data, { ...common, test });
+    record(config, HIDDEN, r.summary, r.model);
   } else if (m[1] === 'nn') {
     const h = equalSizeWidth(ratio);
-    record(config, h, (await train(mlp(h, 1), data, { ...common, test })).summary);
+    const r = await train(mlp(h, 1), data, { ...common, test });
+    record(config, h, r.summary, r.model);
   } else {
     teacher ??= loadModel(teacherPath);
     const alpha = Number(args.get('alpha') ?? 0.3);
     const T = Number(args.get('temperature') ?? 4);
-    record(config, HIDDEN, (await train(mlp(HIDDEN, ratio), data, { ...common, test, teacher, alpha, temperature: T })).summary);
+    const r = await train(mlp(HIDDEN, ratio), data, { ...common, test, teacher, alpha, temperature: T });
+    record(config, HIDDEN, r.summary, r.model);
   }
 }
 console.log(JSON.stringify(rows, null, 2));

@@ -1,0 +1,26 @@
+// Checks a trained .hnet independently of the trainer: decode it, run the
+// @hnet/format reference forward pass on the Fashion-MNIST test set with the
+// normalization recorded in its metadata, and compare the accuracy with the
+// one the trainer recorded (hnet.train.test_accuracy).
+//
+//   node --import tsx bench/train/verify-hnet.ts bench/out/hash64-e20.hnet [...]
+
+import { readFileSync } from 'node:fs';
+import { decode, runReference } from '@hnet/format';
+import { loadIdxDir, normalizationOf, normalize } from '@hnet/train';
+
+const test = loadIdxDir('/usr/share/datasets/fashion-mnist').test!;
+for (const file of process.argv.slice(2)) {
+  const model = decode(readFileSync(file));
+  const x = normalize(test, normalizationOf(model.metadata)).x;
+  const out = runReference(model, { [model.inputs[0].name]: { shape: [test.count, 784], data: x } })[model.outputs[0].name];
+  const k = out.shape[1];
+  let correct = 0;
+  for (let i = 0; i < test.count; i++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (out.data[i * k + c] > out.data[i * k + best]) best = c;
+    if (best === test.y![i]) correct++;
+  }
+  const recorded = model.metadata['hnet.train.test_accuracy'];
+  console.log(`${file}: runReference accuracy ${(correct / test.count).toFixed(4)}, trainer recorded ${recorded}, ${readFileSync(file).length} bytes, compression ${model.metadata['hnet.train.compression']}`);
+}
