@@ -69,3 +69,18 @@ export function keyRowState(row: u32, seed: u32): u32 {
   const hi = i64x2.extmul_high_i32x4_u(h, count); // lanes 2, 3 as u64
   return i32x4.shuffle(lo, hi, 1, 3, 5, 7);       // the high 32 bits of each
 }
+
+/**
+ * The sign bit of keyFinish4 for four columns, in each lane's top bit: the
+ * last avalanche step (h ^= h >> 16) never changes the top bit, so it is
+ * skipped. The other bits are not the hash: mask with 0x80000000.
+ */
+// @ts-ignore: decorator
+@inline export function keySignBits4(rowState: v128, colTimesPrime3: v128): v128 {
+  let h = i32x4.add(rowState, colTimesPrime3);
+  h = i32x4.mul(rotl4(h, 17), i32x4.splat(PRIME4));
+  h = v128.xor(h, i32x4.shr_u(h, 15));
+  h = i32x4.mul(h, i32x4.splat(PRIME2));
+  h = v128.xor(h, i32x4.shr_u(h, 13));
+  return i32x4.mul(h, i32x4.splat(PRIME3));
+}

@@ -3,7 +3,7 @@
 // loops use raw load/store. Layout is NCHW; shapes are noted at each kernel.
 
 import { Weight, DT_FLOAT32, DT_FLOAT16 } from "./model";
-import { PRIME3, bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState } from "./hash";
+import { PRIME3, bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState, keySignBits4 } from "./hash";
 
 // ---- Stored values ----------------------------------------------------------
 
@@ -35,10 +35,11 @@ import { PRIME3, bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState } from 
 // @ts-ignore: decorator
 @inline function gather4(src: usize, dtype: i32, scale: f32, k: v128): v128 {
   if (dtype == DT_FLOAT32) {
-    let v = f32x4.splat(load<f32>(src + (<usize>i32x4.extract_lane(k, 0) << 2)));
-    v = f32x4.replace_lane(v, 1, load<f32>(src + (<usize>i32x4.extract_lane(k, 1) << 2)));
-    v = f32x4.replace_lane(v, 2, load<f32>(src + (<usize>i32x4.extract_lane(k, 2) << 2)));
-    return f32x4.replace_lane(v, 3, load<f32>(src + (<usize>i32x4.extract_lane(k, 3) << 2)));
+    const byteOffsets = i32x4.shl(k, 2);
+    let v = v128.load32_zero(src + <usize>i32x4.extract_lane(byteOffsets, 0));
+    v = v128.load32_lane(src + <usize>i32x4.extract_lane(byteOffsets, 1), v, 1);
+    v = v128.load32_lane(src + <usize>i32x4.extract_lane(byteOffsets, 2), v, 2);
+    return v128.load32_lane(src + <usize>i32x4.extract_lane(byteOffsets, 3), v, 3);
   }
   let v = f32x4.splat(storedValue(src, dtype, scale, <u32>i32x4.extract_lane(k, 0)));
   v = f32x4.replace_lane(v, 1, storedValue(src, dtype, scale, <u32>i32x4.extract_lane(k, 1)));
@@ -78,8 +79,8 @@ export function expandRow(w: Weight, src: usize, r: i32, dst: usize): void {
     let v0 = gather4(src, dtype, scale, k0);
     let v1 = gather4(src, dtype, scale, k1);
     if (signed) {
-      v0 = v128.xor(v0, v128.and(keyFinish4(signRow4, colsP3), signMask));
-      v1 = v128.xor(v1, v128.and(keyFinish4(signRow4, colsP3b), signMask));
+      v0 = v128.xor(v0, v128.and(keySignBits4(signRow4, colsP3), signMask));
+      v1 = v128.xor(v1, v128.and(keySignBits4(signRow4, colsP3b), signMask));
     }
     v128.store(dst + (<usize>c << 2), v0);
     v128.store(dst + (<usize>c << 2) + 16, v1);
@@ -87,7 +88,7 @@ export function expandRow(w: Weight, src: usize, r: i32, dst: usize): void {
   }
   for (; c + 4 <= cols; c += 4) {
     let v = gather4(src, dtype, scale, bucketOf4(keyFinish4(bucketRow4, colsP3), count4));
-    if (signed) v = v128.xor(v, v128.and(keyFinish4(signRow4, colsP3), signMask));
+    if (signed) v = v128.xor(v, v128.and(keySignBits4(signRow4, colsP3), signMask));
     v128.store(dst + (<usize>c << 2), v);
     colsP3 = i32x4.add(colsP3, step);
   }
