@@ -191,3 +191,24 @@ describe('limits', () => {
     await assert.rejects(loadModel(bytes, { mode: 'streaming' }), (e: HnetRuntimeError) => e.codeName === 'memory' && /multiply-adds/.test(e.message));
   });
 });
+
+describe('under WASI', () => {
+  it("instantiates with node:wasi's import object and runs (the module needs none of it)", async () => {
+    const { WASI } = await import('node:wasi');
+    const wasi = new WASI({ version: 'preview1', args: [], env: {} });
+    const { instance } = await WebAssembly.instantiate(wasmBytes(), wasi.getImportObject() as WebAssembly.Imports);
+    wasi.initialize(instance); // a reactor: no _start, the host calls the exports
+    const x = instance.exports as unknown as import('../src/index.js').HnetExports;
+    const model = mlpModel(8, [12, 5, 3]);
+    const bytes = encode(model);
+    const ptr = copyIn(x, bytes);
+    const h = x.hnet_load(ptr, bytes.length, 0, 2);
+    x.hnet_free(ptr);
+    assert.ok(h > 0, lastErrorMessage(x));
+    const input = randomArray(rng(8), 12 * 2);
+    new Float32Array(x.memory.buffer, x.hnet_input_ptr(h, 0, 2), 24).set(input);
+    assert.equal(x.hnet_run(h, 2), 0);
+    const y = new Float32Array(x.memory.buffer, x.hnet_output_ptr(h, 0), x.hnet_output_len(h, 0)).slice();
+    assertClose({ shape: [2, 3], data: y }, runReference(model, { x: { shape: [2, 12], data: input } })[model.outputs[0].name], 'WASI');
+  });
+});
