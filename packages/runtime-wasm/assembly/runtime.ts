@@ -4,12 +4,13 @@
 // Memory, all of it planned before the first inference:
 //   weights  plain weights and biases as f32; hashed weights either expanded
 //            to f32 (materialized) or kept as stored buckets (streaming)
-//   tile     streaming only: one virtual weight row, rebuilt per output unit
+//   tile     streaming only: a few virtual weight rows (about 32 KiB), rebuilt
+//            from the hash for each group of output units, once per run
 //   arena    every tensor of the graph for the current batch size, with
 //            buffers shared between tensors whose lifetimes do not overlap
 // hnet_run allocates nothing; a new batch size re-plans the arena once.
 
-import { E_ARGUMENT, E_BUDGET, E_MEMORY, E_SHAPE, fail, failed } from "./errors";
+import { E_BUDGET, E_MEMORY, E_SHAPE, fail } from "./errors";
 import {
   Model, Node, Weight, MAX_ELEMENTS, MAX_RANK, DT_FLOAT32,
   OP_DENSE, OP_CONV2D, OP_RELU, OP_LEAKYRELU, OP_SIGMOID, OP_TANH, OP_SOFTMAX, OP_LOGSOFTMAX,
