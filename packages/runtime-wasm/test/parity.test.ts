@@ -105,6 +105,31 @@ describe('parity with runReference', () => {
     }
   });
 
+  it('axes, ranks and broadcasting off the beaten path', async () => {
+    const random = rng(900);
+    const bn = (c: number) => ({
+      type: 'BatchNorm' as const, scale: randomArray(random, c), bias: randomArray(random, c), mean: randomArray(random, c),
+      variance: Float32Array.from({ length: c }, () => 0.5 + random()), epsilon: Math.fround(1e-3),
+    });
+    const model: Model = {
+      inputs: [{ name: 'x', shape: [-1, 4, 5] }, { name: 'b', shape: [4, 1] }],
+      outputs: [{ name: 'y', shape: [-1, 20] }, { name: 'p', shape: [-1, 2, 2, 3] }],
+      nodes: [
+        { name: 'sm', op: { type: 'Softmax', axis: 1 }, inputs: ['x'], outputs: ['s'] },          // over the middle axis of rank 3
+        { name: 'lsm', op: { type: 'LogSoftmax', axis: -1 }, inputs: ['s'], outputs: ['l'] },
+        { name: 'add', op: { type: 'Add' }, inputs: ['l', 'b'], outputs: ['a'] },                  // [N, 4, 5] + [4, 1]
+        { name: 'flat0', op: { type: 'Flatten', axis: 0 }, inputs: ['a'], outputs: ['f0'] },       // [1, N·20]
+        { name: 'back', op: { type: 'Reshape', shape: [-1, 20] }, inputs: ['f0'], outputs: ['r'] },
+        { name: 'bn2d', op: bn(20), inputs: ['r'], outputs: ['n'] },                               // BatchNorm on rank 2
+        { name: 'leaky', op: { type: 'LeakyRelu', alpha: Math.fround(0.2) }, inputs: ['n'], outputs: ['y'] },
+        { name: 'img', op: { type: 'Reshape', shape: [0, 2, 2, 5] }, inputs: ['y'], outputs: ['i'] },
+        { name: 'avg', op: { type: 'AveragePool', kernel: [2, 2], strides: [2, 2], pads: [1, 1, 1, 1], ceilMode: true, countIncludePad: true }, inputs: ['i'], outputs: ['p'] },
+      ],
+      metadata: {},
+    };
+    await checkModel(model, 900);
+  });
+
   it('a model with two inputs and two outputs', async () => {
     const model: Model = {
       inputs: [{ name: 'a', shape: [-1, 6] }, { name: 'b', shape: [1, 6] }],
