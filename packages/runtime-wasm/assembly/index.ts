@@ -16,6 +16,7 @@ import { E_ARGUMENT, E_MEMORY, clearError, fail, failed, lastErrorCode, lastErro
 import { parseModel } from "./model";
 import { Runtime, MODE_AUTO, MODE_STREAMING, setNaiveKernels } from "./runtime";
 import { bucketOf, keyFinish, keyRowState } from "./hash";
+import { float16ToF32, float16x4ToF32 } from "./kernels";
 
 /** The largest buffer hnet_alloc hands out (1 GiB). */
 const MAX_ALLOC: u32 = 1 << 30;
@@ -305,6 +306,10 @@ export function hnet_hash_key(row: u32, col: u32, seed: u32): u32 {
 /** floor(h * K / 2^32). */
 export function hnet_bucket_of(h: u32, count: u32): u32 {
   return bucketOf(h, count);
+}
+/** A binary16 pattern decoded by the scalar (simd = 0) or the SIMD (simd = 1) decoder. */
+export function hnet_float16_to_f32(bits: u32, simd: i32): f32 {
+  return simd != 0 ? f32x4.extract_lane(float16x4ToF32(i32x4.splat(bits & 0xffff)), 0) : float16ToF32(bits & 0xffff);
 }
 /** 1: run the naive reference kernels instead of the SIMD ones. */
 export function hnet_set_naive(on: i32): void {

@@ -41,10 +41,36 @@ import { PRIME3, bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState, keySig
     v = v128.load32_lane(src + <usize>i32x4.extract_lane(byteOffsets, 2), v, 2);
     return v128.load32_lane(src + <usize>i32x4.extract_lane(byteOffsets, 3), v, 3);
   }
-  let v = f32x4.splat(storedValue(src, dtype, scale, <u32>i32x4.extract_lane(k, 0)));
-  v = f32x4.replace_lane(v, 1, storedValue(src, dtype, scale, <u32>i32x4.extract_lane(k, 1)));
-  v = f32x4.replace_lane(v, 2, storedValue(src, dtype, scale, <u32>i32x4.extract_lane(k, 2)));
-  return f32x4.replace_lane(v, 3, storedValue(src, dtype, scale, <u32>i32x4.extract_lane(k, 3)));
+  if (dtype == DT_FLOAT16) {
+    // the four halves into the low 16 bits of each i32 lane, then decoded in SIMD
+    const byteOffsets = i32x4.shl(k, 1);
+    let h = v128.load16_lane(src + <usize>i32x4.extract_lane(byteOffsets, 0), i32x4.splat(0), 0);
+    h = v128.load16_lane(src + <usize>i32x4.extract_lane(byteOffsets, 1), h, 2);
+    h = v128.load16_lane(src + <usize>i32x4.extract_lane(byteOffsets, 2), h, 4);
+    h = v128.load16_lane(src + <usize>i32x4.extract_lane(byteOffsets, 3), h, 6);
+    return float16x4ToF32(h);
+  }
+  // int8: the four bytes into the low 8 bits of each lane, sign-extended, times the scale
+  let q = v128.load8_lane(src + <usize>i32x4.extract_lane(k, 0), i32x4.splat(0), 0);
+  q = v128.load8_lane(src + <usize>i32x4.extract_lane(k, 1), q, 4);
+  q = v128.load8_lane(src + <usize>i32x4.extract_lane(k, 2), q, 8);
+  q = v128.load8_lane(src + <usize>i32x4.extract_lane(k, 3), q, 12);
+  q = i32x4.shr_s(i32x4.shl(q, 24), 24);
+  return f32x4.mul(f32x4.splat(scale), f32x4.convert_i32x4_s(q));
+}
+
+/**
+ * float16ToF32 for four binary16 patterns (one per i32 lane), exactly: the
+ * exponent and mantissa bits shifted into f32 position and scaled by 2^112
+ * rebias normals and subnormals alike; Inf/NaN get the f32 all-ones exponent.
+ */
+// @ts-ignore: decorator
+@inline export function float16x4ToF32(h: v128): v128 {
+  const magnitude = i32x4.shl(v128.and(h, i32x4.splat(0x7fff)), 13);
+  let f = f32x4.mul(magnitude, f32x4.splat(reinterpret<f32>(0x77800000))); // · 2^112
+  const special = i32x4.eq(v128.and(h, i32x4.splat(0x7c00)), i32x4.splat(0x7c00));
+  f = v128.or(f, v128.and(special, i32x4.splat(0x7f800000)));
+  return v128.or(f, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
 }
 
 /**

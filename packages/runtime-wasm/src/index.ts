@@ -83,6 +83,7 @@ export interface HnetExports {
   hnet_hash_key(row: number, col: number, seed: number): number;
   hnet_bucket_of(h: number, count: number): number;
   hnet_set_naive(on: number): void;
+  hnet_float16_to_f32(bits: number, simd: number): number;
 }
 
 const MODES: Record<Mode, number> = { auto: 0, materialized: 1, streaming: 2 };

@@ -4,7 +4,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { bucketOf, signOf, xxh32Key } from '@hnet/format';
+import { bucketOf, float16Value, signOf, xxh32Key } from '@hnet/format';
 import { rawInstance } from './helpers.js';
 import { rng } from './models.js';
 
@@ -35,5 +35,20 @@ it('matches xxh32Key, bucketOf and signOf on 100k random keys', async () => {
     assert.equal(h, xxh32Key(row, col, seed));
     assert.equal(x.hnet_bucket_of(h, count) >>> 0, bucketOf(h, count));
     assert.equal(h >>> 31 ? -1 : 1, signOf(h));
+  }
+});
+
+it('decodes all 65536 float16 patterns like float16Value, scalar and SIMD', async () => {
+  const x = await rawInstance();
+  for (let bits = 0; bits < 0x10000; bits++) {
+    const expected = float16Value(bits);
+    for (const simd of [0, 1]) {
+      const got = x.hnet_float16_to_f32(bits, simd);
+      if (Number.isNaN(expected)) {
+        assert.ok(Number.isNaN(got), `0x${bits.toString(16)} (simd ${simd}) should be NaN`); // payloads do not survive JS numbers
+      } else {
+        assert.ok(Object.is(got, expected), `0x${bits.toString(16)} (simd ${simd}): ${got}, expected ${expected}`);
+      }
+    }
   }
 });
