@@ -212,3 +212,27 @@ describe('under WASI', () => {
     assertClose({ shape: [2, 3], data: y }, runReference(model, { x: { shape: [2, 12], data: input } })[model.outputs[0].name], 'WASI');
   });
 });
+
+describe('no leaks', () => {
+  it('500 loads, runs and unloads (and 500 failed loads) leave linear memory where it was', async () => {
+    const x = await rawInstance();
+    const good = encode(randomModel(31));
+    const bad = good.slice(0, good.length - 10);
+    const cycle = (): void => {
+      for (const bytes of [good, bad]) {
+        const ptr = copyIn(x, bytes);
+        const h = x.hnet_load(ptr, bytes.length, 0, 0);
+        x.hnet_free(ptr);
+        if (h > 0) {
+          assert.equal(x.hnet_prepare(h, 3), 0);
+          assert.equal(x.hnet_run(h, 3), 0);
+          x.hnet_unload(h);
+        }
+      }
+    };
+    for (let i = 0; i < 20; i++) cycle();
+    const settled = x.memory.buffer.byteLength;
+    for (let i = 0; i < 500; i++) cycle();
+    assert.equal(x.memory.buffer.byteLength, settled);
+  });
+});
