@@ -190,7 +190,9 @@ export class HnetModel {
       const len = x.hnet_input_len(handle, i, batch);
       if (given.data.length !== len) throw new HnetRuntimeError(6, 'shape', `run: input "${t.name}" has ${given.data.length} values, expected ${len}`);
       // Write straight into the arena: no staging buffer, no allocation in the .wasm.
-      new Float32Array(x.memory.buffer, x.hnet_input_ptr(handle, i, batch), len).set(given.data);
+      // (The pointer first: a view must be made after any call that may grow memory.)
+      const ptr = x.hnet_input_ptr(handle, i, batch);
+      new Float32Array(x.memory.buffer, ptr, len).set(given.data);
     });
     if (x.hnet_run(handle, batch) !== 0) throw lastError(x, 'run');
     this.info.memory.arena = x.hnet_arena_bytes(handle);
