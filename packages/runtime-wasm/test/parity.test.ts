@@ -3,22 +3,25 @@
 // naive kernels. Plus an exact check of every virtual weight (bucket index
 // and sign) through an identity input.
 
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DType, Model } from '@hnet/format';
 import { encode, expandWeight, hashedWeight, runReference, sizeOf } from '@hnet/format';
 import { loadModel } from '../src/index.js';
-import { assertClose } from './helpers.js';
+import { assertClose, WASM_PATHS } from './helpers.js';
 import { DTYPES, mlpModel, randomArray, randomModel, rng } from './models.js';
 
 const MODES = ['materialized', 'streaming'] as const;
+/** Every test runs on the release build and on the debug build (assertions on). */
+const BUILDS = ['release', 'debug'] as const;
+let WASM: URL = WASM_PATHS.release;
 const BATCHES = [1, 4, 7];
 
 async function checkModel(model: Model, seed: number, naive = false): Promise<number> {
   const bytes = encode(model);
   let worst = 0;
   for (const mode of MODES) {
-    const m = await loadModel(bytes, { mode });
+    const m = await loadModel(bytes, { mode, wasm: WASM });
     assert.equal(m.info.mode, mode);
     if (naive) m.abi.exports.hnet_set_naive(1);
     for (const batch of BATCHES) {
@@ -37,7 +40,8 @@ async function checkModel(model: Model, seed: number, naive = false): Promise<nu
   return worst;
 }
 
-describe('parity with runReference', () => {
+for (const build of BUILDS) describe(`parity with runReference, ${build} build`, () => {
+  before(() => { WASM = WASM_PATHS[build]; });
   it('random models of every op, mixed dtypes, hashed and plain (40 seeds)', async () => {
     let worst = 0;
     for (let seed = 1; seed <= 40; seed++) worst = Math.max(worst, await checkModel(randomModel(seed), seed));
@@ -144,7 +148,8 @@ describe('parity with runReference', () => {
   });
 });
 
-describe('virtual weights, bit for bit', () => {
+for (const build of BUILDS) describe(`virtual weights, bit for bit, ${build} build`, () => {
+  before(() => { WASM = WASM_PATHS[build]; });
   // x = identity [in, in] makes y[i, o] = W[o, i] exactly (one product by 1, the rest by 0).
   for (const dtype of ['float32', 'float16', 'int8'] as DType[]) {
     for (const signed of [true, false]) {
@@ -161,7 +166,7 @@ describe('virtual weights, bit for bit', () => {
         const identity = new Float32Array(inF * inF);
         for (let i = 0; i < inF; i++) identity[i * inF + i] = 1;
         for (const mode of MODES) {
-          const m = await loadModel(encode(model), { mode });
+          const m = await loadModel(encode(model), { mode, wasm: WASM });
           const y = m.run({ x: { shape: [inF, inF], data: identity } }).y.data; // [in, out]
           for (let o = 0; o < out; o++) {
             for (let i = 0; i < inF; i++) {
