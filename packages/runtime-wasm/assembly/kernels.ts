@@ -412,32 +412,49 @@ export function convGemm(w: usize, mCount: i32, k: i32, col: usize, p: i32, y: u
   }
 }
 
-/** True when convDirect applies: no padding and stride 1 along W, so every tap reads a run of x. */
-export function convDirectApplies(s: ConvShape, pb: i32, pr: i32): bool {
-  return s.sw == 1 && s.pt == 0 && s.pl == 0 && pb == 0 && pr == 0;
+/**
+ * Copies the channels of group g of image b into `dst` with the convolution's
+ * zero padding around each plane: [C/group, H + pt + pb, W + pl + pr].
+ * convDirect then runs on it as on an unpadded input.
+ */
+export function padCopy(s: ConvShape, x: usize, b: i32, g: i32, pb: i32, pr: i32, dst: usize): void {
+  const cg = s.c / s.group;
+  const hp = s.h + s.pt + pb, wp = s.w + s.pl + pr;
+  memory.fill(dst, 0, (<usize>cg * hp * wp) << 2);
+  const rowBytes = <usize>s.w << 2;
+  for (let ci = 0; ci < cg; ci++) {
+    const src = x + ((<usize>(b * s.c + g * cg + ci) * s.h * s.w) << 2);
+    const plane = dst + ((<usize>ci * hp * wp) << 2);
+    for (let yy = 0; yy < s.h; yy++) {
+      memory.copy(plane + ((<usize>((yy + s.pt) * wp + s.pl)) << 2), src + <usize>yy * rowBytes, rowBytes);
+    }
+  }
 }
 
 /**
- * convGemm without the im2col copy, for unpadded convolutions of stride 1
- * along W: tap q = (ci·KH + kh)·KW + kw of output (oh, ow) reads
- * x[ci, oh·sh + kh·dh, ow + kw·dw], i.e. x at origin(oh) + taps[q] + ow, so
- * each output row is a gemm with runs of x as columns. `taps` is scratch for
- * K ints. Same blocking as convGemm: 4 weight rows × 8 positions.
+ * convGemm without the im2col copy, for convolutions of stride 1 along W
+ * over an unpadded source (x itself, or padCopy's output) of planes
+ * [srcH, srcW] starting at `src` (the group's first channel): tap
+ * q = (ci·KH + kh)·KW + kw of output (oh, ow) reads src[ci, oh·sh + kh·dh,
+ * ow + kw·dw], i.e. src at origin(oh) + taps[q] + ow, so each output row is a
+ * gemm with runs of the source as columns. `taps` is scratch for K ints.
+ * Same blocking as convGemm: 4 weight rows × 8 positions.
  */
-export function convDirect(s: ConvShape, x: usize, b: i32, g: i32, w: usize, mCount: i32, y: usize, bias: usize, taps: usize): void {
-  const h = s.h, wd = s.w, kh = s.kh, kw = s.kw, oh = s.oh, ow = s.ow;
+export function convDirect(s: ConvShape, src: usize, srcH: i32, srcW: i32, w: usize, mCount: i32, y: usize, bias: usize, taps: usize): void {
+  const kh = s.kh, kw = s.kw, oh = s.oh, ow = s.ow;
   const cg = s.c / s.group;
   const k = cg * kh * kw;
   let q = 0;
   for (let ci = 0; ci < cg; ci++) {
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++) {
-        store<i32>(taps + (<usize>q << 2), ((ci * h + ky * s.dh) * wd + kx * s.dw) << 2); // byte offset
+        store<i32>(taps + (<usize>q << 2), ((ci * srcH + ky * s.dh) * srcW + kx * s.dw) << 2); // byte offset
         q++;
       }
     }
   }
-  const xb = x + ((<usize>(b * s.c + g * cg) * h * wd) << 2);
+  const xb = src;
+  const wd = srcW;
   const rowBytes = <usize>k << 2;
   const planeBytes = (<usize>oh * ow) << 2;
   const ow8 = ow & ~7, ow4 = ow & ~3;

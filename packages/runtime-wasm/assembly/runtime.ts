@@ -16,7 +16,7 @@ import {
   OP_DENSE, OP_CONV2D, OP_RELU, OP_LEAKYRELU, OP_SIGMOID, OP_TANH, OP_SOFTMAX, OP_LOGSOFTMAX,
   OP_FLATTEN, OP_RESHAPE, OP_MAXPOOL, OP_AVERAGEPOOL, OP_GLOBALAVERAGEPOOL, OP_BATCHNORM, OP_ADD,
 } from "./model";
-import { ConvShape, convDirect, convDirectApplies, convGemm, convNaive, decodeValues, expandRow, gemm, gemmNaive, im2col } from "./kernels";
+import { ConvShape, convDirect, convGemm, convNaive, decodeValues, expandRow, gemm, gemmNaive, im2col, padCopy } from "./kernels";
 import * as ops from "./ops";
 
 export const MODE_AUTO: i32 = 0;
@@ -399,7 +399,12 @@ export class Runtime {
       addB[i] = new StaticArray<i32>(0);
       if (n.op == OP_CONV2D) {
         const w = n.weight!;
-        scratchFloats = max(scratchFloats, <i64>out[2] * out[3] * w.cols); // [C/g·KH·KW, OH·OW]
+        // stride 1 along W: tap offsets (K ints) and, when padded, the padded
+        // planes of one group; otherwise the im2col matrix [C/g·KH·KW, OH·OW]
+        const padded = n.pt + n.pl + n.pb + n.pr > 0;
+        scratchFloats = max(scratchFloats, n.sw == 1
+          ? <i64>w.cols + 4 + (padded ? <i64>(x[1] / n.group) * (x[2] + n.pt + n.pb) * (x[3] + n.pl + n.pr) : 0)
+          : <i64>out[2] * out[3] * w.cols);
       }
       if (n.op == OP_ADD) {
         addA[i] = broadcastStrides(x, out);
@@ -468,7 +473,7 @@ export class Runtime {
       arenaBytes = max(arenaBytes, offset + bytes);
     }
     for (let t = 0; t < count; t++) offsets[t] = offsets[root[t]];
-    if (scratchFloats > MAX_ELEMENTS) { fail(E_MEMORY, "the im2col matrix of a convolution has more than 2^28 elements"); return false; }
+    if (scratchFloats > MAX_ELEMENTS) { fail(E_MEMORY, "the scratch of a convolution has more than 2^28 elements"); return false; }
     const scratchOffset = arenaBytes;
     arenaBytes += align16(<u64>scratchFloats * 4);
 
@@ -547,8 +552,13 @@ export class Runtime {
           const kc = w.cols;
           const col = this.arena + this.scratchOffset;
           const step = min(this.rowsPerCall(w), mg);
-          // Unpadded, stride 1 along W: taps read runs of x in place, no im2col copy.
-          const direct = convDirectApplies(s, n.pb, n.pr);
+          // Stride 1 along W: taps read runs of x in place (of a padded copy when
+          // there is padding), no im2col matrix.
+          const direct = s.sw == 1;
+          const padded = n.pt + n.pl + n.pb + n.pr > 0;
+          const cg = s.c / s.group;
+          const srcH = s.h + n.pt + n.pb, srcW = s.w + n.pl + n.pr;
+          const copy = col + (<usize>align16(<u64>kc * 4)); // after the tap table
           for (let g = 0; g < s.group; g++) {
             for (let m0 = g * mg; m0 < (g + 1) * mg; m0 += step) {
               const count = min(step, (g + 1) * mg - m0);
@@ -556,8 +566,11 @@ export class Runtime {
               const bias = b != null ? b.dense + (<usize>m0 << 2) : 0;
               for (let im = 0; im < s.n; im++) {
                 const out = y + ((<usize>(im * s.m + m0) * plane) << 2);
-                if (direct) {
-                  convDirect(s, x, im, g, rows, count, out, bias, col);
+                if (direct && padded) {
+                  padCopy(s, x, im, g, n.pb, n.pr, copy);
+                  convDirect(s, copy, srcH, srcW, rows, count, out, bias, col);
+                } else if (direct) {
+                  convDirect(s, x + ((<usize>(im * s.c + g * cg) * s.h * s.w) << 2), s.h, s.w, rows, count, out, bias, col);
                 } else {
                   im2col(s, x, im, g, col);
                   convGemm(rows, count, kc, col, plane, out, bias);
