@@ -190,16 +190,28 @@ function readWeight(r: Reader, table: u32, what: string): Weight {
   return w;
 }
 
+/**
+ * Window geometry (kernel, strides, pads, dilations) above 2^28 is refused:
+ * no tensor is that large, and the kernels' index arithmetic stays in i32.
+ */
+function checkGeometry(values: StaticArray<i32>, min: i32, what: string): void {
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] < min || <i64>values[i] > MAX_ELEMENTS) {
+      fail(E_INVALID, what + "[" + i.toString() + "] = " + values[i].toString() + ", expected " + min.toString() + "..2^28");
+      return;
+    }
+  }
+}
+
 function readPads(r: Reader, table: u32, id: i32, n: Node, what: string): void {
   const pads = readU32s(r, table, id, 4, what, false);
+  checkGeometry(pads, 0, what);
   if (pads.length == 4) { n.pt = pads[0]; n.pl = pads[1]; n.pb = pads[2]; n.pr = pads[3]; }
 }
 
 function readPair(r: Reader, table: u32, id: i32, what: string, required: bool): StaticArray<i32> {
   const pair = readU32s(r, table, id, 2, what, required);
-  for (let i = 0; i < pair.length; i++) {
-    if (pair[i] < 1) { fail(E_INVALID, what + "[" + i.toString() + "] = 0, expected >= 1"); break; }
-  }
+  checkGeometry(pair, 1, what);
   return pair;
 }
 

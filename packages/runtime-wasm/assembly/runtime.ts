@@ -222,7 +222,7 @@ export class Runtime {
       }
       case OP_CONV2D: {
         const w = n.weight!;
-        if (rank != 4 || w.shape.length != 4 || w.shape[0] % n.group != 0 || x[1] != w.shape[1] * n.group) {
+        if (rank != 4 || w.shape.length != 4 || w.shape[0] % n.group != 0 || <i64>x[1] != <i64>w.shape[1] * n.group) {
           fail(E_SHAPE, what + ": input " + shapeString(x) + " does not fit weight " + shapeString(w.shape) +
             " with group " + n.group.toString() + " (expected [N, C, H, W], weight [M, C/group, KH, KW], M % group == 0)");
           return null;
@@ -233,6 +233,10 @@ export class Runtime {
           return null;
         }
         n.kh = w.shape[2]; n.kw = w.shape[3];
+        if (<i64>x[2] + n.pt + n.pb > MAX_ELEMENTS || <i64>x[3] + n.pl + n.pr > MAX_ELEMENTS) {
+          fail(E_SHAPE, what + ": the padded input is larger than 2^28 along an axis");
+          return null;
+        }
         const oh = windowOut(x[2], n.kh, n.sh, n.pt, n.pb, n.dh, false);
         const ow = windowOut(x[3], n.kw, n.sw, n.pl, n.pr, n.dw, false);
         if (oh < 1 || ow < 1 || oh > MAX_ELEMENTS || ow > MAX_ELEMENTS) {
@@ -246,6 +250,10 @@ export class Runtime {
       case OP_MAXPOOL:
       case OP_AVERAGEPOOL: {
         if (rank != 4) { fail(E_SHAPE, what + ": input " + shapeString(x) + " is not [N, C, H, W]"); return null; }
+        if (<i64>x[2] + n.pt + n.pb > MAX_ELEMENTS || <i64>x[3] + n.pl + n.pr > MAX_ELEMENTS) {
+          fail(E_SHAPE, what + ": the padded input is larger than 2^28 along an axis");
+          return null;
+        }
         const oh = windowOut(x[2], n.kh, n.sh, n.pt, n.pb, n.dh, n.ceilMode);
         const ow = windowOut(x[3], n.kw, n.sw, n.pl, n.pr, n.dw, n.ceilMode);
         if (oh < 1 || ow < 1 || oh > MAX_ELEMENTS || ow > MAX_ELEMENTS) {

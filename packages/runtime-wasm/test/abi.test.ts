@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Model } from '@hnet/format';
-import { encode, runReference, sizeOf } from '@hnet/format';
+import { decode, encode, runReference, sizeOf } from '@hnet/format';
 import { HnetRuntimeError, loadModel } from '../src/index.js';
 import { assertClose, copyIn, lastErrorMessage, rawInstance, wasmBytes } from './helpers.js';
 import { mlpModel, randomArray, randomModel, rng } from './models.js';
@@ -235,4 +235,66 @@ describe('no leaks', () => {
     for (let i = 0; i < 500; i++) cycle();
     assert.equal(x.memory.buffer.byteLength, settled);
   });
+});
+
+describe('hostile geometry', () => {
+  // A valid conv whose pads, strides and dilations are unique marker values,
+  // then the markers overwritten in the bytes with absurd numbers (which
+  // encode() would refuse to write): each file must give an error, or load
+  // and run, never trap or read outside memory.
+  const model: Model = {
+    inputs: [{ name: 'x', shape: [-1, 2, 6, 6] }],
+    outputs: [{ name: 'y', shape: [-1, 2, -1, -1] }],
+    nodes: [{
+      name: 'c', inputs: ['x'], outputs: ['y'],
+      op: { type: 'Conv2D', weight: { shape: [2, 2, 1, 1], hash: { algorithm: 'xxh32', bucketSeed: 1, signSeed: 2 }, values: { dtype: 'float32', data: new Float32Array(3) } },
+        bias: null, strides: [105, 106], pads: [101, 102, 103, 104], dilations: [107, 108], group: 1 },
+    }],
+    metadata: {},
+  };
+  const bytes = encode(model);
+  const find = (values: number[]): number => {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let p = 0; p + 4 * values.length <= bytes.length; p += 4) {
+      if (values.every((v, i) => view.getUint32(p + 4 * i, true) === v)) return p;
+    }
+    throw new Error(`marker ${values} not found`);
+  };
+  const patched = (at: number[], values: number[]): Uint8Array => {
+    const out = bytes.slice();
+    const view = new DataView(out.buffer);
+    values.forEach((v, i) => view.setUint32(find(at) + 4 * i, v, true));
+    return out;
+  };
+  const BIG = 0x7fffffff;
+  const cases: [string, Uint8Array][] = [
+    ['the marker file itself', bytes],
+    ['huge pads', patched([101, 102, 103, 104], [BIG, BIG, BIG, BIG])],
+    ['huge left and right pads', patched([101, 102, 103, 104], [0, BIG - 8, 0, BIG - 8])],
+    ['pads just over 2^28', patched([101, 102, 103, 104], [1, 0x10000001, 1, 1])],
+    ['huge strides', patched([105, 106], [BIG, BIG])],
+    ['strides of 2^28 with a left pad', patched([105, 106], [0x10000000, 0x10000000])],
+    ['huge dilations', patched([107, 108], [BIG, BIG])],
+    ['zero stride', patched([105, 106], [0, 1])],
+  ];
+  for (const [what, file] of cases) {
+    it(what, async () => {
+      const x = await rawInstance();
+      const ptr = copyIn(x, file);
+      const h = x.hnet_load(ptr, file.length, 0, 0);
+      x.hnet_free(ptr);
+      if (h === 0) {
+        assert.ok(x.hnet_last_error_code() >= 2 && x.hnet_last_error_len() > 0, lastErrorMessage(x));
+        return;
+      }
+      // It loaded: then it is a model the reference accepts too, and both agree.
+      const decoded = decode(file);
+      const input = randomArray(rng(4), 2 * 2 * 6 * 6);
+      new Float32Array(x.memory.buffer, x.hnet_input_ptr(h, 0, 2), input.length).set(input);
+      assert.equal(x.hnet_run(h, 2), 0, lastErrorMessage(x));
+      const shape = Array.from({ length: 4 }, (_, d) => x.hnet_output_shape_dim(h, 0, d));
+      const y = new Float32Array(x.memory.buffer, x.hnet_output_ptr(h, 0), x.hnet_output_len(h, 0)).slice();
+      assertClose({ shape, data: y }, runReference(decoded, { x: { shape: [2, 2, 6, 6], data: input } }).y, what);
+    });
+  }
 });
