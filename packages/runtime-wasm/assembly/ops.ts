@@ -132,8 +132,8 @@ export function averagePool(s: PoolShape, x: usize, y: usize, countIncludePad: b
             count++;
           }
         }
-        const divisor = countIncludePad ? (h1 - h0) * (w1 - w0) : count;
-        put(yp, oh * s.ow + ow, divisor > 0 ? <f32>(sum / <f64>divisor) : 0);
+        const divisor: f64 = countIncludePad ? <f64>(h1 - h0) * <f64>(w1 - w0) : <f64>count; // f64: a window may pass 2^31
+        put(yp, oh * s.ow + ow, divisor > 0 ? <f32>(sum / divisor) : 0);
       }
     }
   }
