@@ -252,7 +252,9 @@ export function hnet_run(handle: i32, batch: i32): i32 {
   const rt = get(handle);
   if (rt == null) return lastErrorCode();
   if (rt.batch != batch) {
-    return fail(E_ARGUMENT, "hnet_run(batch " + batch.toString() + "): the inputs were set for batch " + rt.batch.toString()) ? 0 : lastErrorCode();
+    fail(E_ARGUMENT, "hnet_run(batch " + batch.toString() + "): the inputs were set for batch " + rt.batch.toString() +
+      " (hnet_set_input or hnet_input_ptr for this batch first)");
+    return lastErrorCode();
   }
   rt.run();
   return 0;
