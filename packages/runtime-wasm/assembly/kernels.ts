@@ -2,7 +2,7 @@
 // callers (runtime.ts) have checked every size against the arena plan, so the
 // loops use raw load/store. Layout is NCHW; shapes are noted at each kernel.
 
-import { Weight, DT_FLOAT32, DT_FLOAT16 } from "./model";
+import { Weight, DT_FLOAT32, DT_FLOAT16, DT_INT8 } from "./model";
 import { PRIME3, bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState, keySignBits4 } from "./hash";
 
 // ---- Stored values ----------------------------------------------------------
@@ -80,13 +80,28 @@ import { PRIME3, bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState, keySig
  * for each tile of rows during the matmul/conv.
  */
 export function expandRow(w: Weight, src: usize, r: i32, dst: usize): void {
+  // One loop, specialised per dtype and sign by constant arguments (inlined,
+  // so the per-element branches on them fold away).
+  const signed = w.signed;
+  switch (w.dtype) {
+    case DT_FLOAT32:
+      if (signed) expandLoop(w, src, r, dst, DT_FLOAT32, true); else expandLoop(w, src, r, dst, DT_FLOAT32, false);
+      break;
+    case DT_FLOAT16:
+      if (signed) expandLoop(w, src, r, dst, DT_FLOAT16, true); else expandLoop(w, src, r, dst, DT_FLOAT16, false);
+      break;
+    default:
+      if (signed) expandLoop(w, src, r, dst, DT_INT8, true); else expandLoop(w, src, r, dst, DT_INT8, false);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function expandLoop(w: Weight, src: usize, r: i32, dst: usize, dtype: i32, signed: bool): void {
   const cols = w.cols;
   const count = w.count;
-  const dtype = w.dtype;
   const scale = w.scale;
   const bucketRow = keyRowState(<u32>r, w.bucketSeed);
   const signRow = keyRowState(<u32>r, w.signSeed);
-  const signed = w.signed;
   // Four columns per step: the row's half of the key is hashed once above,
   // the column's half here in SIMD; the sign flips the float's sign bit.
   const bucketRow4 = i32x4.splat(bucketRow);
