@@ -1,4 +1,4 @@
-// Writes test/hash-vectors.json and prints the Markdown table of docs/FORMAT.md.
+// Writes vectors/hash-vectors.json and prints the Markdown table of docs/FORMAT.md.
 // The vectors come from this package's hash.ts; test/hash.test.ts checks them
 // against Debian's xxhsum and python3-xxhash, which share no code with it.
 // Run: npx tsx scripts/hash-vectors.ts
@@ -22,7 +22,7 @@ for (const seed of seeds) {
   const hash = xxh32Key(7, 3, seed);
   vectors.push({ row: 7, col: 3, seed, key: hex(7, 3), hash, sign: signOf(hash), buckets: Object.fromEntries(bucketCounts.map((k) => [k, bucketOf(hash, k)])) });
 }
-writeFileSync(new URL('../test/hash-vectors.json', import.meta.url), JSON.stringify({ bucketCounts, vectors }, null, 1) + '\n');
+writeFileSync(new URL('../vectors/hash-vectors.json', import.meta.url), JSON.stringify({ bucketCounts, vectors }, null, 1) + '\n');
 
 console.log('| row | col | key bytes (hex) | seed | XXH32 | ξ | bucket K=10 | bucket K=1000 | bucket K=98000 |');
 console.log('|---|---|---|---|---|---|---|---|---|');

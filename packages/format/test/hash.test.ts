@@ -8,7 +8,7 @@ import { bucketOf, forEachHashed, keyFinish, keyRowState, signOf, xxh32, xxh32Ke
 import { rng } from './models.js';
 
 interface Vector { row: number; col: number; seed: number; key: string; hash: number; sign: number; buckets: Record<string, number> }
-const { vectors } = JSON.parse(readFileSync(new URL('./hash-vectors.json', import.meta.url), 'utf8')) as { vectors: Vector[] };
+const { vectors } = JSON.parse(readFileSync(new URL('../vectors/hash-vectors.json', import.meta.url), 'utf8')) as { vectors: Vector[] };
 const keyBytes = (hex: string): Uint8Array => Uint8Array.from(hex.match(/../g)!, (b) => parseInt(b, 16));
 
 /** Runs a tool the tests depend on, or fails with how to install it. */

@@ -1,9 +1,10 @@
 // The runtime's hash against @hnet/format, bit for bit: the shared vectors
-// of packages/format/test/hash-vectors.json, then random keys and seeds.
+// of @hnet/format/hash-vectors.json, then random keys and seeds.
 
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { bucketOf, float16Value, signOf, xxh32Key } from '@hnet/format';
 import { rawInstance } from './helpers.js';
 import { rng } from './models.js';
@@ -14,7 +15,7 @@ interface Vectors {
 
 it('matches the shared hash vectors of @hnet/format', async () => {
   const x = await rawInstance();
-  const { vectors } = JSON.parse(readFileSync(new URL('../../format/test/hash-vectors.json', import.meta.url), 'utf8')) as Vectors;
+  const { vectors } = JSON.parse(readFileSync(createRequire(import.meta.url).resolve('@hnet/format/hash-vectors.json'), 'utf8')) as Vectors;
   assert.ok(vectors.length > 0);
   for (const v of vectors) {
     const h = x.hnet_hash_key(v.row, v.col, v.seed) >>> 0;
