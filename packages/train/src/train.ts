@@ -273,7 +273,10 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
   let trainSet = normalize(data, norm);
   let validation: Dataset | null = null;
   if (typeof options.validation === 'number') ({ train: trainSet, validation } = splitValidation(trainSet, options.validation, seed + 1));
-  else if (options.validation) validation = normalize(options.validation, norm);
+  else if (options.validation) {
+    batchShape(student, options.validation, 'validation data');
+    validation = normalize(options.validation, norm);
+  }
 
   const graph = new TrainableGraph(student, { init: options.init ?? 'project', seed });
   const progress = new Progress(quiet ? null : options.progress === undefined ? process.stderr : options.progress, epochs);
