@@ -1,7 +1,7 @@
 // The training flags shared by `hnet train` and `hnet convert --retrain`,
 // and the one function that turns them into a training run.
 
-import type { Model } from '@hnet/format';
+import { weightsOf, type Model } from '@hnet/format';
 import { loadData, train, BACKENDS, type BackendName, type DataSplits, type OptimizerName, type Schedule, type TrainOptions, type TrainSummary } from '@hnet/train';
 import { parseFraction, parseInteger, UsageError, type FlagSpec, type ParsedArgs } from './args.js';
 import { loadAnyModel } from './common.js';
@@ -67,6 +67,12 @@ export function trainOptionsFromArgs(args: ParsedArgs): TrainOptions {
   };
 }
 
+const isDense = (model: Model): boolean =>
+  model.nodes.every((node) => {
+    const w = weightsOf(node.op);
+    return !w || (w.weight.hash === null && !w.bias?.hash);
+  });
+
 /**
  * Trains `student` on the data named by --retrain/--data, distilling from
  * `denseTeacher` when --distill is given (or from --teacher). Returns the
@@ -81,7 +87,8 @@ export async function runTraining(
 ): Promise<{ model: Model; summary: TrainSummary; data: DataSplits }> {
   const data = loadData(dataSpec);
   const teacherFile = args.strings.get('teacher');
-  const teacher = teacherFile ? loadAnyModel(teacherFile) : args.booleans.has('distill') ? denseTeacher : null;
+  // The model before hashing teaches only if it is dense: an .hnet input may already be hashed.
+  const teacher = teacherFile ? loadAnyModel(teacherFile) : args.booleans.has('distill') && denseTeacher && isDense(denseTeacher) ? denseTeacher : null;
   if (args.booleans.has('distill') && !teacher) {
     throw new UsageError('--distill needs a dense teacher: give an .onnx input or --teacher FILE');
   }
