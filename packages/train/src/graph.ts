@@ -5,10 +5,12 @@
 
 import * as tf from '@tensorflow/tfjs';
 import {
+  inferOpShape,
   keyGrid,
   sizeOf,
   valuesFromFloat32,
   valuesToFloat32,
+  windowOutput,
   type Model,
   type Node,
   type Op,
@@ -187,7 +189,7 @@ export class TrainableGraph {
         return tf.reshape(x, [outer, x.size / Math.max(outer, 1)]);
       }
       case 'Reshape':
-        return tf.reshape(x, onnxReshape(x.shape, op.shape, where));
+        return tf.reshape(x, inferOpShape(where, op, [x.shape])); // the format's ONNX Reshape rules
       case 'MaxPool': {
         const w = windows(x as tf.Tensor4D, op.kernel, op.strides, op.pads, op.dilations, op.ceilMode, -3.4e38, where);
         return tf.max(w.patches, 2);
@@ -270,28 +272,6 @@ function softmaxOnAxis(x: tf.Tensor, axis: number, log: boolean): tf.Tensor {
   return tf.transpose(f(tf.transpose(x, perm)), perm); // the swap is its own inverse
 }
 
-/** ONNX Reshape: 0 copies the input dimension, one -1 is inferred. */
-export function onnxReshape(inShape: readonly number[], target: readonly number[], where: string): number[] {
-  const out = target.map((d, k) => (d === 0 ? inShape[k] : d));
-  const known = out.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
-  const total = sizeOf(inShape);
-  const unknown = out.indexOf(-1);
-  if (unknown >= 0) out[unknown] = total / known;
-  if (sizeOf(out) !== total || !Number.isInteger(out[Math.max(unknown, 0)])) {
-    throw new TrainError('model', `${where}: cannot reshape [${inShape}] to [${target}]`);
-  }
-  return out;
-}
-
-/** Output length of a window op along one axis (ONNX rules; ceil mode drops a window that starts in the end padding). */
-function outLength(size: number, k: number, s: number, padBegin: number, padEnd: number, d: number, ceil: boolean): number {
-  const span = (k - 1) * d + 1;
-  const room = size + padBegin + padEnd - span;
-  let n = (ceil ? Math.ceil(room / s) : Math.floor(room / s)) + 1;
-  if (ceil && (n - 1) * s >= size + padBegin) n--;
-  return n;
-}
-
 /**
  * All windows of an NCHW input: patches [N, C, KH·KW, OH, OW] (kh-major),
  * built from pad, slice and reshape only, so that it is differentiable on
@@ -313,8 +293,8 @@ function windows(
   const [sh, sw] = strides;
   const [dh, dw] = dilations;
   const [pt, pl, pb, pr] = pads;
-  const outH = outLength(h, kh, sh, pt, pb, dh, ceil);
-  const outW = outLength(w, kw, sw, pl, pr, dw, ceil);
+  const outH = windowOutput(h, kh, sh, pt, pb, dh, ceil);
+  const outW = windowOutput(w, kw, sw, pl, pr, dw, ceil);
   if (outH < 1 || outW < 1) throw new TrainError('model', `${where}: window larger than the padded input [${x.shape}]`);
   // Pad enough at the end that every strided slice of length out·s is in bounds.
   const extraB = Math.max(pb, (kh - 1) * dh + outH * sh - h - pt);
