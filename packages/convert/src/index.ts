@@ -4,7 +4,7 @@ export { importOnnx, MIN_OPSET, type ImportOptions, type ImportReport, type Impo
 export { readTensor, decodeTensorProto, type ConstTensor } from './onnx/tensors.js';
 export { exportOnnx, EXPORT_OPSET } from './onnx/export.js';
 export { hashModel, deriveSeed, relativeError, DEFAULT_MIN_VIRTUAL, type HashPolicy, type HashReport, type WeightReport } from './hashing.js';
-export { readNpy, writeNpy } from './npy.js';
+export { readNpy, writeNpy, NpyError } from '@hnet/format';
 export { writeFileAtomic, readFileChecked } from './files.js';
 export { registerEngine, getEngine, engineNames, type Engine } from './engine.js';
 export { main as cliMain, EXIT } from './cli/main.js';

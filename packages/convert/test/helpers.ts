@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import type { Tensor } from '@hnet/format';
-import { readNpy } from '../src/npy.js';
+import { readNpy } from '@hnet/format';
 import { onnx, type AttributeProto, type NodeProto, type TensorProto } from '../src/onnx/proto.js';
 import { floatTensor, int64Tensor } from '../src/onnx/tensors.js';
 

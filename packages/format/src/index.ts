@@ -11,3 +11,4 @@ export { encode, DATA_ALIGNMENT } from './codec/encode.js';
 export { decode, readVersions, type FileVersions } from './codec/decode.js';
 export { runReference, type Tensor } from './reference/forward.js';
 export { summarizeModel, type ModelSummary, type WeightSummary } from './describe.js';
+export { readNpy, writeNpy, NpyError } from './npy.js';

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { NpyError, readNpy as parseNpy } from '@hnet/format';
 import { TrainError } from './errors.js';
 import { Rng } from './rng.js';
 
@@ -208,46 +209,15 @@ export function loadCsv(path: string, options: CsvOptions = {}): Dataset {
 
 // ---- NPY -------------------------------------------------------------------
 
-/** A .npy array (format 1.0–3.0, C order; f4, f8, u1, i1, i2, i4, i8, u2, u4). */
-export function readNpy(path: string): { shape: number[]; values: Float64Array | Float32Array } {
-  const bytes = readMaybeGzip(path);
-  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
-  if (bytes.length < 10 || magic.some((b, i) => bytes[i] !== b)) throw new TrainError('data', `${path}: not an NPY file (bad magic)`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const major = bytes[6];
-  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const headerStart = major === 1 ? 10 : 12;
-  const header = new TextDecoder().decode(bytes.subarray(headerStart, headerStart + headerLen));
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
-  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || !fortran || shapeText === undefined) throw new TrainError('data', `${path}: malformed NPY header: ${header}`);
-  if (fortran === 'True') throw new TrainError('data', `${path}: Fortran-order arrays are not supported (save with np.ascontiguousarray)`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
-  const count = shape.reduce((a, b) => a * b, 1);
-  const little = descr[0] !== '>';
-  const kind = descr.slice(1);
-  const sizes: Record<string, number> = { f4: 4, f8: 8, u1: 1, i1: 1, i2: 2, u2: 2, i4: 4, u4: 4, i8: 8 };
-  const size = sizes[kind];
-  if (!size) throw new TrainError('data', `${path}: unsupported NPY dtype '${descr}'`);
-  const start = headerStart + headerLen;
-  if (bytes.length < start + count * size) throw new TrainError('data', `${path}: truncated: shape (${shape}) needs ${count * size} data bytes`);
-  const values = new Float64Array(count);
-  for (let i = 0; i < count; i++) {
-    const o = start + i * size;
-    switch (kind) {
-      case 'f4': values[i] = view.getFloat32(o, little); break;
-      case 'f8': values[i] = view.getFloat64(o, little); break;
-      case 'u1': values[i] = view.getUint8(o); break;
-      case 'i1': values[i] = view.getInt8(o); break;
-      case 'i2': values[i] = view.getInt16(o, little); break;
-      case 'u2': values[i] = view.getUint16(o, little); break;
-      case 'i4': values[i] = view.getInt32(o, little); break;
-      case 'u4': values[i] = view.getUint32(o, little); break;
-      case 'i8': values[i] = Number(view.getBigInt64(o, little)); break;
-    }
+/** A .npy array (gzipped or not), read by the format library's NPY reader. */
+export function readNpy(path: string): { shape: number[]; values: Float32Array } {
+  try {
+    const { shape, data } = parseNpy(readMaybeGzip(path), path);
+    return { shape, values: data };
+  } catch (e) {
+    if (e instanceof NpyError) throw new TrainError('data', e.message);
+    throw e;
   }
-  return { shape, values };
 }
 
 /** Examples from x.npy ([count, ...]) and optional labels from y.npy ([count]). */

@@ -3,7 +3,7 @@
 //   0 ok · 1 internal failure · 2 bad usage · 3 bad input (file or model).
 // HNET_DEBUG=1 prints the stack of an internal failure.
 
-import { HnetFormatError } from '@hnet/format';
+import { HnetFormatError, NpyError } from '@hnet/format';
 import { HnetRuntimeError } from '@hnet/runtime-wasm';
 import { TrainError } from '@hnet/train';
 import { ConvertError } from '../errors.js';
@@ -103,6 +103,10 @@ function report(e: unknown, verb: Verb, io: Io): number {
   }
   if (e instanceof HnetFormatError) {
     io.err(`${prefix}: invalid model: ${e.message}`);
+    return EXIT.input;
+  }
+  if (e instanceof NpyError) {
+    io.err(`${prefix}: ${e.message}`);
     return EXIT.input;
   }
   if (e instanceof TrainError) {

@@ -4,7 +4,7 @@ import type { Model, Tensor } from '@hnet/format';
 import { engineNames, getEngine } from '../../engine.js';
 import { ConvertError } from '../../errors.js';
 import { readFileChecked, writeFileAtomic } from '../../files.js';
-import { readNpy, writeNpy } from '../../npy.js';
+import { readNpy, writeNpy } from '@hnet/format';
 import { decodeTensorProto } from '../../onnx/tensors.js';
 import { UsageError } from '../args.js';
 import { loadAnyModel } from '../common.js';

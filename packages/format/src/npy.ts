@@ -1,27 +1,37 @@
-// NumPy .npy files (format versions 1.0 to 3.0): the tensors of `hnet run`.
-// Read: little-endian float32/float64/float16/int8/uint8/int32/int64 (and
-// bool) in C order, converted to float32. Write: '<f4', version 1.0.
+// NumPy .npy files (format versions 1.0 to 3.0), the tensor files users hand
+// to `hnet run` and the trainer. Read: any byte order of float16/32/64,
+// (u)int8/16/32, int64 and bool, C order, converted to float32. Write:
+// '<f4', version 1.0. No Node APIs, so the browser can use it too.
 
-import { float16Value, type Tensor } from '@hnet/format';
-import { ConvertError } from './errors.js';
+import type { Tensor } from './reference/forward.js';
+import { float16Value } from './values.js';
+
+/** A malformed or unsupported .npy file; the message starts with the file's name. */
+export class NpyError extends Error {
+  override readonly name = 'NpyError';
+}
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 
-const READERS: Record<string, [size: number, read: (v: DataView, at: number) => number]> = {
-  '<f4': [4, (v, at) => v.getFloat32(at, true)],
-  '<f8': [8, (v, at) => v.getFloat64(at, true)],
-  '<f2': [2, (v, at) => float16Value(v.getUint16(at, true))],
-  '|i1': [1, (v, at) => v.getInt8(at)],
-  '|u1': [1, (v, at) => v.getUint8(at)],
-  '|b1': [1, (v, at) => v.getUint8(at)],
-  '<i4': [4, (v, at) => v.getInt32(at, true)],
-  '<i8': [8, (v, at) => Number(v.getBigInt64(at, true))],
+/** Reader of one element by kind and size ("f4"), given the byte order. */
+const READERS: Record<string, (v: DataView, at: number, little: boolean) => number> = {
+  f2: (v, at, little) => float16Value(v.getUint16(at, little)),
+  f4: (v, at, little) => v.getFloat32(at, little),
+  f8: (v, at, little) => v.getFloat64(at, little),
+  i1: (v, at) => v.getInt8(at),
+  u1: (v, at) => v.getUint8(at),
+  b1: (v, at) => v.getUint8(at),
+  i2: (v, at, little) => v.getInt16(at, little),
+  u2: (v, at, little) => v.getUint16(at, little),
+  i4: (v, at, little) => v.getInt32(at, little),
+  u4: (v, at, little) => v.getUint32(at, little),
+  i8: (v, at, little) => Number(v.getBigInt64(at, little)),
 };
 
 /** Parses an .npy file into a float32 tensor. `what` names the file in errors. */
 export function readNpy(bytes: Uint8Array, what: string): Tensor {
   const bad = (detail: string): never => {
-    throw new ConvertError('bad-input', `${what}: ${detail}`);
+    throw new NpyError(`${what}: ${detail}`);
   };
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) bad('not an .npy file (missing the \\x93NUMPY magic)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -35,18 +45,21 @@ export function readNpy(bytes: Uint8Array, what: string): Tensor {
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1] ?? bad(`no 'fortran_order' in header`);
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? bad(`no 'shape' in header`);
   if (fortran === 'True') bad('Fortran-order arrays are not supported; save with np.ascontiguousarray');
-  const key = descr === '=f4' || descr === 'f4' ? '<f4' : descr.replace(/^\|/, '|');
-  const reader = READERS[key] ?? bad(`dtype '${descr}' is not supported (use float32 '<f4')`);
+  // descr = byte order ('<', '>', '|', '=' or none) + kind and size: '<f4', '|u1', '>i8'.
+  const typed = /^([<>|=]?)([a-z])(\d+)$/.exec(descr) ?? bad(`dtype '${descr}' is not supported (use float32 '<f4')`);
+  const [, order, kind, sizeText] = typed;
+  const read = READERS[kind + sizeText] ?? bad(`dtype '${descr}' is not supported (use float32 '<f4')`);
+  const size = Number(sizeText);
+  const little = order !== '>'; // '=' is the writer's native order: little-endian everywhere numpy runs today
   const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) bad(`bad shape (${shapeText})`);
   const count = shape.reduce((a, b) => a * b, 1);
-  const [size, read] = reader;
   const dataStart = start + headerLen;
   if (bytes.length - dataStart !== count * size) {
     bad(`${bytes.length - dataStart} data bytes for shape (${shape.join(', ')}) of ${descr} (expected ${count * size})`);
   }
   const data = new Float32Array(count);
-  for (let i = 0; i < count; i++) data[i] = read(view, dataStart + i * size);
+  for (let i = 0; i < count; i++) data[i] = read(view, dataStart + i * size, little);
   return { shape, data };
 }
 
