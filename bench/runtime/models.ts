@@ -4,16 +4,7 @@
 
 import type { HashSpec, Model, Weight } from '@hnet/format';
 import { hashedWeight, plainWeight } from '@hnet/format';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '@hnet/format/testing';
 
 /** A weight of `shape` hashed into size/compression buckets (plain when compression is 1). */
 function weight(random: () => number, shape: number[], compression: number, seed: number): Weight {

@@ -4,21 +4,8 @@
 
 import type { DType, HashSpec, Model, Node, Op, Weight } from '@hnet/format';
 import { hashedWeight, inferOpShape, plainWeight } from '@hnet/format';
-
-/** mulberry32: small and seeded, so every failure is reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randomArray(random: () => number, n: number, scale = 1): Float32Array {
-  return Float32Array.from({ length: n }, () => (random() * 2 - 1) * scale);
-}
+import { randomArray, rng } from '@hnet/format/testing';
+export { randomArray, rng };
 
 export const DTYPES: DType[] = ['float32', 'float16', 'int8'];
 
