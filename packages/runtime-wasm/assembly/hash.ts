@@ -53,12 +53,7 @@ export function keyRowState(row: u32, seed: u32): u32 {
  */
 // @ts-ignore: decorator
 @inline export function keyFinish4(rowState: v128, colTimesPrime3: v128): v128 {
-  let h = i32x4.add(rowState, colTimesPrime3);
-  h = i32x4.mul(rotl4(h, 17), i32x4.splat(PRIME4));
-  h = v128.xor(h, i32x4.shr_u(h, 15));
-  h = i32x4.mul(h, i32x4.splat(PRIME2));
-  h = v128.xor(h, i32x4.shr_u(h, 13));
-  h = i32x4.mul(h, i32x4.splat(PRIME3));
+  const h = keySignBits4(rowState, colTimesPrime3); // all of XXH32 but its last step
   return v128.xor(h, i32x4.shr_u(h, 16));
 }
 
