@@ -4,6 +4,17 @@ import * as tf from '@tensorflow/tfjs';
 import { currentBackend, selectBackend } from '../src/backend.js';
 import { TrainError } from '../src/errors.js';
 
+/** Whether @tensorflow/tfjs-node can be imported here (a variable specifier: it is not a dependency). */
+async function tfjsNodeInstalled(): Promise<boolean> {
+  try {
+    const name = '@tensorflow/tfjs-node';
+    await import(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 test('an explicit backend is used and logged', async () => {
   const lines: string[] = [];
   assert.equal(await selectBackend('cpu', (l) => lines.push(l)), 'cpu');
@@ -13,13 +24,7 @@ test('an explicit backend is used and logged', async () => {
 });
 
 test('automatic choice: tfjs-node when installed, else wasm', async () => {
-  let nodeInstalled = true;
-  try {
-    const name = '@tensorflow/tfjs-node';
-    await import(name);
-  } catch {
-    nodeInstalled = false;
-  }
+  const nodeInstalled = await tfjsNodeInstalled();
   const lines: string[] = [];
   const chosen = await selectBackend(undefined, (l) => lines.push(l));
   assert.equal(chosen, nodeInstalled ? 'tensorflow' : 'wasm');
@@ -35,13 +40,7 @@ test('HNET_BACKEND overrides the choice; a bad name or a missing backend is a Tr
   } finally {
     delete process.env.HNET_BACKEND;
   }
-  let nodeInstalled = true;
-  try {
-    const name = '@tensorflow/tfjs-node';
-    await import(name);
-  } catch {
-    nodeInstalled = false;
-  }
+  const nodeInstalled = await tfjsNodeInstalled();
   if (!nodeInstalled) {
     await assert.rejects(selectBackend('tensorflow', null), (e: unknown) => e instanceof TrainError && /tensorflow:/.test(e.message));
   } else {
