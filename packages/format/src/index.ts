@@ -12,3 +12,4 @@ export { decode, readVersions, type FileVersions } from './codec/decode.js';
 export { runReference, type Tensor } from './reference/forward.js';
 export { summarizeModel, type ModelSummary, type WeightSummary } from './describe.js';
 export { readNpy, writeNpy, NpyError } from './npy.js';
+export * from './normalization.js';
