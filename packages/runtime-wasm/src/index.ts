@@ -11,9 +11,9 @@
 // Only `import type` from @hnet/format: the emitted JS imports nothing, so a
 // browser can load it as a plain ES module without a bundler.
 
-import type { Tensor, TensorInfo } from '@hnet/format';
+import type { Normalization, Tensor, TensorInfo } from '@hnet/format';
 
-export type { Tensor, TensorInfo };
+export type { Normalization, Tensor, TensorInfo };
 
 export type Mode = 'auto' | 'materialized' | 'streaming';
 
@@ -24,6 +24,12 @@ export interface LoadOptions {
   mode?: Mode;
   /** The .wasm to use instead of the one next to this package (bytes, compiled module or URL). */
   wasm?: BufferSource | WebAssembly.Module | URL | string;
+  /**
+   * Preprocess the first input in run(): x = (raw · scale − mean[c]) / std[c], c = axis 1 (docs/FORMAT.md,
+   * metadata `hnet.input.normalization`). Pass the model's recorded one, e.g.
+   * `normalizationOf(decode(bytes).metadata)` from @hnet/format, to feed raw inputs. Default: inputs as given.
+   */
+  normalization?: Normalization | null;
 }
 
 export interface ModelInfo {
@@ -129,7 +135,11 @@ export class HnetModel {
   readonly info: ModelInfo;
   private handle: number;
 
-  constructor(private readonly x: HnetExports, handle: number) {
+  constructor(
+    private readonly x: HnetExports,
+    handle: number,
+    private readonly normalization: Normalization | null = null,
+  ) {
     this.handle = handle;
     const io = (output: boolean): TensorInfo[] => {
       const count = output ? x.hnet_output_count(handle) : x.hnet_input_count(handle);
@@ -192,7 +202,9 @@ export class HnetModel {
       // Write straight into the arena: no staging buffer, no allocation in the .wasm.
       // (The pointer first: a view must be made after any call that may grow memory.)
       const ptr = x.hnet_input_ptr(handle, i, batch);
-      new Float32Array(x.memory.buffer, ptr, len).set(given.data);
+      const arena = new Float32Array(x.memory.buffer, ptr, len);
+      if (i === 0 && this.normalization) normalizeInto(arena, given.data, len / batch, this.normalization);
+      else arena.set(given.data);
     });
     if (x.hnet_run(handle, batch) !== 0) throw lastError(x, 'run');
     this.info.memory.arena = x.hnet_arena_bytes(handle);
@@ -231,6 +243,22 @@ export class HnetModel {
   }
 }
 
+/**
+ * The format's preprocessing rule (@hnet/format normalizeValues, which a test
+ * compares this with), written into `out`: this file imports no JS.
+ */
+export function normalizeInto(out: Float32Array, raw: ArrayLike<number>, exampleSize: number, norm: Normalization): void {
+  const channels = Math.max(norm.mean.length, norm.std.length);
+  if (exampleSize % channels !== 0) {
+    throw new HnetRuntimeError(6, 'shape', `run: ${channels} per-channel normalization values do not divide the ${exampleSize} values of an example`);
+  }
+  const block = exampleSize / channels;
+  for (let i = 0; i < raw.length; i++) {
+    const c = Math.floor((i % exampleSize) / block);
+    out[i] = (raw[i] * norm.scale - norm.mean[norm.mean.length === 1 ? 0 : c]) / norm.std[norm.std.length === 1 ? 0 : c];
+  }
+}
+
 /** Loads an .hnet model into a fresh runtime instance. Throws HnetRuntimeError naming the field on a bad file. */
 export async function loadModel(bytes: Uint8Array, options: LoadOptions = {}): Promise<HnetModel> {
   const x = await instantiateRuntime(options.wasm);
@@ -247,5 +275,5 @@ export async function loadModel(bytes: Uint8Array, options: LoadOptions = {}): P
   const error = handle === 0 ? lastError(x, 'loadModel') : null;
   x.hnet_free(ptr);
   if (error) throw error;
-  return new HnetModel(x, handle);
+  return new HnetModel(x, handle, options.normalization ?? null);
 }
