@@ -7,7 +7,7 @@
 
 import { decode } from '@hnet/format';
 import { loadModel } from '@hnet/runtime-wasm';
-import { argmax, FIELD, inputScaling, mnistFromInk, probabilities, scaleInput } from './digit.js';
+import { argmax, FIELD, inputScaling, mnistFromInk, probabilities, rawInput } from './digit.js';
 import { classifiesDigits, describeModel, formatBytes, formatCount, formatShape, hex } from './inspect.js';
 
 const DEFAULT_MODEL = '/models/default.hnet';
@@ -111,7 +111,7 @@ function classifyDrawing() {
   if (!image) return showPrediction(null);
   showSeen(image);
   try {
-    const input = scaleInput(image, classifier.scaling);
+    const input = rawInput(image, classifier.scaling); // the runtime applies the recorded normalization
     const output = classifier.model.run(input)[classifier.description.outputs[0].name]; // [1, 10]
     const probs = probabilities(output.data, classifier.description.lastOp);
     showPrediction(probs);
@@ -232,9 +232,10 @@ async function useModel(bytes, name) {
   if (!classifiesDigits(description)) {
     throw new Error(`${name} does not take a 28×28 digit to 10 classes (inputs ${description.inputs.map((t) => formatShape(t.shape)).join(', ')}, outputs ${description.outputs.map((t) => formatShape(t.shape)).join(', ')})`);
   }
-  const model = await loadModel(bytes);
+  const scaling = inputScaling(decoded.metadata);
+  const model = await loadModel(bytes, { normalization: scaling.normalization });
   classifier?.model.dispose();
-  classifier = { model, description, name, scaling: inputScaling(decoded.metadata) };
+  classifier = { model, description, name, scaling };
   showClassifier();
   classifyDrawing();
 }

