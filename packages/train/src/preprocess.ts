@@ -6,10 +6,13 @@
 // the best one is used if it is clearly above chance, and otherwise the run
 // stops with the flags to add. Either way the user is told.
 //
-// "Best" is the lowest cross-entropy among the candidates whose accuracy is
-// within noise of the top one: a ReLU net without much bias classifies bytes
-// almost as well as [0, 1] values (its logits just grow 255×), but its loss
-// on them is huge, and training from there diverges.
+// "Best" is the first in the candidates' order (pixel/255, fitted mean/std,
+// [−1, 1], imagenet, raw bytes last) among those whose accuracy is within
+// noise of the top one: a ReLU net with small biases classifies bytes about
+// as well as [0, 1] values (its logits just grow 255×), but retraining it on
+// them diverges, and a model that wants raw bytes is the rare case. Neither
+// the loss nor the confidence can tell them apart: on examples it fits, the
+// 255× logits even have the lower loss.
 
 import { describeNormalization, IDENTITY_NORMALIZATION, normalizationFlags, normalizationOf, presetNormalization, type Model, type Normalization } from '@hnet/format';
 import { fitNormalization, pickExamples, type Dataset } from './data.js';
@@ -51,18 +54,17 @@ export function looksLikeBytes(data: Dataset): boolean {
 /** Channels of the model input: axis 1 of [N, C, H, W], else 1. */
 const inputChannels = (model: Model): number => (model.inputs[0].shape.length === 4 ? model.inputs[0].shape[1] : 1);
 
-/** The preprocessings worth trying on byte data: none, pixel/255, [−1, 1], mean/std fitted to the data (per channel), and ImageNet's for 3 channels. */
+/** The preprocessings worth trying on byte data, in the order of preference among equals (see above); ImageNet's only for 3 channels. */
 export function candidatePreprocessings(model: Model, data: Dataset): { label: string; normalization: Normalization }[] {
   const channels = inputChannels(model);
   const fitted = fitNormalization(data, 1 / 255, channels);
-  const list = [
-    { label: 'none', normalization: IDENTITY_NORMALIZATION },
+  return [
     { label: 'pixel/255', normalization: presetNormalization('pixel/255') },
-    { label: '[-1,1]', normalization: { scale: 1 / 255, mean: [0.5], std: [0.5] } },
     { label: 'mean/std of the data', normalization: { ...fitted, mean: fitted.mean.map((m) => Number(m.toPrecision(4))), std: fitted.std.map((s) => Number(s.toPrecision(4))) } },
+    { label: '[-1,1]', normalization: { scale: 1 / 255, mean: [0.5], std: [0.5] } },
+    ...(channels === 3 ? [{ label: 'imagenet', normalization: presetNormalization('imagenet') }] : []),
+    { label: 'none', normalization: IDENTITY_NORMALIZATION },
   ];
-  if (channels === 3) list.push({ label: 'imagenet', normalization: presetNormalization('imagenet') });
-  return list;
 }
 
 /** Accuracy needed to count as clearly above chance: 10 points, or 4 standard errors of chance if more. */
@@ -109,12 +111,13 @@ export async function choosePreprocessing(model: Model, data: Dataset, options: 
     }
     scores.push({ ...c, accuracy: correct / n, loss: loss / n });
   }
+  // scores are in the order of preference: the first within noise of the top accuracy wins.
+  const top = Math.max(...scores.map((s) => s.accuracy));
+  const noise = Math.max(0.01, 2 * Math.sqrt((top * (1 - top)) / n)); // 1 point, or 2 standard errors
+  const best = scores.find((s) => s.accuracy >= top - noise)!;
   scores.sort((a, b) => b.accuracy - a.accuracy);
   const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
   const table = scores.map((s) => `${s.label} ${pct(s.accuracy)} (loss ${s.loss.toPrecision(3)})`).join(', ');
-  const top = scores[0].accuracy;
-  const noise = Math.max(0.01, 2 * Math.sqrt((top * (1 - top)) / n));
-  const best = scores.filter((s) => s.accuracy >= top - noise).reduce((a, b) => (b.loss < a.loss ? b : a));
   if (best.accuracy < clearlyAboveChance(chance, n)) {
     throw new TrainError(
       'data',

@@ -112,8 +112,8 @@ test('byte data and a model trained on [0, 1] with nothing recorded: the measure
   assert.deepEqual(choice.normalization, { scale: 1 / 255, mean: [0], std: [1] }, scores);
   const by = (label: string) => choice.candidates.find((c) => c.label === label)!;
   assert.ok(by('pixel/255').accuracy > 0.8, scores);
-  // Raw bytes may classify as well (a ReLU net scales), but their loss shows they are not what the model expects.
-  assert.ok(by('none').loss > 10 * by('pixel/255').loss, scores);
+  // Raw bytes may classify about as well (a ReLU net scales); among equals they come last.
+  assert.ok(Math.abs(by('none').accuracy - by('pixel/255').accuracy) < 0.05, scores);
   assert.deepEqual(choice.candidates.map((c) => c.label).sort(), ['[-1,1]', 'mean/std of the data', 'none', 'pixel/255']);
   assert.match(lines.join('\n'), /Using pixel\/255 .*--preprocess pixel\/255/);
 

@@ -78,8 +78,8 @@ export const evalVerb: Verb = {
     const splits = loadData(dataSpec);
     const split = splits.test ? 'test' : 'all';
     const data = splits.test ?? splits.train;
-    // The choice is measured on the training split when there is a test split: never tuned on what is scored.
-    const choice = await decidePreprocessing(model, splits.test ? splits.train : data, normalizationFromArgs(args), { log: args.booleans.has('json') ? undefined : io.err });
+    // Measured on the training split when there is a test split (never tuned on what is scored); told on stderr, even with --json.
+    const choice = await decidePreprocessing(model, splits.test ? splits.train : data, normalizationFromArgs(args), { log: io.err });
     const result = await accuracyOf(model, data, engineName, choice.normalization, batchSize);
     if (args.booleans.has('json')) {
       io.out(JSON.stringify({ model: file, data: splits.source, split, engine: engineName, ...result }));
