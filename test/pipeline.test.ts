@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { decode, encode, IDENTITY_NORMALIZATION, normalizationOf, runReference, type Model, type Tensor } from '@hnet/format';
+import { decode, encode, IDENTITY_NORMALIZATION, readNormalization, runReference, type Model, type Tensor } from '@hnet/format';
 import { hashModel, importOnnx } from '@hnet/convert';
 import { loadMnistPackage, normalize, sliceDataset, train } from '@hnet/train';
 import { loadModel } from '@hnet/runtime-wasm';
@@ -68,7 +68,7 @@ test('ONNX → hash 1/8 → retrain → .hnet → WASM: the trained model learns
   // The written file, read back, gives the same predictions in the reference and in WASM.
   const bytes = encode(trained);
   const model = decode(bytes);
-  const x = normalize(sliceDataset(testSet, 0, 16), normalizationOf(model.metadata) ?? IDENTITY_NORMALIZATION);
+  const x = normalize(sliceDataset(testSet, 0, 16), readNormalization(model.metadata) ?? IDENTITY_NORMALIZATION);
   const feeds = { [model.inputs[0].name]: { shape: [16, ...model.inputs[0].shape.slice(1)], data: x.x } };
   const expected = runReference(model, feeds)[model.outputs[0].name];
   for (const mode of ['materialized', 'streaming'] as const) {

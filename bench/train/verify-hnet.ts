@@ -6,13 +6,13 @@
 //   node --import tsx bench/train/verify-hnet.ts bench/out/hash64-e20.hnet [...]
 
 import { readFileSync } from 'node:fs';
-import { decode, IDENTITY_NORMALIZATION, normalizationOf, runReference } from '@hnet/format';
+import { decode, IDENTITY_NORMALIZATION, readNormalization, runReference } from '@hnet/format';
 import { loadIdxDir, normalize } from '@hnet/train';
 
 const test = loadIdxDir('/usr/share/datasets/fashion-mnist').test!;
 for (const file of process.argv.slice(2)) {
   const model = decode(readFileSync(file));
-  const x = normalize(test, normalizationOf(model.metadata) ?? IDENTITY_NORMALIZATION).x;
+  const x = normalize(test, readNormalization(model.metadata) ?? IDENTITY_NORMALIZATION).x;
   const out = runReference(model, { [model.inputs[0].name]: { shape: [test.count, 784], data: x } })[model.outputs[0].name];
   const k = out.shape[1];
   let correct = 0;

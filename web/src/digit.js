@@ -1,17 +1,15 @@
 // From a drawing to the model's input, and from the model's output to
 // probabilities. Pure functions (no DOM), so Node tests can run them.
-
-import { IDENTITY_NORMALIZATION, normalizationOf, normalizeValues } from '@hnet/format';
 //
 // The preprocessing is MNIST's own (LeCun et al.): the digit's bounding box is
 // scaled to fit 20×20 keeping its aspect ratio (anti-aliased: each output
 // pixel is the area-weighted mean of the ink it covers), then placed in a
 // 28×28 field so that its centre of mass sits at the centre.
 
+import { IDENTITY_NORMALIZATION, normalizeValues, readNormalization } from '@hnet/format';
+
 export const FIELD = 28; // MNIST image side
 export const BOX = 20; // the side the digit's bounding box is fitted into
-
-export { NORMALIZATION_KEY } from '@hnet/format';
 
 /**
  * For each of m output cells over n input cells: the input cells it covers and
@@ -122,7 +120,7 @@ export function mnistFromInk(ink, width, height) {
  * @param {Record<string, string>} metadata
  */
 export function inputScaling(metadata) {
-  const normalization = normalizationOf(metadata); // throws HnetFormatError naming the key on a bad value
+  const normalization = readNormalization(metadata); // throws HnetFormatError naming the key on a bad value
   return {
     normalization: normalization ?? IDENTITY_NORMALIZATION,
     rawMax: normalization && normalization.scale <= 1 / 64 ? 255 : 1,

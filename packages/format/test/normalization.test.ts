@@ -9,15 +9,18 @@ import {
   formatNormalization,
   HnetFormatError,
   IDENTITY_NORMALIZATION,
-  NORMALIZATION_KEY,
+  METADATA_KEYS,
+  normalizationEntry,
   normalizationFlags,
-  normalizationOf,
   normalizeValues,
   parseNormalization,
   presetNormalization,
   presetOf,
+  readNormalization,
   resolveNormalization,
 } from '../src/index.js';
+
+const NORMALIZATION_KEY = METADATA_KEYS.inputNormalization;
 
 test('presets: pixel/255, imagenet and none', () => {
   assert.deepEqual(presetNormalization('pixel/255'), { scale: 1 / 255, mean: [0], std: [1] });
@@ -55,17 +58,18 @@ test('metadata round trip: scalars stay scalars (old readers read them), per-cha
   }
   assert.equal(formatNormalization({ scale: 1 / 255, mean: [0.286], std: [0.353] }), `{"scale":${1 / 255},"mean":0.286,"std":0.353}`);
   assert.match(formatNormalization(presetNormalization('imagenet')), /"mean":\[0\.485,0\.456,0\.406\]/);
+  assert.deepEqual(readNormalization(normalizationEntry(presetNormalization('imagenet'))), presetNormalization('imagenet'));
 });
 
 test('values written by hnet before per-channel normalization read unchanged; absent is null', () => {
   const old = '{"scale":0.00392156862745098,"mean":0.2860405969887955,"std":0.3530242445149223}';
-  assert.deepEqual(normalizationOf({ [NORMALIZATION_KEY]: old }), { scale: 0.00392156862745098, mean: [0.2860405969887955], std: [0.3530242445149223] });
-  assert.deepEqual(normalizationOf({ [NORMALIZATION_KEY]: '{"scale":1}' }), IDENTITY_NORMALIZATION);
-  assert.equal(normalizationOf({}), null);
+  assert.deepEqual(readNormalization({ [NORMALIZATION_KEY]: old }), { scale: 0.00392156862745098, mean: [0.2860405969887955], std: [0.3530242445149223] });
+  assert.deepEqual(readNormalization({ [NORMALIZATION_KEY]: '{"scale":1}' }), IDENTITY_NORMALIZATION);
+  assert.equal(readNormalization({}), null);
 });
 
 test('bad metadata values name the key', () => {
-  assert.throws(() => normalizationOf({ [NORMALIZATION_KEY]: 'pixel/255' }), /metadata\["hnet.input.normalization"\]: not JSON/);
+  assert.throws(() => readNormalization({ [NORMALIZATION_KEY]: 'pixel/255' }), /metadata\["hnet.input.normalization"\]: not JSON/);
   assert.throws(() => parseNormalization('{"mean":"0.5"}'), /"mean" must be a number or an array of numbers/);
   assert.throws(() => parseNormalization('[1,2]'), /expected a JSON object/);
   assert.throws(() => parseNormalization('{"std":-1}'), /std must be finite and > 0/);

@@ -27,7 +27,7 @@ export interface LoadOptions {
   /**
    * Preprocess the first input in run(): x = (raw · scale − mean[c]) / std[c], c = axis 1 (docs/FORMAT.md,
    * metadata `hnet.input.normalization`). Pass the model's recorded one, e.g.
-   * `normalizationOf(decode(bytes).metadata)` from @hnet/format, to feed raw inputs. Default: inputs as given.
+   * `readNormalization(decode(bytes).metadata)` from @hnet/format, to feed raw inputs. Default: inputs as given.
    */
   normalization?: Normalization | null;
 }

@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encode, normalizationOf, NORMALIZATION_KEY, normalizeValues, presetNormalization, runReference, type Model } from '@hnet/format';
+import { encode, normalizationEntry, normalizeValues, presetNormalization, readNormalization, runReference, type Model } from '@hnet/format';
 import { loadModel, normalizeInto } from '../src/index.js';
 import { assertClose } from './helpers.js';
 import { mlpModel, randomArray, rng } from './models.js';
@@ -22,13 +22,13 @@ test('normalizeInto equals the format normalizeValues, one value and per channel
 test("run() with the model's recorded normalization on raw input equals the reference on preprocessed input", async () => {
   const base: Model = mlpModel(5, [12, 8, 4]);
   const norm = { scale: 1 / 255, mean: [0.2], std: [0.3] };
-  const model: Model = { ...base, metadata: { [NORMALIZATION_KEY]: JSON.stringify(norm) } };
+  const model: Model = { ...base, metadata: normalizationEntry(norm) };
   const bytes = encode(model);
   const input = model.inputs[0];
   const size = input.shape.slice(1).reduce((a, b) => a * b, 1);
   const raw = randomArray(rng(6), 3 * size, 1).map((v) => Math.round(Math.abs(v) * 255));
   const shape = [3, ...input.shape.slice(1)];
-  const m = await loadModel(bytes, { normalization: normalizationOf(model.metadata) });
+  const m = await loadModel(bytes, { normalization: readNormalization(model.metadata) });
   const ours = m.run({ [input.name]: { shape, data: raw } })[model.outputs[0].name];
   const expected = runReference(model, { [input.name]: { shape, data: normalizeValues(raw, size, norm) } })[model.outputs[0].name];
   assertClose(ours, expected, "raw input with the recorded normalization");

@@ -14,7 +14,7 @@
 // the loss nor the confidence can tell them apart: on examples it fits, the
 // 255× logits even have the lower loss.
 
-import { describeNormalization, IDENTITY_NORMALIZATION, normalizationFlags, normalizationOf, presetNormalization, type Model, type Normalization } from '@hnet/format';
+import { describeNormalization, IDENTITY_NORMALIZATION, normalizationFlags, readNormalization, presetNormalization, type Model, type Normalization } from '@hnet/format';
 import { fitNormalization, pickExamples, type Dataset } from './data.js';
 import { TrainError } from './errors.js';
 import { Rng } from './rng.js';
@@ -145,7 +145,7 @@ export async function decidePreprocessing(
 ): Promise<PreprocessChoice> {
   const plain = (normalization: Normalization, how: PreprocessChoice['how']): PreprocessChoice => ({ normalization, how, candidates: [], chance: 0, examples: 0 });
   if (given) return plain(given, 'given');
-  const recorded = normalizationOf(model.metadata);
+  const recorded = readNormalization(model.metadata);
   if (recorded) return plain(recorded, 'recorded');
   if (!looksLikeBytes(data)) return plain(IDENTITY_NORMALIZATION, 'none');
   return choosePreprocessing(options.judge ?? model, data, options);

@@ -8,7 +8,7 @@
 // dtype → test accuracy of the written model → summary in metadata.
 
 import * as tf from '@tensorflow/tfjs';
-import { formatNormalization, IDENTITY_NORMALIZATION, NORMALIZATION_KEY, normalizationOf, sizeOf, type Model, type Normalization } from '@hnet/format';
+import { IDENTITY_NORMALIZATION, METADATA_KEYS, normalizationEntry, readNormalization, sizeOf, type Model, type Normalization } from '@hnet/format';
 import { currentBackend, selectBackend, type BackendName } from './backend.js';
 import { normalize, sliceDataset, splitValidation, type Dataset } from './data.js';
 import { TrainError } from './errors.js';
@@ -275,7 +275,7 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
   const lossMode: TrainSummary['lossMode'] = alpha === 1 ? 'ce' : alpha === 0 ? 'distill' : 'ce+distill';
 
   // Data, normalised once with the declared scaling.
-  const norm = options.normalization ?? normalizationOf(student.metadata) ?? IDENTITY_NORMALIZATION;
+  const norm = options.normalization ?? readNormalization(student.metadata) ?? IDENTITY_NORMALIZATION;
   const per = batchShape(student, data, 'training data');
   let trainSet = normalize(data, norm);
   let validation: Dataset | null = null;
@@ -486,20 +486,20 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
       : `sgd (lr=${learningRate}, hashed tensors lr/√load, momentum=${options.momentum ?? 0.9}${options.nesterov ? ', nesterov' : ''})`;
   const metadata: Record<string, string> = {
     ...trained.metadata,
-    [NORMALIZATION_KEY]: formatNormalization(norm),
-    'hnet.train.data': `${options.dataSource ?? 'in-memory'} (${trainSet.count} train${validation ? `, ${validation.count} validation` : ''}${options.test ? `, ${options.test.count} test` : ''})`,
-    'hnet.train.epochs': String(summary.epochs),
-    'hnet.train.best_epoch': String(summary.bestEpoch),
-    'hnet.train.loss': lossText,
-    'hnet.train.optimizer': `${optText}, schedule ${schedule.schedule} after ${schedule.warmupSteps} warm-up steps${guard.attempts ? `, rate lowered ×${guard.rateScale.toPrecision(3)} by the divergence guard` : ''}, batch ${batchSize}, dropout ${dropout}, weight decay ${weightDecay}`,
-    'hnet.train.init': options.init ?? 'project',
-    'hnet.train.seed': String(seed),
-    'hnet.train.backend': backend,
-    'hnet.train.compression': summary.compression.toPrecision(6),
-    'hnet.train.parameters': `${counts.stored} stored / ${counts.virtual} virtual`,
+    ...normalizationEntry(norm),
+    [METADATA_KEYS.trainData]: `${options.dataSource ?? 'in-memory'} (${trainSet.count} train${validation ? `, ${validation.count} validation` : ''}${options.test ? `, ${options.test.count} test` : ''})`,
+    [METADATA_KEYS.trainEpochs]: String(summary.epochs),
+    [METADATA_KEYS.trainBestEpoch]: String(summary.bestEpoch),
+    [METADATA_KEYS.trainLoss]: lossText,
+    [METADATA_KEYS.trainOptimizer]: `${optText}, schedule ${schedule.schedule} after ${schedule.warmupSteps} warm-up steps${guard.attempts ? `, rate lowered ×${guard.rateScale.toPrecision(3)} by the divergence guard` : ''}, batch ${batchSize}, dropout ${dropout}, weight decay ${weightDecay}`,
+    [METADATA_KEYS.trainInit]: options.init ?? 'project',
+    [METADATA_KEYS.trainSeed]: String(seed),
+    [METADATA_KEYS.trainBackend]: backend,
+    [METADATA_KEYS.trainCompression]: summary.compression.toPrecision(6),
+    [METADATA_KEYS.trainParameters]: `${counts.stored} stored / ${counts.virtual} virtual`,
   };
-  if (summary.validationAccuracy !== null) metadata['hnet.train.val_accuracy'] = summary.validationAccuracy.toFixed(6);
-  if (testAccuracy !== null) metadata['hnet.train.test_accuracy'] = testAccuracy.toFixed(6);
+  if (summary.validationAccuracy !== null) metadata[METADATA_KEYS.trainValAccuracy] = summary.validationAccuracy.toFixed(6);
+  if (testAccuracy !== null) metadata[METADATA_KEYS.trainTestAccuracy] = testAccuracy.toFixed(6);
   return { model: { ...trained, metadata }, summary };
 }
 
@@ -519,7 +519,7 @@ export async function predictLogits(model: Model, data: Dataset, options: Evalua
   const per = batchShape(model, data, 'data');
   const graph = new TrainableGraph(model, { trainable: false });
   try {
-    const { values, classes } = logitsOf(graph, normalize(data, options.normalization ?? normalizationOf(model.metadata) ?? IDENTITY_NORMALIZATION), per, options.batchSize);
+    const { values, classes } = logitsOf(graph, normalize(data, options.normalization ?? readNormalization(model.metadata) ?? IDENTITY_NORMALIZATION), per, options.batchSize);
     return { logits: values, classes };
   } finally {
     graph.dispose();

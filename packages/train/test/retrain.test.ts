@@ -4,7 +4,7 @@
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { NORMALIZATION_KEY, type Model } from '@hnet/format';
+import { METADATA_KEYS, type Model } from '@hnet/format';
 import { selectBackend } from '../src/backend.js';
 import { loadMnistPackage, sliceDataset, type Dataset } from '../src/data.js';
 import { TrainError } from '../src/errors.js';
@@ -96,7 +96,7 @@ async function trainedOnUnitRange(): Promise<{ model: Model; bytes: Dataset }> {
   const digits = loadMnistPackage();
   if (!digitModel) {
     const { model } = await train(mlp(784, 32, 10, 1, new Rng(8), false), sliceDataset(digits.train, 0, 3000), { ...quiet, epochs: 3, batchSize: 50, seed: 4 });
-    const { [NORMALIZATION_KEY]: _recorded, ...metadata } = model.metadata; // as an imported ONNX model: no record
+    const { [METADATA_KEYS.inputNormalization]: _recorded, ...metadata } = model.metadata; // as an imported ONNX model: no record
     digitModel = { ...model, metadata };
   }
   return { model: digitModel, bytes: asBytes(digits.test!) };
@@ -120,7 +120,7 @@ test('byte data and a model trained on [0, 1] with nothing recorded: the measure
   // Given flags and recorded metadata come first, without measuring.
   const given = { scale: 0.5, mean: [0], std: [1] };
   assert.equal((await decidePreprocessing(model, bytes, given)).how, 'given');
-  const recorded = { ...model, metadata: { [NORMALIZATION_KEY]: '{"scale":0.00392156862745098}' } };
+  const recorded = { ...model, metadata: { [METADATA_KEYS.inputNormalization]: '{"scale":0.00392156862745098}' } };
   assert.equal((await decidePreprocessing(recorded, bytes, null)).how, 'recorded');
   assert.equal((await decidePreprocessing(model, loadMnistPackage().test!, null)).how, 'none', 'real-valued data are used as they are');
 });

@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { decode, encode, NORMALIZATION_KEY, parseNormalization, runReference, valuesToFloat32, type Model } from '@hnet/format';
+import { decode, encode, METADATA_KEYS, readNormalization, runReference, valuesToFloat32, type Model } from '@hnet/format';
 import { selectBackend } from '../src/backend.js';
 import { normalize, type Dataset } from '../src/data.js';
 import { TrainError } from '../src/errors.js';
@@ -47,7 +47,7 @@ test("the trained student's predictions equal runReference of decode(encode(mode
   const student = mlp(12, 16, 4, 1 / 3, new Rng(4), true);
   const normalization = { scale: 0.5, mean: [0.25], std: [2] };
   const { model } = await train(student, trainSet, { ...quiet, epochs: 3, batchSize: 25, normalization, seed: 2 });
-  assert.deepEqual(parseNormalization(model.metadata[NORMALIZATION_KEY]), normalization);
+  assert.deepEqual(readNormalization(model.metadata), normalization);
   const written = decode(encode(model));
   // The reference runs on inputs normalised as the metadata says.
   const x = normalize(testSet, normalization).x;

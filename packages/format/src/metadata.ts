@@ -1,3 +1,41 @@
+// The metadata keys of a .hnet file (docs/FORMAT.md, "Metadata") and the
+// typed readers and writers of the values tools act on. Keys are free-form
+// strings in the file; these are the ones hnet writes, defined once here so
+// that the importer, the trainer, the CLI and the web page agree.
+
+import { HnetFormatError } from './errors.js';
+
+export const METADATA_KEYS = {
+  /** File name of the imported model. */
+  source: 'source',
+  /** SHA-256 (hex) of the imported file's bytes. */
+  sourceSha256: 'source.sha256',
+  /** The ONNX opset of the imported model. */
+  sourceOpset: 'source.opset',
+  /** The producer the imported file names ("pytorch 2.4"). */
+  producer: 'producer',
+  /** The tool and version that wrote the file. */
+  converter: 'converter',
+  /** The hashing policy (JSON) that hashModel applied. */
+  hashPolicy: 'hash.policy',
+  /** The input preprocessing the model expects (JSON Normalization, per channel); see readNormalization. */
+  inputNormalization: 'hnet.input.normalization',
+  trainData: 'hnet.train.data',
+  trainEpochs: 'hnet.train.epochs',
+  trainBestEpoch: 'hnet.train.best_epoch',
+  trainLoss: 'hnet.train.loss',
+  trainOptimizer: 'hnet.train.optimizer',
+  trainInit: 'hnet.train.init',
+  trainSeed: 'hnet.train.seed',
+  trainBackend: 'hnet.train.backend',
+  trainCompression: 'hnet.train.compression',
+  trainParameters: 'hnet.train.parameters',
+  trainValAccuracy: 'hnet.train.val_accuracy',
+  trainTestAccuracy: 'hnet.train.test_accuracy',
+} as const;
+
+// ---- hnet.input.normalization ------------------------------------------------
+//
 // The input preprocessing a model expects, recorded in its metadata so that
 // every reader (trainer, CLI, WASM wrapper, web page) applies the same rule:
 //
@@ -8,9 +46,7 @@
 // both the NCHW layout and a flattened CHW image ([N, C·H·W]). One mean/std
 // value applies to every channel.
 
-import { HnetFormatError } from './errors.js';
-
-export const NORMALIZATION_KEY = 'hnet.input.normalization';
+const NORMALIZATION_KEY: string = METADATA_KEYS.inputNormalization;
 
 export interface Normalization {
   scale: number;
@@ -121,10 +157,15 @@ export function parseNormalization(text: string, field = NORMALIZATION_KEY): Nor
   return checkNormalization({ scale, mean: list('mean', 0), std: list('std', 1) }, field);
 }
 
-/** The normalization recorded in a model's metadata, or null when none is. */
-export function normalizationOf(metadata: Readonly<Record<string, string>>): Normalization | null {
+/** The normalization recorded in a model's metadata, or null when none is; a bad value throws naming the key. */
+export function readNormalization(metadata: Readonly<Record<string, string>>): Normalization | null {
   const raw = metadata[NORMALIZATION_KEY];
   return raw === undefined ? null : parseNormalization(raw, `metadata["${NORMALIZATION_KEY}"]`);
+}
+
+/** The metadata entry that records `norm`. */
+export function normalizationEntry(norm: Normalization): Record<string, string> {
+  return { [NORMALIZATION_KEY]: formatNormalization(norm) };
 }
 
 const closeTo = (a: readonly number[], b: readonly number[]): boolean =>

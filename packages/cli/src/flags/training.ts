@@ -1,28 +1,15 @@
 // The training flags shared by `hnet train` and `hnet convert --retrain`,
-// and the one function that turns them into a training run.
+// and the training settings they make (run by pipeline.ts). Only the backend
+// names are loaded here: TensorFlow.js loads when a verb actually trains.
 
-import { checkNormalizationFits, HnetFormatError, weightsOf, type Model } from '@hnet/format';
-import {
-  decidePreprocessing,
-  loadData,
-  sliceDataset,
-  train,
-  BACKENDS,
-  TrainError,
-  type BackendName,
-  type DataSplits,
-  type OptimizerName,
-  type Schedule,
-  type TrainOptions,
-  type TrainSummary,
-} from '@hnet/train';
-import { parseFraction, parseInteger, UsageError, type FlagSpec, type ParsedArgs } from './args.js';
-import { loadAnyModel } from './common.js';
+import { BACKENDS, type BackendName } from '@hnet/train/backend-names';
+import type { OptimizerName, Schedule, TrainOptions } from '@hnet/train';
+import { parseFraction, parseInteger, UsageError, type FlagSpec, type ParsedArgs } from '../args.js';
+import type { Training } from '../pipeline.js';
 import { normalizationFromArgs } from './preprocessing.js';
-import type { Io } from './verb.js';
 
 export const TRAINING_FLAGS: FlagSpec[] = [
-  { name: 'distill', kind: 'boolean', help: 'distil from the dense model (HashNet_DK): the default when the input is a dense model and the data are labelled' },
+  { name: 'distill', kind: 'boolean', help: 'distil from the dense model (HashNet_DK): the default for a hashed model from a dense input on labelled data' },
   { name: 'no-distill', kind: 'boolean', help: 'labels only, no distillation from the dense input' },
   { name: 'teacher', kind: 'string', value: 'FILE', help: 'dense teacher for distillation (.onnx or .hnet); implies --distill' },
   { name: 'temperature', kind: 'string', value: 'T', help: 'distillation temperature (default 4)' },
@@ -60,8 +47,22 @@ function oneOf<T extends string>(args: ParsedArgs, flag: string, allowed: readon
   return text as T;
 }
 
+/** The training step of the pipeline from the command line, on `data` (a DATA spec). */
+export function trainingFromArgs(args: ParsedArgs, data: string): Training {
+  if (args.booleans.has('distill') && args.booleans.has('no-distill')) throw new UsageError('--distill and --no-distill contradict each other');
+  return {
+    data,
+    options: trainOptionsFromArgs(args),
+    distill: args.booleans.has('distill') ? true : args.booleans.has('no-distill') ? false : 'default',
+    teacher: args.strings.get('teacher') ?? null,
+    limit: args.strings.has('limit') ? parseInteger(args.strings.get('limit')!, 'limit', 1, Number.MAX_SAFE_INTEGER) : null,
+    preprocessing: normalizationFromArgs(args),
+    force: args.booleans.has('force'),
+  };
+}
+
 /** TrainOptions from the command line (without data, teacher and test split). */
-export function trainOptionsFromArgs(args: ParsedArgs): TrainOptions {
+function trainOptionsFromArgs(args: ParsedArgs): TrainOptions {
   const integer = (flag: string, min: number, max: number): number | undefined =>
     args.strings.has(flag) ? parseInteger(args.strings.get(flag)!, flag, min, max) : undefined;
   return {
@@ -84,72 +85,4 @@ export function trainOptionsFromArgs(args: ParsedArgs): TrainOptions {
     backend: oneOf<BackendName>(args, 'backend', BACKENDS),
     quiet: args.booleans.has('quiet'),
   };
-}
-
-const isDense = (model: Model): boolean =>
-  model.nodes.every((node) => {
-    const w = weightsOf(node.op);
-    return !w || (w.weight.hash === null && !w.bias?.hash);
-  });
-
-/**
- * Trains `student` on the data named by --retrain/--data (or already loaded).
- * The input preprocessing is the flags', else the model's recorded one, else
- * (byte data) the one the dense model scores best with. Distils from
- * `denseTeacher` when it is dense and the data are labelled (unless
- * --no-distill; bench/train/lr-sweep.py: +0.7 to +1.0 point at 3 epochs), or
- * from --teacher. A run that ends worse than it started is an error (nothing
- * is written) unless --force. Returns the trained model; its metadata records
- * the summary.
- */
-export async function runTraining(
-  student: Model,
-  denseTeacher: Model | null,
-  dataSpec: string | DataSplits,
-  args: ParsedArgs,
-  io: Io,
-): Promise<{ model: Model; summary: TrainSummary; data: DataSplits }> {
-  const loaded = typeof dataSpec === 'string' ? loadData(dataSpec) : dataSpec;
-  const limit = args.strings.has('limit') ? parseInteger(args.strings.get('limit')!, 'limit', 1, Number.MAX_SAFE_INTEGER) : null;
-  const data = limit !== null && limit < loaded.train.count ? { ...loaded, train: sliceDataset(loaded.train, 0, limit), source: `${loaded.source} (first ${limit})` } : loaded;
-  const options = trainOptionsFromArgs(args);
-  if (args.booleans.has('distill') && args.booleans.has('no-distill')) throw new UsageError('--distill and --no-distill contradict each other');
-  const teacherFile = args.strings.get('teacher');
-  // The model before hashing teaches only if it is dense: an .hnet input may already be hashed.
-  const dense = denseTeacher && isDense(denseTeacher) ? denseTeacher : null;
-  // By default only a hashed student learns from the dense model (a dense one would copy itself).
-  const distill = !args.booleans.has('no-distill') && (args.booleans.has('distill') || (dense !== null && !isDense(student) && data.train.y !== null));
-  const teacher = teacherFile ? loadAnyModel(teacherFile) : distill ? dense : null;
-  if (args.booleans.has('distill') && !teacher) {
-    throw new UsageError('--distill needs a dense teacher: give an .onnx input or --teacher FILE');
-  }
-  const log = options.quiet ? undefined : io.err;
-  const choice = await decidePreprocessing(student, data.train, normalizationFromArgs(args), { judge: dense ?? undefined, log });
-  try {
-    checkNormalizationFits(choice.normalization, student.inputs[0].shape);
-  } catch (e) {
-    if (e instanceof HnetFormatError) throw new UsageError(e.message);
-    throw e;
-  }
-  const result = await train(student, data.train, {
-    ...options,
-    normalization: choice.normalization,
-    teacher: teacher ?? undefined,
-    dense: dense ?? undefined,
-    test: data.test ?? undefined,
-    dataSource: data.source,
-  });
-  const { summary } = result;
-  const pct = (v: number | null): string => (v === null ? 'n/a' : `${(v * 100).toFixed(2)}%`);
-  if (!options.quiet) {
-    io.err(`trained ${summary.epochs} epoch(s) on ${summary.backend} (${summary.lossMode}, best epoch ${summary.bestEpoch}): validation ${pct(summary.validationAccuracy)}, test ${pct(summary.testAccuracy)}, ${summary.secondsPerEpoch.toFixed(1)} s/epoch`);
-  }
-  if (summary.worseThanStart) {
-    const what = `training made the model worse: ${pct(summary.result.accuracy)} on ${summary.result.count} ${summary.result.on} examples after, ${pct(summary.start.accuracy)} before`;
-    if (!args.booleans.has('force')) {
-      throw new TrainError('options', `${what}; nothing written (try a lower --lr, more --epochs, or --force to write it anyway)`);
-    }
-    io.err(`warning: ${what}; writing it because of --force`);
-  }
-  return { ...result, data };
 }

@@ -3,7 +3,7 @@
 // the Normalization that the .hnet records and every reader applies.
 
 import { HnetFormatError, resolveNormalization, type Normalization } from '@hnet/format';
-import { UsageError, type FlagSpec, type ParsedArgs } from './args.js';
+import { UsageError, type FlagSpec, type ParsedArgs } from '../args.js';
 
 export const PREPROCESS_FLAGS: FlagSpec[] = [
   { name: 'preprocess', kind: 'string', value: 'PRESET', help: 'input preprocessing: pixel/255 (x/255), imagenet (x/255, ImageNet mean/std per channel) or none' },
