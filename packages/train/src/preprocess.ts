@@ -73,7 +73,7 @@ export function clearlyAboveChance(chance: number, examples: number): number {
 }
 
 export interface ChooseOptions {
-  /** Examples scored per candidate (default 2000, a seeded sample). */
+  /** Examples scored per candidate (default 1000, a seeded sample: ±1 point at 88%, and 5 forward passes of it stay cheap for a CNN). */
   examples?: number;
   seed?: number;
   /** Where the table of scores goes, one line each. */
@@ -87,7 +87,7 @@ export async function choosePreprocessing(model: Model, data: Dataset, options: 
   if (!data.y) {
     throw new TrainError('data', `the data are bytes (0–255), the model records no input preprocessing, and the data have no labels to measure which one it expects; ${hint}`);
   }
-  const n = Math.min(options.examples ?? 2000, data.count);
+  const n = Math.min(options.examples ?? 1000, data.count);
   const order = Int32Array.from({ length: data.count }, (_, i) => i);
   new Rng(options.seed ?? 12345).shuffle(order);
   const sample = pickExamples(data, order.subarray(0, n));
