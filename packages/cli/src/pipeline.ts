@@ -15,11 +15,11 @@ export interface Training {
   data: string | DataSplits;
   options: TrainOptions;
   /**
-   * Distil from the model before hashing (when dense) or from `teacher`.
-   * 'default': when the student is hashed from a dense model and the data
-   * are labelled (bench/train/lr-sweep.py: +0.2 to +1.0 point at 3 epochs).
+   * Distil from the model before hashing (when dense) or from `teacher`. Not
+   * the default: with Fashion-MNIST's 54,000 labels it gained nothing at 1/8
+   * and cost a point at 1/64 (docs/results/TRAINING.md); it helps with few labels.
    */
-  distill: boolean | 'default';
+  distill: boolean;
   /** A dense teacher model file (.onnx or .hnet); implies distillation. */
   teacher: string | null;
   /** Train on the first `limit` training examples only. */
@@ -98,12 +98,10 @@ async function trainModel(student: Model, dense: Model, training: Training, io: 
   const loaded = typeof training.data === 'string' ? loadData(training.data) : training.data;
   const { limit } = training;
   const data = limit !== null && limit < loaded.train.count ? { ...loaded, train: sliceDataset(loaded.train, 0, limit), source: `${loaded.source} (first ${limit})` } : loaded;
-  // The model before hashing teaches only if it is dense: an .hnet input may already be hashed.
+  // The model before hashing teaches (and is the baseline) only if it is dense: an .hnet input may already be hashed.
   const denseModel = isDense(dense) ? dense : null;
-  // By default only a hashed student learns from it (a dense one would copy itself), and only next to labels.
-  const distill = training.distill === 'default' ? denseModel !== null && !isDense(student) && data.train.y !== null : training.distill;
-  const teacher = training.teacher ? loadAnyModel(training.teacher) : distill ? denseModel : null;
-  if (training.distill === true && !teacher) {
+  const teacher = training.teacher ? loadAnyModel(training.teacher) : training.distill ? denseModel : null;
+  if (training.distill && !teacher) {
     throw new UsageError('--distill needs a dense teacher: give an .onnx input or --teacher FILE');
   }
   const { options } = training;

@@ -9,8 +9,7 @@ import type { Training } from '../pipeline.js';
 import { normalizationFromArgs } from './preprocessing.js';
 
 export const TRAINING_FLAGS: FlagSpec[] = [
-  { name: 'distill', kind: 'boolean', help: 'distil from the dense model (HashNet_DK): the default for a hashed model from a dense input on labelled data' },
-  { name: 'no-distill', kind: 'boolean', help: 'labels only, no distillation from the dense input' },
+  { name: 'distill', kind: 'boolean', help: 'distil from the dense model (HashNet_DK): the imported input, or --teacher (helps with few labels)' },
   { name: 'teacher', kind: 'string', value: 'FILE', help: 'dense teacher for distillation (.onnx or .hnet); implies --distill' },
   { name: 'temperature', kind: 'string', value: 'T', help: 'distillation temperature (default 4)' },
   { name: 'alpha', kind: 'string', value: 'A', help: 'weight of the label loss, 1 − A goes to distillation (default 0.5 with labels)' },
@@ -49,11 +48,10 @@ function oneOf<T extends string>(args: ParsedArgs, flag: string, allowed: readon
 
 /** The training step of the pipeline from the command line, on `data` (a DATA spec). */
 export function trainingFromArgs(args: ParsedArgs, data: string): Training {
-  if (args.booleans.has('distill') && args.booleans.has('no-distill')) throw new UsageError('--distill and --no-distill contradict each other');
   return {
     data,
     options: trainOptionsFromArgs(args),
-    distill: args.booleans.has('distill') ? true : args.booleans.has('no-distill') ? false : 'default',
+    distill: args.booleans.has('distill'),
     teacher: args.strings.get('teacher') ?? null,
     limit: args.strings.has('limit') ? parseInteger(args.strings.get('limit')!, 'limit', 1, Number.MAX_SAFE_INTEGER) : null,
     preprocessing: normalizationFromArgs(args),
