@@ -1,14 +1,13 @@
 // Conv2D: y = conv(x, W) + b, W [M, C/g, KH, KW], NCHW.
-//   dx = ConvTranspose(dy, W) with no padding, then the rows/cols the forward
-//        padding added are cropped off (zero-filled where the last windows did
-//        not reach the end of x).
+//   dx = ConvTranspose(dy, W), cut to x's rows/cols: the forward padding cut
+//        off, zero-filled where the last windows did not reach the end of x.
 //   dW = a convolution of x by dy with batch and channel axes swapped: the
 //        batch becomes the channels summed over, stride and dilation trade
 //        places; per group, x's channels of group gi meet dy's of group gi.
 //   db = Σ_{N,OH,OW} dy
 
 import type { Conv2DOp } from '@hnet/format';
-import { cropSpatial, type OpRule } from './rule.js';
+import { transposedConv, type OpRule } from './rule.js';
 
 export const conv2d: OpRule<Conv2DOp> = {
   forward(g, op, f) {
@@ -27,9 +26,9 @@ export const conv2d: OpRule<Conv2DOp> = {
 
     let dx: string | null = null;
     if (want[0]) {
-      const full = g.op('ConvTranspose', [dy, s.weight!], { kernel_shape: [kh, kw], strides: op.strides, dilations: op.dilations, group: groups }, 'conv.dx');
-      const fullShape = [n, c, (oh - 1) * op.strides[0] + (kh - 1) * op.dilations[0] + 1, (ow - 1) * op.strides[1] + (kw - 1) * op.dilations[1] + 1];
-      dx = cropSpatial(g, full, fullShape, [pt, pl], [h, w]); // [N, C, H, W]
+      const full: [number, number] = [(oh - 1) * op.strides[0] + (kh - 1) * op.dilations[0] + 1, (ow - 1) * op.strides[1] + (kw - 1) * op.dilations[1] + 1];
+      const attributes = { kernel_shape: [kh, kw], strides: op.strides, dilations: op.dilations, group: groups };
+      dx = transposedConv(g, dy, s.weight!, attributes, full, [pt, pl], [h, w], 'conv.dx'); // [N, C, H, W]
     }
 
     // x → [C/g, g·N, H, W] (channel index gi·N + n), dy → [M, N, OH, OW].
@@ -42,7 +41,7 @@ export const conv2d: OpRule<Conv2DOp> = {
     // corr [C/g, M, KH', KW'] with KH' >= KH: the taps past the kernel are dropped.
     const khFull = Math.floor((h + op.pads[0] + op.pads[2] - ((oh - 1) * op.strides[0] + 1)) / op.dilations[0]) + 1;
     const kwFull = Math.floor((w + op.pads[1] + op.pads[3] - ((ow - 1) * op.strides[1] + 1)) / op.dilations[1]) + 1;
-    const taps = cropSpatial(g, corr, [cg, m, khFull, kwFull], [0, 0], [kh, kw]);
+    const taps = khFull === kh && kwFull === kw ? corr : g.op('Slice', [corr, g.ints([0, 0]), g.ints([kh, kw]), g.ints([2, 3])], {}, 'conv.taps');
     const dWeight = g.op('Transpose', [taps], { perm: [1, 0, 2, 3] }, 'conv.dW'); // [M, C/g, KH, KW]
     const dBias = s.bias ? g.op('ReduceSum', [dy, g.ints([0, 2, 3])], { keepdims: 0 }, 'conv.db') : undefined;
     return { dx: [dx], dWeight, dBias };

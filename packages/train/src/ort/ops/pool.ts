@@ -11,7 +11,7 @@
 
 import { sizeOf, type AveragePoolOp, type MaxPoolOp, type Op } from '@hnet/format';
 import { averageDivisor } from '../../pooling.js';
-import { cropSpatial, type OpRule } from './rule.js';
+import { transposedConv, type OpRule } from './rule.js';
 
 export const maxPool: OpRule<MaxPoolOp> = {
   forward(g, op, f) {
@@ -54,9 +54,8 @@ export const averagePool: OpRule<AveragePoolOp> = {
     const scaled = g.op('Mul', [dy, g.constant('avgpool.inverse', 'float32', [1, 1, oh, ow], inverse)]);
     const planes = g.op('Reshape', [scaled, g.ints([n * c, 1, oh, ow])]);
     const ones = g.constant('avgpool.ones', 'float32', [1, 1, kh, kw], new Float32Array(kh * kw).fill(1));
-    const spread = g.op('ConvTranspose', [planes, ones], { kernel_shape: [kh, kw], strides: op.strides }, 'avgpool.spread');
-    const full = [n * c, 1, (oh - 1) * op.strides[0] + kh, (ow - 1) * op.strides[1] + kw];
-    const cropped = cropSpatial(g, spread, full, [op.pads[0], op.pads[1]], [h, w]);
+    const full: [number, number] = [(oh - 1) * op.strides[0] + kh, (ow - 1) * op.strides[1] + kw];
+    const cropped = transposedConv(g, planes, ones, { kernel_shape: [kh, kw], strides: op.strides }, full, [op.pads[0], op.pads[1]], [h, w], 'avgpool.spread');
     return { dx: [g.op('Reshape', [cropped, g.ints([n, c, h, w])], {}, 'avgpool.dx')] };
   },
 };

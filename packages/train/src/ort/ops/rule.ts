@@ -37,20 +37,26 @@ export interface OpRule<T extends Op = Op> {
   backward(g: GraphBuilder, op: T, s: Saved, dy: string, want: boolean[]): Gradients;
 }
 
-/** Copies rows/cols [begin, begin + size) of the last two axes of t, zero-filling past its end. */
-export function cropSpatial(g: GraphBuilder, t: string, shape: readonly number[], begin: readonly [number, number], size: readonly [number, number]): string {
-  const r = shape.length;
-  const [h, w] = [shape[r - 2], shape[r - 1]];
-  const short = [Math.max(0, begin[0] + size[0] - h), Math.max(0, begin[1] + size[1] - w)];
-  let out = t;
-  if (short[0] > 0 || short[1] > 0) {
-    const pads = new Array(2 * r).fill(0);
-    pads[r + r - 2] = short[0];
-    pads[r + r - 1] = short[1];
-    out = g.op('Pad', [out, g.ints(pads)], {}, 'pad');
-  }
-  if (begin[0] > 0 || begin[1] > 0 || h + short[0] !== begin[0] + size[0] || w + short[1] !== begin[1] + size[1]) {
-    out = g.op('Slice', [out, g.ints([begin[0], begin[1]]), g.ints([begin[0] + size[0], begin[1] + size[1]]), g.ints([r - 2, r - 1])], {}, 'crop');
-  }
-  return out;
+/**
+ * ConvTranspose of dy by w whose output is rows/cols [begin, begin + size) of
+ * the full transposed convolution: the begin side is cut by pads, the end side
+ * by pads too, or zero-filled by output_padding where the last windows stop
+ * short of the input's end.
+ */
+export function transposedConv(
+  g: GraphBuilder,
+  dy: string,
+  w: string,
+  attributes: { kernel_shape: number[]; strides: number[]; dilations?: number[]; group?: number },
+  full: readonly [number, number],
+  begin: readonly [number, number],
+  size: readonly [number, number],
+  hint: string,
+): string {
+  const end = [full[0] - begin[0] - size[0], full[1] - begin[1] - size[1]];
+  return g.op('ConvTranspose', [dy, w], {
+    ...attributes,
+    pads: [begin[0], begin[1], Math.max(0, end[0]), Math.max(0, end[1])],
+    output_padding: [Math.max(0, -end[0]), Math.max(0, -end[1])],
+  }, hint);
 }
