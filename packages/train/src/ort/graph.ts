@@ -24,6 +24,8 @@ export class GraphBuilder {
   private readonly outputs: OnnxNs.IValueInfoProto[] = [];
   private readonly taken = new Set<string>();
   private readonly constants = new Map<string, string>(); // small constants, shared by value
+  private readonly producer = new Map<string, OnnxNs.INodeProto>();
+  private readonly renamed = new Map<string, string>(); // tensor → the graph-output name it now has
 
   /** A name not used yet, derived from the hint. */
   fresh(hint: string): string {
@@ -39,11 +41,24 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Declares an existing tensor as a graph output under `name` (an Identity when the names differ). */
+  /**
+   * Declares an existing tensor as a graph output under `name`. The node that
+   * made it is renamed (later uses follow), so no Identity copies a parameter
+   * per step; an Identity only where the tensor is an input or already an output.
+   */
   output(tensor: string, name: string, type: ElementType, dims: readonly number[]): void {
-    if (tensor !== name) {
+    const source = this.resolve(tensor);
+    const node = this.producer.get(source);
+    if (source !== name) {
       this.claim(name);
-      this.nodes.push({ opType: 'Identity', input: [tensor], output: [name], name });
+      if (node && !this.renamed.has(tensor)) {
+        node.output = node.output!.map((o) => (o === source ? name : o));
+        for (const n of this.nodes) n.input = n.input!.map((i) => (i === source ? name : i));
+        this.producer.set(name, node);
+        this.renamed.set(tensor, name);
+      } else {
+        this.nodes.push({ opType: 'Identity', input: [source], output: [name], name });
+      }
     }
     this.outputs.push(valueInfo(name, type, dims));
   }
@@ -56,13 +71,15 @@ export class GraphBuilder {
   /** One node with `count` outputs. */
   opN(opType: string, inputs: readonly string[], count: number, attributes: Record<string, Attribute> = {}, hint: string = opType): string[] {
     const outputs = Array.from({ length: count }, (_, k) => this.fresh(count === 1 ? hint : `${hint}.${k}`));
-    this.nodes.push({
+    const node: OnnxNs.INodeProto = {
       opType,
-      input: [...inputs],
+      input: inputs.map((t) => this.resolve(t)),
       output: outputs,
       name: outputs[0],
       attribute: Object.entries(attributes).map(([key, value]) => attribute(key, value)),
-    });
+    };
+    this.nodes.push(node);
+    for (const o of outputs) this.producer.set(o, node);
     return outputs;
   }
 
@@ -92,6 +109,10 @@ export class GraphBuilder {
       graph: { name: 'hnet', node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
     });
     return onnx.ModelProto.encode(model).finish();
+  }
+
+  private resolve(tensor: string): string {
+    return this.renamed.get(tensor) ?? tensor;
   }
 
   private shared(key: string, make: () => string): string {
