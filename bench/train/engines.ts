@@ -6,8 +6,10 @@
 // train() uses (after one warm-up step that compiles the graphs); PyTorch by
 // bench/train/torch_reference.py (needs libopenblas0-pthread, see README.md).
 // tfjs-wasm runs on one thread in Node, so it appears in the 1-thread rows only.
+// The three are interleaved per config and round (torch, ort, tfjs, torch, …)
+// so that load from other processes hits them alike; medians over rounds.
 //
-//   node --import tsx bench/train/engines.ts [--examples 6000] [--tfjs-examples 1000] [--tfjs-cnn-examples 200] [--threads 1,2]
+//   node --import tsx bench/train/engines.ts [--examples 6000] [--rounds 3] [--tfjs-examples 1000] [--tfjs-cnn-examples 200] [--threads 1,2]
 
 import { spawnSync } from 'node:child_process';
 import { hashedWeight, plainWeight, type Model, type Weight } from '@hnet/format';
@@ -19,6 +21,7 @@ const examples = Number(args.get('examples') ?? 6000);
 const tfjsExamples = Number(args.get('tfjs-examples') ?? Math.min(examples, 1000));
 const tfjsCnnExamples = Number(args.get('tfjs-cnn-examples') ?? Math.min(examples, 200));
 const threadCounts = (args.get('threads') ?? '1,2').split(',').map(Number);
+const rounds = Number(args.get('rounds') ?? 3);
 const BATCH = 100;
 
 let seed = 10;
@@ -79,13 +82,14 @@ async function hnetSeconds(engine: EngineName, model: Model, threads: number, da
   return (seconds * 60000) / count;
 }
 
-function torchSeconds(threads: number, configs: string[]): { header: string; seconds: Map<string, number> } {
-  const run = spawnSync('/usr/bin/python3', ['bench/train/torch_reference.py', '--threads', String(threads), '--examples', String(examples), '--configs', configs.join(',')], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`torch_reference.py failed: ${run.stderr}`);
-  const seconds = new Map<string, number>();
-  for (const m of run.stdout.matchAll(/^RESULT (\w+): [\d.]+ s\/epoch, ([\d.]+) s per 60k/gm)) seconds.set(m[1], Number(m[2]));
-  return { header: run.stdout.split('\n')[0], seconds };
+function torchSeconds(threads: number, config: string): { header: string; seconds: number } {
+  const run = spawnSync('/usr/bin/python3', ['bench/train/torch_reference.py', '--threads', String(threads), '--examples', String(examples), '--configs', config], { encoding: 'utf8' });
+  const m = /^RESULT \w+: [\d.]+ s\/epoch, ([\d.]+) s per 60k/m.exec(run.stdout);
+  if (run.status !== 0 || !m) throw new Error(`torch_reference.py failed: ${run.stderr}`);
+  return { header: run.stdout.split('\n')[0], seconds: Number(m[1]) };
 }
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 const backend = await selectBackend(undefined, null);
 const data = normalize(sliceDataset(loadIdxDir('/usr/share/datasets/fashion-mnist').train, 0, examples), { scale: 1 / 255, mean: 0.286, std: 0.353 });
@@ -96,19 +100,24 @@ const configs: { name: string; label: string; model: () => Model; tfjsCount: num
   { name: 'lenet8', label: 'LeNet-5 CNN HashNet 1/8', model: () => lenet(1 / 8), tfjsCount: tfjsCnnExamples },
 ];
 const rows: string[] = [];
-const headers: string[] = [];
+const headers = new Set<string>();
 for (const threads of threadCounts) {
-  const torch = torchSeconds(threads, configs.map((c) => c.name));
-  headers.push(torch.header);
   for (const c of configs) {
-    const ort = await hnetSeconds('ort', c.model(), threads, data, examples);
-    const tfjs = threads === 1 ? await hnetSeconds('tfjs', c.model(), 1, data, c.tfjsCount) : null;
-    const py = torch.seconds.get(c.name)!;
+    const times = { ort: [] as number[], tfjs: [] as number[], torch: [] as number[] };
+    for (let r = 0; r < rounds; r++) {
+      const torch = torchSeconds(threads, c.name);
+      headers.add(torch.header.replace(/, 1 epoch.*BLAS/, ', BLAS'));
+      times.torch.push(torch.seconds);
+      times.ort.push(await hnetSeconds('ort', c.model(), threads, data, examples));
+      if (threads === 1) times.tfjs.push(await hnetSeconds('tfjs', c.model(), 1, data, c.tfjsCount));
+    }
+    const [ort, py] = [median(times.ort), median(times.torch)];
+    const tfjs = times.tfjs.length ? median(times.tfjs) : null;
     rows.push(`| ${c.label} | ${threads} | ${ort.toFixed(2)} s | ${tfjs === null ? '—' : `${tfjs.toFixed(1)} s`} | ${py.toFixed(2)} s | ${(ort / py).toFixed(2)}× | ${tfjs === null ? '—' : `${(tfjs / py).toFixed(1)}×`} |`);
-    console.error(rows.at(-1));
+    console.error(rows.at(-1), `ort [${times.ort.map((t) => t.toFixed(2))}] torch [${times.torch.map((t) => t.toFixed(2))}]`);
   }
 }
-console.log(`hnet: ort engine (onnxruntime-node), tfjs engine (backend ${backend}); ${examples} examples (tfjs: ${tfjsExamples}, CNN ${tfjsCnnExamples}), batch ${BATCH}, scaled to 60k`);
+console.log(`hnet: ort engine (onnxruntime-node), tfjs engine (backend ${backend}); ${examples} examples (tfjs: ${tfjsExamples}, CNN ${tfjsCnnExamples}), batch ${BATCH}, scaled to 60k; median of ${rounds} interleaved rounds`);
 for (const h of headers) console.log(h);
 console.log('\n| per 60,000 examples | threads | hnet ort | hnet tfjs | PyTorch | ort / PyTorch | tfjs / PyTorch |\n|---|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(r);
