@@ -57,7 +57,8 @@ export function denseZoo(random: Random, dtype: DType, signed: boolean, smooth =
  *   → MaxPool(2, stride 2, pads, ceil) = p [N, 4, 3, 3]
  *   p → Conv2D(plain, group 2, stride 2, pads) → Tanh → AveragePool(excluding pads) ─┐
  *   p → AveragePool(stride 2, ceil, including pads) ───────────────────────────────── Add
- *   → Add(·, GlobalAveragePool(·) broadcast) → GlobalAveragePool → Flatten → Dense(hashed)
+ *   → Add(·, GlobalAveragePool(·) broadcast) → Add(·, MaxPool(3, stride 3: tiling, of the Relu))
+ *   → GlobalAveragePool → Flatten → Dense(hashed)
  */
 export function convZoo(random: Random, dtype: DType, signed: boolean, smooth = false): Model {
   return {
@@ -84,7 +85,9 @@ export function convZoo(random: Random, dtype: DType, signed: boolean, smooth = 
       { name: 'add', op: { type: 'Add' }, inputs: ['a1', 'a2'], outputs: ['s'] },
       { name: 'gap1', op: { type: 'GlobalAveragePool' }, inputs: ['a1'], outputs: ['g1'] },
       { name: 'add2', op: { type: 'Add' }, inputs: ['s', 'g1'], outputs: ['s2'] },
-      { name: 'gap', op: { type: 'GlobalAveragePool' }, inputs: ['s2'], outputs: ['g'] },
+      { name: 'tiled', op: { type: 'MaxPool', kernel: [3, 3], strides: [3, 3], pads: [0, 0, 0, 0], dilations: [1, 1], ceilMode: false }, inputs: ['r1'], outputs: ['p3'] },
+      { name: 'add3', op: { type: 'Add' }, inputs: ['s2', 'p3'], outputs: ['s3'] },
+      { name: 'gap', op: { type: 'GlobalAveragePool' }, inputs: ['s3'], outputs: ['g'] },
       { name: 'flatten', op: { type: 'Flatten', axis: 1 }, inputs: ['g'], outputs: ['f'] },
       { name: 'fc', op: { type: 'Dense', weight: hashed(random, [3, 4], 6, dtype, signed, 2), bias: plain(random, [3], dtype, 0.1) }, inputs: ['f'], outputs: ['logits'] },
     ],
