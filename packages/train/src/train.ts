@@ -65,11 +65,11 @@ export interface TrainOptions {
   /** Describes the data for the summary ("idx:/usr/share/datasets/fashion-mnist"). */
   dataSource?: string;
 
-  /** Training engine: 'ort' (onnxruntime-node, native) or 'tfjs' (TensorFlow.js). Default 'ort'. */
+  /** Training engine: 'ort' (onnxruntime-node, native) or 'tfjs' (TensorFlow.js). Default 'ort', or 'tfjs' when a backend is given. */
   engine?: EngineName;
   /** ort: intra-op threads; default all cores. */
   threads?: number;
-  /** tfjs: the TensorFlow.js backend; default: selectBackend() on first use. */
+  /** The TensorFlow.js backend (tfjs engine only; giving one selects that engine); default: selectBackend() on first use. */
   backend?: BackendName;
   /** Where progress goes (default process.stderr); null or quiet: nothing. */
   progress?: ProgressSink | null;
@@ -178,8 +178,9 @@ function resolveOptions(student: Model, data: Dataset, options: TrainOptions): R
   if (alpha < 1 && !teacher) throw new TrainError('options', `alpha ${alpha} < 1 needs a teacher`);
   if (!(epochs >= 1 && batchSize >= 1)) throw new TrainError('options', `epochs ${epochs} and batch size ${batchSize} must be >= 1`);
   if (!(dropout >= 0 && dropout < 1)) throw new TrainError('options', `dropout ${dropout}: must be in [0, 1)`);
-  const engine = options.engine ?? 'ort';
+  const engine = options.engine ?? (options.backend ? 'tfjs' : 'ort');
   if (engine !== 'ort' && engine !== 'tfjs') throw new TrainError('options', `engine '${engine as string}': expected ort or tfjs`);
+  if (engine === 'ort' && options.backend) throw new TrainError('options', `backend '${options.backend}' is a TensorFlow.js backend: it needs engine 'tfjs', not 'ort'`);
   return {
     engine,
     epochs,
@@ -404,7 +405,7 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
 export interface EvaluateOptions {
   /** Default: the normalization recorded in the model's metadata. */
   normalization?: Normalization;
-  /** Default 'ort'. */
+  /** Default 'ort', or 'tfjs' when a backend is given. */
   engine?: EngineName;
   threads?: number;
   /** tfjs engine only. */
@@ -415,7 +416,7 @@ export interface EvaluateOptions {
 /** Logits [count, classes] of a model over raw (unnormalised) data. */
 export async function predictLogits(model: Model, data: Dataset, options: EvaluateOptions = {}): Promise<{ logits: Float32Array; classes: number }> {
   batchShape(model, data, 'data');
-  const engine = await createEngine(options.engine ?? 'ort', model, { threads: options.threads, backend: options.backend, quiet: options.quiet ?? true });
+  const engine = await createEngine(options.engine ?? (options.backend ? 'tfjs' : 'ort'), model, { threads: options.threads, backend: options.backend, quiet: options.quiet ?? true });
   try {
     const x = normalize(data, options.normalization ?? normalizationOf(model.metadata));
     return { logits: await engine.logits(x.x, x.count), classes: engine.classes };
