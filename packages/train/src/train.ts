@@ -8,10 +8,9 @@
 // storage dtype, test accuracy of the written model, metadata).
 // The arithmetic of a step lives in the engine (engine.ts): 'ort' or 'tfjs'.
 
-import type { Model } from '@hnet/format';
+import { METADATA_KEYS, normalizationEntry, type Model } from '@hnet/format';
 import type { BackendName } from './backend.js';
 import {
-  NORMALIZATION_KEY,
   normalizationOf,
   normalize,
   splitValidation,
@@ -358,20 +357,20 @@ async function summarize(engine: TrainingEngine, run: EpochLoopResult, sets: Pre
   const { train, validation } = sets;
   const metadata: Record<string, string> = {
     ...trained.metadata,
-    [NORMALIZATION_KEY]: JSON.stringify(o.normalization),
-    'hnet.train.data': `${options.dataSource ?? 'in-memory'} (${train.count} train${validation ? `, ${validation.count} validation` : ''}${options.test ? `, ${options.test.count} test` : ''})`,
-    'hnet.train.epochs': String(summary.epochs),
-    'hnet.train.best_epoch': String(summary.bestEpoch),
-    'hnet.train.loss': lossText,
-    'hnet.train.optimizer': `${optText}, schedule ${o.schedule.schedule}, batch ${o.batchSize}, dropout ${o.dropout}, weight decay ${o.weightDecay}`,
-    'hnet.train.init': o.init,
-    'hnet.train.seed': String(o.seed),
-    'hnet.train.backend': engine.description,
-    'hnet.train.compression': summary.compression.toPrecision(6),
-    'hnet.train.parameters': `${counts.stored} stored / ${counts.virtual} virtual`,
+    ...normalizationEntry(o.normalization),
+    [METADATA_KEYS.trainData]: `${options.dataSource ?? 'in-memory'} (${train.count} train${validation ? `, ${validation.count} validation` : ''}${options.test ? `, ${options.test.count} test` : ''})`,
+    [METADATA_KEYS.trainEpochs]: String(summary.epochs),
+    [METADATA_KEYS.trainBestEpoch]: String(summary.bestEpoch),
+    [METADATA_KEYS.trainLoss]: lossText,
+    [METADATA_KEYS.trainOptimizer]: `${optText}, schedule ${o.schedule.schedule}, batch ${o.batchSize}, dropout ${o.dropout}, weight decay ${o.weightDecay}`,
+    [METADATA_KEYS.trainInit]: o.init,
+    [METADATA_KEYS.trainSeed]: String(o.seed),
+    [METADATA_KEYS.trainBackend]: engine.description,
+    [METADATA_KEYS.trainCompression]: summary.compression.toPrecision(6),
+    [METADATA_KEYS.trainParameters]: `${counts.stored} stored / ${counts.virtual} virtual`,
   };
-  if (summary.validationAccuracy !== null) metadata['hnet.train.val_accuracy'] = summary.validationAccuracy.toFixed(6);
-  if (testAccuracy !== null) metadata['hnet.train.test_accuracy'] = testAccuracy.toFixed(6);
+  if (summary.validationAccuracy !== null) metadata[METADATA_KEYS.trainValAccuracy] = summary.validationAccuracy.toFixed(6);
+  if (testAccuracy !== null) metadata[METADATA_KEYS.trainTestAccuracy] = testAccuracy.toFixed(6);
   return { model: { ...trained, metadata }, summary };
 }
 
