@@ -9,8 +9,8 @@ import * as ort from 'onnxruntime-node';
 import { sizeOf, type Model } from '@hnet/format';
 import { DEFAULT_OPTIMIZER, countHits, type Batch, type EngineOptions, type StepResult, type TrainingEngine } from '../engine.js';
 import { TrainError } from '../errors.js';
-import { parameterCounts, trainableParams, withValues, type TrainableParam } from '../params.js';
-import { compile, type CompiledGraph, type CompiledParam, type GraphKind, type StepSpec } from './compile.js';
+import { logitsName, parameterCounts, trainableParams, withValues, type TrainableParam } from '../params.js';
+import { compile, shapesAt, type CompiledGraph, type CompiledParam, type GraphKind, type StepSpec } from './compile.js';
 import { hashArrays } from './hashed.js';
 import { effectiveRate, stateSlots } from './optimizer.js';
 
@@ -72,11 +72,9 @@ export class OrtEngine implements TrainingEngine {
       weightDecay: options.weightDecay ?? 0,
       dropout,
     };
-    const engine = new OrtEngine(model, params, spec, options, threads, 0);
-    // The logits width, from a compiled logits graph at batch 1 (it checks the model too).
-    const one = await engine.session('logits', 1);
-    (engine as { classes: number }).classes = one.graph.classes;
-    return engine;
+    const logits = shapesAt(model, 1).get(logitsName(model));
+    if (!logits || logits.length !== 2) throw new TrainError('model', `the model output must be [N, classes] for classification, got [${logits ?? ''}]`);
+    return new OrtEngine(model, params, spec, options, threads, logits[1]);
   }
 
   parameterCounts(): { stored: number; virtual: number } {
