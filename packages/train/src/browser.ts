@@ -29,7 +29,7 @@ export function createOrtEngine(model: Model, options: EngineOptions, ort: OrtPa
   if (web === undefined && node === undefined) throw new TrainError('options', 'createOrtEngine: the module given is neither onnxruntime-web nor onnxruntime-node (no env.versions)');
   if (web !== undefined && ort.env.wasm) ort.env.wasm.numThreads = threads;
   const label = web !== undefined ? `onnxruntime-web ${web}` : `onnxruntime-node ${node}`;
-  return OrtEngine.create(model, { ...options, threads }, { ort, label, defaultThreads: threads });
+  return OrtEngine.create(model, { ...options, threads }, { ort, label, defaultThreads: threads, writesIntoOutputs: web === undefined });
 }
 
 export { trainableParams, parameterCounts, type TrainableParam } from './params.js';

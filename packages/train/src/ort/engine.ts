@@ -29,6 +29,12 @@ export interface OrtRuntime {
   label: string;
   /** Intra-op threads when the options give none. */
   defaultThreads: number;
+  /**
+   * Whether run() writes into pre-allocated output tensors. onnxruntime-node
+   * does; onnxruntime-web's WASM backend copies a pre-allocated CPU tensor in
+   * but never copies the result back, so there the outputs are copied over.
+   */
+  writesIntoOutputs: boolean;
 }
 
 interface Session {
@@ -59,6 +65,7 @@ export class OrtEngine implements TrainingEngine {
     private readonly spec: StepSpec,
     private readonly options: EngineOptions,
     private readonly ort: OrtModule,
+    private readonly writesIntoOutputs: boolean,
     label: string,
     readonly threads: number,
     readonly classes: number,
@@ -91,7 +98,7 @@ export class OrtEngine implements TrainingEngine {
     };
     const logits = shapesAt(model, 1).get(logitsName(model));
     if (!logits || logits.length !== 2) throw new TrainError('model', `the model output must be [N, classes] for classification, got [${logits ?? ''}]`);
-    return new OrtEngine(model, params, spec, options, runtime.ort, runtime.label, threads, logits[1]);
+    return new OrtEngine(model, params, spec, options, runtime.ort, runtime.writesIntoOutputs, runtime.label, threads, logits[1]);
   }
 
   parameterCounts(): { stored: number; virtual: number } {
@@ -113,7 +120,7 @@ export class OrtEngine implements TrainingEngine {
         fetches[`state.${k}.${j}.next`] = st[next];
       });
     });
-    await s.session.run(feeds, fetches);
+    await this.run(s.session, feeds, fetches);
     this.current = next;
     return { loss: (s.loss.data as Float32Array)[0], hits: countHits(s.logits.data as Float32Array, batch, this.classes) };
   }
@@ -134,7 +141,7 @@ export class OrtEngine implements TrainingEngine {
       const s = await this.session('logits', n);
       const feeds: Record<string, Tensor> = { x: new this.ort.Tensor('float32', x.subarray(from * size, (from + n) * size), this.inputDims(n)) };
       this.values.forEach((v, k) => (feeds[`param.${k}`] = v[this.current]));
-      await s.session.run(feeds, { logits: s.logits });
+      await this.run(s.session, feeds, { logits: s.logits });
       out.set(s.logits.data as Float32Array, from * this.classes);
     }
     return out;
@@ -155,6 +162,16 @@ export class OrtEngine implements TrainingEngine {
   async dispose(): Promise<void> {
     for (const s of this.sessions.values()) await (await s).session.release();
     this.sessions.clear();
+  }
+
+  /** One run whose results land in `fetches`. */
+  private async run(session: InferenceSession, feeds: Record<string, Tensor>, fetches: Record<string, Tensor>): Promise<void> {
+    if (this.writesIntoOutputs) {
+      await session.run(feeds, fetches);
+      return;
+    }
+    const out = await session.run(feeds, Object.keys(fetches));
+    for (const [name, tensor] of Object.entries(fetches)) (tensor.data as Float32Array).set(out[name].data as Float32Array);
   }
 
   private inputDims(n: number): number[] {

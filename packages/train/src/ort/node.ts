@@ -12,5 +12,6 @@ export function createNodeOrtEngine(model: Model, options: EngineOptions): Promi
     ort,
     label: `onnxruntime-node ${ort.env.versions.node}`,
     defaultThreads: os.availableParallelism(),
+    writesIntoOutputs: true,
   });
 }
