@@ -381,6 +381,7 @@ export function parseModel(ptr: usize, size: u32): Model | null {
     const v = r.vector(root, 3 + io, 4, what, true);
     if (failed()) return null;
     const list = new StaticArray<i32>(v.length);
+    const listed = new StaticArray<bool>(tensorCount); // a flag per tensor: a scan per entry would be quadratic
     for (let i: u32 = 0; i < v.length; i++) {
       const t = tensorIndex(r, v, i, tensorCount, what);
       if (failed()) return null;
@@ -388,9 +389,8 @@ export function parseModel(ptr: usize, size: u32): Model | null {
         fail(E_INVALID, what + "[" + i.toString() + "]: tensor '" + m.tensorNames[t] + "' has no shape");
         return null;
       }
-      for (let j: u32 = 0; j < i; j++) {
-        if (list[j] == t) { fail(E_INVALID, what + " lists tensor '" + m.tensorNames[t] + "' twice"); return null; }
-      }
+      if (listed[t]) { fail(E_INVALID, what + " lists tensor '" + m.tensorNames[t] + "' twice"); return null; }
+      listed[t] = true;
       list[i] = t;
     }
     if (io == 0) m.inputs = list; else m.outputs = list;

@@ -126,37 +126,60 @@ export function planArena(m: Model, batch: i32): Plan | null {
     dies[r] = max(dies[r], dies[n.output]);
   }
 
-  // Greedy layout, largest buffers first: each takes the lowest offset that
-  // does not overlap a placed buffer alive at the same time.
-  const order = new Array<i32>(0);
+  // Graph inputs live through the whole run (the caller writes them first):
+  // they take the bottom of the arena, one after another.
+  const offsets = new StaticArray<usize>(count);
+  let arenaBytes: u64 = 0;
   for (let t = 0; t < count; t++) {
     if (born[t] == -2) continue; // declared but never used
     let size: i64 = 1;
     for (let d = 0; d < shapes[t].length; d++) size *= shapes[t][d];
     sizes[t] = <i32>size;
-    if (root[t] == t) order.push(t);
   }
-  sortBySizeDesc(order, sizes);
-  const offsets = new StaticArray<usize>(count);
-  const placed = new Array<i32>(0);
-  let arenaBytes: u64 = 0;
+  for (let i = 0; i < m.inputs.length; i++) {
+    const t = m.inputs[i];
+    offsets[t] = <usize>arenaBytes;
+    arenaBytes += align16(<u64>sizes[t] * 4);
+  }
+  const base = arenaBytes;
+
+  // Every other buffer: greedy, largest first, each at the lowest offset that
+  // does not overlap a placed buffer alive at the same time. alive[s] lists the
+  // placed buffers alive at step s, so a buffer meets only the buffers it
+  // could overlap: O(n log n) plus the pairs of simultaneously alive buffers.
+  const order = new Array<i32>(0);
+  for (let t = 0; t < count; t++) if (born[t] >= 0 && root[t] == t) order.push(t);
+  sortBy<i32>(order, sizes, true);
+  const alive = new Array<Array<i32>>(steps + 1);
+  for (let s = 0; s <= steps; s++) alive[s] = new Array<i32>(0);
+  const seen = new StaticArray<i32>(count); // k + 1 when already met while placing order[k]
+  const starts = new StaticArray<u64>(count);
+  const near = new Array<i32>(0);
   for (let k = 0; k < order.length; k++) {
     const t = order[k];
     const bytes = align16(<u64>sizes[t] * 4);
-    let offset: u64 = 0;
-    let moved = true;
-    while (moved) {
-      moved = false;
-      for (let j = 0; j < placed.length; j++) {
-        const u = placed[j];
-        if (born[u] > dies[t] || born[t] > dies[u]) continue; // lifetimes disjoint
-        const uStart = <u64>offsets[u];
-        const uEnd = uStart + align16(<u64>sizes[u] * 4);
-        if (offset < uEnd && uStart < offset + bytes) { offset = uEnd; moved = true; }
+    near.length = 0;
+    for (let s = born[t]; s <= dies[t]; s++) {
+      const list = unchecked(alive[s]);
+      for (let j = 0; j < list.length; j++) {
+        const u = unchecked(list[j]);
+        if (seen[u] == k + 1) continue;
+        seen[u] = k + 1;
+        near.push(u);
       }
     }
+    // Sweep the neighbours by start: the first gap of `bytes` is the offset.
+    sortBy<u64>(near, starts, false);
+    let offset = base;
+    for (let j = 0; j < near.length; j++) {
+      const u = unchecked(near[j]);
+      const uStart = starts[u];
+      if (uStart >= offset + bytes) break;
+      offset = max(offset, uStart + align16(<u64>sizes[u] * 4));
+    }
     offsets[t] = <usize>offset;
-    placed.push(t);
+    starts[t] = offset;
+    for (let s = born[t]; s <= dies[t]; s++) unchecked(alive[s]).push(t);
     arenaBytes = max(arenaBytes, offset + bytes);
   }
   for (let t = 0; t < count; t++) offsets[t] = offsets[root[t]];
@@ -183,12 +206,29 @@ function inPlace(op: i32): bool {
     op == OP_LOGSOFTMAX || op == OP_FLATTEN || op == OP_RESHAPE || op == OP_BATCHNORM;
 }
 
-/** Insertion sort of tensor indices by size, largest first (graphs are small). */
-function sortBySizeDesc(order: Array<i32>, sizes: StaticArray<i32>): void {
-  for (let i = 1; i < order.length; i++) {
-    const t = order[i];
-    let j = i - 1;
-    while (j >= 0 && sizes[order[j]] < sizes[t]) { order[j + 1] = order[j]; j--; }
-    order[j + 1] = t;
+/**
+ * Stable merge sort of tensor indices by keys[index], descending or
+ * ascending: O(n log n) for graphs of any size.
+ */
+function sortBy<T>(ids: Array<i32>, keys: StaticArray<T>, descending: bool): void {
+  const n = ids.length;
+  if (n < 2) return;
+  let from = ids.slice(0);
+  let to = new Array<i32>(n);
+  for (let width = 1; width < n; width <<= 1) {
+    for (let lo = 0; lo < n; lo += width << 1) {
+      const mid = min(lo + width, n), hi = min(lo + (width << 1), n);
+      let a = lo, b = mid, o = lo;
+      while (a < mid && b < hi) {
+        const ka = keys[from[a]], kb = keys[from[b]];
+        // Take from the right run only when strictly before: equal keys keep their order.
+        const right = descending ? kb > ka : kb < ka;
+        to[o++] = right ? from[b++] : from[a++];
+      }
+      while (a < mid) to[o++] = from[a++];
+      while (b < hi) to[o++] = from[b++];
+    }
+    const swap = from; from = to; to = swap;
   }
+  for (let i = 0; i < n; i++) ids[i] = from[i];
 }
