@@ -18,6 +18,7 @@ import { Runtime, setNaiveKernels } from "./runtime";
 import { MODE_AUTO, MODE_STREAMING } from "./weights";
 import { bucketOf, keyFinish, keyRowState } from "./hash";
 import { float16ToF32, float16x4ToF32 } from "./kernels";
+import { MAX_DIMENSION, MAX_ELEMENTS, MAX_GEOMETRY, MAX_RANK, MAX_WORK } from "./limits";
 
 /** The largest buffer hnet_alloc hands out (1 GiB). */
 const MAX_ALLOC: u32 = 1 << 30;
@@ -313,6 +314,17 @@ export function hnet_bucket_of(h: u32, count: u32): u32 {
 /** A binary16 pattern decoded by the scalar (simd = 0) or the SIMD (simd = 1) decoder. */
 export function hnet_float16_to_f32(bits: u32, simd: i32): f32 {
   return simd != 0 ? f32x4.extract_lane(float16x4ToF32(i32x4.splat(bits & 0xffff)), 0) : float16ToF32(bits & 0xffff);
+}
+/** A cap of limits.ts (0 elements, 1 rank, 2 work, 3 geometry, 4 dimension), so tests can compare them with @hnet/format's; -1 otherwise. */
+export function hnet_limit(which: i32): f64 {
+  switch (which) {
+    case 0: return <f64>MAX_ELEMENTS;
+    case 1: return <f64>MAX_RANK;
+    case 2: return MAX_WORK;
+    case 3: return <f64>MAX_GEOMETRY;
+    case 4: return <f64>MAX_DIMENSION;
+    default: return -1;
+  }
 }
 /** 1: run the naive reference kernels instead of the SIMD ones. */
 export function hnet_set_naive(on: i32): void {

@@ -5,6 +5,7 @@
 
 import { Reader, Vec } from "./fb";
 import { E_IDENTIFIER, E_INVALID, E_VERSION, fail, failed } from "./errors";
+import { MAX_DIMENSION, MAX_ELEMENTS, MAX_GEOMETRY, MAX_RANK } from "./limits";
 
 // Op union tags (schema order, tag = index + 1).
 export const OP_DENSE: i32 = 1;
@@ -36,9 +37,6 @@ export const DT_INT8: i32 = 2;
 export const READER_MAJOR: u32 = 1;
 export const READER_MINOR: u32 = 0;
 
-/** Largest tensor (elements) the runtime plans for: 2^28 floats = 1 GiB. */
-export const MAX_ELEMENTS: i64 = 1 << 28;
-export const MAX_RANK: i32 = 8;
 
 export class Weight {
   shape: StaticArray<i32> = new StaticArray<i32>(0); // virtual shape
@@ -110,7 +108,7 @@ function readU32s(r: Reader, table: u32, id: i32, expected: i32, what: string, r
   const out = new StaticArray<i32>(v.length);
   for (let i: u32 = 0; i < v.length; i++) {
     const x = r.u32(v.start + 4 * i, what);
-    if (x > 0x7fffffff) {
+    if (<i64>x > MAX_DIMENSION) {
       fail(E_INVALID, what + "[" + i.toString() + "] = " + x.toString() + " is too large");
       return new StaticArray<i32>(0);
     }
@@ -182,6 +180,11 @@ function readWeight(r: Reader, table: u32, what: string): Weight {
     fail(E_INVALID, what + ".values.scale = " + w.scale.toString() + ", expected > 0 and finite");
     return w;
   }
+  // More buckets than virtual values would store more than the plain weight.
+  if (w.hashed && w.count > <u32>w.size) {
+    fail(E_INVALID, what + ".values.count = " + w.count.toString() + ": K exceeds the virtual size " + w.size.toString() + " of the hashed weight; store it plain");
+    return w;
+  }
   if (!w.hashed && w.count != <u32>w.size) {
     fail(E_INVALID, what + ": a plain weight of " + w.size.toString() + " elements stores " + w.count.toString() + " values");
     return w;
@@ -196,7 +199,7 @@ function readWeight(r: Reader, table: u32, what: string): Weight {
  */
 function checkGeometry(values: StaticArray<i32>, min: i32, what: string): void {
   for (let i = 0; i < values.length; i++) {
-    if (values[i] < min || <i64>values[i] > MAX_ELEMENTS) {
+    if (values[i] < min || <i64>values[i] > MAX_GEOMETRY) {
       fail(E_INVALID, what + "[" + i.toString() + "] = " + values[i].toString() + ", expected " + min.toString() + "..2^28");
       return;
     }
@@ -233,7 +236,7 @@ function readOp(r: Reader, op: u32, n: Node, what: string): void {
       const dilations = readPair(r, op, 4, what + ".dilations", false);
       if (dilations.length == 2) { n.dh = dilations[0]; n.dw = dilations[1]; }
       const group = r.fieldU32(op, 5, 1, what + ".group");
-      if (group < 1 || group > 0x7fffffff) { fail(E_INVALID, what + ".group = " + group.toString() + ", expected >= 1"); break; }
+      if (group < 1 || <i64>group > MAX_DIMENSION) { fail(E_INVALID, what + ".group = " + group.toString() + ", expected >= 1"); break; }
       n.group = <i32>group;
       break;
     }
@@ -315,6 +318,7 @@ function tensorIndex(r: Reader, v: Vec, i: u32, tensorCount: i32, what: string):
 /** Parses and validates a model. Returns null (and records an error) on any failure. */
 export function parseModel(ptr: usize, size: u32): Model | null {
   const r = new Reader(ptr, size);
+  if (size == 0) { fail(E_IDENTIFIER, "the file is empty (0 bytes); an .hnet file has at least 8"); return null; }
   if (size < 8) { fail(E_IDENTIFIER, "the file has " + size.toString() + " bytes; an .hnet file has at least 8"); return null; }
   // Identifier first: a wrong file should say so, not "corrupt offset".
   const id = load<u32>(ptr + 4);
@@ -367,7 +371,7 @@ export function parseModel(ptr: usize, size: u32): Model | null {
     if (shape.length > MAX_RANK) { fail(E_INVALID, what + ".shape has rank above " + MAX_RANK.toString()); return null; }
     for (let d = 0; d < shape.length; d++) {
       if (shape[d] < -1 || shape[d] == 0 || shape[d] > MAX_ELEMENTS) {
-        fail(E_INVALID, what + ".shape[" + d.toString() + "] = " + shape[d].toString() + ", expected -1 or >= 1");
+        fail(E_INVALID, what + ".shape[" + d.toString() + "] = " + shape[d].toString() + ", expected -1 (the batch) or 1..2^28");
         return null;
       }
     }
@@ -390,6 +394,13 @@ export function parseModel(ptr: usize, size: u32): Model | null {
         return null;
       }
       if (listed[t]) { fail(E_INVALID, what + " lists tensor '" + m.tensorNames[t] + "' twice"); return null; }
+      // An input's -1 is the batch, one size for all (an output's -1 matches any size).
+      if (io == 0) {
+        let batchDims = 0;
+        const shape = m.tensorShapes[t];
+        for (let d = 0; d < shape.length; d++) if (shape[d] == -1) batchDims++;
+        if (batchDims > 1) { fail(E_INVALID, what + "[" + i.toString() + "]: tensor '" + m.tensorNames[t] + "' has more than one -1; the batch is one dimension"); return null; }
+      }
       listed[t] = true;
       list[i] = t;
     }

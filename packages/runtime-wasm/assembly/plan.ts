@@ -4,15 +4,13 @@
 
 import { E_MEMORY, E_SHAPE, fail } from "./errors";
 import {
-  Model, MAX_ELEMENTS, MAX_RANK,
+  Model,
   OP_DENSE, OP_CONV2D, OP_RELU, OP_LEAKYRELU, OP_SIGMOID, OP_TANH, OP_SOFTMAX, OP_LOGSOFTMAX,
   OP_FLATTEN, OP_RESHAPE, OP_MAXPOOL, OP_AVERAGEPOOL, OP_BATCHNORM, OP_ADD,
 } from "./model";
+import { MAX_ELEMENTS, MAX_RANK, MAX_WORK } from "./limits";
 import { broadcastStrides, inferShape, sameShape, shapeString } from "./shapes";
 import { align16 } from "./weights";
-
-/** Most work per example a model may ask for (multiply-adds): about a minute of one core. */
-const MAX_WORK: f64 = 68719476736; // 2^36
 
 export class Plan {
   batch: i32 = 0;

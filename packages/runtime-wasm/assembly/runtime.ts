@@ -9,10 +9,11 @@
 
 import { E_BUDGET, fail } from "./errors";
 import {
-  Model, MAX_RANK,
+  Model,
   OP_DENSE, OP_CONV2D, OP_RELU, OP_LEAKYRELU, OP_SIGMOID, OP_TANH, OP_SOFTMAX, OP_LOGSOFTMAX,
   OP_FLATTEN, OP_RESHAPE, OP_MAXPOOL, OP_AVERAGEPOOL, OP_GLOBALAVERAGEPOOL, OP_BATCHNORM, OP_ADD,
 } from "./model";
+import { MAX_RANK } from "./limits";
 import { ConvShape, convDirect, convGemm, convNaive, gemm, gemmNaive, im2col, padCopy } from "./kernels";
 import * as ops from "./ops";
 import { Plan, planArena } from "./plan";

@@ -4,10 +4,11 @@
 
 import { E_SHAPE, fail } from "./errors";
 import {
-  Node, MAX_ELEMENTS,
+  Node,
   OP_DENSE, OP_CONV2D, OP_SOFTMAX, OP_LOGSOFTMAX,
   OP_FLATTEN, OP_RESHAPE, OP_MAXPOOL, OP_AVERAGEPOOL, OP_GLOBALAVERAGEPOOL, OP_BATCHNORM, OP_ADD,
 } from "./model";
+import { MAX_ELEMENTS, MAX_GEOMETRY } from "./limits";
 
 export function shapeString(s: StaticArray<i32>): string {
   let out = "[";
@@ -59,7 +60,7 @@ export function inferShape(i: i32, n: Node, x: StaticArray<i32>, x1: StaticArray
         return null;
       }
       n.kh = w.shape[2]; n.kw = w.shape[3];
-      if (<i64>x[2] + n.pt + n.pb > MAX_ELEMENTS || <i64>x[3] + n.pl + n.pr > MAX_ELEMENTS) {
+      if (<i64>x[2] + n.pt + n.pb > MAX_GEOMETRY || <i64>x[3] + n.pl + n.pr > MAX_GEOMETRY) {
         fail(E_SHAPE, what + ": the padded input is larger than 2^28 along an axis");
         return null;
       }
@@ -76,7 +77,7 @@ export function inferShape(i: i32, n: Node, x: StaticArray<i32>, x1: StaticArray
     case OP_MAXPOOL:
     case OP_AVERAGEPOOL: {
       if (rank != 4) { fail(E_SHAPE, what + ": input " + shapeString(x) + " is not [N, C, H, W]"); return null; }
-      if (<i64>x[2] + n.pt + n.pb > MAX_ELEMENTS || <i64>x[3] + n.pl + n.pr > MAX_ELEMENTS) {
+      if (<i64>x[2] + n.pt + n.pb > MAX_GEOMETRY || <i64>x[3] + n.pl + n.pr > MAX_GEOMETRY) {
         fail(E_SHAPE, what + ": the padded input is larger than 2^28 along an axis");
         return null;
       }
