@@ -13,6 +13,25 @@ import { HnetFormatError } from '../errors.js';
 export class CheckedByteBuffer extends flatbuffers.ByteBuffer {
   /** The field being read, for the error message; set by the decoder. */
   field = '';
+  /**
+   * Bytes decoded so far (strings, vectors). FlatBuffers lets many offsets
+   * point at one table or string, so a small file can decode to gigabytes;
+   * without such aliasing every byte is decoded once, so twice the file size
+   * (plus slack for small files) bounds any honest file.
+   */
+  decoded = 0;
+  readonly decodeBudget = 2 * this.capacity() + 4096;
+
+  charge(bytes: number): void {
+    this.decoded += bytes;
+    if (this.decoded > this.decodeBudget) {
+      throw new HnetFormatError(
+        'invalid-field',
+        this.field,
+        `the ${this.capacity()}-byte file decodes to more than ${this.decodeBudget} bytes: many offsets point at the same data (aliased tables), which no hnet writer produces`,
+      );
+    }
+  }
 
   private check(offset: number, size: number): void {
     if (!(offset >= 0 && offset + size <= this.capacity())) {
@@ -69,6 +88,7 @@ export class CheckedByteBuffer extends flatbuffers.ByteBuffer {
     const start = offset + this.readInt32(offset);
     const length = this.readInt32(start);
     this.check(start + 4, length + 1); // + the terminating zero
+    this.charge(length);
     return super.__string(offset, encoding);
   }
 }
