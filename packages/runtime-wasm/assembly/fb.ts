@@ -22,7 +22,25 @@ export class Vec {
 const EMPTY = new Vec(0, 0);
 
 export class Reader {
+  /**
+   * Bytes decoded so far (strings and the vectors the parser copies). Many
+   * offsets may point at one table or string, so a small file could decode to
+   * gigabytes; without aliasing each byte is decoded once. The same bound as
+   * @hnet/format's decoder (docs/FORMAT.md, "Reader rules"): twice the file
+   * size plus 4 KiB. Weight data is not counted: the memory budget bounds it.
+   */
+  decoded: u64 = 0;
+
   constructor(public ptr: usize, public size: u32) {}
+
+  /** Counts `bytes` more decoded bytes; records an error past the bound. */
+  charge(bytes: u64, what: string): bool {
+    this.decoded += bytes;
+    const bound = 2 * <u64>this.size + 4096;
+    if (this.decoded <= bound) return true;
+    return fail(E_INVALID, what + ": the " + this.size.toString() + "-byte file decodes to more than " + bound.toString() +
+      " bytes: many offsets point at the same data (aliased tables), which no hnet writer produces");
+  }
 
   /** True when [pos, pos + bytes) lies inside the file; records an error otherwise. */
   has(pos: u64, bytes: u64, what: string): bool {
@@ -122,7 +140,7 @@ export class Reader {
   /** A string field ("" when absent). Invalid UTF-8 is replaced, never trusted. */
   string(parent: u32, id: i32, what: string, required: bool): string {
     const v = this.vector(parent, id, 1, what, required);
-    if (v.length == 0) return "";
+    if (v.length == 0 || !this.charge(v.length, what)) return "";
     return String.UTF8.decodeUnsafe(this.ptr + v.start, v.length);
   }
 

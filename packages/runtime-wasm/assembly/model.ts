@@ -100,7 +100,7 @@ function dtypeSize(dtype: i32): u32 {
 /** Reads a vector of u32 that must have `expected` entries (any length when expected < 0). */
 function readU32s(r: Reader, table: u32, id: i32, expected: i32, what: string, required: bool): StaticArray<i32> {
   const v = r.vector(table, id, 4, what, required);
-  if (failed()) return new StaticArray<i32>(0);
+  if (failed() || !r.charge(<u64>v.length * 4, what)) return new StaticArray<i32>(0);
   if (expected >= 0 && v.length != 0 && v.length != <u32>expected) {
     fail(E_INVALID, what + " has " + v.length.toString() + " entries, expected " + expected.toString());
     return new StaticArray<i32>(0);
@@ -119,6 +119,7 @@ function readU32s(r: Reader, table: u32, id: i32, expected: i32, what: string, r
 
 function readF32s(r: Reader, table: u32, id: i32, what: string): StaticArray<f32> {
   const v = r.vector(table, id, 4, what, true);
+  if (!r.charge(<u64>v.length * 4, what)) return new StaticArray<f32>(0);
   const out = new StaticArray<f32>(v.length);
   for (let i: u32 = 0; i < v.length && !failed(); i++) out[i] = r.f32(v.start + 4 * i, what);
   return out;
@@ -126,6 +127,7 @@ function readF32s(r: Reader, table: u32, id: i32, what: string): StaticArray<f32
 
 function readI64s(r: Reader, table: u32, id: i32, what: string, required: bool): StaticArray<i64> {
   const v = r.vector(table, id, 8, what, required);
+  if (!r.charge(<u64>v.length * 8, what)) return new StaticArray<i64>(0);
   const out = new StaticArray<i64>(v.length);
   for (let i: u32 = 0; i < v.length && !failed(); i++) out[i] = r.i64(v.start + 8 * i, what);
   return out;
@@ -465,8 +467,9 @@ export function parseModel(ptr: usize, size: u32): Model | null {
   const metadata = r.vector(root, 6, 4, "Model.metadata", false);
   for (let i: u32 = 0; i < metadata.length && !failed(); i++) {
     const kv = r.tableAt(metadata, i, "Model.metadata");
-    r.vector(kv, 0, 1, "Model.metadata.key", true);
-    r.vector(kv, 1, 1, "Model.metadata.value", false);
+    // Not decoded here, but counted as @hnet/format's decoder counts it.
+    r.charge(r.vector(kv, 0, 1, "Model.metadata.key", true).length, "Model.metadata.key");
+    r.charge(r.vector(kv, 1, 1, "Model.metadata.value", false).length, "Model.metadata.value");
   }
   if (failed()) return null;
   for (let i = 0; i < m.outputs.length; i++) {

@@ -122,15 +122,19 @@ class Reader {
     // A graph input/output has a shape; an intermediate tensor has none (length 0),
     // and one that has a shape must still obey the rules (the runtime checks every tensor).
     if (length > MAX_RANK) throw new HnetFormatError('limit', `${field}.shape`, `tensor "${name}" has rank ${length}, above the cap of ${MAX_RANK}`);
-    const shape = length > 0 ? this.ints(`${field}.shape`, length, (i) => t!.shape(i)) : null;
+    const shape = length > 0 ? this.ints(`${field}.shape`, length, (i) => t!.shape(i), 8) : null;
     if (shape) validateTensorShape(name, shape, `${field}.shape`);
     return { name, shape };
   }
 
-  /** A vector of integers read one checked element at a time (int64 arrives as bigint, exact in the error). */
-  ints(field: string, length: number, read: (i: number) => number | bigint | null): number[] {
+  /**
+   * A vector of integers read one checked element at a time (int64 arrives as
+   * bigint, exact in the error). elementBytes is what the decode bound counts
+   * (0 for tensor indices, which the WASM reader does not copy either).
+   */
+  ints(field: string, length: number, read: (i: number) => number | bigint | null, elementBytes: 0 | 4 | 8): number[] {
     this.bb.field = field;
-    this.bb.charge(8 * length);
+    this.bb.charge(elementBytes * length);
     return this.at(field, () => this.list(field, length, (i) => {
       const v = read(i) ?? 0;
       if (typeof v === 'bigint' && (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER))) {
@@ -159,7 +163,7 @@ class Reader {
     const op = this.op(`${field}.op`, type, table!);
     const refs = (key: 'inputs' | 'outputs'): string[] => {
       const length = this.at(`${field}.${key}`, () => n![`${key}Length`]());
-      return this.ints(`${field}.${key}`, length, (i) => n![key](i)).map((index, i) => tensorName(`${field}.${key}[${i}]`, index));
+      return this.ints(`${field}.${key}`, length, (i) => n![key](i), 0).map((index, i) => tensorName(`${field}.${key}[${i}]`, index));
     };
     return { name, op, inputs: refs('inputs'), outputs: refs('outputs') };
   }
@@ -223,7 +227,7 @@ class Reader {
         return { type, axis: this.at(`${field}.axis`, () => (table as fb.Softmax | fb.LogSoftmax | fb.Flatten).axis()) };
       case 'Reshape': {
         const t = table as fb.Reshape;
-        return { type, shape: this.ints(`${field}.shape`, this.at(`${field}.shape`, () => t.shapeLength()), (i) => t.shape(i)) };
+        return { type, shape: this.ints(`${field}.shape`, this.at(`${field}.shape`, () => t.shapeLength()), (i) => t.shape(i), 8) };
       }
       case 'Relu':
       case 'Sigmoid':
@@ -241,13 +245,13 @@ class Reader {
       return [fallback!, fallback!];
     }
     if (length !== 2) invalid(field, `expected 2 values, got ${length}`);
-    return this.ints(field, 2, read) as Pair;
+    return this.ints(field, 2, read, 4) as Pair;
   }
 
   pads(field: string, length: number, read: (i: number) => number | null): Pads4 {
     if (length === 0) return [0, 0, 0, 0];
     if (length !== 4) invalid(field, `expected 4 values [top, left, bottom, right], got ${length}`);
-    return this.ints(field, 4, read) as Pads4;
+    return this.ints(field, 4, read, 4) as Pads4;
   }
 
   requiredWeight(field: string, w: fb.Weight | null): Weight {
@@ -256,7 +260,7 @@ class Reader {
 
   weight(field: string, w: fb.Weight | null): Weight | null {
     if (!w) return null;
-    const shape = this.ints(`${field}.shape`, this.at(`${field}.shape`, () => w.shapeLength()), (i) => w.shape(i));
+    const shape = this.ints(`${field}.shape`, this.at(`${field}.shape`, () => w.shapeLength()), (i) => w.shape(i), 4);
     const spec = this.at(`${field}.hash`, () => w.hash());
     let hash: HashSpec | null = null;
     if (spec) {
@@ -285,7 +289,8 @@ class Reader {
     return read;
   }
 
-  private readonly sharedValues = new Map<number, StoredValues>();
+  private readonly sharedValues = new Map<number, StoredValues>(); // by Values table position
+  private readonly decodedData = new Set<number>(); // data vectors copied, by byte offset
 
   private readValues(field: string, v: fb.Values): StoredValues {
     const dtype = this.at(`${field}.dtype`, () => v.dtype());
@@ -298,8 +303,10 @@ class Reader {
     if (bytes.length !== count * size) {
       invalid(`${field}.data`, `holds ${bytes.length} bytes but count ${count} of ${fb.DType[dtype]} needs ${count * size}`);
     }
+    // A second Values table over data already decoded is aliasing: it counts.
+    if (this.decodedData.has(bytes.byteOffset)) this.bb.charge(bytes.length);
+    this.decodedData.add(bytes.byteOffset);
     // Copy into a fresh, aligned array: the model must not alias the caller's buffer.
-    this.bb.charge(bytes.length);
     const copy = bytes.slice();
     switch (dtype) {
       case fb.DType.Float32:
