@@ -254,10 +254,22 @@ function checkLimits(model: Model): void {
     }
     shapes.set(node.outputs[0], out);
   });
+  checkOutputsAt(model, shapes, 1);
+  // Batch 2 too: a graph whose shapes only fit at batch 1 (a Flatten over the
+  // batch, say) is refused by every reader, not only when it first runs.
+  const at2 = new Map<string, number[]>();
+  for (const t of model.inputs) at2.set(t.name, t.shape.map((d) => (d === BATCH ? 2 : d)));
+  model.nodes.forEach((node, i) => {
+    at2.set(node.outputs[0], inferOpShape(`${nodeLabel(node, i)} at batch 2`, node.op, node.inputs.map((name) => at2.get(name)!)));
+  });
+  checkOutputsAt(model, at2, 2);
+}
+
+function checkOutputsAt(model: Model, shapes: Map<string, number[]>, batch: number): void {
   model.outputs.forEach((t, i) => {
     const computed = shapes.get(t.name)!;
-    if (!t.shape.every((d, k) => d === BATCH || d === computed[k])) {
-      throw new HnetFormatError('shape', `outputs[${i}].shape`, `declared [${t.shape.join(', ')}] but the graph computes [${computed.join(', ')}] for "${t.name}" at batch 1`);
+    if (computed.length !== t.shape.length || !t.shape.every((d, k) => d === BATCH || d === computed[k])) {
+      throw new HnetFormatError('shape', `outputs[${i}].shape`, `declared [${t.shape.join(', ')}] but the graph computes [${computed.join(', ')}] for "${t.name}" at batch ${batch}`);
     }
   });
 }

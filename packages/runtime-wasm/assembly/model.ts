@@ -467,9 +467,9 @@ export function parseModel(ptr: usize, size: u32): Model | null {
   const metadata = r.vector(root, 6, 4, "Model.metadata", false);
   for (let i: u32 = 0; i < metadata.length && !failed(); i++) {
     const kv = r.tableAt(metadata, i, "Model.metadata");
-    // Not decoded here, but counted as @hnet/format's decoder counts it.
-    r.charge(r.vector(kv, 0, 1, "Model.metadata.key", true).length, "Model.metadata.key");
-    r.charge(r.vector(kv, 1, 1, "Model.metadata.value", false).length, "Model.metadata.value");
+    // Read (and dropped) as @hnet/format reads it: counted, and valid UTF-8.
+    r.string(kv, 0, "Model.metadata.key", true);
+    r.string(kv, 1, "Model.metadata.value", false);
   }
   if (failed()) return null;
   for (let i = 0; i < m.outputs.length; i++) {

@@ -26,6 +26,46 @@ export class Plan {
 }
 
 /**
+ * True when every node's shapes fit at `batch` and the graph outputs have
+ * their declared shapes; records an error otherwise. Shapes only: the load
+ * checks batch 2 with it, so that a graph whose shapes fit only at batch 1
+ * (a Flatten over the batch, say) is refused as @hnet/format refuses it.
+ */
+export function shapesFit(m: Model, batch: i32): bool {
+  const shapes = new Array<StaticArray<i32>>(m.tensorNames.length);
+  for (let t = 0; t < shapes.length; t++) shapes[t] = new StaticArray<i32>(0);
+  for (let i = 0; i < m.inputs.length; i++) {
+    const t = m.inputs[i];
+    const decl = m.tensorShapes[t];
+    const s = new StaticArray<i32>(decl.length);
+    for (let d = 0; d < decl.length; d++) s[d] = decl[d] == -1 ? batch : <i32>decl[d];
+    shapes[t] = s;
+  }
+  for (let i = 0; i < m.nodes.length; i++) {
+    const n = m.nodes[i];
+    const out = inferShape(i, n, shapes[n.input0], n.input1 >= 0 ? shapes[n.input1] : null);
+    if (out == null) return false;
+    shapes[n.output] = out;
+  }
+  return outputsFit(m, shapes, batch);
+}
+
+/** A declared output shape must match; -1 stands for any size (the batch). */
+function outputsFit(m: Model, shapes: Array<StaticArray<i32>>, batch: i32): bool {
+  for (let i = 0; i < m.outputs.length; i++) {
+    const t = m.outputs[i];
+    const decl = m.tensorShapes[t];
+    const s = shapes[t];
+    let ok = decl.length == s.length;
+    for (let d = 0; ok && d < decl.length; d++) ok = decl[d] == -1 || decl[d] == <i64>s[d];
+    if (!ok) {
+      return fail(E_SHAPE, "graph output '" + m.tensorNames[t] + "' is inferred as " + shapeString(s) + " at batch " + batch.toString() + " but declared with a different shape");
+    }
+  }
+  return true;
+}
+
+/**
  * Infers every tensor's shape for `batch` and lays the tensors out in one
  * arena (allocated by the caller). Returns null and records an error when
  * shapes do not fit or a cap is exceeded.
@@ -97,19 +137,8 @@ export function planArena(m: Model, batch: i32): Plan | null {
       addSame[i] = sameShape(x, out) && sameShape(x1!, out);
     }
   }
-  for (let i = 0; i < m.outputs.length; i++) {
-    const t = m.outputs[i];
-    dies[t] = steps;
-    // A declared output shape must match; -1 stands for any size (the batch).
-    const decl = m.tensorShapes[t];
-    const s = shapes[t];
-    let ok = decl.length == s.length;
-    for (let d = 0; ok && d < decl.length; d++) ok = decl[d] == -1 || decl[d] == <i64>s[d];
-    if (!ok) {
-      fail(E_SHAPE, "graph output '" + m.tensorNames[t] + "' is inferred as " + shapeString(s) + " but declared with a different shape");
-      return null;
-    }
-  }
+  for (let i = 0; i < m.outputs.length; i++) dies[m.outputs[i]] = steps;
+  if (!outputsFit(m, shapes, batch)) return null;
 
   // In place: an element-wise op (or a reshape) whose input is last read by
   // that very node writes over the input's buffer. `root` maps each tensor

@@ -16,7 +16,7 @@ import {
 import { MAX_RANK } from "./limits";
 import { ConvShape, convDirect, convGemm, convNaive, gemm, gemmNaive, im2col, padCopy } from "./kernels";
 import * as ops from "./ops";
-import { Plan, planArena } from "./plan";
+import { Plan, planArena, shapesFit } from "./plan";
 import { MODE_AUTO, MODE_MATERIALIZED, MODE_STREAMING, Weights, align16, tileFloats, weightBytes } from "./weights";
 
 /** Budget when the caller gives 0: 1 GiB. */
@@ -62,7 +62,7 @@ export class Runtime {
     this.budget = budget == 0 ? DEFAULT_BUDGET : budget;
     // Shapes at batch 1 validate the graph and estimate the arena.
     const plan1 = planArena(m, 1);
-    if (plan1 == null) return false;
+    if (plan1 == null || !shapesFit(m, 2)) return false;
     const arena1 = plan1.arenaBytes;
     const tile = align16(<u64>tileFloats(m) * 4);
     const materialized = weightBytes(m, MODE_MATERIALIZED) + arena1;

@@ -170,17 +170,17 @@ export class HnetModel {
     const x = this.x;
     const named = this.toNamed(input);
     // The batch is the size given for the -1 dimension of the declared shapes.
-    let batch = 0;
+    let batch: number | null = null;
     for (const t of this.info.inputs) {
       const given = named[t.name];
       if (!given) throw new HnetRuntimeError(1, 'argument', `run: no value for input "${t.name}"`);
       const d = t.shape.indexOf(-1);
       if (d < 0) continue;
       const b = given.shape[d];
-      if (batch !== 0 && b !== batch) throw new HnetRuntimeError(1, 'argument', `run: inputs disagree on the batch size (${batch} vs ${b})`);
+      if (batch !== null && b !== batch) throw new HnetRuntimeError(1, 'argument', `run: inputs disagree on the batch size (${batch} vs ${b})`);
       batch = b;
     }
-    if (batch === 0) batch = 1; // no symbolic dimension: the shapes are fixed
+    batch ??= 1; // no symbolic dimension: the shapes are fixed
     // The ABI takes the batch as an i32: a larger one would wrap around.
     if (!(Number.isInteger(batch) && batch >= 1 && batch <= 0x7fffffff)) throw new HnetRuntimeError(1, 'argument', `run: batch size ${batch} must be an integer in 1..2^31-1`);
     if (x.hnet_prepare(handle, batch) !== 0) throw lastError(x, 'run');
