@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { NpyError, readNpy as parseNpy } from '@hnet/format';
+import { IDENTITY_NORMALIZATION, METADATA_KEYS, NpyError, readNpy as parseNpy, readNormalization, type Normalization } from '@hnet/format';
 import { TrainError } from './errors.js';
 import { Rng } from './rng.js';
 
@@ -28,15 +28,9 @@ export interface DataSplits {
   source: string;
 }
 
-/** x' = (x · scale − mean) / std, per scalar. Recorded as JSON under NORMALIZATION_KEY. */
-export interface Normalization {
-  scale: number;
-  mean: number;
-  std: number;
-}
-
-export const NORMALIZATION_KEY = 'hnet.input.normalization';
-export const IDENTITY_NORMALIZATION: Normalization = { scale: 1, mean: 0, std: 1 };
+// The normalization type, its metadata key and reader are the format's (@hnet/format metadata.ts).
+export { IDENTITY_NORMALIZATION, type Normalization };
+export const NORMALIZATION_KEY = METADATA_KEYS.inputNormalization;
 
 export function normalize(data: Dataset, norm: Normalization): Dataset {
   const { scale, mean, std } = norm;
@@ -69,16 +63,9 @@ export function fitNormalization(data: Dataset, scale?: number): Normalization {
   return { scale: s, mean, std: std > 1e-12 ? std : 1 };
 }
 
-/** Reads the normalization recorded in a model's metadata (identity when absent). */
+/** The normalization recorded in a model's metadata (identity when absent). */
 export function normalizationOf(metadata: Record<string, string>): Normalization {
-  const raw = metadata[NORMALIZATION_KEY];
-  if (raw === undefined) return IDENTITY_NORMALIZATION;
-  try {
-    const v = JSON.parse(raw) as Partial<Normalization>;
-    return { scale: v.scale ?? 1, mean: v.mean ?? 0, std: v.std ?? 1 };
-  } catch {
-    throw new TrainError('data', `metadata ${NORMALIZATION_KEY}: not JSON: ${raw}`);
-  }
+  return readNormalization(metadata) ?? IDENTITY_NORMALIZATION;
 }
 
 // ---- IDX -------------------------------------------------------------------
@@ -209,8 +196,8 @@ export function loadCsv(path: string, options: CsvOptions = {}): Dataset {
 
 // ---- NPY -------------------------------------------------------------------
 
-/** A .npy array (gzipped or not), read by the format library's NPY reader. */
-export function readNpy(path: string): { shape: number[]; values: Float32Array } {
+/** A .npy file (gzipped or not), parsed by the format library's one NPY reader. */
+function readNpyFile(path: string): { shape: number[]; values: Float32Array } {
   try {
     const { shape, data } = parseNpy(readMaybeGzip(path), path);
     return { shape, values: data };
@@ -222,12 +209,12 @@ export function readNpy(path: string): { shape: number[]; values: Float32Array }
 
 /** Examples from x.npy ([count, ...]) and optional labels from y.npy ([count]). */
 export function loadNpy(xPath: string, yPath?: string | null): Dataset {
-  const xs = readNpy(xPath);
+  const xs = readNpyFile(xPath);
   if (xs.shape.length < 1) throw new TrainError('data', `${xPath}: a 0-d array holds no examples`);
   const count = xs.shape[0];
   let y: Int32Array | null = null;
   if (yPath) {
-    const ys = readNpy(yPath);
+    const ys = readNpyFile(yPath);
     if (ys.shape.length !== 1 || ys.shape[0] !== count) throw new TrainError('data', `${yPath}: expected shape (${count},), found (${ys.shape})`);
     y = Int32Array.from(ys.values);
   }

@@ -21,7 +21,6 @@ export {
   loadNpy,
   loadMnistPackage,
   readIdx,
-  readNpy,
   normalize,
   normalizationOf,
   fitNormalization,

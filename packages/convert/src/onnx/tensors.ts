@@ -4,7 +4,7 @@
 // typed repeated fields (float_data, int64_data, ...), or an external file
 // next to the model.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { float16Value } from '@hnet/format';
 import { ConvertError } from '../errors.js';
@@ -53,27 +53,70 @@ function fromBytes(bytes: Uint8Array, dataType: number, count: number, what: str
   return out;
 }
 
-/** The bytes of an external tensor: `location` relative to the model file's folder. */
-function externalBytes(t: TensorProto, baseDir: string | null, what: string): Uint8Array {
+/** A non-negative integer written as a decimal string (external-data offset and length). */
+function byteCount(text: string, key: string, what: string): number {
+  const n = Number(text);
+  if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(n)) {
+    throw new ConvertError('bad-model', `${what}: external data ${key} "${text}" is not a non-negative integer`);
+  }
+  return n;
+}
+
+/**
+ * The bytes of an external tensor: `location` relative to the model file's
+ * folder. A model is untrusted input, so the location must resolve (symlinks
+ * followed) to a regular file inside that folder — never /etc/passwd,
+ * ../secrets, /dev/zero or a FIFO — and only the declared range is read, after
+ * checking it against the file's size and the tensor's byte count.
+ */
+function externalBytes(t: TensorProto, baseDir: string | null, what: string, expectedBytes: number): Uint8Array {
   const entries = new Map((t.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
   const location = entries.get('location');
   if (!location) throw new ConvertError('bad-model', `${what}: external data without a "location"`);
   if (baseDir === null) {
     throw new ConvertError('bad-input', `${what}: weights are stored in the external file "${location}"; import the model from its path (not from bytes) so the file can be found`);
   }
-  const file = path.resolve(baseDir, location);
-  let data: Buffer;
+  const refuse = (why: string): never => {
+    throw new ConvertError('bad-model', `${what}: external data location "${location}" refused: ${why}`);
+  };
+  if (path.isAbsolute(location)) refuse('an absolute path; it must be relative to the model\'s folder');
+  let root: string;
+  let file: string;
   try {
-    data = readFileSync(file);
+    root = realpathSync(baseDir);
+    file = realpathSync(path.resolve(root, location));
   } catch (e) {
-    throw new ConvertError('file', `${what}: cannot read external data file ${file} (${(e as NodeJS.ErrnoException).code ?? e}); it must sit next to the model as "${location}"`);
+    throw new ConvertError('file', `${what}: cannot read external data file ${path.resolve(baseDir, location)} (${(e as NodeJS.ErrnoException).code ?? e}); it must sit next to the model as "${location}"`);
   }
-  const offset = Number(entries.get('offset') ?? '0');
-  const length = entries.has('length') ? Number(entries.get('length')) : data.length - offset;
-  if (!(offset >= 0 && length >= 0 && offset + length <= data.length)) {
-    throw new ConvertError('bad-model', `${what}: external data range [${offset}, ${offset + length}) lies outside ${file} (${data.length} bytes)`);
+  const inside = path.relative(root, file);
+  if (inside === '') refuse(`it names the model's folder itself, not a file`);
+  if (inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) refuse(`it resolves to ${file}, outside the model's folder ${root}`);
+  const offset = byteCount(entries.get('offset') ?? '0', 'offset', what);
+  // O_NONBLOCK: opening a FIFO swapped in after realpath must not wait for a writer.
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    throw new ConvertError('file', `${what}: cannot read external data file ${file} (${(e as NodeJS.ErrnoException).code ?? e})`);
   }
-  return data.subarray(offset, offset + length);
+  try {
+    const stat = fstatSync(fd); // of the file opened, not of a path that may have changed
+    if (!stat.isFile()) refuse(`${file} is not a regular file`);
+    const length = entries.has('length') ? byteCount(entries.get('length')!, 'length', what) : stat.size - offset;
+    if (offset + length > stat.size) {
+      refuse(`the range [${offset}, ${offset + length}) lies outside ${file} (${stat.size} bytes)`);
+    }
+    if (length !== expectedBytes) refuse(`the range holds ${length} bytes, the tensor needs ${expectedBytes}`);
+    const bytes = new Uint8Array(length);
+    for (let done = 0; done < length;) {
+      const n = readSync(fd, bytes, done, length - done, offset + done);
+      if (n === 0) refuse(`${file} ended at byte ${offset + done} while reading [${offset}, ${offset + length})`);
+      done += n;
+    }
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Reads a TensorProto (initializer, Constant value, or a .pb test file). */
@@ -83,7 +126,9 @@ export function readTensor(t: TensorProto, baseDir: string | null, what = `tenso
   const dataType = t.dataType ?? 0;
   let values: Float64Array;
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
-    values = fromBytes(externalBytes(t, baseDir, what), dataType, count, what);
+    const size = BYTES[dataType];
+    if (size === undefined) throw new ConvertError('bad-model', `${what}: ${dataTypeName(dataType)} tensors are not supported`);
+    values = fromBytes(externalBytes(t, baseDir, what, count * size), dataType, count, what);
   } else if (t.rawData && t.rawData.length > 0) {
     values = fromBytes(t.rawData, dataType, count, what);
   } else {
