@@ -28,19 +28,18 @@ export function windowOut(size: i32, kernel: i32, stride: i32, padBegin: i32, pa
 
 /** The output shape of node i from its input shapes, or null (and a recorded error). */
 export function inferShape(i: i32, n: Node, x: StaticArray<i32>, x1: StaticArray<i32> | null): StaticArray<i32> | null {
-  const what = n.describe(i);
   const rank = x.length;
   let out: StaticArray<i32> = x;
   switch (n.op) {
     case OP_DENSE: {
       const w = n.weight!;
       if (rank != 2 || w.shape.length != 2 || x[1] != w.shape[1]) {
-        fail(E_SHAPE, what + ": input " + shapeString(x) + " does not fit weight " + shapeString(w.shape) + " (expected [N, in], weight [out, in])");
+        fail(E_SHAPE, n.describe(i) + ": input " + shapeString(x) + " does not fit weight " + shapeString(w.shape) + " (expected [N, in], weight [out, in])");
         return null;
       }
       const b = n.bias;
       if (b != null && (b.shape.length != 1 || b.shape[0] != w.shape[0])) {
-        fail(E_SHAPE, what + ": bias " + shapeString(b.shape) + " does not match " + w.shape[0].toString() + " outputs");
+        fail(E_SHAPE, n.describe(i) + ": bias " + shapeString(b.shape) + " does not match " + w.shape[0].toString() + " outputs");
         return null;
       }
       out = new StaticArray<i32>(2);
@@ -50,24 +49,24 @@ export function inferShape(i: i32, n: Node, x: StaticArray<i32>, x1: StaticArray
     case OP_CONV2D: {
       const w = n.weight!;
       if (rank != 4 || w.shape.length != 4 || w.shape[0] % n.group != 0 || <i64>x[1] != <i64>w.shape[1] * n.group) {
-        fail(E_SHAPE, what + ": input " + shapeString(x) + " does not fit weight " + shapeString(w.shape) +
+        fail(E_SHAPE, n.describe(i) + ": input " + shapeString(x) + " does not fit weight " + shapeString(w.shape) +
           " with group " + n.group.toString() + " (expected [N, C, H, W], weight [M, C/group, KH, KW], M % group == 0)");
         return null;
       }
       const b = n.bias;
       if (b != null && (b.shape.length != 1 || b.shape[0] != w.shape[0])) {
-        fail(E_SHAPE, what + ": bias " + shapeString(b.shape) + " does not match " + w.shape[0].toString() + " output channels");
+        fail(E_SHAPE, n.describe(i) + ": bias " + shapeString(b.shape) + " does not match " + w.shape[0].toString() + " output channels");
         return null;
       }
       n.kh = w.shape[2]; n.kw = w.shape[3];
       if (<i64>x[2] + n.pt + n.pb > MAX_GEOMETRY || <i64>x[3] + n.pl + n.pr > MAX_GEOMETRY) {
-        fail(E_SHAPE, what + ": the padded input is larger than 2^28 along an axis");
+        fail(E_SHAPE, n.describe(i) + ": the padded input is larger than 2^28 along an axis");
         return null;
       }
       const oh = windowOut(x[2], n.kh, n.sh, n.pt, n.pb, n.dh, false);
       const ow = windowOut(x[3], n.kw, n.sw, n.pl, n.pr, n.dw, false);
       if (oh < 1 || ow < 1 || oh > MAX_ELEMENTS || ow > MAX_ELEMENTS) {
-        fail(E_SHAPE, what + ": the kernel does not fit the padded input " + shapeString(x));
+        fail(E_SHAPE, n.describe(i) + ": the kernel does not fit the padded input " + shapeString(x));
         return null;
       }
       out = new StaticArray<i32>(4);
@@ -76,15 +75,15 @@ export function inferShape(i: i32, n: Node, x: StaticArray<i32>, x1: StaticArray
     }
     case OP_MAXPOOL:
     case OP_AVERAGEPOOL: {
-      if (rank != 4) { fail(E_SHAPE, what + ": input " + shapeString(x) + " is not [N, C, H, W]"); return null; }
+      if (rank != 4) { fail(E_SHAPE, n.describe(i) + ": input " + shapeString(x) + " is not [N, C, H, W]"); return null; }
       if (<i64>x[2] + n.pt + n.pb > MAX_GEOMETRY || <i64>x[3] + n.pl + n.pr > MAX_GEOMETRY) {
-        fail(E_SHAPE, what + ": the padded input is larger than 2^28 along an axis");
+        fail(E_SHAPE, n.describe(i) + ": the padded input is larger than 2^28 along an axis");
         return null;
       }
       const oh = windowOut(x[2], n.kh, n.sh, n.pt, n.pb, n.dh, n.ceilMode);
       const ow = windowOut(x[3], n.kw, n.sw, n.pl, n.pr, n.dw, n.ceilMode);
       if (oh < 1 || ow < 1 || oh > MAX_ELEMENTS || ow > MAX_ELEMENTS) {
-        fail(E_SHAPE, what + ": the window does not fit the padded input " + shapeString(x));
+        fail(E_SHAPE, n.describe(i) + ": the window does not fit the padded input " + shapeString(x));
         return null;
       }
       out = new StaticArray<i32>(4);
@@ -92,14 +91,14 @@ export function inferShape(i: i32, n: Node, x: StaticArray<i32>, x1: StaticArray
       break;
     }
     case OP_GLOBALAVERAGEPOOL: {
-      if (rank != 4) { fail(E_SHAPE, what + ": input " + shapeString(x) + " is not [N, C, H, W]"); return null; }
+      if (rank != 4) { fail(E_SHAPE, n.describe(i) + ": input " + shapeString(x) + " is not [N, C, H, W]"); return null; }
       out = new StaticArray<i32>(4);
       out[0] = x[0]; out[1] = x[1]; out[2] = 1; out[3] = 1;
       break;
     }
     case OP_BATCHNORM: {
       if (rank < 2 || x[1] != n.bnScale.length) {
-        fail(E_SHAPE, what + ": input " + shapeString(x) + " does not have " + n.bnScale.length.toString() + " channels on axis 1");
+        fail(E_SHAPE, n.describe(i) + ": input " + shapeString(x) + " does not have " + n.bnScale.length.toString() + " channels on axis 1");
         return null;
       }
       break;
@@ -107,14 +106,14 @@ export function inferShape(i: i32, n: Node, x: StaticArray<i32>, x1: StaticArray
     case OP_SOFTMAX:
     case OP_LOGSOFTMAX: {
       if (n.axis < -rank || n.axis >= rank) {
-        fail(E_SHAPE, what + ": axis " + n.axis.toString() + " is out of range for rank " + rank.toString());
+        fail(E_SHAPE, n.describe(i) + ": axis " + n.axis.toString() + " is out of range for rank " + rank.toString());
         return null;
       }
       break;
     }
     case OP_FLATTEN: {
       if (n.axis < -rank || n.axis > rank) {
-        fail(E_SHAPE, what + ": axis " + n.axis.toString() + " is out of range for rank " + rank.toString());
+        fail(E_SHAPE, n.describe(i) + ": axis " + n.axis.toString() + " is out of range for rank " + rank.toString());
         return null;
       }
       const axis = n.axis < 0 ? n.axis + rank : n.axis;
@@ -134,22 +133,22 @@ export function inferShape(i: i32, n: Node, x: StaticArray<i32>, x1: StaticArray
       for (let d = 0; d < spec.length; d++) {
         let v = spec[d];
         if (v == 0) {
-          if (d >= rank) { fail(E_SHAPE, what + ": shape[" + d.toString() + "] = 0 copies a dimension the input " + shapeString(x) + " lacks"); return null; }
+          if (d >= rank) { fail(E_SHAPE, n.describe(i) + ": shape[" + d.toString() + "] = 0 copies a dimension the input " + shapeString(x) + " lacks"); return null; }
           v = x[d];
         }
         if (v == -1) { inferred = d; continue; }
         known *= v;
-        if (known > MAX_ELEMENTS) { fail(E_SHAPE, what + ": target shape is too large"); return null; }
+        if (known > MAX_ELEMENTS) { fail(E_SHAPE, n.describe(i) + ": target shape is too large"); return null; }
         out[d] = <i32>v;
       }
       if (inferred >= 0) {
         if (known == 0 || total % known != 0) {
-          fail(E_SHAPE, what + ": cannot infer the -1 of the target shape from " + total.toString() + " elements");
+          fail(E_SHAPE, n.describe(i) + ": cannot infer the -1 of the target shape from " + total.toString() + " elements");
           return null;
         }
         out[inferred] = <i32>(total / known);
       } else if (known != total) {
-        fail(E_SHAPE, what + ": cannot reshape " + shapeString(x) + " (" + total.toString() + " elements) to " + known.toString() + " elements");
+        fail(E_SHAPE, n.describe(i) + ": cannot reshape " + shapeString(x) + " (" + total.toString() + " elements) to " + known.toString() + " elements");
         return null;
       }
       break;
@@ -162,7 +161,7 @@ export function inferShape(i: i32, n: Node, x: StaticArray<i32>, x1: StaticArray
         const a = d - (r - rank) >= 0 ? x[d - (r - rank)] : 1;
         const b = d - (r - y.length) >= 0 ? y[d - (r - y.length)] : 1;
         if (a != b && a != 1 && b != 1) {
-          fail(E_SHAPE, what + ": shapes " + shapeString(x) + " and " + shapeString(y) + " do not broadcast");
+          fail(E_SHAPE, n.describe(i) + ": shapes " + shapeString(x) + " and " + shapeString(y) + " do not broadcast");
           return null;
         }
         out[d] = a == 1 ? b : a;
