@@ -326,7 +326,7 @@ export function hnet_limit(which: i32): f64 {
     default: return -1;
   }
 }
-/** 1: run the naive reference kernels instead of the SIMD ones. */
+/** 1: run the naive reference kernels instead of the SIMD ones, and lay out arenas with the naive planner. */
 export function hnet_set_naive(on: i32): void {
   setNaiveKernels(on != 0);
 }

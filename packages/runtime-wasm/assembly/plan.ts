@@ -68,9 +68,10 @@ function outputsFit(m: Model, shapes: Array<StaticArray<i32>>, batch: i32): bool
 /**
  * Infers every tensor's shape for `batch` and lays the tensors out in one
  * arena (allocated by the caller). Returns null and records an error when
- * shapes do not fit or a cap is exceeded.
+ * shapes do not fit or a cap is exceeded. `naive` lays the arena out with
+ * placeNaive (tests check both layouts are the same).
  */
-export function planArena(m: Model, batch: i32): Plan | null {
+export function planArena(m: Model, batch: i32, naive: bool = false): Plan | null {
   const count = m.tensorNames.length;
   const shapes = new Array<StaticArray<i32>>(count);
   for (let t = 0; t < count; t++) shapes[t] = new StaticArray<i32>(0);
@@ -171,17 +172,48 @@ export function planArena(m: Model, batch: i32): Plan | null {
   const base = arenaBytes;
 
   // Every other buffer: greedy, largest first, each at the lowest offset that
-  // does not overlap a placed buffer alive at the same time. alive[s] lists the
-  // placed buffers alive at step s, so a buffer meets only the buffers it
-  // could overlap: O(n log n) plus the pairs of simultaneously alive buffers.
+  // does not overlap a placed buffer alive at the same time.
   const order = new Array<i32>(0);
   for (let t = 0; t < count; t++) if (born[t] >= 0 && root[t] == t) order.push(t);
   sortBy<i32>(order, sizes, true);
+  arenaBytes = max(arenaBytes, naive
+    ? placeNaive(order, sizes, born, dies, base, offsets)
+    : place(order, sizes, born, dies, steps, base, offsets));
+  for (let t = 0; t < count; t++) offsets[t] = offsets[root[t]];
+  if (scratchFloats > MAX_ELEMENTS) { fail(E_MEMORY, "the scratch of a convolution has more than 2^28 elements"); return null; }
+  const scratchOffset = arenaBytes;
+  arenaBytes += align16(<u64>scratchFloats * 4);
+
+  const p = new Plan();
+  p.batch = batch;
+  p.shapes = shapes;
+  p.sizes = sizes;
+  p.offsets = offsets;
+  p.arenaBytes = arenaBytes;
+  p.scratchOffset = <usize>scratchOffset;
+  p.addA = addA;
+  p.addB = addB;
+  p.addSame = addSame;
+  return p;
+}
+
+/**
+ * Places buffers (largest first) at the lowest offset >= base that overlaps
+ * no placed buffer alive at the same time; returns the end of the highest.
+ * alive[s] lists the placed buffers alive at step s, so a buffer meets only
+ * the buffers it could overlap: O(n log n) plus the pairs of simultaneously
+ * alive buffers, where placeNaive compares every pair.
+ */
+function place(
+  order: Array<i32>, sizes: StaticArray<i32>, born: StaticArray<i32>, dies: StaticArray<i32>, steps: i32, base: u64,
+  offsets: StaticArray<usize>,
+): u64 {
   const alive = new Array<Array<i32>>(steps + 1);
   for (let s = 0; s <= steps; s++) alive[s] = new Array<i32>(0);
-  const seen = new StaticArray<i32>(count); // k + 1 when already met while placing order[k]
-  const starts = new StaticArray<u64>(count);
+  const seen = new StaticArray<i32>(sizes.length); // k + 1 when already met while placing order[k]
+  const starts = new StaticArray<u64>(sizes.length);
   const near = new Array<i32>(0);
+  let end = base;
   for (let k = 0; k < order.length; k++) {
     const t = order[k];
     const bytes = align16(<u64>sizes[t] * 4);
@@ -207,24 +239,38 @@ export function planArena(m: Model, batch: i32): Plan | null {
     offsets[t] = <usize>offset;
     starts[t] = offset;
     for (let s = born[t]; s <= dies[t]; s++) unchecked(alive[s]).push(t);
-    arenaBytes = max(arenaBytes, offset + bytes);
+    end = max(end, offset + bytes);
   }
-  for (let t = 0; t < count; t++) offsets[t] = offsets[root[t]];
-  if (scratchFloats > MAX_ELEMENTS) { fail(E_MEMORY, "the scratch of a convolution has more than 2^28 elements"); return null; }
-  const scratchOffset = arenaBytes;
-  arenaBytes += align16(<u64>scratchFloats * 4);
+  return end;
+}
 
-  const p = new Plan();
-  p.batch = batch;
-  p.shapes = shapes;
-  p.sizes = sizes;
-  p.offsets = offsets;
-  p.arenaBytes = arenaBytes;
-  p.scratchOffset = <usize>scratchOffset;
-  p.addA = addA;
-  p.addB = addB;
-  p.addSame = addSame;
-  return p;
+/** The same placement, naively: each buffer moves up past every overlapping placed buffer until none overlaps. */
+function placeNaive(
+  order: Array<i32>, sizes: StaticArray<i32>, born: StaticArray<i32>, dies: StaticArray<i32>, base: u64,
+  offsets: StaticArray<usize>,
+): u64 {
+  const placed = new Array<i32>(0);
+  let end = base;
+  for (let k = 0; k < order.length; k++) {
+    const t = order[k];
+    const bytes = align16(<u64>sizes[t] * 4);
+    let offset = base;
+    let moved = true;
+    while (moved) {
+      moved = false;
+      for (let j = 0; j < placed.length; j++) {
+        const u = placed[j];
+        if (born[u] > dies[t] || born[t] > dies[u]) continue; // lifetimes disjoint
+        const uStart = <u64>offsets[u];
+        const uEnd = uStart + align16(<u64>sizes[u] * 4);
+        if (offset < uEnd && uStart < offset + bytes) { offset = uEnd; moved = true; }
+      }
+    }
+    offsets[t] = <usize>offset;
+    placed.push(t);
+    end = max(end, offset + bytes);
+  }
+  return end;
 }
 
 /** Ops that may write their output over their input (same size, element by element). */

@@ -61,7 +61,7 @@ export class Runtime {
     const m = this.model;
     this.budget = budget == 0 ? DEFAULT_BUDGET : budget;
     // Shapes at batch 1 validate the graph and estimate the arena.
-    const plan1 = planArena(m, 1);
+    const plan1 = planArena(m, 1, naiveKernels);
     if (plan1 == null || !shapesFit(m, 2)) return false;
     const arena1 = plan1.arenaBytes;
     const tile = align16(<u64>tileFloats(m) * 4);
@@ -83,7 +83,7 @@ export class Runtime {
 
   /** Plans and allocates the arena for `batch`, within the budget. */
   prepare(batch: i32): bool {
-    const p = planArena(this.model, batch);
+    const p = planArena(this.model, batch, naiveKernels);
     if (p == null) return false;
     const weightsBytes = this.weights.bytes;
     if (weightsBytes + p.arenaBytes > this.budget) {
