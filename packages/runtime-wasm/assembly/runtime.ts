@@ -32,6 +32,7 @@ export class Runtime {
   budget: u64 = DEFAULT_BUDGET;
   weights: Weights = new Weights();
   plan: Plan = new Plan();     // the plan for the current batch (batch 0: none yet)
+  planAt1: Plan | null = null; // made by the load, used by the first prepare at batch 1
   arena: usize = 0;
   // Scratch for Add (broadcast strides) and the kernels' shape records, made once.
   addIndex: StaticArray<i32> = new StaticArray<i32>(MAX_RANK);
@@ -51,6 +52,7 @@ export class Runtime {
     if (this.arena != 0) heap.free(this.arena);
     this.arena = 0;
     this.plan = new Plan();
+    this.planAt1 = null;
   }
 
   /**
@@ -78,12 +80,15 @@ export class Runtime {
     }
     this.mode = mode;
     this.weights.build(file, m, mode);
+    this.planAt1 = plan1;
     return true;
   }
 
   /** Plans and allocates the arena for `batch`, within the budget. */
   prepare(batch: i32): bool {
-    const p = planArena(this.model, batch, naiveKernels);
+    const kept = this.planAt1;
+    this.planAt1 = null;
+    const p = kept != null && batch == 1 ? kept : planArena(this.model, batch, naiveKernels);
     if (p == null) return false;
     const weightsBytes = this.weights.bytes;
     if (weightsBytes + p.arenaBytes > this.budget) {
