@@ -61,6 +61,14 @@ function tensorNameAlias(count: number, nameBytes: number): Uint8Array {
   return finishModel(b, new Array(count).fill(tensor), [0], [0], []);
 }
 
+/** One tensor, input and output of a graph without nodes, whose name is not UTF-8. */
+function invalidUtf8Name(): Uint8Array {
+  const b = new flatbuffers.Builder(256);
+  const name = b.createString(Uint8Array.from([0x78, 0xff, 0xfe])); // "x", then two bytes no UTF-8 string holds
+  const tensor = fb.Tensor.createTensor(b, name, fb.Tensor.createShapeVector(b, [-1n, 4n]));
+  return finishModel(b, [tensor], [0], [0], []);
+}
+
 /** A chain of `count` BatchNorm nodes over [N, channels] that all point at one BatchNorm table. */
 function batchNormAlias(count: number, channels: number): Uint8Array {
   const b = new flatbuffers.Builder(16 * channels + 64 * count);
@@ -148,6 +156,8 @@ const cases: [Case, () => Uint8Array][] = [
       }
       throw new Error('reshape target not found');
     }],
+  [{ file: 'hnet/name-not-utf8.hnet', what: 'a tensor name with bytes 0xff 0xfe: TypeScript read it with replacement characters, the runtime as an empty name',
+    expect: refused(['invalid-field', 'tensors[0].name: the string is not valid UTF-8'], ['invalid', 'tensors[0].name: the string is not valid UTF-8']) }, invalidUtf8Name],
   [{ file: 'hnet/empty.hnet', what: 'an empty file (the wrapper said "hnet_alloc(0)")',
     expect: refused(['truncated', '0 bytes is too short'], ['identifier', 'the file is empty']) }, () => new Uint8Array(0)],
 ];
