@@ -67,6 +67,11 @@ test('the manifest lists every file of the corpus, each with at least one loader
   for (const c of cases) {
     assert.ok(c.what, `${c.file}: what is it?`);
     assert.ok(Object.keys(c.expect).length > 0, `${c.file}: no loader to try`);
+    // One reader rule (docs/FORMAT.md, "Reader rules"): both .hnet readers accept or both refuse.
+    if (c.file.endsWith('.hnet')) {
+      assert.ok(c.expect.format && c.expect.wasm, `${c.file}: an .hnet case names both readers`);
+      assert.equal('accept' in c.expect.format, 'accept' in c.expect.wasm, `${c.file}: the readers must agree`);
+    }
   }
 });
 
