@@ -364,7 +364,7 @@ $('retrain').addEventListener('click', async () => {
     show('retrain-after', result.after);
     $('retrain-runtime').textContent = `accuracy ${percent(inRuntime)} (@hnet/runtime-wasm, ${formatBytes(bytes.length)} .hnet)`;
     $('retrain-runtime').dataset.accuracy = String(inRuntime);
-    $('retrain-speed').textContent = `${steps} steps in ${result.seconds.toFixed(1)} s: ${result.stepsPerSecond.toFixed(1)} steps/s, ${Math.round(result.stepsPerSecond * 50)} digits/s, ${result.engine}`;
+    $('retrain-speed').textContent = `${steps} steps in ${result.seconds.toFixed(1)} s: ${result.stepsPerSecond.toFixed(1)} steps/s, ${Math.round(result.stepsPerSecond * 50)} digits/s after a first step of ${result.firstStepSeconds.toFixed(2)} s (session creation), ${result.engine}`;
     $('retrain-speed').dataset.stepsPerSecond = String(result.stepsPerSecond);
     retrained = { bytes, name: `retrained in the browser (${steps} steps)` };
     const link = /** @type {HTMLAnchorElement} */ ($('retrain-download'));
