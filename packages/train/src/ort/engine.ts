@@ -4,7 +4,8 @@
 // imports Node. One session per (graph kind, batch size), created on first
 // use. Parameters and optimiser state live in two pre-allocated sets of
 // tensors; each step reads one set and writes the other through
-// pre-allocated outputs, then the two swap — no allocation per step.
+// pre-allocated outputs, then the two swap — no allocation per step
+// (on onnxruntime-node; see run() for onnxruntime-web).
 
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { sizeOf, type Model } from '@hnet/format';
@@ -64,17 +65,15 @@ export class OrtEngine implements TrainingEngine {
     private readonly params: CompiledParam[],
     private readonly spec: StepSpec,
     private readonly options: EngineOptions,
-    private readonly ort: OrtModule,
-    private readonly writesIntoOutputs: boolean,
-    label: string,
+    private readonly runtime: OrtRuntime,
     readonly threads: number,
     readonly classes: number,
   ) {
-    this.description = `ort (${label}, ${threads} thread${threads === 1 ? '' : 's'})`;
+    this.description = `ort (${runtime.label}, ${threads} thread${threads === 1 ? '' : 's'})`;
     const dims = (p: CompiledParam) => (p.hash ? [p.param.values.length] : p.param.weight.shape);
     const doubleBuffer = (values: Float32Array, d: readonly number[]): DoubleBuffer => [
-      new ort.Tensor('float32', Float32Array.from(values), d),
-      new ort.Tensor('float32', new Float32Array(values.length), d),
+      new runtime.ort.Tensor('float32', Float32Array.from(values), d),
+      new runtime.ort.Tensor('float32', new Float32Array(values.length), d),
     ];
     this.values = params.map((p) => doubleBuffer(p.param.values, dims(p)));
     const slots = stateSlots(spec.optimizer);
@@ -98,7 +97,7 @@ export class OrtEngine implements TrainingEngine {
     };
     const logits = shapesAt(model, 1).get(logitsName(model));
     if (!logits || logits.length !== 2) throw new TrainError('model', `the model output must be [N, classes] for classification, got [${logits ?? ''}]`);
-    return new OrtEngine(model, params, spec, options, runtime.ort, runtime.writesIntoOutputs, runtime.label, threads, logits[1]);
+    return new OrtEngine(model, params, spec, options, runtime, threads, logits[1]);
   }
 
   parameterCounts(): { stored: number; virtual: number } {
@@ -109,7 +108,7 @@ export class OrtEngine implements TrainingEngine {
     const s = await this.session('step', batch.count);
     this.steps++;
     const feeds = this.feeds(s, batch);
-    feeds.lr = new this.ort.Tensor('float32', Float32Array.of(effectiveRate(this.spec.optimizer, lr, this.steps)), []);
+    feeds.lr = new this.Tensor('float32', Float32Array.of(effectiveRate(this.spec.optimizer, lr, this.steps)), []);
     const next = (1 - this.current) as 0 | 1;
     const fetches: Record<string, Tensor> = { loss: s.loss, logits: s.logits };
     this.values.forEach((v, k) => {
@@ -139,7 +138,7 @@ export class OrtEngine implements TrainingEngine {
     for (let from = 0; from < count; from += EVAL_BATCH) {
       const n = Math.min(EVAL_BATCH, count - from);
       const s = await this.session('logits', n);
-      const feeds: Record<string, Tensor> = { x: new this.ort.Tensor('float32', x.subarray(from * size, (from + n) * size), this.inputDims(n)) };
+      const feeds: Record<string, Tensor> = { x: new this.Tensor('float32', x.subarray(from * size, (from + n) * size), this.inputDims(n)) };
       this.values.forEach((v, k) => (feeds[`param.${k}`] = v[this.current]));
       await this.run(s.session, feeds, { logits: s.logits });
       out.set(s.logits.data as Float32Array, from * this.classes);
@@ -164,9 +163,14 @@ export class OrtEngine implements TrainingEngine {
     this.sessions.clear();
   }
 
+  /** The injected onnxruntime's Tensor class. */
+  private get Tensor(): OrtModule['Tensor'] {
+    return this.runtime.ort.Tensor;
+  }
+
   /** One run whose results land in `fetches`. */
   private async run(session: InferenceSession, feeds: Record<string, Tensor>, fetches: Record<string, Tensor>): Promise<void> {
-    if (this.writesIntoOutputs) {
+    if (this.runtime.writesIntoOutputs) {
       await session.run(feeds, fetches);
       return;
     }
@@ -181,17 +185,17 @@ export class OrtEngine implements TrainingEngine {
   /** x, targets and fresh dropout masks for one batch. */
   private feeds(s: Session, batch: Batch): Record<string, Tensor> {
     const n = batch.count;
-    const feeds: Record<string, Tensor> = { x: new this.ort.Tensor('float32', batch.x, this.inputDims(n)) };
+    const feeds: Record<string, Tensor> = { x: new this.Tensor('float32', batch.x, this.inputDims(n)) };
     const { alpha } = this.spec.loss;
     if (alpha > 0) {
       if (!batch.labels) throw new TrainError('data', 'the loss weighs labels, but the batch has none');
       s.target.fill(0);
       for (let i = 0; i < n; i++) s.target[i * this.classes + batch.labels[i]] = 1;
-      feeds.target = new this.ort.Tensor('float32', s.target, [n, this.classes]);
+      feeds.target = new this.Tensor('float32', s.target, [n, this.classes]);
     }
     if (alpha < 1) {
       if (!batch.teacher) throw new TrainError('data', 'the loss distils, but the batch has no teacher logits');
-      feeds.teacher = new this.ort.Tensor('float32', batch.teacher, [n, this.classes]);
+      feeds.teacher = new this.Tensor('float32', batch.teacher, [n, this.classes]);
     }
     const rate = this.spec.dropout;
     s.masks.forEach((m, j) => {
@@ -214,7 +218,7 @@ export class OrtEngine implements TrainingEngine {
 
   private async createSession(kind: GraphKind, n: number): Promise<Session> {
     const graph = compile(this.model, this.params, kind, n, kind === 'logits' ? null : this.spec);
-    const session = await this.ort.InferenceSession.create(graph.bytes, {
+    const session = await this.runtime.ort.InferenceSession.create(graph.bytes, {
       intraOpNumThreads: this.threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
@@ -224,9 +228,9 @@ export class OrtEngine implements TrainingEngine {
       graph,
       session,
       target: new Float32Array(n * graph.classes),
-      masks: graph.masks.map((dims) => new this.ort.Tensor('float32', new Float32Array(sizeOf(dims)), dims)),
-      loss: new this.ort.Tensor('float32', new Float32Array(1), []),
-      logits: new this.ort.Tensor('float32', new Float32Array(n * graph.classes), [n, graph.classes]),
+      masks: graph.masks.map((dims) => new this.Tensor('float32', new Float32Array(sizeOf(dims)), dims)),
+      loss: new this.Tensor('float32', new Float32Array(1), []),
+      logits: new this.Tensor('float32', new Float32Array(n * graph.classes), [n, graph.classes]),
     };
   }
 }
