@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { decode, readNpy, runReference } from '@hnet/format';
+import { decode, encode, plainWeight, readNpy, runReference, type Model } from '@hnet/format';
 import { floatTensor } from '../src/onnx/tensors.js';
 import { onnx } from '../src/onnx/proto.js';
 import { assertClose, attr, fixture, loadNpy, node, onnxModel, randomArray, runOrt } from './helpers.js';
@@ -149,4 +149,30 @@ test('run: TensorProto .pb input, a single sample gets a batch of 1, a wrong sha
   const engine = hnet('run', 'mlp.hnet', '--input', 'x.pb', '--engine', 'gpu9000');
   assert.equal(engine.code, 2);
   assertShortError(engine.stderr, /unknown --engine "gpu9000"; available: reference/);
+});
+
+test('inspect and error messages escape control characters from names and metadata (no terminal injection)', () => {
+  const evil = '\x1b]0;pwned\x07\x1b[2J\x9b31m\u202e';
+  const model: Model = {
+    inputs: [{ name: `x${evil}`, shape: [-1, 2] }],
+    outputs: [{ name: 'y', shape: [-1, 2] }],
+    nodes: [{ name: `fc${evil}`, op: { type: 'Dense', weight: plainWeight(Float32Array.of(1, 0, 0, 1), [2, 2]), bias: null }, inputs: [`x${evil}`], outputs: ['y'] }],
+    metadata: { [`key${evil}`]: `value${evil}` },
+  };
+  writeFileSync(at('evil.hnet'), encode(model));
+  const raw = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]/;
+  const text = hnet('inspect', 'evil.hnet');
+  assert.equal(text.code, 0, text.stderr);
+  assert.doesNotMatch(text.stdout, raw);
+  assert.match(text.stdout, /fc\\u001b\]0;pwned\\u0007\\u001b\[2J\\u009b31m\\u202e/);
+  assert.match(text.stdout, /key\\u001b.*: value\\u001b/);
+  const json = hnet('inspect', 'evil.hnet', '--json');
+  assert.doesNotMatch(json.stdout, raw);
+  assert.equal(JSON.parse(json.stdout).metadata[`key${evil}`], `value${evil}`, 'the JSON still carries the exact strings');
+  // An error quoting a node name from the file.
+  writeFileSync(at('evil.onnx'), onnxModel({ nodes: [node('Erf', ['x'], ['y'], `erf${evil}`)], inputs: [['x', ['N', 2]]], outputs: [['y', ['N', 2]]] }));
+  const err = hnet('convert', 'evil.onnx', '-o', 'evil-out.hnet');
+  assert.equal(err.code, 3);
+  assert.doesNotMatch(err.stderr, raw);
+  assert.match(err.stderr, /erf\\u001b\]0;pwned/);
 });

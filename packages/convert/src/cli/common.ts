@@ -45,3 +45,15 @@ export function table(header: string[], rows: string[][]): string {
 }
 
 export const hex = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+
+/**
+ * Text safe for a terminal: C0 controls but newline and tab, DEL, C1 controls
+ * (0x9b is a one-byte CSI) and the bidirectional overrides become \uXXXX.
+ * Names and metadata come from untrusted files, and ESC sequences in them
+ * would otherwise drive the terminal (retitle it, rewrite lines, hide text).
+ * The escape is also valid inside JSON strings, so --json output stays JSON.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -9,6 +9,7 @@ import { TrainError } from '@hnet/train';
 import { ConvertError } from '../errors.js';
 import { flagHelp, parseArgs, UsageError, type FlagSpec } from './args.js';
 import './integrate.js'; // the train, eval, bench and demo verbs; --retrain; --engine wasm
+import { printable } from './common.js';
 import { allVerbs, findVerb } from './registry.js';
 import type { Io, Verb } from './verb.js';
 
@@ -57,7 +58,9 @@ const defaultIo: Io = {
 };
 
 /** Runs the CLI; returns the exit code. */
-export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
+export async function main(argv: readonly string[], rawIo: Io = defaultIo): Promise<number> {
+  // Every line passes through here, so no verb can print a name raw.
+  const io: Io = { out: (text) => rawIo.out(printable(text)), err: (text) => rawIo.err(printable(text)) };
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const verb = name === 'help' && rest[0] ? findVerb(rest[0]) : undefined;
