@@ -181,6 +181,7 @@ class Importer {
   /** Zero-padding folded into the Conv/AveragePool that reads the Pad's output. */
   private readonly padFold = new Map<string, Pads4>();
   private readonly handled = new Set<number>(); // node indices done in the alias pass
+  private readonly consumers = new Map<string, NodeProto[]>(); // ONNX name → the nodes that read it
   private readonly issues: NodeIssue[] = [];
   private readonly nodes: Node[] = [];
   private readonly producer = new Map<string, Node>();
@@ -313,25 +314,40 @@ class Importer {
 
   // ---- 3. pass-through nodes --------------------------------------------------
 
+  /** Follows aliases to the computed tensor; the path is shortened as it goes, so a chain of 60k Dropouts stays linear. */
   private resolve(name: string): string {
     let n = name;
     while (this.alias.has(n)) n = this.alias.get(n)!;
+    for (let m = name; m !== n;) {
+      const next = this.alias.get(m)!;
+      this.alias.set(m, n);
+      m = next;
+    }
     return n;
   }
 
-  private isUsed(name: string, nodes: NodeProto[]): boolean {
-    return this.graphOutputs.includes(name) || nodes.some((n) => (n.input ?? []).includes(name));
+  private isUsed(name: string): boolean {
+    return this.graphOutputs.includes(name) || this.consumers.has(name);
   }
 
   private collectAliases(nodes: NodeProto[]): void {
+    // Who reads each tensor (ONNX names), built once: a scan per node was quadratic.
+    for (const node of nodes) {
+      for (const name of new Set(node.input ?? [])) {
+        if (!name) continue;
+        const list = this.consumers.get(name);
+        if (list) list.push(node);
+        else this.consumers.set(name, [node]);
+      }
+    }
     nodes.forEach((node, i) => {
       const op = node.opType ?? '';
       if (!['Identity', 'Dropout', 'Pad'].includes(op) || (node.domain && node.domain !== 'ai.onnx')) return;
       this.handled.add(i);
       try {
         checkOp(node);
-        if (op === 'Dropout') this.checkDropout(node, nodes);
-        if (op === 'Pad') this.checkPad(node, nodes);
+        if (op === 'Dropout') this.checkDropout(node);
+        if (op === 'Pad') this.checkPad(node);
         this.alias.set(node.output?.[0] ?? '', node.input?.[0] ?? '');
         const name = nodeName(node, i);
         if (op === 'Dropout') this.folded.push(`Dropout ${name} removed (the identity at inference)`);
@@ -346,9 +362,9 @@ class Importer {
     });
   }
 
-  private checkDropout(node: NodeProto, nodes: NodeProto[]): void {
+  private checkDropout(node: NodeProto): void {
     const mask = node.output?.[1];
-    if (mask && this.isUsed(mask, nodes)) refuse('the mask output is used; hnet only runs Dropout as the inference identity');
+    if (mask && this.isUsed(mask)) refuse('the mask output is used; hnet only runs Dropout as the inference identity');
     const training = node.input?.[2];
     if (training) {
       const t = this.consts.get(training);
@@ -358,7 +374,7 @@ class Importer {
   }
 
   /** A Pad that pads nothing is dropped; zero-padding of H and W that feeds one Conv/AveragePool is folded into it. */
-  private checkPad(node: NodeProto, nodes: NodeProto[]): void {
+  private checkPad(node: NodeProto): void {
     const a = new Attrs(node);
     const mode = a.string('mode', 'constant');
     let pads: number[];
@@ -375,7 +391,7 @@ class Importer {
     if (pads.every((p) => p === 0)) return;
     if (mode !== 'constant' || value !== 0) refuse(`only zero padding can be folded (mode "${mode}", value ${value})`);
     const out = node.output?.[0] ?? '';
-    const consumers = nodes.filter((n) => (n.input ?? []).includes(out));
+    const consumers = this.consumers.get(out) ?? [];
     const foldable = pads.length === 8 && pads[0] === 0 && pads[1] === 0 && pads[4] === 0 && pads[5] === 0 &&
       pads.every((p) => p >= 0) && consumers.length === 1 && !this.graphOutputs.includes(out) &&
       ['Conv', 'AveragePool'].includes(consumers[0].opType ?? '') && consumers[0].input?.[0] === out;
