@@ -267,3 +267,36 @@ test('60,000 Dropouts in a chain import in linear time (was a scan of every node
   // Generous: 0.4 s here on a shared 2-core machine; the quadratic scan took 60 s.
   assert.ok(seconds < 10, `import took ${seconds.toFixed(1)} s`);
 });
+
+test('attributes of the wrong type are refused naming node, attribute, expected and found type (never read as 0)', () => {
+  const w = floatTensor('w', [3, 4], W);
+  const cases: [string, Uint8Array, RegExp][] = [
+    ['Gemm transB=1.0', onnxModel({
+      nodes: [node('Gemm', ['x', 'w'], ['y'], 'fc', [attr.float('transB', 1)])],
+      inputs: [['x', ['N', 4]]], outputs: [['y', ['N', 3]]], initializers: [w],
+    }), /fc \(Gemm\): attribute transB must be INT, found FLOAT/],
+    ['LeakyRelu alpha=3', onnxModel({
+      nodes: [node('LeakyRelu', ['x'], ['y'], 'leaky', [attr.int('alpha', 3)])],
+      inputs: [['x', ['N', 4]]], outputs: [['y', ['N', 4]]],
+    }), /leaky \(LeakyRelu\): attribute alpha must be FLOAT, found INT/],
+    ['Softmax axis=1.0', onnxModel({
+      nodes: [node('Softmax', ['x'], ['y'], 'soft', [attr.float('axis', 1)])],
+      inputs: [['x', ['N', 4]]], outputs: [['y', ['N', 4]]],
+    }), /soft \(Softmax\): attribute axis must be INT, found FLOAT/],
+    ['Conv strides as INT', onnxModel({
+      nodes: [node('Conv', ['x', 'k'], ['y'], 'conv', [attr.int('strides', 2)])],
+      inputs: [['x', ['N', 1, 4, 4]]], outputs: [['y', ['N', 1, 3, 3]]], initializers: [floatTensor('k', [1, 1, 2, 2], randomArray(4))],
+    }), /conv \(Conv\): attribute strides must be INTS, found INT/],
+    ['Constant value_int as FLOAT', onnxModel({
+      nodes: [node('Constant', [], ['s'], 'shape', [{ ...attr.float('value_int', 4) }]), node('Reshape', ['x', 's'], ['y'], 'reshape')],
+      inputs: [['x', ['N', 4]]], outputs: [['y', ['N', 4]]],
+    }), /shape \(Constant\): attribute value_int must be INT, found FLOAT/],
+    ['an attribute without a type', onnxModel({
+      nodes: [node('Gemm', ['x', 'w'], ['y'], 'fc', [{ name: 'transB', i: 1 }])],
+      inputs: [['x', ['N', 4]]], outputs: [['y', ['N', 3]]], initializers: [w],
+    }), /fc \(Gemm\): attribute transB must be INT, found UNDEFINED/],
+  ];
+  for (const [what, bytes, message] of cases) {
+    assert.throws(() => importOnnx(bytes), (e: unknown) => e instanceof ConvertError && e.code === 'unsupported' && message.test(e.message), what);
+  }
+});

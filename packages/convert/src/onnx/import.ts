@@ -85,29 +85,47 @@ export function importOnnx(input: Uint8Array | string, options: ImportOptions = 
   return result;
 }
 
-/** Attribute readers with ONNX defaults. */
+const AttributeType = onnx.AttributeProto.AttributeType;
+const attributeTypeName = (t: number): string => (AttributeType as unknown as Record<number, string>)[t] ?? `type ${t}`;
+
+/**
+ * The one way to read an attribute: of the expected type, or refused. A
+ * wrong type must not read as 0 (Gemm transB=1.0 as FLOAT would silently
+ * become transB = 0); onnx.checker refuses these models too.
+ */
+function typedAttribute(a: AttributeProto, expected: number): AttributeProto {
+  const found = a.type ?? AttributeType.UNDEFINED;
+  if (found !== expected) refuse(`attribute ${a.name} must be ${attributeTypeName(expected)}, found ${attributeTypeName(found)}`);
+  return a;
+}
+
+/** Attribute readers with ONNX defaults, each checking the attribute's type. */
 class Attrs {
   private readonly byName: Map<string, AttributeProto>;
   constructor(node: NodeProto) {
     this.byName = new Map((node.attribute ?? []).map((a) => [a.name ?? '', a]));
   }
+  private get(name: string, type: number): AttributeProto | undefined {
+    const a = this.byName.get(name);
+    return a && typedAttribute(a, type);
+  }
   has(name: string): boolean {
     return this.byName.has(name);
   }
   int(name: string, fallback: number): number {
-    const a = this.byName.get(name);
+    const a = this.get(name, AttributeType.INT);
     return a ? toNumber(a.i) : fallback;
   }
   float(name: string, fallback: number): number {
-    const a = this.byName.get(name);
+    const a = this.get(name, AttributeType.FLOAT);
     return a ? (a.f ?? 0) : fallback;
   }
   ints(name: string): number[] | null {
-    const a = this.byName.get(name);
+    const a = this.get(name, AttributeType.INTS);
     return a ? (a.ints ?? []).map(toNumber) : null;
   }
   string(name: string, fallback: string): string {
-    const a = this.byName.get(name);
+    const a = this.get(name, AttributeType.STRING);
     return a?.s ? new TextDecoder().decode(a.s) : fallback;
   }
   names(): string[] {
@@ -284,15 +302,20 @@ class Importer {
       const what = `${this.source}: Constant node ${nodeName(node, i)}`;
       const scalar = (values: number[], dataType: number, dims: number[]): ConstTensor =>
         ({ name: out, dims, dataType, values: Float64Array.from(values) });
-      switch (attr?.name) {
-        case 'value': this.consts.set(out, { ...readTensor(attr.t ?? {}, this.baseDir, what), name: out }); break;
-        case 'value_float': this.consts.set(out, scalar([attr.f ?? 0], DataType.FLOAT, [])); break;
-        case 'value_floats': this.consts.set(out, scalar(attr.floats ?? [], DataType.FLOAT, [attr.floats?.length ?? 0])); break;
-        case 'value_int': this.consts.set(out, scalar([toNumber(attr.i)], DataType.INT64, [])); break;
-        case 'value_ints': this.consts.set(out, scalar((attr.ints ?? []).map(toNumber), DataType.INT64, [attr.ints?.length ?? 0])); break;
-        default:
-          this.issues.push({ node: nodeName(node, i), opType: 'Constant', reason: `attribute "${attr?.name}" is not supported` });
-          this.failed.add(out);
+      const typed = (type: number): AttributeProto => typedAttribute(attr!, type);
+      try {
+        switch (attr?.name) {
+          case 'value': this.consts.set(out, { ...readTensor(typed(AttributeType.TENSOR).t ?? {}, this.baseDir, what), name: out }); break;
+          case 'value_float': this.consts.set(out, scalar([typed(AttributeType.FLOAT).f ?? 0], DataType.FLOAT, [])); break;
+          case 'value_floats': this.consts.set(out, scalar(typed(AttributeType.FLOATS).floats ?? [], DataType.FLOAT, [attr.floats?.length ?? 0])); break;
+          case 'value_int': this.consts.set(out, scalar([toNumber(typed(AttributeType.INT).i)], DataType.INT64, [])); break;
+          case 'value_ints': this.consts.set(out, scalar((typed(AttributeType.INTS).ints ?? []).map(toNumber), DataType.INT64, [attr.ints?.length ?? 0])); break;
+          default: refuse(`attribute "${attr?.name}" is not supported`);
+        }
+      } catch (e) {
+        if (!(e instanceof Refusal)) throw e;
+        this.issues.push({ node: nodeName(node, i), opType: 'Constant', reason: e.message });
+        this.failed.add(out);
       }
     });
   }
