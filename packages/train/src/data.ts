@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { constants as zlib, gunzipSync } from 'node:zlib';
 import { NpyError, readNpy as parseNpy } from '@hnet/format';
 import { TrainError } from './errors.js';
 import { Rng } from './rng.js';
@@ -81,28 +81,62 @@ export function normalizationOf(metadata: Record<string, string>): Normalization
   }
 }
 
-// ---- IDX -------------------------------------------------------------------
+// ---- IDX ----------------------------------------------------------------------
 
-function readMaybeGzip(path: string): Uint8Array {
+/** More decompressed data than any data set hnet trains on; a gzip bomb stops here. */
+export const MAX_DECOMPRESSED_BYTES = 1 << 30;
+/** Compressed bytes inflated to find a file's header (at most ~4 MiB of output). */
+const HEAD_COMPRESSED_BYTES = 4096;
+
+/**
+ * A file's bytes, gunzipped if it starts with the gzip magic. Gzip output is
+ * bounded before it is produced: `declaredBytes` reads the size the file's
+ * own header declares from the first inflated bytes (null: no header to
+ * trust), and inflation stops at that size, or at MAX_DECOMPRESSED_BYTES.
+ */
+function readMaybeGzip(path: string, declaredBytes: (head: Uint8Array) => number | null = () => null): Uint8Array {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (err) {
     throw new TrainError('data', `${path}: cannot read (${(err as Error).message})`);
   }
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      return gunzipSync(bytes);
-    } catch (err) {
-      throw new TrainError('data', `${path}: bad gzip data (${(err as Error).message})`);
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  let limit = MAX_DECOMPRESSED_BYTES;
+  try {
+    // SYNC_FLUSH: a prefix of the stream gives its output so far instead of an error.
+    const head = gunzipSync(bytes.subarray(0, HEAD_COMPRESSED_BYTES), { finishFlush: zlib.Z_SYNC_FLUSH });
+    const declared = declaredBytes(head);
+    if (declared !== null) {
+      if (declared > limit) throw new TrainError('data', `${path}: its header declares ${declared} bytes, more than the ${limit} hnet reads`);
+      limit = declared;
     }
+    return gunzipSync(bytes, { maxOutputLength: limit });
+  } catch (err) {
+    if (err instanceof TrainError) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new TrainError('data', `${path}: the gzip data expands beyond ${limit === MAX_DECOMPRESSED_BYTES ? `${limit} bytes, the most hnet reads` : `the ${limit} bytes its header declares`}`);
+    }
+    throw new TrainError('data', `${path}: bad gzip data (${(err as Error).message})`);
   }
-  return bytes;
+}
+
+const IDX_VALUE_BYTES: Record<number, number> = { 0x08: 1, 0x09: 1, 0x0b: 2, 0x0c: 4, 0x0d: 4, 0x0e: 8 };
+
+/** Header plus data bytes an IDX header declares, or null when the head is too short to tell. */
+function idxDeclaredBytes(head: Uint8Array): number | null {
+  if (head.length < 4 || head[0] !== 0 || head[1] !== 0) return null; // readIdx says what is wrong
+  const rank = head[3];
+  if (head.length < 4 + 4 * rank) return null;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  let count = 1;
+  for (let k = 0; k < rank; k++) count *= view.getUint32(4 + 4 * k, false);
+  return 4 + 4 * rank + count * (IDX_VALUE_BYTES[head[2]] ?? 1);
 }
 
 /** An IDX file: magic 0 0 type rank, rank big-endian uint32 dims, then big-endian values. */
 export function readIdx(path: string): { dims: number[]; values: Float32Array } {
-  const bytes = readMaybeGzip(path);
+  const bytes = readMaybeGzip(path, idxDeclaredBytes);
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) throw new TrainError('data', `${path}: not an IDX file (bad magic)`);
   const type = bytes[2];
   const rank = bytes[3];
@@ -110,12 +144,14 @@ export function readIdx(path: string): { dims: number[]; values: Float32Array } 
   if (bytes.length < 4 + 4 * rank) throw new TrainError('data', `${path}: truncated IDX header`);
   const dims = Array.from({ length: rank }, (_, k) => view.getUint32(4 + 4 * k, false));
   const count = dims.reduce((a, b) => a * b, 1);
-  const sizes: Record<number, number> = { 0x08: 1, 0x09: 1, 0x0b: 2, 0x0c: 4, 0x0d: 4, 0x0e: 8 };
-  const size = sizes[type];
+  const size = IDX_VALUE_BYTES[type];
   if (!size) throw new TrainError('data', `${path}: unknown IDX value type 0x${type.toString(16)}`);
   const start = 4 + 4 * rank;
   if (bytes.length < start + count * size) {
     throw new TrainError('data', `${path}: truncated: dims [${dims}] need ${start + count * size} bytes, file has ${bytes.length}`);
+  }
+  if (bytes.length > start + count * size) {
+    throw new TrainError('data', `${path}: ${bytes.length - start - count * size} bytes after the data that dims [${dims}] declare`);
   }
   const values = new Float32Array(count);
   for (let i = 0; i < count; i++) {
@@ -209,10 +245,31 @@ export function loadCsv(path: string, options: CsvOptions = {}): Dataset {
 
 // ---- NPY -------------------------------------------------------------------
 
+/**
+ * Header plus data bytes a .npy header declares ('descr' item size times the
+ * 'shape' product), or null when the head does not show them: the NPY reader
+ * then says what is wrong, within the overall cap.
+ */
+function npyDeclaredBytes(head: Uint8Array): number | null {
+  if (head.length < 10 || head[0] !== 0x93 || String.fromCharCode(...head.subarray(1, 6)) !== 'NUMPY') return null;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const wide = head[6] >= 2; // version 2+: a 4-byte header length
+  const start = wide ? 12 : 10;
+  const length = wide ? view.getUint32(8, true) : view.getUint16(8, true);
+  if (head.length < start + length) return null;
+  const dict = new TextDecoder().decode(head.subarray(start, start + length));
+  const descr = /'descr':\s*'[<>|=]?[a-zA-Z](\d+)'/.exec(dict);
+  const shape = /'shape':\s*\(([^)]*)\)/.exec(dict);
+  if (!descr || !shape) return null;
+  const dims = shape[1].split(',').map((d) => d.trim()).filter((d) => d !== '').map(Number);
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) return null;
+  return start + length + Number(descr[1]) * dims.reduce((a, b) => a * b, 1);
+}
+
 /** A .npy array (gzipped or not), read by the format library's NPY reader. */
 export function readNpy(path: string): { shape: number[]; values: Float32Array } {
   try {
-    const { shape, data } = parseNpy(readMaybeGzip(path), path);
+    const { shape, data } = parseNpy(readMaybeGzip(path, npyDeclaredBytes), path);
     return { shape, values: data };
   } catch (e) {
     if (e instanceof NpyError) throw new TrainError('data', e.message);

@@ -172,3 +172,37 @@ test('normalization is applied once and read back from metadata; validation spli
   assert.deepEqual(s1.validation.y, s2.validation.y);
   assert.deepEqual(new Set([...s1.train.y!, ...s1.validation.y!]).size, 100);
 });
+
+test('IDX gzip bomb: inflation stops at the size the header declares, and at the overall cap', () => {
+  // 3 images of 2x2 declared, then 64 MiB of zeros (64 KiB compressed).
+  const header = idx(0x08, [3, 2, 2], pixels);
+  const bomb = join(dir, 'bomb-idx3-ubyte.gz');
+  const payload = new Uint8Array(header.length + (64 << 20));
+  payload.set(header);
+  writeFileSync(bomb, gzipSync(payload));
+  const before = process.memoryUsage().arrayBuffers;
+  assert.throws(() => readIdx(bomb), (e: unknown) =>
+    e instanceof TrainError && e.message.includes(bomb) && /expands beyond the 28 bytes its header declares/.test(e.message));
+  assert.ok(process.memoryUsage().arrayBuffers - before < 32 << 20, 'no 64 MiB buffer was made');
+  // A header that declares more than hnet reads: refused before inflating.
+  const huge = join(dir, 'huge-idx3-ubyte.gz');
+  writeFileSync(huge, gzipSync(idx(0x08, [65536, 65536], [])));
+  assert.throws(() => readIdx(huge), /declares 4294967308 bytes, more than the 1073741824 hnet reads/);
+  // Trailing bytes in a plain IDX are refused too (the header is the contract).
+  const trailing = join(dir, 'trailing.idx');
+  writeFileSync(trailing, Buffer.concat([idx(0x08, [3, 2, 2], pixels), Buffer.alloc(5)]));
+  assert.throws(() => readIdx(trailing), /5 bytes after the data that dims \[3,2,2\] declare/);
+  // The exact size still reads, gzipped.
+  const ok = join(dir, 'ok-idx3-ubyte.gz');
+  writeFileSync(ok, gzipSync(header));
+  assert.deepEqual(Array.from(readIdx(ok).values), pixels);
+});
+
+test('NPY gzip bomb: bounded by the shape its header declares', () => {
+  const bomb = join(dir, 'bomb.npy.gz');
+  const x = npy('<f4', [2, 2], new Uint8Array(16));
+  const payload = new Uint8Array(x.length + (64 << 20));
+  payload.set(x);
+  writeFileSync(bomb, gzipSync(payload));
+  assert.throws(() => loadNpy(bomb), new RegExp(`${bomb}: the gzip data expands beyond the ${x.length} bytes its header declares`));
+});
