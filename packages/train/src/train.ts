@@ -14,6 +14,7 @@ import {
   IDENTITY_NORMALIZATION,
   NORMALIZATION_KEY,
   normalizationOf,
+  checkLabels,
   normalize,
   splitValidation,
   type Dataset,
@@ -257,6 +258,9 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
   const patience = options.patience ?? Infinity;
   const teacherModel = options.teacher ?? null;
   const hasLabels = data.y !== null;
+  checkLabels(data, student, 'training data');
+  if (options.validation && typeof options.validation !== 'number') checkLabels(options.validation, student, 'validation data');
+  if (options.test) checkLabels(options.test, student, 'test data');
   if (!hasLabels && !teacherModel) throw new TrainError('data', 'the training data has no labels and no teacher was given: nothing to learn from');
   const alpha = options.alpha ?? (!teacherModel ? 1 : hasLabels ? 0.5 : 0);
   if (!(alpha >= 0 && alpha <= 1)) throw new TrainError('options', `alpha ${alpha}: must be in [0, 1]`);
@@ -272,7 +276,10 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
   const per = batchShape(student, data, 'training data');
   let trainSet = normalize(data, norm);
   let validation: Dataset | null = null;
-  if (typeof options.validation === 'number') ({ train: trainSet, validation } = splitValidation(trainSet, options.validation, seed + 1));
+  if (typeof options.validation === 'number') {
+    ({ train: trainSet, validation } = splitValidation(trainSet, options.validation, seed + 1));
+    if (trainSet.count === 0) throw new TrainError('data', `training data: ${data.count} example(s) leave none to train on after holding out ${options.validation} for validation`);
+  }
   else if (options.validation) {
     batchShape(student, options.validation, 'validation data');
     validation = normalize(options.validation, norm);
@@ -463,6 +470,7 @@ export async function predictLogits(model: Model, data: Dataset, options: Evalua
 /** Accuracy and mean cross-entropy of a model on labelled data (for `hnet eval`). */
 export async function evaluate(model: Model, data: Dataset, options: EvaluateOptions = {}): Promise<{ accuracy: number; loss: number; count: number }> {
   if (!data.y) throw new TrainError('data', 'evaluation needs labels');
+  checkLabels(data, model, 'data');
   const { logits, classes } = await predictLogits(model, data, options);
   return { ...scoreLogits(logits, classes, data.y, null), count: data.count };
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
+  checkLabels,
   loadCsv,
   loadData,
   loadIdx,
@@ -111,7 +112,12 @@ test('CSV: header with a label column, no header, label by index, errors with li
   const b = loadCsv(plain, { labelColumn: 0 });
   assert.deepEqual(Array.from(b.y!), [3, 4]);
   assert.deepEqual(Array.from(b.x), [1, 2, 5, 6]);
-  assert.equal(loadCsv(plain).y, null, 'no header, no label column: unlabeled');
+  assert.deepEqual(Array.from(loadCsv(plain).y!), [3, 4], 'no label header: the label is the first column (docs/CLI.md)');
+  assert.deepEqual(Array.from(loadCsv(plain).x), [1, 2, 5, 6]);
+  assert.equal(loadCsv(plain, { labelColumn: null }).y, null, 'unlabeled on request');
+  const named = join(dir, 'named.csv');
+  writeFileSync(named, 'y,f1\n1,0.5\n0,1.5\n');
+  assert.deepEqual([Array.from(loadCsv(named).y!), Array.from(loadCsv(named).x)], [[1, 0], [0.5, 1.5]], 'a header without "label": still the first column');
   const broken = join(dir, 'c.csv');
   writeFileSync(broken, 'x,label\n1,0\n2\n');
   assert.throws(() => loadCsv(broken), (e: unknown) => e instanceof TrainError && e.message.includes(`${broken}:3`));
@@ -205,4 +211,61 @@ test('NPY gzip bomb: bounded by the shape its header declares', () => {
   payload.set(x);
   writeFileSync(bomb, gzipSync(payload));
   assert.throws(() => loadNpy(bomb), new RegExp(`${bomb}: the gzip data expands beyond the ${x.length} bytes its header declares`));
+});
+
+test('labels: non-integers, NaN, negatives and huge values are refused at load, naming file and index', () => {
+  const x = join(dir, 'lab-x.npy');
+  writeFileSync(x, npy('<f4', [4, 1], new Uint8Array(16)));
+  for (const bad of [3.7, NaN, 1e10, -3]) {
+    const y = join(dir, `lab-y-${bad}.npy`);
+    writeFileSync(y, npy('<f8', [4], new Uint8Array(Float64Array.of(0, 1, bad, 2).buffer)));
+    assert.throws(() => loadNpy(x, y), (e: unknown) =>
+      e instanceof TrainError && e.message.includes(`${y}: label 2 is ${Math.fround(bad)}, not a class index`), String(bad)); // read as float32
+  }
+  const images = join(dir, 'lab-images.idx');
+  writeFileSync(images, idx(0x08, [3, 2, 2], pixels));
+  const floatLabels = join(dir, 'lab-labels.idx');
+  writeFileSync(floatLabels, idx(0x0d, [3], [0, 0.5, 1]));
+  assert.throws(() => loadIdx(images, floatLabels), /label 1 is 0\.5, not a class index/);
+  const csv = join(dir, 'lab.csv');
+  writeFileSync(csv, 'label,a\n1,0\n1e10,0\n');
+  assert.throws(() => loadCsv(csv), new RegExp(`${csv}:3: label '1e10' is not a class index`));
+});
+
+test('labels against the model: [0, classes), naming the labels file and the first bad index; no examples is an error', () => {
+  const model = { inputs: [{ name: 'x', shape: [-1, 2] }], outputs: [{ name: 'logits', shape: [-1, 10] }], nodes: [], metadata: {} };
+  const images = join(dir, 'range-images.idx');
+  writeFileSync(images, idx(0x08, [3, 2, 2], pixels));
+  const labels = join(dir, 'range-labels.idx');
+  writeFileSync(labels, idx(0x08, [3], [9, 200, 3]));
+  const data = loadIdx(images, labels);
+  assert.throws(() => checkLabels(data, model, 'data'), (e: unknown) =>
+    e instanceof TrainError && e.message === `${labels}: label 1 is 200, but the model's output "logits" has 10 classes (labels must be in [0, 10))`);
+  const csv = join(dir, 'range.csv');
+  writeFileSync(csv, 'label,a,b\n1,0,0\n42,0,0\n');
+  assert.throws(() => checkLabels(loadCsv(csv), model, 'data'), new RegExp(`${csv}: label 1 is 42`));
+  checkLabels(loadIdx(images, null), model, 'data'); // unlabeled: nothing to range-check
+  assert.throws(() => checkLabels({ x: new Float32Array(0), y: new Int32Array(0), shape: [2], count: 0 }, model, 'training data'), /training data: no examples/);
+  const empty = join(dir, 'header-only.csv');
+  writeFileSync(empty, 'label,a,b\n');
+  assert.throws(() => loadCsv(empty), new RegExp(`${empty}: no examples`));
+  const none = join(dir, 'none.idx');
+  writeFileSync(none, idx(0x08, [0, 2, 2], []));
+  assert.throws(() => loadIdx(none), /no examples/);
+});
+
+test('non-finite inputs are refused at load, naming file, row and column', () => {
+  const csv = join(dir, 'inf.csv');
+  writeFileSync(csv, 'label,a,b\n1,0,0\n2,0,Infinity\n');
+  assert.throws(() => loadCsv(csv), new RegExp(`${csv}:3: column 3 is not a finite number: 'Infinity'`));
+  writeFileSync(csv, 'label,a,b\n1,1e999,0\n');
+  assert.throws(() => loadCsv(csv), new RegExp(`${csv}:2: column 2 is not a finite number: '1e999'`));
+  writeFileSync(csv, 'label,a,b\n1,0,1e39\n');
+  assert.throws(() => loadCsv(csv), /column 3 is not a finite number: '1e39'/, 'finite in float64, Infinity in float32');
+  const x = join(dir, 'nan-x.npy');
+  writeFileSync(x, npy('<f4', [2, 3], new Uint8Array(Float32Array.of(0, 1, 2, 3, NaN, 5).buffer)));
+  assert.throws(() => loadNpy(x), new RegExp(`${x}: example 1, value 1: NaN is not a finite number`));
+  const images = join(dir, 'inf-images.idx');
+  writeFileSync(images, idx(0x0e, [2, 2], [0, 1, -Infinity, 3]));
+  assert.throws(() => loadIdx(images), /example 1, value 0: -Infinity is not a finite number/);
 });

@@ -1,7 +1,7 @@
 // hnet eval: accuracy of a model on labelled data, with any engine.
 
 import { sizeOf, type Model, type Tensor } from '@hnet/format';
-import { loadData, normalizationOf, normalize, type Dataset } from '@hnet/train';
+import { checkLabels, loadData, normalizationOf, normalize, type Dataset } from '@hnet/train';
 import { engineNames, getEngine } from '../../engine.js';
 import { ConvertError } from '../../errors.js';
 import { parseInteger, UsageError } from '../args.js';
@@ -23,6 +23,7 @@ export async function accuracyOf(model: Model, data: Dataset, engineName: string
   const engine = getEngine(engineName);
   if (!engine) throw new UsageError(`--engine must be one of ${engineNames().join(', ')}, got "${engineName}"`);
   if (!data.y) throw new ConvertError('bad-input', 'the data has no labels: eval needs labelled data');
+  checkLabels(data, model, 'data'); // at least one example; labels are classes of the output
   const input = model.inputs[0];
   const perExample = sizeOf(input.shape.slice(1));
   if (perExample * data.count !== data.x.length) {
