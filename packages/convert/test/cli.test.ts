@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { decode, encode, plainWeight, readNpy, runReference, type Model } from '@hnet/format';
+import { decode, encode, plainWeight, readNpy, runReference, writeNpy, type Model } from '@hnet/format';
 import { floatTensor } from '../src/onnx/tensors.js';
 import { onnx } from '../src/onnx/proto.js';
 import { assertClose, attr, fixture, loadNpy, node, onnxModel, randomArray, runOrt } from './helpers.js';
@@ -175,4 +175,30 @@ test('inspect and error messages escape control characters from names and metada
   assert.equal(err.code, 3);
   assert.doesNotMatch(err.stderr, raw);
   assert.match(err.stderr, /erf\\u001b\]0;pwned/);
+});
+
+test('--json prints NaN and Infinity as strings, not as null', () => {
+  const model: Model = {
+    inputs: [{ name: 'x', shape: [-1, 3] }],
+    outputs: [{ name: 'y', shape: [-1, 3] }],
+    // y = 0·x + b with b = [NaN, Infinity, 1]
+    nodes: [{ name: 'fc', op: { type: 'Dense', weight: plainWeight(new Float32Array(9), [3, 3]), bias: plainWeight(Float32Array.of(NaN, Infinity, 1), [3]) }, inputs: ['x'], outputs: ['y'] }],
+    metadata: {},
+  };
+  writeFileSync(at('nan.hnet'), encode(model));
+  writeFileSync(at('zeros.npy'), writeNpy({ shape: [1, 3], data: new Float32Array(3) }));
+  const r = hnet('run', 'nan.hnet', '--input', 'zeros.npy', '--engine', 'reference', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).outputs.y.data, ['NaN', 'Infinity', 1]);
+});
+
+test('bench still reports streaming when materialized does not fit the memory budget', () => {
+  assert.equal(hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'bench.hnet', '--compression', '1/8').code, 0);
+  const r = hnet('bench', 'bench.hnet', '--memory-budget', '300000', '--seconds', '0.01', '--batch', '1', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).map((row: { mode: string }) => row.mode), ['streaming']);
+  assert.match(r.stderr, /materialized: skipped, does not fit: .*over the memory budget of 300000 bytes/);
+  const only = hnet('bench', 'bench.hnet', '--memory-budget', '300000', '--seconds', '0.01', '--mode', 'materialized');
+  assert.equal(only.code, 3, 'the only mode asked for does not fit: an error');
+  assertShortError(only.stderr, /over the memory budget/);
 });

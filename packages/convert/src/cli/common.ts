@@ -57,3 +57,12 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/**
+ * JSON for --json output. JSON has no NaN or Infinity and JSON.stringify
+ * prints them as null, which reads as "no value"; they are printed as the
+ * strings "NaN", "Infinity" and "-Infinity" instead.
+ */
+export function toJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), indent);
+}

@@ -1,9 +1,9 @@
 // hnet bench: latency and throughput of a .hnet in the WASM runtime, per mode and batch size.
 
 import { sizeOf, type Model } from '@hnet/format';
-import { loadModel } from '@hnet/runtime-wasm';
+import { HnetRuntimeError, loadModel } from '@hnet/runtime-wasm';
 import { parseInteger, UsageError } from '../args.js';
-import { formatBytes, loadHnet, table } from '../common.js';
+import { formatBytes, loadHnet, table, toJson } from '../common.js';
 import type { Verb } from '../verb.js';
 
 export interface BenchRow {
@@ -15,12 +15,34 @@ export interface BenchRow {
   arenaBytes: number;
 }
 
-/** Times model.run at each batch size in each mode: a warm-up, then runs for about `seconds`. */
-export async function benchModel(bytes: Uint8Array, model: Model, modes: BenchRow['mode'][], batches: number[], seconds = 1): Promise<BenchRow[]> {
+/** A mode that could not run: the model does not fit the memory budget that way. */
+export interface SkippedMode {
+  mode: BenchRow['mode'];
+  reason: string;
+}
+
+/**
+ * Times model.run at each batch size in each mode: a warm-up, then runs for
+ * about `seconds`. A mode whose weights or activations do not fit the memory
+ * budget is skipped with the reason, so the other mode is still reported;
+ * when no mode fits, the runtime's error is thrown.
+ */
+export async function benchModel(
+  bytes: Uint8Array, model: Model, modes: BenchRow['mode'][], batches: number[], seconds = 1, memoryBudget?: number,
+): Promise<{ rows: BenchRow[]; skipped: SkippedMode[] }> {
   const input = model.inputs[0];
   const rows: BenchRow[] = [];
+  const skipped: SkippedMode[] = [];
   for (const mode of modes) {
-    const runtime = await loadModel(bytes, { mode });
+    let runtime;
+    try {
+      runtime = await loadModel(bytes, { mode, memoryBudget });
+    } catch (e) {
+      const tooBig = e instanceof HnetRuntimeError && (e.codeName === 'budget' || e.codeName === 'memory');
+      if (!tooBig || skipped.length + 1 === modes.length) throw e;
+      skipped.push({ mode, reason: e.message });
+      continue;
+    }
     try {
       for (const batch of batches) {
         const data = Float32Array.from({ length: batch * sizeOf(input.shape.slice(1)) }, (_, i) => Math.sin(i));
@@ -39,7 +61,7 @@ export async function benchModel(bytes: Uint8Array, model: Model, modes: BenchRo
       runtime.dispose();
     }
   }
-  return rows;
+  return { rows, skipped };
 }
 
 export const benchVerb: Verb = {
@@ -53,6 +75,7 @@ export const benchVerb: Verb = {
     { name: 'batch', kind: 'string', value: 'LIST', help: 'batch sizes, comma-separated (default 1,64)' },
     { name: 'mode', kind: 'string', value: 'LIST', help: 'materialized, streaming or both (default both)' },
     { name: 'seconds', kind: 'string', value: 'S', help: 'time per measurement (default 1)' },
+    { name: 'memory-budget', kind: 'string', value: 'BYTES', help: "the runtime's memory budget for weights + activations (default 1 GiB)" },
     { name: 'json', kind: 'boolean', help: 'print the rows as JSON' },
   ],
   async run(args, io) {
@@ -62,9 +85,13 @@ export const benchVerb: Verb = {
     for (const m of modes) if (m !== 'materialized' && m !== 'streaming') throw new UsageError(`--mode takes materialized and/or streaming, got "${m}"`);
     const seconds = Number(args.strings.get('seconds') ?? '1');
     if (!(seconds > 0 && seconds <= 600)) throw new UsageError(`--seconds must be in (0, 600], got "${args.strings.get('seconds')}"`);
-    const rows = await benchModel(bytes, model, modes, batches, seconds);
+    const budget = args.strings.get('memory-budget');
+    const memoryBudget = budget === undefined ? undefined : parseInteger(budget, 'memory-budget', 1, 0xffffffff);
+    const { rows, skipped } = await benchModel(bytes, model, modes, batches, seconds, memoryBudget);
+    // On stderr, so that --json stays the list of measured rows.
+    for (const s of skipped) io.err(`${s.mode}: skipped, does not fit: ${s.reason}`);
     if (args.booleans.has('json')) {
-      io.out(JSON.stringify(rows));
+      io.out(toJson(rows));
       return;
     }
     io.out(table(['mode', 'batch', 'ms / run', 'examples / s', 'weights', 'activations'], rows.map((r) => [

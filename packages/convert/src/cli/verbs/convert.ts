@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../../files.js';
 import { DEFAULT_MIN_VIRTUAL, hashModel, type HashPolicy, type HashReport } from '../../hashing.js';
 import { importOnnx, type ImportReport } from '../../onnx/import.js';
 import { parseFraction, parseInteger, UsageError, type ParsedArgs } from '../args.js';
-import { formatBytes, formatCount, loadHnet, requireOutput, table } from '../common.js';
+import { formatBytes, formatCount, loadHnet, requireOutput, table, toJson } from '../common.js';
 import type { Io, Verb } from '../verb.js';
 
 /**
@@ -99,7 +99,7 @@ export const convertVerb: Verb = {
 
     const denseBytes = hashed.report.virtual * 4;
     if (args.booleans.has('json')) {
-      io.out(JSON.stringify({ input, output, bytes: bytes.length, denseFloat32Bytes: denseBytes, import: imported, policy, ...hashed.report }, null, 2));
+      io.out(toJson({ input, output, bytes: bytes.length, denseFloat32Bytes: denseBytes, import: imported, policy, ...hashed.report }, 2));
       return;
     }
     if (imported) {

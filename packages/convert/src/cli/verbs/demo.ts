@@ -52,7 +52,7 @@ export const demoVerb: Verb = {
     const denseBytes = encode(dense);
     const measure = async (model: Model, bytes: Uint8Array) => {
       const { accuracy } = await accuracyOf(model, data.test!, 'wasm');
-      const [timing] = await benchModel(bytes, model, ['materialized'], [1], 0.5);
+      const [timing] = (await benchModel(bytes, model, ['materialized'], [1], 0.5)).rows;
       return { accuracy, ms: timing.msPerRun };
     };
     const d = await measure(dense, denseBytes);

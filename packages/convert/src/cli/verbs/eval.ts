@@ -5,7 +5,7 @@ import { checkLabels, loadData, normalizationOf, normalize, type Dataset } from 
 import { engineNames, getEngine } from '../../engine.js';
 import { ConvertError } from '../../errors.js';
 import { parseInteger, UsageError } from '../args.js';
-import { loadAnyModel } from '../common.js';
+import { loadAnyModel, toJson } from '../common.js';
 import type { Verb } from '../verb.js';
 
 export interface Accuracy {
@@ -78,7 +78,7 @@ export const evalVerb: Verb = {
     const split = splits.test ? 'test' : 'all';
     const result = await accuracyOf(model, splits.test ?? splits.train, engineName, batchSize);
     if (args.booleans.has('json')) {
-      io.out(JSON.stringify({ model: file, data: splits.source, split, engine: engineName, ...result }));
+      io.out(toJson({ model: file, data: splits.source, split, engine: engineName, ...result }));
       return;
     }
     io.out(`${file}: accuracy ${(result.accuracy * 100).toFixed(2)}% (${result.correct}/${result.count}, ${split} split of ${splits.source}) with engine ${engineName} in ${result.seconds.toFixed(2)} s`);

@@ -4,7 +4,7 @@
 import {
   formatVersionString, readVersions, summarizeModel, type FileVersions, type Model,
 } from '@hnet/format';
-import { formatBytes, formatCount, hex, loadHnet, table } from '../common.js';
+import { formatBytes, formatCount, hex, loadHnet, table, toJson } from '../common.js';
 import type { Verb } from '../verb.js';
 
 /** Everything `inspect` reports, as plain data (the --json output). */
@@ -32,7 +32,7 @@ export const inspectVerb: Verb = {
     const { model, bytes } = loadHnet(file);
     const d = describeModel(model, bytes.length, readVersions(bytes));
     if (args.booleans.has('json')) {
-      io.out(JSON.stringify({ file, ...d }, null, 2));
+      io.out(toJson({ file, ...d }, 2));
       return;
     }
     io.out(`${file}: .hnet format ${d.formatVersion} (needs a reader ≥ ${d.minReaderVersion}), ${formatBytes(d.bytes.file)}`);

@@ -7,7 +7,7 @@ import { readFileChecked, writeFileAtomic } from '../../files.js';
 import { readNpy, writeNpy } from '@hnet/format';
 import { decodeTensorProto } from '../../onnx/tensors.js';
 import { UsageError } from '../args.js';
-import { loadAnyModel } from '../common.js';
+import { loadAnyModel, toJson } from '../common.js';
 import type { Verb } from '../verb.js';
 
 /** A tensor from an .npy or .pb file, with the name stored in a .pb (if any). */
@@ -109,7 +109,7 @@ export const runVerb: Verb = {
     });
     if (args.booleans.has('json')) {
       const json = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, { shape: v.shape, data: [...v.data] }]));
-      io.out(JSON.stringify({ engine: engine.name, outputs: json }));
+      io.out(toJson({ engine: engine.name, outputs: json }));
     } else if (targets.length === 0) {
       for (const [name, t] of Object.entries(outputs)) io.out(summarize(name, t).join('\n'));
     }
