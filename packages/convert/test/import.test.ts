@@ -9,7 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { runReference } from '@hnet/format';
 import { ConvertError, importOnnx } from '../src/index.js';
-import { onnx } from '../src/onnx/proto.js';
+import { onnx, type AttributeProto } from '../src/onnx/proto.js';
 import { assertClose, attr, fixture, floatTensor, int64Tensor, loadNpy, node, onnxModel, randomArray, runOrt } from './helpers.js';
 
 const FIXTURE_MODELS = ['mlp', 'lenet', 'bn_residual', 'vgg_small', 'mnist_mlp'];
@@ -298,5 +298,22 @@ test('attributes of the wrong type are refused naming node, attribute, expected 
   ];
   for (const [what, bytes, message] of cases) {
     assert.throws(() => importOnnx(bytes), (e: unknown) => e instanceof ConvertError && e.code === 'unsupported' && message.test(e.message), what);
+  }
+});
+
+test('Conv and pool strides, dilations and kernels must be positive: refused naming the node (strides 0 said "got Infinity")', () => {
+  const k = floatTensor('k', [1, 1, 2, 2], randomArray(4));
+  const cases: [string, AttributeProto[], RegExp][] = [
+    ['Conv', [attr.ints('strides', [0, 1])], /c1 \(Conv\): strides \[0,1\] must be positive integers/],
+    ['Conv', [attr.ints('dilations', [1, 0])], /c1 \(Conv\): dilations \[1,0\] must be positive integers/],
+    ['MaxPool', [attr.ints('kernel_shape', [2, 2]), attr.ints('strides', [1, -2])], /c1 \(MaxPool\): strides \[1,-2\] must be positive integers/],
+    ['AveragePool', [attr.ints('kernel_shape', [0, 2])], /c1 \(AveragePool\): kernel_shape \[0,2\] must be positive integers/],
+  ];
+  for (const [op, attributes, message] of cases) {
+    const bytes = onnxModel({
+      nodes: [node(op, op === 'Conv' ? ['x', 'k'] : ['x'], ['y'], 'c1', attributes)],
+      inputs: [['x', ['N', 1, 4, 4]]], outputs: [['y', ['N', 1, 3, 3]]], initializers: op === 'Conv' ? [k] : [],
+    });
+    assert.throws(() => importOnnx(bytes), (e: unknown) => e instanceof ConvertError && message.test(e.message), `${op} ${message}`);
   }
 });

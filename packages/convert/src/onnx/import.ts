@@ -666,6 +666,7 @@ class Importer {
     const x = this.data(node, 0);
     const k = a.ints('kernel_shape') ?? refuse('missing attribute kernel_shape');
     if (k.length !== 2) refuse(`only 2-D pooling is supported (kernel_shape [${k}])`);
+    if (!k.every((x) => Number.isInteger(x) && x >= 1)) refuse(`kernel_shape [${k}] must be positive integers`);
     const kernel = k as Pair;
     const strides = pair(a.ints('strides'), 'strides');
     const dilations = pair(a.ints('dilations'), 'dilations');
@@ -931,9 +932,11 @@ function nodeName(node: NodeProto, index: number): string {
   return node.name ? node.name : `#${index}`;
 }
 
+/** Strides or dilations of a 2-D window: two positive integers (0 would divide by zero in the output size). */
 function pair(v: number[] | null, what: string): Pair {
   if (v === null) return [1, 1];
   if (v.length !== 2) refuse(`${what} [${v}] must have 2 entries for 2-D windows`);
+  if (!v.every((x) => Number.isInteger(x) && x >= 1)) refuse(`${what} [${v}] must be positive integers`);
   return [v[0], v[1]];
 }
 
