@@ -22,6 +22,8 @@ let skipped = 0;
 const missing = [];
 console.log('\nhnet test summary');
 for (const workspace of workspaces) {
+  // A workspace without tests (fixtures/ holds data only) leaves no report.
+  if (!JSON.parse(readFileSync(join(root, workspace, 'package.json'), 'utf8')).scripts?.test) continue;
   const report = join(root, workspace, 'test-results', 'junit.xml');
   // A report older than this run is left over from an earlier one: its tests did not run now.
   if (!existsSync(report) || statSync(report).mtimeMs < started - 1000) {

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
-import { writeNpy } from '@hnet/convert';
+import { writeNpy } from '@hnet/format';
 
-const bin = fileURLToPath(new URL('../packages/convert/bin/hnet.js', import.meta.url));
+const bin = fileURLToPath(new URL('../packages/cli/bin/hnet.js', import.meta.url));
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'hnet-cli-train-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

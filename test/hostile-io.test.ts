@@ -32,7 +32,7 @@ interface Case {
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CORPUS = path.join(HERE, 'hostile');
-const BIN = path.join(HERE, '../packages/convert/bin/hnet.js');
+const BIN = path.join(HERE, '../packages/cli/bin/hnet.js');
 const MLP = path.join(HERE, '../fixtures/mlp.onnx');
 const { cases } = JSON.parse(readFileSync(path.join(CORPUS, 'manifest.json'), 'utf8')) as { cases: Case[] };
 const RSS_GROWTH = 100 << 20;

@@ -5,10 +5,10 @@
 // what `hnet inspect` would; a model that takes a 28×28 digit can then
 // replace the one that classifies the drawing.
 
-import { decode } from '@hnet/format';
+import { decode, formatBytes, formatCount, formatShape, formatWeightShape, hex } from '@hnet/format';
 import { loadModel } from '@hnet/runtime-wasm';
 import { argmax, FIELD, inputScaling, mnistFromInk, probabilities, scaleInput } from './digit.js';
-import { classifiesDigits, describeModel, formatBytes, formatCount, formatShape, hex } from './inspect.js';
+import { classifiesDigits, describeModel } from './inspect.js';
 
 const DEFAULT_MODEL = '/models/default.hnet';
 const STROKE_WIDTH = 22; // px on the 280 px pad: about MNIST's stroke once fitted to 20×20
@@ -199,7 +199,7 @@ function showInspect(fileName, d) {
   panel.append(table(
     ['#', 'layer', 'part', 'virtual shape', 'virtual', 'real', 'dtype', 'hash'],
     d.weights.map((w) => [
-      String(w.node), w.layer, w.part, `[${w.shape.join('×')}]`, formatCount(w.virtual), formatCount(w.real), w.dtype,
+      String(w.node), w.layer, w.part, formatWeightShape(w.shape), formatCount(w.virtual), formatCount(w.real), w.dtype,
       w.hash ? `${w.hash.algorithm} K=${formatCount(w.real)}, bucket seed ${hex(w.hash.bucketSeed)}, sign seed ${w.hash.signSeed === null ? 'none' : hex(w.hash.signSeed)}` : 'dense',
     ]),
   ));

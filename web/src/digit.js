@@ -6,11 +6,10 @@
 // pixel is the area-weighted mean of the ink it covers), then placed in a
 // 28×28 field so that its centre of mass sits at the centre.
 
+import { IDENTITY_NORMALIZATION, readNormalization } from '@hnet/format';
+
 export const FIELD = 28; // MNIST image side
 export const BOX = 20; // the side the digit's bounding box is fitted into
-
-/** Key under which @hnet/train records the input scaling (packages/train/src/data.ts). */
-export const NORMALIZATION_KEY = 'hnet.input.normalization';
 
 /**
  * For each of m output cells over n input cells: the input cells it covers and
@@ -119,19 +118,9 @@ export function mnistFromInk(ink, width, height) {
  * @param {Record<string, string>} metadata
  */
 export function inputScaling(metadata) {
-  const raw = metadata[NORMALIZATION_KEY];
-  if (raw === undefined) return { scale: 1, mean: 0, std: 1, rawMax: 1, recorded: false };
-  let v;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    throw new Error(`metadata "${NORMALIZATION_KEY}" is not JSON: ${raw}`);
-  }
-  const scale = v.scale ?? 1, mean = v.mean ?? 0, std = v.std ?? 1;
-  if (![scale, mean, std].every(Number.isFinite) || !(std > 0)) {
-    throw new Error(`metadata "${NORMALIZATION_KEY}" = ${raw}: scale and mean must be finite, std > 0`);
-  }
-  return { scale, mean, std, rawMax: scale <= 1 / 64 ? 255 : 1, recorded: true };
+  const norm = readNormalization(metadata);
+  if (norm === null) return { ...IDENTITY_NORMALIZATION, rawMax: 1, recorded: false };
+  return { ...norm, rawMax: norm.scale <= 1 / 64 ? 255 : 1, recorded: true };
 }
 
 /** The model input for an MNIST image in [0, 1]. */

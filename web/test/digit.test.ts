@@ -92,7 +92,7 @@ test('inputScaling: the trainer’s record, its raw unit, and the default pixel 
   const x = scaleInput(Float32Array.of(0, 1), idx);
   assert.ok(Math.abs(x[0] - -0.1307 / 0.3081) < 1e-6);
   assert.ok(Math.abs(x[1] - (1 - 0.1307) / 0.3081) < 1e-6);
-  assert.throws(() => inputScaling({ 'hnet.input.normalization': 'scale=1' }), /"hnet\.input\.normalization" is not JSON/);
+  assert.throws(() => inputScaling({ 'hnet.input.normalization': 'scale=1' }), /"hnet\.input\.normalization"\]: not JSON/);
   assert.throws(() => inputScaling({ 'hnet.input.normalization': '{"std":0}' }), /std > 0/);
 });
 

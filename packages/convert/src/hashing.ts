@@ -17,6 +17,7 @@
 import {
   expandWeight, hashedWeight, sizeOf, weightsOf, xxh32,
   type DType, type HashSpec, type Model, type Node, type Weight,
+  METADATA_KEYS,
 } from '@hnet/format';
 import { ConvertError } from './errors.js';
 
@@ -133,7 +134,7 @@ export function hashModel(model: Model, policy: HashPolicy): { model: Model; rep
   };
   const out: Model = {
     ...model, nodes,
-    metadata: { ...model.metadata, 'hash.policy': JSON.stringify(policyNote) },
+    metadata: { ...model.metadata, [METADATA_KEYS.hashPolicy]: JSON.stringify(policyNote) },
   };
   return {
     model: out,

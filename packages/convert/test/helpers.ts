@@ -36,7 +36,7 @@ export function node(opType: string, input: string[], output: string[], name = '
   return { opType, input, output, name, attribute };
 }
 
-export { floatTensor, int64Tensor };
+export { floatTensor, int64Tensor, onnx };
 
 const valueInfo = (name: string, shape: (number | string)[]) => ({
   name,

@@ -1,10 +1,29 @@
 // What a model holds, as plain data: nodes with their inferred shapes, every
-// weight's virtual and stored size with its hash spec, and parameter totals.
-// One summary for every tool that reports on a model (hnet inspect, the web page).
+// weight's virtual and stored size with its hash spec, and parameter totals;
+// and how shapes, sizes and seeds are written in messages and reports.
+// One description for every tool that reports on a model (hnet inspect, the
+// web page) and every error that shows a shape.
 
+import { readVersions } from './codec/decode.js';
 import type { Model, Weight } from './model.js';
 import { sizeOf, weightsOf } from './model.js';
-import { inferShapes } from './shapes.js';
+import { BATCH, inferShapes } from './shapes.js';
+import { formatVersionString } from './version.js';
+
+/** A tensor shape as "[N, 1, 28, 28]" (N: the batch dimension); "?" when unknown. */
+export const formatShape = (shape: readonly number[] | null): string =>
+  shape ? `[${shape.map((d) => (d === BATCH ? 'N' : d)).join(', ')}]` : '?';
+
+/** A weight's virtual shape as "[256×784]". */
+export const formatWeightShape = (shape: readonly number[]): string => `[${shape.join('×')}]`;
+
+export const formatBytes = (n: number): string =>
+  n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(2)} MiB`;
+
+export const formatCount = (n: number): string => n.toLocaleString('en-US');
+
+/** A uint32 seed as "0x0000002a". */
+export const hex = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
 export interface WeightSummary {
   node: number;
@@ -61,5 +80,23 @@ export function summarizeModel(model: Model): ModelSummary {
       batchNorm,
     },
     metadata: model.metadata,
+  };
+}
+
+export interface FileDescription extends ModelSummary {
+  formatVersion: string; // "1.0"
+  minReaderVersion: string;
+  bytes: { file: number; denseFloat32: number };
+}
+
+/** The summary of a model decoded from `bytes`, with the file's versions and size against dense float32. */
+export function describeFile(model: Model, bytes: Uint8Array): FileDescription {
+  const summary = summarizeModel(model);
+  const versions = readVersions(bytes);
+  return {
+    formatVersion: formatVersionString(versions.format),
+    minReaderVersion: formatVersionString(versions.minReader),
+    ...summary,
+    bytes: { file: bytes.length, denseFloat32: summary.parameters.virtual * 4 },
   };
 }

@@ -8,7 +8,12 @@ export * from './version.js';
 export * from './shapes.js';
 export * from './validate.js';
 export { encode, DATA_ALIGNMENT } from './codec/encode.js';
-export { decode, readVersions, type FileVersions } from './codec/decode.js';
-export { runReference, type Tensor } from './reference/forward.js';
-export { summarizeModel, type ModelSummary, type WeightSummary } from './describe.js';
+export { decode, readVersions, readMetadata, type FileVersions } from './codec/decode.js';
+export type { Tensor } from './tensor.js';
+export * from './metadata.js';
+export { runReference } from './reference/forward.js';
+export {
+  summarizeModel, describeFile, formatShape, formatWeightShape, formatBytes, formatCount, hex,
+  type ModelSummary, type WeightSummary, type FileDescription,
+} from './describe.js';
 export { readNpy, writeNpy, NpyError } from './npy.js';

@@ -3,7 +3,7 @@
 // (u)int8/16/32, int64 and bool, C order, converted to float32. Write:
 // '<f4', version 1.0. No Node APIs, so the browser can use it too.
 
-import type { Tensor } from './reference/forward.js';
+import type { Tensor } from './tensor.js';
 import { float16Value } from './values.js';
 
 /** A malformed or unsupported .npy file; the message starts with the file's name. */

@@ -2,6 +2,7 @@
 // Shared by validation (symbolic batch, -1) and the reference forward pass
 // (concrete shapes). Errors name the node and say what did not fit.
 
+import { formatShape as show } from './describe.js';
 import { HnetFormatError } from './errors.js';
 import type { Model, Node, Op, Pads4, Pair } from './model.js';
 
@@ -11,7 +12,6 @@ export const BATCH = -1;
 const fail = (where: string, detail: string): never => {
   throw new HnetFormatError('shape', where, detail);
 };
-const show = (shape: readonly number[]): string => `[${shape.map((d) => (d === BATCH ? 'N' : d)).join(', ')}]`;
 
 /** Resolves a possibly negative axis against a rank, or fails. */
 export function normalizeAxis(axis: number, rank: number, where: string, allowRank = false): number {

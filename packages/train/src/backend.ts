@@ -3,10 +3,10 @@
 // option or HNET_BACKEND.
 
 import * as tf from '@tensorflow/tfjs';
+import { BACKENDS, type BackendName } from './backend-names.js';
 import { TrainError } from './errors.js';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+export { BACKENDS, type BackendName };
 
 let current: BackendName | null = null;
 

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { constants as zlib, gunzipSync } from 'node:zlib';
-import { NpyError, readNpy as parseNpy, type Model } from '@hnet/format';
+import { IDENTITY_NORMALIZATION, METADATA_KEYS, NpyError, readNpy as parseNpy, readNormalization, type Normalization, type TensorInfo } from '@hnet/format';
 import { TrainError } from './errors.js';
 import { Rng } from './rng.js';
 
@@ -30,15 +30,9 @@ export interface DataSplits {
   source: string;
 }
 
-/** x' = (x · scale − mean) / std, per scalar. Recorded as JSON under NORMALIZATION_KEY. */
-export interface Normalization {
-  scale: number;
-  mean: number;
-  std: number;
-}
-
-export const NORMALIZATION_KEY = 'hnet.input.normalization';
-export const IDENTITY_NORMALIZATION: Normalization = { scale: 1, mean: 0, std: 1 };
+// The normalization type, its metadata key and reader are the format's (@hnet/format metadata.ts).
+export { IDENTITY_NORMALIZATION, type Normalization };
+export const NORMALIZATION_KEY = METADATA_KEYS.inputNormalization;
 
 export function normalize(data: Dataset, norm: Normalization): Dataset {
   const { scale, mean, std } = norm;
@@ -71,16 +65,9 @@ export function fitNormalization(data: Dataset, scale?: number): Normalization {
   return { scale: s, mean, std: std > 1e-12 ? std : 1 };
 }
 
-/** Reads the normalization recorded in a model's metadata (identity when absent). */
+/** The normalization recorded in a model's metadata (identity when absent). */
 export function normalizationOf(metadata: Record<string, string>): Normalization {
-  const raw = metadata[NORMALIZATION_KEY];
-  if (raw === undefined) return IDENTITY_NORMALIZATION;
-  try {
-    const v = JSON.parse(raw) as Partial<Normalization>;
-    return { scale: v.scale ?? 1, mean: v.mean ?? 0, std: v.std ?? 1 };
-  } catch {
-    throw new TrainError('data', `metadata ${NORMALIZATION_KEY}: not JSON: ${raw}`);
-  }
+  return readNormalization(metadata) ?? IDENTITY_NORMALIZATION;
 }
 
 // ---- checks shared by the loaders --------------------------------------------
@@ -116,14 +103,13 @@ function checkNotEmpty(count: number, path: string): void {
  * that are classes of the model's output [N, classes]. The first bad label
  * is named with its file and index (before any shuffle or split).
  */
-export function checkLabels(data: Dataset, model: Model, what: string): void {
+export function checkLabels(data: Dataset, output: TensorInfo, what: string): void {
   checkNotEmpty(data.count, what);
-  const shape = model.outputs[0]?.shape ?? [];
-  const classes = shape[shape.length - 1] ?? -1;
+  const classes = output.shape[output.shape.length - 1] ?? -1;
   if (!data.y || !(classes > 0)) return;
   for (let i = 0; i < data.y.length; i++) {
     if (data.y[i] >= classes) {
-      throw new TrainError('data', `${data.labelsFile ?? what}: label ${i} is ${data.y[i]}, but the model's output "${model.outputs[0].name}" has ${classes} classes (labels must be in [0, ${classes}))`);
+      throw new TrainError('data', `${data.labelsFile ?? what}: label ${i} is ${data.y[i]}, but the model's output "${output.name}" has ${classes} classes (labels must be in [0, ${classes}))`);
     }
   }
 }
@@ -318,8 +304,8 @@ function npyDeclaredBytes(head: Uint8Array): number | null {
   return start + length + Number(descr[1]) * dims.reduce((a, b) => a * b, 1);
 }
 
-/** A .npy array (gzipped or not), read by the format library's NPY reader. */
-export function readNpy(path: string): { shape: number[]; values: Float32Array } {
+/** A .npy file (gzipped or not), parsed by the format library's one NPY reader. */
+function readNpyFile(path: string): { shape: number[]; values: Float32Array } {
   try {
     const { shape, data } = parseNpy(readMaybeGzip(path, npyDeclaredBytes), path);
     return { shape, values: data };
@@ -331,14 +317,14 @@ export function readNpy(path: string): { shape: number[]; values: Float32Array }
 
 /** Examples from x.npy ([count, ...]) and optional labels from y.npy ([count]). */
 export function loadNpy(xPath: string, yPath?: string | null): Dataset {
-  const xs = readNpy(xPath);
+  const xs = readNpyFile(xPath);
   if (xs.shape.length < 1) throw new TrainError('data', `${xPath}: a 0-d array holds no examples`);
   const count = xs.shape[0];
   checkNotEmpty(count, xPath);
   checkFinite(xs.values, xs.values.length / count, xPath);
   let y: Int32Array | null = null;
   if (yPath) {
-    const ys = readNpy(yPath);
+    const ys = readNpyFile(yPath);
     if (ys.shape.length !== 1 || ys.shape[0] !== count) throw new TrainError('data', `${yPath}: expected shape (${count},), found (${ys.shape})`);
     y = labelsFrom(ys.values, yPath);
   }

@@ -22,7 +22,6 @@ export {
   loadNpy,
   loadMnistPackage,
   readIdx,
-  readNpy,
   normalize,
   normalizationOf,
   fitNormalization,

@@ -8,11 +8,10 @@
 // dtype → test accuracy of the written model → summary in metadata.
 
 import * as tf from '@tensorflow/tfjs';
-import type { Model } from '@hnet/format';
+import { METADATA_KEYS, normalizationEntry, type Model } from '@hnet/format';
 import { currentBackend, selectBackend, type BackendName } from './backend.js';
 import {
   IDENTITY_NORMALIZATION,
-  NORMALIZATION_KEY,
   normalizationOf,
   checkLabels,
   normalize,
@@ -258,9 +257,9 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
   const patience = options.patience ?? Infinity;
   const teacherModel = options.teacher ?? null;
   const hasLabels = data.y !== null;
-  checkLabels(data, student, 'training data');
-  if (options.validation && typeof options.validation !== 'number') checkLabels(options.validation, student, 'validation data');
-  if (options.test) checkLabels(options.test, student, 'test data');
+  checkLabels(data, student.outputs[0], 'training data');
+  if (options.validation && typeof options.validation !== 'number') checkLabels(options.validation, student.outputs[0], 'validation data');
+  if (options.test) checkLabels(options.test, student.outputs[0], 'test data');
   if (!hasLabels && !teacherModel) throw new TrainError('data', 'the training data has no labels and no teacher was given: nothing to learn from');
   const alpha = options.alpha ?? (!teacherModel ? 1 : hasLabels ? 0.5 : 0);
   if (!(alpha >= 0 && alpha <= 1)) throw new TrainError('options', `alpha ${alpha}: must be in [0, 1]`);
@@ -427,20 +426,20 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
   const optText = opt === 'adam' ? `adam (lr=${learningRate})` : `sgd (lr=${learningRate}, momentum=${options.momentum ?? 0.9}${options.nesterov ? ', nesterov' : ''})`;
   const metadata: Record<string, string> = {
     ...trained.metadata,
-    [NORMALIZATION_KEY]: JSON.stringify(norm),
-    'hnet.train.data': `${options.dataSource ?? 'in-memory'} (${trainSet.count} train${validation ? `, ${validation.count} validation` : ''}${options.test ? `, ${options.test.count} test` : ''})`,
-    'hnet.train.epochs': String(summary.epochs),
-    'hnet.train.best_epoch': String(summary.bestEpoch),
-    'hnet.train.loss': lossText,
-    'hnet.train.optimizer': `${optText}, schedule ${schedule.schedule}, batch ${batchSize}, dropout ${dropout}, weight decay ${weightDecay}`,
-    'hnet.train.init': options.init ?? 'project',
-    'hnet.train.seed': String(seed),
-    'hnet.train.backend': backend,
-    'hnet.train.compression': summary.compression.toPrecision(6),
-    'hnet.train.parameters': `${counts.stored} stored / ${counts.virtual} virtual`,
+    ...normalizationEntry(norm),
+    [METADATA_KEYS.trainData]: `${options.dataSource ?? 'in-memory'} (${trainSet.count} train${validation ? `, ${validation.count} validation` : ''}${options.test ? `, ${options.test.count} test` : ''})`,
+    [METADATA_KEYS.trainEpochs]: String(summary.epochs),
+    [METADATA_KEYS.trainBestEpoch]: String(summary.bestEpoch),
+    [METADATA_KEYS.trainLoss]: lossText,
+    [METADATA_KEYS.trainOptimizer]: `${optText}, schedule ${schedule.schedule}, batch ${batchSize}, dropout ${dropout}, weight decay ${weightDecay}`,
+    [METADATA_KEYS.trainInit]: options.init ?? 'project',
+    [METADATA_KEYS.trainSeed]: String(seed),
+    [METADATA_KEYS.trainBackend]: backend,
+    [METADATA_KEYS.trainCompression]: summary.compression.toPrecision(6),
+    [METADATA_KEYS.trainParameters]: `${counts.stored} stored / ${counts.virtual} virtual`,
   };
-  if (summary.validationAccuracy !== null) metadata['hnet.train.val_accuracy'] = summary.validationAccuracy.toFixed(6);
-  if (testAccuracy !== null) metadata['hnet.train.test_accuracy'] = testAccuracy.toFixed(6);
+  if (summary.validationAccuracy !== null) metadata[METADATA_KEYS.trainValAccuracy] = summary.validationAccuracy.toFixed(6);
+  if (testAccuracy !== null) metadata[METADATA_KEYS.trainTestAccuracy] = testAccuracy.toFixed(6);
   return { model: { ...trained, metadata }, summary };
 }
 
@@ -470,7 +469,7 @@ export async function predictLogits(model: Model, data: Dataset, options: Evalua
 /** Accuracy and mean cross-entropy of a model on labelled data (for `hnet eval`). */
 export async function evaluate(model: Model, data: Dataset, options: EvaluateOptions = {}): Promise<{ accuracy: number; loss: number; count: number }> {
   if (!data.y) throw new TrainError('data', 'evaluation needs labels');
-  checkLabels(data, model, 'data');
+  checkLabels(data, model.outputs[0], 'data');
   const { logits, classes } = await predictLogits(model, data, options);
   return { ...scoreLogits(logits, classes, data.y, null), count: data.count };
 }

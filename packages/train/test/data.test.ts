@@ -239,13 +239,13 @@ test('labels against the model: [0, classes), naming the labels file and the fir
   const labels = join(dir, 'range-labels.idx');
   writeFileSync(labels, idx(0x08, [3], [9, 200, 3]));
   const data = loadIdx(images, labels);
-  assert.throws(() => checkLabels(data, model, 'data'), (e: unknown) =>
+  assert.throws(() => checkLabels(data, model.outputs[0], 'data'), (e: unknown) =>
     e instanceof TrainError && e.message === `${labels}: label 1 is 200, but the model's output "logits" has 10 classes (labels must be in [0, 10))`);
   const csv = join(dir, 'range.csv');
   writeFileSync(csv, 'label,a,b\n1,0,0\n42,0,0\n');
-  assert.throws(() => checkLabels(loadCsv(csv), model, 'data'), new RegExp(`${csv}: label 1 is 42`));
-  checkLabels(loadIdx(images, null), model, 'data'); // unlabeled: nothing to range-check
-  assert.throws(() => checkLabels({ x: new Float32Array(0), y: new Int32Array(0), shape: [2], count: 0 }, model, 'training data'), /training data: no examples/);
+  assert.throws(() => checkLabels(loadCsv(csv), model.outputs[0], 'data'), new RegExp(`${csv}: label 1 is 42`));
+  checkLabels(loadIdx(images, null), model.outputs[0], 'data'); // unlabeled: nothing to range-check
+  assert.throws(() => checkLabels({ x: new Float32Array(0), y: new Int32Array(0), shape: [2], count: 0 }, model.outputs[0], 'training data'), /training data: no examples/);
   const empty = join(dir, 'header-only.csv');
   writeFileSync(empty, 'label,a,b\n');
   assert.throws(() => loadCsv(empty), new RegExp(`${empty}: no examples`));

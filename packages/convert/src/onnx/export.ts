@@ -2,6 +2,7 @@
 // expanded to its virtual values, so any ONNX tool can check or run the
 // network a .hnet file stands for.
 
+import { CONVERT_VERSION } from '../version.js';
 import { expandWeight, type Model, type Node, type Op, type TensorInfo, type Weight } from '@hnet/format';
 import { DataType, onnx, type AttributeProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.js';
 import { floatTensor, int64Tensor } from './tensors.js';
@@ -68,7 +69,7 @@ export function exportOnnx(model: Model): Uint8Array {
   const proto = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'hnet',
-    producerVersion: '0.1.0',
+    producerVersion: CONVERT_VERSION,
     opsetImport: [{ domain: '', version: EXPORT_OPSET }],
     metadataProps: Object.entries(model.metadata).map(([key, value]) => ({ key, value })),
     graph: {

@@ -21,9 +21,10 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import {
   HnetFormatError, inferOpShape, plainWeight, validateModel, BATCH,
-  type Model, type Node, type Op, type Pads4, type Pair, type TensorInfo,
+  METADATA_KEYS, type Model, type Node, type Op, type Pads4, type Pair, type TensorInfo,
 } from '@hnet/format';
 import { ConvertError, unsupportedNodes, type NodeIssue } from '../errors.js';
+import { CONVERT_VERSION } from '../version.js';
 import { DataType, dataTypeName, onnx, toNumber, type AttributeProto, type ModelProto, type NodeProto, type ValueInfoProto } from './proto.js';
 import { readTensor, type ConstTensor } from './tensors.js';
 
@@ -81,7 +82,7 @@ export function importOnnx(input: Uint8Array | string, options: ImportOptions = 
   if (!proto.graph) throw new ConvertError('bad-model', `${source}: the ONNX model has no graph`);
   const result = new Importer(proto, source, baseDir).run();
   // Which dense model a .hnet came from, whatever it is called later.
-  result.model.metadata['source.sha256'] = createHash('sha256').update(bytes).digest('hex');
+  result.model.metadata[METADATA_KEYS.sourceSha256] = createHash('sha256').update(bytes).digest('hex');
   return result;
 }
 
@@ -263,10 +264,10 @@ class Importer {
       outputs,
       nodes: this.nodes,
       metadata: {
-        source: path.basename(this.source),
-        producer: [this.proto.producerName, this.proto.producerVersion].filter(Boolean).join(' '),
-        'source.opset': String(this.opset),
-        converter: 'hnet convert (@hnet/convert 0.1.0)',
+        [METADATA_KEYS.source]: path.basename(this.source),
+        [METADATA_KEYS.producer]: [this.proto.producerName, this.proto.producerVersion].filter(Boolean).join(' '),
+        [METADATA_KEYS.sourceOpset]: String(this.opset),
+        [METADATA_KEYS.converter]: `hnet convert (@hnet/convert ${CONVERT_VERSION})`,
       },
     };
     try {

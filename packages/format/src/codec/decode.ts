@@ -32,6 +32,26 @@ export function readVersions(bytes: Uint8Array): FileVersions {
   return openFile(bytes).versions;
 }
 
+/**
+ * The metadata of an .hnet file without decoding its graph and weights: for
+ * callers that hand the bytes to the WASM runtime but need a key such as the
+ * input normalization (hnet eval).
+ */
+export function readMetadata(bytes: Uint8Array): Record<string, string> {
+  const { root, reader } = openFile(bytes);
+  return readMetadataTable(root, reader);
+}
+
+function readMetadataTable(root: fb.Model, reader: Reader): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  reader.list('metadata', reader.at('metadata', () => root.metadataLength()), (i) => {
+    const kv = reader.at(`metadata[${i}]`, () => root.metadata(i)) ?? invalid(`metadata[${i}]`, 'missing entry');
+    const key = reader.at(`metadata[${i}].key`, () => kv.key()) ?? invalid(`metadata[${i}].key`, 'missing required key');
+    metadata[key] = reader.at(`metadata[${i}].value`, () => kv.value()) ?? '';
+  });
+  return metadata;
+}
+
 function openFile(bytes: Uint8Array): { root: fb.Model; reader: Reader; versions: FileVersions } {
   // 4 bytes of root offset + 4 of identifier come before anything else.
   if (bytes.length < 8) {
@@ -72,12 +92,7 @@ export function decode(bytes: Uint8Array): Model {
   const inputs = reader.list('inputs', reader.at('inputs', () => root.inputsLength()), (i) => graphTensor(`inputs[${i}]`, reader.at(`inputs[${i}]`, () => root.inputs(i)) ?? 0));
   const outputs = reader.list('outputs', reader.at('outputs', () => root.outputsLength()), (i) => graphTensor(`outputs[${i}]`, reader.at(`outputs[${i}]`, () => root.outputs(i)) ?? 0));
   const nodes = reader.list('nodes', reader.at('nodes', () => root.nodesLength()), (i) => reader.node(`nodes[${i}]`, reader.at(`nodes[${i}]`, () => root.nodes(i)), tensorName));
-  const metadata: Record<string, string> = {};
-  reader.list('metadata', reader.at('metadata', () => root.metadataLength()), (i) => {
-    const kv = reader.at(`metadata[${i}]`, () => root.metadata(i)) ?? invalid(`metadata[${i}]`, 'missing entry');
-    const key = reader.at(`metadata[${i}].key`, () => kv.key()) ?? invalid(`metadata[${i}].key`, 'missing required key');
-    metadata[key] = reader.at(`metadata[${i}].value`, () => kv.value()) ?? '';
-  });
+  const metadata = readMetadataTable(root, reader);
 
   const model: Model = { inputs, outputs, nodes, metadata };
   validateModel(model);

@@ -3,17 +3,13 @@
 // that the WASM runtime, the trainer and the ONNX import are tested against,
 // so it is written to be obviously right, not fast.
 
+import { formatShape } from '../describe.js';
 import { HnetFormatError } from '../errors.js';
 import type { AveragePoolOp, BatchNormOp, Conv2DOp, DenseOp, MaxPoolOp, Model, Op } from '../model.js';
 import { sizeOf } from '../model.js';
 import { BATCH, inferOpShape, nodeLabel, normalizeAxis } from '../shapes.js';
+import type { Tensor } from '../tensor.js';
 import { expandWeight } from '../weights.js';
-
-/** A dense float32 tensor, row-major. */
-export interface Tensor {
-  shape: number[];
-  data: Float32Array;
-}
 
 /** Runs a model on named inputs; returns every graph output by name. */
 export function runReference(model: Model, inputs: Record<string, Tensor>): Record<string, Tensor> {
@@ -23,7 +19,7 @@ export function runReference(model: Model, inputs: Record<string, Tensor>): Reco
     const field = `inputs[${i}] (${declared.name})`;
     if (!given) throw new HnetFormatError('shape', field, 'no value given for this input');
     const fits = given.shape.length === declared.shape.length && declared.shape.every((d, k) => d === BATCH || d === given.shape[k]);
-    if (!fits) throw new HnetFormatError('shape', field, `expected [${declared.shape.map((d) => (d === BATCH ? 'N' : d)).join(', ')}], got [${given.shape.join(', ')}]`);
+    if (!fits) throw new HnetFormatError('shape', field, `expected ${formatShape(declared.shape)}, got ${formatShape(given.shape)}`);
     if (given.data.length !== sizeOf(given.shape)) throw new HnetFormatError('shape', field, `shape [${given.shape}] needs ${sizeOf(given.shape)} values, got ${given.data.length}`);
     values.set(declared.name, given);
   }

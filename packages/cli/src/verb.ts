@@ -1,8 +1,9 @@
-// A CLI verb: one file under verbs/, registered in registry.ts. main.ts
-// parses the flags a verb declares, handles --help, and maps errors to exit
-// codes, so a verb only does its work.
+// A CLI verb: one file under verbs/ exporting `verb`, listed (with its name
+// and one-line summary) in the VERBS table of main.ts. main.ts parses the
+// flags a verb declares, handles --help, and maps errors to exit codes, so a
+// verb only calls the library.
 
-import { parseArgs, type FlagSpec, type ParsedArgs } from './args.js';
+import type { FlagSpec, ParsedArgs } from './args.js';
 
 export interface Io {
   out: (text: string) => void; // stdout, one line per call
@@ -10,8 +11,6 @@ export interface Io {
 }
 
 export interface Verb {
-  name: string;
-  summary: string; // one line, for `hnet --help`
   usage: string; // "hnet convert MODEL.onnx -o MODEL.hnet [options]"
   description?: string;
   examples: string[];
@@ -20,5 +19,3 @@ export interface Verb {
   positionals: [number, number];
   run(args: ParsedArgs, io: Io): Promise<void> | void;
 }
-
-export { parseArgs };

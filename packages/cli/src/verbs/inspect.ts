@@ -1,28 +1,11 @@
 // hnet inspect: what a .hnet file holds — graph, per-layer parameters, hash
 // specs with their seeds, size against the dense float32 equivalent, metadata.
 
-import {
-  formatVersionString, readVersions, summarizeModel, type FileVersions, type Model,
-} from '@hnet/format';
-import { formatBytes, formatCount, hex, loadHnet, table, toJson } from '../common.js';
+import { describeFile, formatBytes, formatCount, formatShape, formatWeightShape, hex } from '@hnet/format';
+import { loadHnet, table, toJson } from '../common.js';
 import type { Verb } from '../verb.js';
 
-/** Everything `inspect` reports, as plain data (the --json output). */
-export function describeModel(model: Model, fileBytes: number, versions: FileVersions) {
-  const summary = summarizeModel(model);
-  return {
-    formatVersion: formatVersionString(versions.format),
-    minReaderVersion: formatVersionString(versions.minReader),
-    ...summary,
-    bytes: { file: fileBytes, denseFloat32: summary.parameters.virtual * 4 },
-  };
-}
-
-const show = (shape: readonly number[] | null): string => (shape ? `[${shape.map((d) => (d < 0 ? 'N' : d)).join(', ')}]` : '?');
-
-export const inspectVerb: Verb = {
-  name: 'inspect',
-  summary: 'show the graph, parameters, hash specs and metadata of a .hnet file',
+export const verb: Verb = {
   usage: 'hnet inspect MODEL.hnet [--json]',
   examples: ['hnet inspect mnist.hnet', 'hnet inspect mnist.hnet --json | jq .parameters'],
   positionals: [1, 1],
@@ -30,21 +13,21 @@ export const inspectVerb: Verb = {
   run(args, io) {
     const file = args.positionals[0];
     const { model, bytes } = loadHnet(file);
-    const d = describeModel(model, bytes.length, readVersions(bytes));
+    const d = describeFile(model, bytes);
     if (args.booleans.has('json')) {
       io.out(toJson({ file, ...d }, 2));
       return;
     }
     io.out(`${file}: .hnet format ${d.formatVersion} (needs a reader ≥ ${d.minReaderVersion}), ${formatBytes(d.bytes.file)}`);
-    io.out(`inputs:  ${d.inputs.map((t) => `${t.name} ${show(t.shape)}`).join(', ')}`);
-    io.out(`outputs: ${d.outputs.map((t) => `${t.name} ${show(t.shape)}`).join(', ')}`);
+    io.out(`inputs:  ${d.inputs.map((t) => `${t.name} ${formatShape(t.shape)}`).join(', ')}`);
+    io.out(`outputs: ${d.outputs.map((t) => `${t.name} ${formatShape(t.shape)}`).join(', ')}`);
     io.out('');
     io.out(table(['#', 'node', 'op', 'inputs', 'output', 'shape'],
-      d.nodes.map((n) => [String(n.index), n.name, n.op, n.inputs.join(', '), n.outputs.join(', '), show(n.shape)])));
+      d.nodes.map((n) => [String(n.index), n.name, n.op, n.inputs.join(', '), n.outputs.join(', '), formatShape(n.shape)])));
     io.out('');
     io.out(table(['#', 'layer', 'part', 'virtual shape', 'virtual', 'real', 'dtype', 'hash'],
       d.weights.map((w) => [
-        String(w.node), w.layer, w.part, `[${w.shape.join('×')}]`, formatCount(w.virtual), formatCount(w.real), w.dtype,
+        String(w.node), w.layer, w.part, formatWeightShape(w.shape), formatCount(w.virtual), formatCount(w.real), w.dtype,
         w.hash
           ? `${w.hash.algorithm} K=${formatCount(w.hash.buckets)} bucket seed ${hex(w.hash.bucketSeed)} sign seed ${w.hash.signSeed === null ? 'none' : hex(w.hash.signSeed)}`
           : 'dense',

@@ -1,13 +1,11 @@
 // hnet export-onnx: .hnet → a standard dense ONNX model (expanded virtual weights).
 
-import { writeFileAtomic } from '../../files.js';
-import { EXPORT_OPSET, exportOnnx } from '../../onnx/export.js';
-import { formatBytes, loadHnet, requireOutput } from '../common.js';
+import { EXPORT_OPSET, exportOnnx, writeFileAtomic } from '@hnet/convert';
+import { formatBytes } from '@hnet/format';
+import { loadHnet, requireOutput } from '../common.js';
 import type { Verb } from '../verb.js';
 
-export const exportOnnxVerb: Verb = {
-  name: 'export-onnx',
-  summary: '.hnet → dense ONNX (virtual weights expanded), for any ONNX tool',
+export const verb: Verb = {
   usage: 'hnet export-onnx MODEL.hnet -o MODEL.onnx',
   description: `Writes an opset-${EXPORT_OPSET} ONNX model with the same graph; every hashed weight is\nexpanded to its dense virtual values, so onnxruntime computes what the .hnet means.`,
   examples: ['hnet export-onnx mnist.hnet -o mnist.dense.onnx'],

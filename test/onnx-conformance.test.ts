@@ -11,10 +11,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { ConvertError, decodeTensorProto, importOnnx } from '@hnet/convert';
 import { decode, encode, runReference, type Tensor } from '@hnet/format';
 import { loadModel } from '@hnet/runtime-wasm';
-import { ConvertError, decodeTensorProto, importOnnx } from '../src/index.js';
-import { onnx } from '../src/onnx/proto.js';
+import onnxProto from 'onnx-proto';
+
+const { onnx } = onnxProto;
 
 const ROOT = '/usr/share/libonnx-testdata/data/node';
 

@@ -1,10 +1,19 @@
-// Helpers shared by the verbs: loading models with errors that name the file.
+// Helpers shared by the verbs: loading models with errors that name the file,
+// and the text table of reports (numbers and shapes are formatted by @hnet/format).
 
-import { decode, HnetFormatError, type Model } from '@hnet/format';
-import { ConvertError } from '../errors.js';
-import { readFileChecked } from '../files.js';
-import { importOnnx } from '../onnx/import.js';
+import { ConvertError, importOnnx, readFileChecked } from '@hnet/convert';
+import { decode, encode, HnetFormatError, type Model } from '@hnet/format';
+import { HnetRuntimeError } from '@hnet/runtime-wasm';
 import { UsageError, type ParsedArgs } from './args.js';
+import type { Engine, Mode, Session } from './engines.js';
+
+const isOnnx = (file: string): boolean => file.toLowerCase().endsWith('.onnx');
+
+/** A format error of `file` as a ConvertError naming it, with a hint when it is an ONNX file. */
+function fileError(file: string, e: HnetFormatError): ConvertError {
+  const hint = e.code === 'bad-identifier' && isOnnx(file) ? ' (an ONNX model: convert it first with `hnet convert`)' : '';
+  return new ConvertError('bad-input', `${file}: ${e.message}${hint}`);
+}
 
 /** Reads a .hnet file; a format error becomes a ConvertError naming the file. */
 export function loadHnet(file: string): { model: Model; bytes: Uint8Array } {
@@ -12,17 +21,35 @@ export function loadHnet(file: string): { model: Model; bytes: Uint8Array } {
   try {
     return { model: decode(bytes), bytes };
   } catch (e) {
-    if (e instanceof HnetFormatError) {
-      const hint = e.code === 'bad-identifier' && file.endsWith('.onnx') ? ' (an ONNX model: convert it first with `hnet convert`)' : '';
-      throw new ConvertError('bad-input', `${file}: ${e.message}${hint}`);
-    }
+    if (e instanceof HnetFormatError) throw fileError(file, e);
     throw e;
   }
 }
 
 /** Reads a model from .hnet, or imports an .onnx (no hashing). */
 export function loadAnyModel(file: string): Model {
-  return file.toLowerCase().endsWith('.onnx') ? importOnnx(file).model : loadHnet(file).model;
+  return isOnnx(file) ? importOnnx(file).model : loadHnet(file).model;
+}
+
+/** The .hnet bytes of a file: read as they are, or an .onnx imported (no hashing) and encoded. */
+export function modelBytes(file: string): Uint8Array {
+  return isOnnx(file) ? encode(importOnnx(file).model) : readFileChecked(file, '.hnet model');
+}
+
+/** Loads `bytes` (read from `file`) into a session of `engine`; errors name the file. */
+export async function openSession(engine: Engine, file: string, bytes: Uint8Array, mode: Mode, memoryBudget?: number): Promise<Session> {
+  try {
+    return await engine.load(bytes, { mode, memoryBudget });
+  } catch (e) {
+    throw sessionError(file, e);
+  }
+}
+
+/** An engine's load error as a ConvertError naming `file` (other errors unchanged). */
+export function sessionError(file: string, e: unknown): unknown {
+  if (e instanceof HnetFormatError) return fileError(file, e);
+  if (e instanceof HnetRuntimeError) return new ConvertError('bad-input', `${file}: WASM runtime: ${e.message}`);
+  return e;
 }
 
 /** The -o/--output path, required. */
@@ -32,19 +59,12 @@ export function requireOutput(args: ParsedArgs, example: string): string {
   return out;
 }
 
-export const formatBytes = (n: number): string =>
-  n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(2)} MiB`;
-
-export const formatCount = (n: number): string => n.toLocaleString('en-US');
-
 /** Left-aligned text table. */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (cells: string[]): string => cells.map((s, c) => (s ?? '').padEnd(widths[c])).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
-
-export const hex = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
 /**
  * Text safe for a terminal: C0 controls but newline and tab, DEL, C1 controls

@@ -1,13 +1,10 @@
 // hnet run: forward pass of a model on tensors from .npy or TensorProto .pb files.
 
-import type { Model, Tensor } from '@hnet/format';
-import { engineNames, getEngine } from '../../engine.js';
-import { ConvertError } from '../../errors.js';
-import { readFileChecked, writeFileAtomic } from '../../files.js';
-import { readNpy, writeNpy } from '@hnet/format';
-import { decodeTensorProto } from '../../onnx/tensors.js';
+import { ConvertError, decodeTensorProto, readFileChecked, writeFileAtomic } from '@hnet/convert';
+import { formatShape as show, readNpy, writeNpy, type Tensor, type TensorInfo } from '@hnet/format';
 import { UsageError } from '../args.js';
-import { loadAnyModel, toJson } from '../common.js';
+import { modelBytes, openSession, toJson } from '../common.js';
+import { ENGINE_FLAG, engineFromArgs, MODE_FLAG, modeFromArgs } from '../flags/engine.js';
 import type { Verb } from '../verb.js';
 
 /** A tensor from an .npy or .pb file, with the name stored in a .pb (if any). */
@@ -19,8 +16,6 @@ export function readTensorFile(file: string): { tensor: Tensor; name: string } {
   }
   return { tensor: readNpy(bytes, file), name: '' };
 }
-
-const show = (shape: readonly number[]): string => `[${shape.map((d) => (d < 0 ? 'N' : d)).join(', ')}]`;
 
 /** Checks a tensor against a model input; adds a batch dimension of 1 to a single sample. */
 function fitInput(tensor: Tensor, expected: number[], inputName: string, file: string): Tensor {
@@ -39,19 +34,20 @@ function namedPaths(items: string[]): { name: string | null; path: string }[] {
   });
 }
 
-function bindInputs(model: Model, items: string[]): Record<string, Tensor> {
-  if (items.length === 0) throw new UsageError(`missing --input (the model takes ${model.inputs.map((i) => `"${i.name}" ${show(i.shape)}`).join(', ')})`);
+/** Binds --input files to the model's inputs (`declared`): by NAME=, by the name a .pb stores, else in order. */
+function bindInputs(declared: TensorInfo[], items: string[]): Record<string, Tensor> {
+  if (items.length === 0) throw new UsageError(`missing --input (the model takes ${declared.map((i) => `"${i.name}" ${show(i.shape)}`).join(', ')})`);
   const inputs: Record<string, Tensor> = {};
   const specs = namedPaths(items);
   specs.forEach((spec, i) => {
     const { tensor, name: stored } = readTensorFile(spec.path);
-    let name = spec.name ?? (model.inputs.some((m) => m.name === stored) ? stored : model.inputs[i]?.name);
-    if (!name) throw new UsageError(`more --input files (${items.length}) than model inputs (${model.inputs.length})`);
-    const info = model.inputs.find((m) => m.name === name);
-    if (!info) throw new UsageError(`the model has no input "${name}"; its inputs are ${model.inputs.map((m) => `"${m.name}"`).join(', ')}`);
+    let name = spec.name ?? (declared.some((m) => m.name === stored) ? stored : declared[i]?.name);
+    if (!name) throw new UsageError(`more --input files (${items.length}) than model inputs (${declared.length})`);
+    const info = declared.find((m) => m.name === name);
+    if (!info) throw new UsageError(`the model has no input "${name}"; its inputs are ${declared.map((m) => `"${m.name}"`).join(', ')}`);
     inputs[name] = fitInput(tensor, info.shape, name, spec.path);
   });
-  const missing = model.inputs.filter((m) => !(m.name in inputs));
+  const missing = declared.filter((m) => !(m.name in inputs));
   if (missing.length) throw new UsageError(`no --input for ${missing.map((m) => `"${m.name}" ${show(m.shape)}`).join(', ')}`);
   return inputs;
 }
@@ -74,36 +70,44 @@ function summarize(name: string, t: Tensor): string[] {
   return lines;
 }
 
-export const runVerb: Verb = {
-  name: 'run',
-  summary: 'run a model on .npy / TensorProto .pb inputs',
-  usage: 'hnet run MODEL.hnet --input X.npy [--output Y.npy] [--engine NAME]',
+export const verb: Verb = {
+  usage: 'hnet run MODEL.hnet --input X.npy [--output Y.npy] [--engine NAME] [--mode MODE]',
   description: [
     'Runs the forward pass. --input takes an .npy file (float32, or any numeric dtype,',
     'converted) or an ONNX TensorProto .pb; NAME=FILE binds a named input. A single',
     'sample without the batch dimension gets a batch of 1. Without --output, prints the',
     'outputs (argmax per row for 2-D outputs). MODEL may also be an .onnx file (imported, no hashing).',
+    'The default engine is the WASM runtime; --engine reference runs the plain-TS oracle.',
   ].join('\n'),
-  examples: ['hnet run mnist.hnet --input fixtures/mnist_mlp.input.npy --output logits.npy'],
+  examples: [
+    'hnet run mnist.hnet --input fixtures/mnist_mlp.input.npy --output logits.npy',
+    'hnet run mnist.hnet -i fixtures/mnist_mlp.input.npy --engine reference --json',
+  ],
   positionals: [1, 1],
   flags: [
     { name: 'input', short: 'i', kind: 'list', value: '[NAME=]FILE', help: 'input tensor, .npy or .pb (repeatable, one per model input)' },
     { name: 'output', short: 'o', kind: 'list', value: '[NAME=]FILE', help: 'write an output as .npy (repeatable)' },
-    { name: 'engine', kind: 'string', value: 'NAME', help: 'engine: reference (default)' },
+    ENGINE_FLAG,
+    MODE_FLAG,
     { name: 'json', kind: 'boolean', help: 'print outputs as JSON {name: {shape, data}}' },
   ],
   async run(args, io) {
-    const engineName = args.strings.get('engine') ?? 'reference';
-    const engine = getEngine(engineName);
-    if (!engine) throw new UsageError(`unknown --engine "${engineName}"; available: ${engineNames().join(', ')}`);
-    const model = loadAnyModel(args.positionals[0]);
-    const inputs = bindInputs(model, args.lists.get('input') ?? []);
-    const outputs = await engine.run(model, inputs);
+    const engine = engineFromArgs(args);
+    const mode = modeFromArgs(args, engine);
+    const file = args.positionals[0];
+    const session = await openSession(engine, file, modelBytes(file), mode);
+    let outputs: Record<string, Tensor>;
+    try {
+      outputs = await session.run(bindInputs(session.info.inputs, args.lists.get('input') ?? []));
+    } finally {
+      session.dispose();
+    }
+    const declaredOutputs = session.info.outputs;
 
     const targets = namedPaths(args.lists.get('output') ?? []);
     targets.forEach((t, i) => {
-      const name = t.name ?? model.outputs[i]?.name;
-      if (!name || !(name in outputs)) throw new UsageError(`the model has no output ${t.name ? `"${t.name}"` : `number ${i + 1}`}; its outputs are ${model.outputs.map((m) => `"${m.name}"`).join(', ')}`);
+      const name = t.name ?? declaredOutputs[i]?.name;
+      if (!name || !(name in outputs)) throw new UsageError(`the model has no output ${t.name ? `"${t.name}"` : `number ${i + 1}`}; its outputs are ${declaredOutputs.map((m) => `"${m.name}"`).join(', ')}`);
       writeFileAtomic(t.path, writeNpy(outputs[name]));
       if (!args.booleans.has('json')) io.out(`wrote ${t.path}: ${name} ${show(outputs[name].shape)}`);
     });

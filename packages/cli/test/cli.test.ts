@@ -9,17 +9,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { decode, encode, plainWeight, readNpy, runReference, writeNpy, type Model } from '@hnet/format';
-import { floatTensor } from '../src/onnx/tensors.js';
-import { onnx } from '../src/onnx/proto.js';
-import { assertClose, attr, fixture, loadNpy, node, onnxModel, randomArray, runOrt } from './helpers.js';
+import { decode, encode, FORMAT_VERSION, formatVersionString, plainWeight, readNpy, runReference, writeNpy, type Model } from '@hnet/format';
+// The ONNX builders and fixtures of @hnet/convert's own tests: the CLI reads the same models.
+import { assertClose, attr, fixture, floatTensor, loadNpy, node, onnx, onnxModel, randomArray, runOrt } from '../../convert/test/helpers.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/hnet.js');
-const MAIN = path.resolve(path.dirname(BIN), '../dist/cli/main.js');
+const MAIN = path.resolve(path.dirname(BIN), '../dist/main.js');
 let dir = '';
 
 before(() => {
-  assert.ok(existsSync(MAIN), `${MAIN} is missing: run "npm run build" in packages/convert before the CLI tests`);
+  assert.ok(existsSync(MAIN), `${MAIN} is missing: run "npm run build" before the CLI tests`);
   dir = mkdtempSync(path.join(tmpdir(), 'hnet-cli-'));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,6 +48,8 @@ test('--help, per-verb help with an example, and usage errors (exit 2)', () => {
     assert.match(help.stdout, /^examples?:\n  hnet /m);
   }
   assert.equal(hnet().code, 2);
+  const { version } = JSON.parse(readFileSync(path.resolve(path.dirname(BIN), '../package.json'), 'utf8'));
+  assert.equal(hnet('--version').stdout, `hnet ${version} (.hnet format ${formatVersionString(FORMAT_VERSION)})\n`);
   const unknown = hnet('frobnicate');
   assert.equal(unknown.code, 2);
   assertShortError(unknown.stderr, /unknown command "frobnicate"/);
@@ -119,10 +120,15 @@ test('convert → inspect → run → export-onnx on the MNIST MLP', async () =>
   assert.equal(json.parameters.virtual, 784 * 256 + 256 + 2560 + 10);
 
   const x = loadNpy(fixture('mnist_mlp.input.npy'));
+  // The default engine is the WASM runtime; --engine reference is the exact oracle.
   const run = hnet('run', 'm.hnet', '--input', fixture('mnist_mlp.input.npy'), '--output', 'y.npy');
   assert.equal(run.code, 0, run.stderr);
   const y = readNpy(readFileSync(at('y.npy')), 'y.npy');
-  assertClose(y, runReference(model, { input: x }).output, 0, 'hnet run output');
+  const expected = runReference(model, { input: x }).output;
+  assertClose(y, expected, 1e-5, 'hnet run output (wasm)');
+  const ref = hnet('run', 'm.hnet', '--input', fixture('mnist_mlp.input.npy'), '--output', 'y-ref.npy', '--engine', 'reference');
+  assert.equal(ref.code, 0, ref.stderr);
+  assertClose(readNpy(readFileSync(at('y-ref.npy')), 'y-ref.npy'), expected, 0, 'hnet run output (reference)');
   const printed = hnet('run', 'm.hnet', '-i', fixture('mnist_mlp.input.npy'));
   assert.match(printed.stdout, /^output \[8, 10\]\n {2}\[0\] argmax \d/);
 
@@ -148,7 +154,29 @@ test('run: TensorProto .pb input, a single sample gets a batch of 1, a wrong sha
   assertShortError(bad.stderr, /bad\.pb: shape \[2, 7\] does not fit model input "input" \[N, 1, 14, 14\]/);
   const engine = hnet('run', 'mlp.hnet', '--input', 'x.pb', '--engine', 'gpu9000');
   assert.equal(engine.code, 2);
-  assertShortError(engine.stderr, /unknown --engine "gpu9000"; available: reference/);
+  assertShortError(engine.stderr, /unknown --engine "gpu9000"; available: reference, wasm/);
+});
+
+test('--mode reaches the WASM runtime from run and bench; the reference engine has one mode', () => {
+  assert.equal(hnet('convert', fixture('mlp.onnx'), '-o', 'mlp.hnet').code, 0);
+  const x = loadNpy(fixture('mlp.input.npy'));
+  const expected = loadNpy(fixture('mlp.output.npy'));
+  for (const mode of ['materialized', 'streaming', 'auto']) {
+    const r = hnet('run', 'mlp.hnet', '--input', fixture('mlp.input.npy'), '--mode', mode, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout).outputs.output;
+    assertClose({ shape: out.shape, data: Float32Array.from(out.data) }, { shape: [x.shape[0], 10], data: expected.data }, 1e-4, `run --mode ${mode}`);
+  }
+  const rows = JSON.parse(hnet('bench', 'mlp.hnet', '--mode', 'streaming', '--batch', '2', '--seconds', '0.01', '--json').stdout);
+  assert.deepEqual(rows.map((r: { mode: string; batch: number }) => [r.mode, r.batch]), [['streaming', 2]]);
+  const both = JSON.parse(hnet('bench', 'mlp.hnet', '--batch', '1', '--seconds', '0.01', '--json').stdout);
+  assert.deepEqual(both.map((r: { mode: string }) => r.mode), ['materialized', 'streaming']);
+  const bad = hnet('run', 'mlp.hnet', '--input', fixture('mlp.input.npy'), '--mode', 'fast');
+  assert.equal(bad.code, 2);
+  assertShortError(bad.stderr, /--mode must be one of auto, materialized, streaming, got "fast"/);
+  const reference = hnet('run', 'mlp.hnet', '--input', fixture('mlp.input.npy'), '--engine', 'reference', '--mode', 'streaming');
+  assert.equal(reference.code, 2);
+  assertShortError(reference.stderr, /--mode streaming: engine reference only runs in mode auto/);
 });
 
 test('inspect and error messages escape control characters from names and metadata (no terminal injection)', () => {

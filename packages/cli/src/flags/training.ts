@@ -1,11 +1,11 @@
 // The training flags shared by `hnet train` and `hnet convert --retrain`,
-// and the one function that turns them into a training run.
+// and the training settings they make (run by pipeline.ts). Only the backend
+// names are loaded here: TensorFlow.js loads when a verb actually trains.
 
-import { weightsOf, type Model } from '@hnet/format';
-import { loadData, train, BACKENDS, type BackendName, type DataSplits, type OptimizerName, type Schedule, type TrainOptions, type TrainSummary } from '@hnet/train';
-import { parseFraction, parseInteger, UsageError, type FlagSpec, type ParsedArgs } from './args.js';
-import { loadAnyModel } from './common.js';
-import type { Io } from './verb.js';
+import { BACKENDS, type BackendName } from '@hnet/train/backend-names';
+import type { OptimizerName, Schedule, TrainOptions } from '@hnet/train';
+import { parseFraction, parseInteger, UsageError, type FlagSpec, type ParsedArgs } from '../args.js';
+import type { Training } from '../pipeline.js';
 
 export const TRAINING_FLAGS: FlagSpec[] = [
   { name: 'distill', kind: 'boolean', help: 'distil from the dense model (HashNet_DK): the imported input, or --teacher' },
@@ -42,8 +42,18 @@ function oneOf<T extends string>(args: ParsedArgs, flag: string, allowed: readon
   return text as T;
 }
 
+/** The training step of the pipeline from the command line, on `data` (a DATA spec). */
+export function trainingFromArgs(args: ParsedArgs, data: string): Training {
+  return {
+    data,
+    options: trainOptionsFromArgs(args),
+    distill: args.booleans.has('distill'),
+    teacher: args.strings.get('teacher') ?? null,
+  };
+}
+
 /** TrainOptions from the command line (without data, teacher and test split). */
-export function trainOptionsFromArgs(args: ParsedArgs): TrainOptions {
+function trainOptionsFromArgs(args: ParsedArgs): TrainOptions {
   const integer = (flag: string, min: number, max: number): number | undefined =>
     args.strings.has(flag) ? parseInteger(args.strings.get(flag)!, flag, min, max) : undefined;
   return {
@@ -65,44 +75,4 @@ export function trainOptionsFromArgs(args: ParsedArgs): TrainOptions {
     backend: oneOf<BackendName>(args, 'backend', BACKENDS),
     quiet: args.booleans.has('quiet'),
   };
-}
-
-const isDense = (model: Model): boolean =>
-  model.nodes.every((node) => {
-    const w = weightsOf(node.op);
-    return !w || (w.weight.hash === null && !w.bias?.hash);
-  });
-
-/**
- * Trains `student` on the data named by --retrain/--data (or already loaded), distilling from
- * `denseTeacher` when --distill is given (or from --teacher). Returns the
- * trained model; its metadata records the summary.
- */
-export async function runTraining(
-  student: Model,
-  denseTeacher: Model | null,
-  dataSpec: string | DataSplits,
-  args: ParsedArgs,
-  io: Io,
-): Promise<{ model: Model; summary: TrainSummary; data: DataSplits }> {
-  const data = typeof dataSpec === 'string' ? loadData(dataSpec) : dataSpec;
-  const teacherFile = args.strings.get('teacher');
-  // The model before hashing teaches only if it is dense: an .hnet input may already be hashed.
-  const teacher = teacherFile ? loadAnyModel(teacherFile) : args.booleans.has('distill') && denseTeacher && isDense(denseTeacher) ? denseTeacher : null;
-  if (args.booleans.has('distill') && !teacher) {
-    throw new UsageError('--distill needs a dense teacher: give an .onnx input or --teacher FILE');
-  }
-  const options = trainOptionsFromArgs(args);
-  const result = await train(student, data.train, {
-    ...options,
-    teacher: teacher ?? undefined,
-    test: data.test ?? undefined,
-    dataSource: data.source,
-  });
-  const { summary } = result;
-  if (!options.quiet) {
-    const pct = (v: number | null): string => (v === null ? 'n/a' : `${(v * 100).toFixed(2)}%`);
-    io.err(`trained ${summary.epochs} epoch(s) on ${summary.backend} (${summary.lossMode}, best epoch ${summary.bestEpoch}): validation ${pct(summary.validationAccuracy)}, test ${pct(summary.testAccuracy)}, ${summary.secondsPerEpoch.toFixed(1)} s/epoch`);
-  }
-  return { ...result, data };
 }

@@ -1,0 +1,44 @@
+// The hashing flags shared by `hnet convert` and `hnet train`, and the
+// HashPolicy they make.
+
+import { DEFAULT_MIN_VIRTUAL, type HashPolicy } from '@hnet/convert';
+import type { DType } from '@hnet/format';
+import { parseFraction, parseInteger, UsageError, type FlagSpec, type ParsedArgs } from '../args.js';
+
+export const HASHING_FLAGS: FlagSpec[] = [
+  { name: 'compression', short: 'c', kind: 'string', value: 'FRACTION', help: 'real / virtual weights per hashed layer: 1/8, 0.125, 12.5% (default 1: no hashing)' },
+  { name: 'buckets', kind: 'list', value: 'NAME=K', help: 'hash layer NAME with exactly K buckets (repeatable)' },
+  { name: 'dense', kind: 'list', value: 'NAME', help: 'keep layer NAME dense (repeatable)' },
+  { name: 'min-virtual', kind: 'string', value: 'N', help: `layers with fewer virtual weights stay dense (default ${DEFAULT_MIN_VIRTUAL})` },
+  { name: 'hash', kind: 'string', value: 'ALGO', help: 'hash function: xxh32 (default and only)' },
+  { name: 'seed', kind: 'string', value: 'N', help: 'uint32 seed; each layer derives its own bucket and sign seeds (default 0)' },
+  { name: 'hash-bias', kind: 'boolean', help: 'also hash the biases of hashed layers' },
+  { name: 'no-sign', kind: 'boolean', help: 'no sign hash (every ξ = +1)' },
+  { name: 'bucket-dtype', kind: 'string', value: 'TYPE', help: 'bucket storage: float32 (default), float16, int8' },
+];
+
+const DTYPES: DType[] = ['float32', 'float16', 'int8'];
+
+/** A HashPolicy from the command line. */
+export function policyFromArgs(args: ParsedArgs): HashPolicy {
+  const hash = args.strings.get('hash') ?? 'xxh32';
+  if (hash !== 'xxh32') throw new UsageError(`--hash must be xxh32 (the only hash of format 1.0), got "${hash}"`);
+  const dtype = (args.strings.get('bucket-dtype') ?? 'float32') as DType;
+  if (!DTYPES.includes(dtype)) throw new UsageError(`--bucket-dtype must be one of ${DTYPES.join(', ')}, got "${dtype}"`);
+  const buckets: Record<string, number> = {};
+  for (const item of args.lists.get('buckets') ?? []) {
+    const eq = item.lastIndexOf('=');
+    if (eq <= 0) throw new UsageError(`--buckets takes NAME=K, got "${item}"`);
+    buckets[item.slice(0, eq)] = parseInteger(item.slice(eq + 1), 'buckets', 1, 0xffffffff);
+  }
+  return {
+    compression: parseFraction(args.strings.get('compression') ?? '1', 'compression'),
+    buckets,
+    dense: args.lists.get('dense') ?? [],
+    seed: parseInteger(args.strings.get('seed') ?? '0', 'seed', 0, 0xffffffff),
+    hashBias: args.booleans.has('hash-bias'),
+    minVirtual: parseInteger(args.strings.get('min-virtual') ?? String(DEFAULT_MIN_VIRTUAL), 'min-virtual', 0, Number.MAX_SAFE_INTEGER),
+    bucketDtype: dtype,
+    signed: !args.booleans.has('no-sign'),
+  };
+}

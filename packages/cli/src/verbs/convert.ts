@@ -1,0 +1,67 @@
+// hnet convert: dense ONNX (or .hnet) → .hnet, optionally hashed, optionally retrained (--retrain DATA).
+
+import { writeFileAtomic } from '@hnet/convert';
+import { formatBytes, formatCount, formatWeightShape } from '@hnet/format';
+import type { ParsedArgs } from '../args.js';
+import { requireOutput, table, toJson } from '../common.js';
+import { HASHING_FLAGS, policyFromArgs } from '../flags/hashing.js';
+import { TRAINING_FLAGS, trainingFromArgs } from '../flags/training.js';
+import { pipeline } from '../pipeline.js';
+import type { Io, Verb } from '../verb.js';
+
+export const verb: Verb = {
+  usage: 'hnet convert MODEL.onnx -o MODEL.hnet [options]',
+  description: [
+    'Imports the ONNX model (BatchNormalization and bias Adds are folded into the layer',
+    'before them) and hashes every Dense/Conv2D weight with at least --min-virtual values:',
+    'K = ceil(virtual × compression) buckets, each the least-squares fit of the dense',
+    'weights that share it. Smaller layers and biases stay dense. --compression 1 (the',
+    'default) hashes nothing: an exact import. The input may also be a .hnet file.',
+  ].join('\n'),
+  examples: [
+    'hnet convert fixtures/mnist_mlp.onnx -o mnist.hnet --compression 1/8 --seed 42',
+    'hnet convert lenet.onnx -o lenet.hnet --compression 1/16 --dense /fc3/Gemm --buckets /fc1/Gemm=2000',
+    'hnet convert fixtures/mnist_mlp.onnx -o mnist.hnet --compression 1/64 --retrain mnist --distill --epochs 5',
+  ],
+  positionals: [1, 1],
+  flags: [
+    { name: 'output', short: 'o', kind: 'string', value: 'FILE', help: 'the .hnet file to write (required)' },
+    ...HASHING_FLAGS,
+    { name: 'json', kind: 'boolean', help: 'print the report as JSON' },
+    { name: 'retrain', kind: 'string', value: 'DATA', help: 'retrain the hashed model on DATA before writing (see hnet train --help)' },
+    ...TRAINING_FLAGS,
+  ],
+  run: (args, io) => convertToFile(args, io, args.strings.get('retrain') ?? null),
+};
+
+/** The pipeline on the command's model, training on `data` if given, then writes -o and prints the report (convert and train). */
+export async function convertToFile(args: ParsedArgs, io: Io, data: string | null): Promise<void> {
+  const input = args.positionals[0];
+  const output = requireOutput(args, 'hnet convert model.onnx -o model.hnet');
+  const policy = policyFromArgs(args);
+  const { bytes, imported, hashing } = await pipeline(input, policy, data ? trainingFromArgs(args, data) : null, io);
+  writeFileAtomic(output, bytes);
+
+  const denseBytes = hashing.virtual * 4;
+  if (args.booleans.has('json')) {
+    io.out(toJson({ input, output, bytes: bytes.length, denseFloat32Bytes: denseBytes, import: imported, policy, ...hashing }, 2));
+    return;
+  }
+  if (imported) {
+    io.out(`imported ${input}: ${imported.producer || 'unknown producer'}, opset ${imported.opset}, ${imported.onnxNodes} ONNX nodes → ${imported.hnetNodes} hnet nodes`);
+    for (const f of imported.folded) io.out(`  ${f}`);
+  }
+  io.out(table(
+    ['layer', 'part', 'shape', 'virtual', 'real', 'dtype', 'rel. error'],
+    hashing.weights.map((w) => [
+      w.layer, w.part, formatWeightShape(w.shape), formatCount(w.virtual),
+      w.hashed ? `${formatCount(w.real)} buckets` : `${formatCount(w.real)} dense`, w.dtype, w.relError.toFixed(4),
+    ]),
+  ));
+  const { virtual, real } = hashing;
+  io.out(`parameters: ${formatCount(virtual)} virtual, ${formatCount(real)} stored (${(virtual / real).toFixed(2)}× fewer)`);
+  io.out(`wrote ${output}: ${formatBytes(bytes.length)} (dense float32 weights: ${formatBytes(denseBytes)})`);
+  if (hashing.weights.some((w) => w.hashed)) {
+    io.out('rel. error = ‖V − W‖/‖W‖ of the hashed virtual weights without retraining.');
+  }
+}
