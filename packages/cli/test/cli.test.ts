@@ -230,3 +230,20 @@ test('bench still reports streaming when materialized does not fit the memory bu
   assert.equal(only.code, 3, 'the only mode asked for does not fit: an error');
   assertShortError(only.stderr, /over the memory budget/);
 });
+
+test('every verb that reads an .onnx refuses external data outside its folder: run, eval, train --teacher', () => {
+  const corpus = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/hostile/onnx');
+  writeFileSync(at('x4.npy'), writeNpy({ shape: [1, 4], data: new Float32Array(4) }));
+  writeFileSync(at('d4.csv'), 'label,a,b,c,d\n0,1,2,3,4\n1,1,2,3,4\n2,0,0,0,1\n');
+  const refused = /initializer "w": external data location ".*" refused/;
+  const run = hnet('run', path.join(corpus, 'ext-absolute-etc-passwd.onnx'), '--input', 'x4.npy');
+  assert.equal(run.code, 3);
+  assertShortError(run.stderr, refused, /an absolute path/);
+  const evaluated = hnet('eval', path.join(corpus, 'ext-dotdot-etc-passwd.onnx'), '--data', 'd4.csv');
+  assert.equal(evaluated.code, 3);
+  assertShortError(evaluated.stderr, refused, /resolves to \/etc\/passwd, outside the model's folder/);
+  const trained = hnet('train', path.join(corpus, 'ext-ok.onnx'), '-o', 'teacher.hnet', '--data', 'd4.csv', '--teacher', path.join(corpus, 'ext-dev-zero.onnx'), '--epochs', '1', '--quiet');
+  assert.equal(trained.code, 3);
+  assertShortError(trained.stderr, refused, /"\/dev\/zero" refused: an absolute path/);
+  assert.equal(existsSync(at('teacher.hnet')), false);
+});
