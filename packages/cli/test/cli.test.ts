@@ -247,3 +247,11 @@ test('every verb that reads an .onnx refuses external data outside its folder: r
   assertShortError(trained.stderr, refused, /"\/dev\/zero" refused: an absolute path/);
   assert.equal(existsSync(at('teacher.hnet')), false);
 });
+
+test('a closed stdout pipe (hnet inspect | head -1) ends quietly, without an EPIPE stack trace', () => {
+  assert.equal(hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'pipe.hnet').code, 0);
+  const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" inspect pipe.hnet | head -1`], { cwd: dir, encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /^pipe\.hnet: \.hnet format/);
+  assert.equal(r.stderr, '');
+});
