@@ -317,3 +317,10 @@ test('Conv and pool strides, dilations and kernels must be positive: refused nam
     assert.throws(() => importOnnx(bytes), (e: unknown) => e instanceof ConvertError && message.test(e.message), `${op} ${message}`);
   }
 });
+
+test('graph input sizes 0 or -5 are refused as sizes, not reported as "symbolic"', () => {
+  for (const [dims, message] of [[[0, 4], /input "x" \(graph input\): dimension 0 is 0; sizes must be positive/], [['N', -5], /dimension 1 is -5; sizes must be positive/]] as const) {
+    const bytes = onnxModel({ nodes: [node('Relu', ['x'], ['y'], 'relu')], inputs: [['x', [...dims]]], outputs: [['y', ['N', 4]]] });
+    assert.throws(() => importOnnx(bytes), (e: unknown) => e instanceof ConvertError && message.test(e.message), String(dims));
+  }
+});

@@ -959,6 +959,8 @@ function inputShape(v: ValueInfoProto): number[] {
   return dims!.map((d, i) => {
     const n = toNumber(d.dimValue);
     if (n > 0) return n;
+    // protobufjs names the oneof member that is set: a dim_value of 0 or -5 is a bad size, not a symbol.
+    if ((d as { value?: string }).value === 'dimValue') refuse(`dimension ${i} is ${n}; sizes must be positive (only the batch dimension may be symbolic)`);
     if (i === 0) return BATCH;
     return refuse(`dimension ${i} is symbolic ("${d.dimParam ?? '?'}"); only the first (batch) dimension may be`);
   });
