@@ -9,7 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { runReference } from '@hnet/format';
 import { ConvertError, importOnnx } from '../src/index.js';
-import { onnx, type AttributeProto } from '../src/onnx/proto.js';
+import { onnx, type AttributeProto, type TensorProto } from '../src/onnx/proto.js';
 import { assertClose, attr, fixture, floatTensor, int64Tensor, loadNpy, node, onnxModel, randomArray, runOrt } from './helpers.js';
 
 const FIXTURE_MODELS = ['mlp', 'lenet', 'bn_residual', 'vgg_small', 'mnist_mlp'];
@@ -323,4 +323,19 @@ test('graph input sizes 0 or -5 are refused as sizes, not reported as "symbolic"
     const bytes = onnxModel({ nodes: [node('Relu', ['x'], ['y'], 'relu')], inputs: [['x', [...dims]]], outputs: [['y', ['N', 4]]] });
     assert.throws(() => importOnnx(bytes), (e: unknown) => e instanceof ConvertError && message.test(e.message), String(dims));
   }
+});
+
+test('int64 values beyond ±2^53 are refused with their exact value, never rounded (2^60 + 1 read as 2^60)', () => {
+  const big = '1152921504606846977'; // 2^60 + 1
+  const reshape = (shape: TensorProto, attributes: AttributeProto[] = []): Uint8Array => onnxModel({
+    nodes: [node('Reshape', ['x', 's'], ['y'], 'reshape', attributes)],
+    inputs: [['x', ['N', 4]]], outputs: [['y', ['N', 4]]], initializers: [shape],
+  });
+  const raw = int64Tensor('s', [0, 4]);
+  new DataView(raw.rawData!.buffer, raw.rawData!.byteOffset).setBigInt64(8, BigInt(big), true);
+  assert.throws(() => importOnnx(reshape(raw)), new RegExp(`initializer "s": int64 value ${big} at index 1 is beyond ±2\\^53`));
+  const typed: TensorProto = { name: 's', dims: [2], dataType: 7, int64Data: [0, big as unknown as number] };
+  assert.throws(() => importOnnx(reshape(typed)), new RegExp(`int64 value ${big} at index 1 is beyond`));
+  const attribute = { name: 'allowzero', type: onnx.AttributeProto.AttributeType.INT, i: big as unknown as number };
+  assert.throws(() => importOnnx(reshape(int64Tensor('s', [0, 4]), [attribute])), new RegExp(`reshape \\(Reshape\\): attribute allowzero: int64 value ${big} is beyond`));
 });

@@ -25,7 +25,7 @@ import {
 } from '@hnet/format';
 import { ConvertError, unsupportedNodes, type NodeIssue } from '../errors.js';
 import { CONVERT_VERSION } from '../version.js';
-import { DataType, dataTypeName, onnx, toNumber, type AttributeProto, type ModelProto, type NodeProto, type ValueInfoProto } from './proto.js';
+import { DataType, dataTypeName, onnx, toNumber, toSafeInteger, type AttributeProto, type ModelProto, type NodeProto, type ValueInfoProto } from './proto.js';
 import { readTensor, type ConstTensor } from './tensors.js';
 
 /**
@@ -100,6 +100,11 @@ function typedAttribute(a: AttributeProto, expected: number): AttributeProto {
   return a;
 }
 
+/** An int64 attribute value as a number, refused beyond ±2^53 rather than rounded. */
+function exactInteger(v: Parameters<typeof toSafeInteger>[0], a: AttributeProto): number {
+  return toSafeInteger(v) ?? refuse(`attribute ${a.name}: int64 value ${String(v)} is beyond ±2^53, which hnet cannot hold exactly`);
+}
+
 /** Attribute readers with ONNX defaults, each checking the attribute's type. */
 class Attrs {
   private readonly byName: Map<string, AttributeProto>;
@@ -115,7 +120,7 @@ class Attrs {
   }
   int(name: string, fallback: number): number {
     const a = this.get(name, AttributeType.INT);
-    return a ? toNumber(a.i) : fallback;
+    return a ? exactInteger(a.i, a) : fallback;
   }
   float(name: string, fallback: number): number {
     const a = this.get(name, AttributeType.FLOAT);
@@ -123,7 +128,7 @@ class Attrs {
   }
   ints(name: string): number[] | null {
     const a = this.get(name, AttributeType.INTS);
-    return a ? (a.ints ?? []).map(toNumber) : null;
+    return a ? (a.ints ?? []).map((v) => exactInteger(v, a)) : null;
   }
   string(name: string, fallback: string): string {
     const a = this.get(name, AttributeType.STRING);
@@ -309,8 +314,8 @@ class Importer {
           case 'value': this.consts.set(out, { ...readTensor(typed(AttributeType.TENSOR).t ?? {}, this.baseDir, what), name: out }); break;
           case 'value_float': this.consts.set(out, scalar([typed(AttributeType.FLOAT).f ?? 0], DataType.FLOAT, [])); break;
           case 'value_floats': this.consts.set(out, scalar(typed(AttributeType.FLOATS).floats ?? [], DataType.FLOAT, [attr.floats?.length ?? 0])); break;
-          case 'value_int': this.consts.set(out, scalar([toNumber(typed(AttributeType.INT).i)], DataType.INT64, [])); break;
-          case 'value_ints': this.consts.set(out, scalar((typed(AttributeType.INTS).ints ?? []).map(toNumber), DataType.INT64, [attr.ints?.length ?? 0])); break;
+          case 'value_int': this.consts.set(out, scalar([exactInteger(typed(AttributeType.INT).i, attr!)], DataType.INT64, [])); break;
+          case 'value_ints': this.consts.set(out, scalar((typed(AttributeType.INTS).ints ?? []).map((v) => exactInteger(v, attr!)), DataType.INT64, [attr.ints?.length ?? 0])); break;
           default: refuse(`attribute "${attr?.name}" is not supported`);
         }
       } catch (e) {
