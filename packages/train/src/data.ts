@@ -114,7 +114,7 @@ export function checkLabels(data: Dataset, output: TensorInfo, what: string): vo
   }
 }
 
-// ---- IDX ----------------------------------------------------------------------
+// ---- files, gzipped or not -------------------------------------------------------
 
 /** More decompressed data than any data set hnet trains on; a gzip bomb stops here. */
 export const MAX_DECOMPRESSED_BYTES = 1 << 30;
@@ -153,6 +153,8 @@ function readMaybeGzip(path: string, declaredBytes: (head: Uint8Array) => number
     throw new TrainError('data', `${path}: bad gzip data (${(err as Error).message})`);
   }
 }
+
+// ---- IDX ----------------------------------------------------------------------
 
 const IDX_VALUE_BYTES: Record<number, number> = { 0x08: 1, 0x09: 1, 0x0b: 2, 0x0c: 4, 0x0d: 4, 0x0e: 8 };
 
