@@ -105,7 +105,11 @@ async function trainModel(student: Model, dense: Model, training: Training, io: 
     throw new UsageError('--distill needs a dense teacher: give an .onnx input or --teacher FILE');
   }
   const { options } = training;
-  const choice = await decidePreprocessing(student, data.train, training.preprocessing, { judge: denseModel ?? undefined, log: options.quiet ? undefined : io.err });
+  const choice = await decidePreprocessing(student, data.train, training.preprocessing, {
+    judge: denseModel ?? undefined,
+    log: options.quiet ? undefined : io.err,
+    engine: { engine: options.engine, threads: options.threads, backend: options.backend },
+  });
   fitsInput(choice.normalization, student);
   const result = await train(student, data.train, {
     ...options,

@@ -1,4 +1,4 @@
-// @hnet/train: retraining @hnet/format models (HashedNets) on TensorFlow.js.
+// @hnet/train: retraining @hnet/format models (HashedNets) on onnxruntime (native) or TensorFlow.js.
 export { selectBackend, currentBackend, BACKENDS, type BackendName } from './backend.js';
 export { TrainError, type TrainErrorCode } from './errors.js';
 export {
@@ -15,6 +15,7 @@ export {
 export { TrainableGraph, type Init, type GraphOptions, type ForwardOptions, type Param } from './graph.js';
 export {
   loadData,
+  checkLabels,
   loadIdx,
   loadIdxDir,
   loadCsv,
@@ -35,3 +36,15 @@ export { learningRateAt, defaultWarmupSteps, hashedRateFactor, DEFAULT_SCHEDULE,
 export { DivergenceGuard, type GuardOptions } from './guard.js';
 export { looksLikeBytes, candidatePreprocessings, clearlyAboveChance, choosePreprocessing, decidePreprocessing, type CandidateScore, type PreprocessChoice, type ChooseOptions } from './preprocess.js';
 export { Rng } from './rng.js';
+export { createEngine } from './engines.js';
+export {
+  ENGINES,
+  type EngineName,
+  type EngineOptions,
+  type TrainingEngine,
+  type Batch,
+  type StepResult,
+  type LossSpec,
+  type OptimizerSpec,
+} from './engine.js';
+export { trainableParams, parameterCounts, type TrainableParam } from './params.js';

@@ -18,7 +18,7 @@ import { describeNormalization, IDENTITY_NORMALIZATION, normalizationFlags, read
 import { fitNormalization, pickExamples, type Dataset } from './data.js';
 import { TrainError } from './errors.js';
 import { Rng } from './rng.js';
-import { predictLogits } from './train.js';
+import { predictLogits, type EvaluateOptions } from './train.js';
 
 export interface CandidateScore {
   label: string;
@@ -78,6 +78,8 @@ export interface ChooseOptions {
   seed?: number;
   /** Where the table of scores goes, one line each. */
   log?: (line: string) => void;
+  /** The engine that scores the candidates (default: evaluate()'s, ort). */
+  engine?: Pick<EvaluateOptions, 'engine' | 'threads' | 'backend'>;
 }
 
 /** Scores every candidate on labelled byte data with `model` and returns the best, or throws with the flags to add. */
@@ -97,7 +99,7 @@ export async function choosePreprocessing(model: Model, data: Dataset, options: 
 
   const scores: CandidateScore[] = [];
   for (const c of candidates) {
-    const { logits, classes } = await predictLogits(model, sample, { normalization: c.normalization });
+    const { logits, classes } = await predictLogits(model, sample, { ...options.engine, normalization: c.normalization });
     let correct = 0;
     let loss = 0;
     for (let i = 0; i < n; i++) {

@@ -1,8 +1,10 @@
 // The training flags shared by `hnet train` and `hnet convert --retrain`,
 // and the training settings they make (run by pipeline.ts). Only the backend
-// names are loaded here: TensorFlow.js loads when a verb actually trains.
+// names are loaded here: onnxruntime and TensorFlow.js load when a verb
+// actually trains.
 
-import { BACKENDS, type BackendName } from '@hnet/train/backend-names';
+import { cpus } from 'node:os';
+import { BACKENDS, ENGINES, type BackendName, type EngineName } from '@hnet/train/backend-names';
 import type { OptimizerName, Schedule, TrainOptions } from '@hnet/train';
 import { parseFraction, parseInteger, UsageError, type FlagSpec, type ParsedArgs } from '../args.js';
 import type { Training } from '../pipeline.js';
@@ -26,7 +28,9 @@ export const TRAINING_FLAGS: FlagSpec[] = [
   { name: 'validation', kind: 'string', value: 'FRACTION', help: 'hold out this fraction for validation and keep the best epoch (default 0.1)' },
   { name: 'patience', kind: 'string', value: 'N', help: 'stop after N epochs without a better validation accuracy' },
   { name: 'init', kind: 'string', value: 'HOW', help: 'project (default: start from the projected dense weights) or scratch' },
-  { name: 'backend', kind: 'string', value: 'NAME', help: `TensorFlow.js backend: ${BACKENDS.join(', ')} (default: the first that works)` },
+  { name: 'engine', kind: 'string', value: 'NAME', help: 'training engine: ort (default: onnxruntime-node, native, multi-threaded) or tfjs (TensorFlow.js)' },
+  { name: 'threads', kind: 'string', value: 'N', help: `ort: intra-op threads (default: all ${cpus().length} cores)` },
+  { name: 'backend', kind: 'string', value: 'NAME', help: `TensorFlow.js backend: ${BACKENDS.join(', ')} (default: the first that works); implies --engine tfjs` },
   { name: 'force', kind: 'boolean', help: 'write the model even when training made it worse than it started' },
   { name: 'quiet', short: 'q', kind: 'boolean', help: 'no progress output' },
 ];
@@ -59,6 +63,16 @@ export function trainingFromArgs(args: ParsedArgs, data: string): Training {
   };
 }
 
+/** --engine, --threads and --backend: a backend implies tfjs, threads need ort. */
+function engineFromArgs(args: ParsedArgs): Pick<TrainOptions, 'engine' | 'threads' | 'backend'> {
+  const backend = oneOf<BackendName>(args, 'backend', BACKENDS);
+  const engine = oneOf<EngineName>(args, 'engine', ENGINES) ?? (backend ? 'tfjs' : 'ort');
+  if (backend && engine !== 'tfjs') throw new UsageError(`--backend ${backend} is a TensorFlow.js backend: it needs --engine tfjs, not ${engine}`);
+  const threads = args.strings.has('threads') ? parseInteger(args.strings.get('threads')!, 'threads', 1, 1024) : undefined;
+  if (threads !== undefined && engine !== 'ort') throw new UsageError(`--threads sets the ort engine's threads; --engine ${engine} runs on one`);
+  return { engine, threads, backend };
+}
+
 /** TrainOptions from the command line (without data, teacher and test split). */
 function trainOptionsFromArgs(args: ParsedArgs): TrainOptions {
   const integer = (flag: string, min: number, max: number): number | undefined =>
@@ -80,7 +94,7 @@ function trainOptionsFromArgs(args: ParsedArgs): TrainOptions {
     weightDecay: parseNumber(args, 'weight-decay', 0, 1),
     validation: args.strings.has('validation') ? parseFraction(args.strings.get('validation')!, 'validation') : 0.1,
     patience: integer('patience', 1, 100000),
-    backend: oneOf<BackendName>(args, 'backend', BACKENDS),
+    ...engineFromArgs(args),
     quiet: args.booleans.has('quiet'),
   };
 }
