@@ -40,7 +40,7 @@ await selectBackend();
 const all = loadIdxDir('/usr/share/datasets/fashion-mnist').train;
 const data = sliceDataset(all, 0, trainCount);
 const held = sliceDataset(all, 50000, 10000);
-const normalization = { scale: 1 / 255, mean: 0.286, std: 0.353 };
+const normalization = { scale: 1 / 255, mean: [0.286], std: [0.353] };
 console.log(`teacher ${teacherPath}: held-out accuracy ${(await evaluate(teacher, held)).accuracy.toFixed(4)}`);
 for (const v of variants) {
   const [alpha, T, init] = v.split('/');

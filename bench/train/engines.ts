@@ -92,7 +92,7 @@ function torchSeconds(threads: number, config: string): { header: string; second
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 const backend = await selectBackend(undefined, null);
-const data = normalize(sliceDataset(loadIdxDir('/usr/share/datasets/fashion-mnist').train, 0, examples), { scale: 1 / 255, mean: 0.286, std: 0.353 });
+const data = normalize(sliceDataset(loadIdxDir('/usr/share/datasets/fashion-mnist').train, 0, examples), { scale: 1 / 255, mean: [0.286], std: [0.353] });
 const configs: { name: string; label: string; model: () => Model; tfjsCount: number }[] = [
   { name: 'dense', label: '784-1000-10 dense', model: () => mlp(1), tfjsCount: tfjsExamples },
   { name: 'hash8', label: '784-1000-10 HashNet 1/8', model: () => mlp(1 / 8), tfjsCount: tfjsExamples },

@@ -36,7 +36,7 @@ const configs: [string, number][] = [['dense', 1], ['hash8', 1 / 8], ['hash64', 
 const seconds = new Map<string, number[]>(configs.map(([c]) => [c, []]));
 for (let r = 0; r < rounds; r++) {
   for (const [name, ratio] of configs) {
-    const { summary } = await train(mlp(ratio), data, { epochs: 1, batchSize, learningRate: 0.01, init: 'scratch', normalization: { scale: 1 / 255, mean: 0.286, std: 0.353 }, quiet: true });
+    const { summary } = await train(mlp(ratio), data, { epochs: 1, batchSize, learningRate: 0.01, init: 'scratch', normalization: { scale: 1 / 255, mean: [0.286], std: [0.353] }, quiet: true });
     seconds.get(name)!.push(summary.secondsPerEpoch);
   }
 }

@@ -37,7 +37,7 @@ const common: TrainOptions = {
   seed: Number(args.get('seed') ?? 1),
   init: 'scratch',
   // Fashion-MNIST pixel statistics; stored in the model metadata.
-  normalization: { scale: 1 / 255, mean: 0.286, std: 0.353 },
+  normalization: { scale: 1 / 255, mean: [0.286], std: [0.353] },
   dataSource: 'idx:/usr/share/datasets/fashion-mnist',
 };
 

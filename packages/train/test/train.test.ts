@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { decode, encode, METADATA_KEYS, readNormalization, runReference, valuesToFloat32, type Model } from '@hnet/format';
+import { decode, encode, readNormalization, runReference, valuesToFloat32, type Model } from '@hnet/format';
 import { selectBackend } from '../src/backend.js';
 import { normalize, type Dataset } from '../src/data.js';
 import { TrainError } from '../src/errors.js';
