@@ -82,8 +82,21 @@ async function hnetSeconds(engine: EngineName, model: Model, threads: number, da
   return (seconds * 60000) / count;
 }
 
+/**
+ * PyTorch's environment: this machine sets OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) for old OpenBLAS
+ * builds, which pins Debian's OpenBLAS 0.3.21 to its AVX2 kernels on an AVX-512 CPU and makes the
+ * peer ~1.7x slower than it is: unset both for the peer alone, and give OpenBLAS the same thread
+ * count as torch (torch_reference.py prints the core OpenBLAS then picks).
+ */
+function torchEnv(threads: number): NodeJS.ProcessEnv {
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
+
 function torchSeconds(threads: number, config: string): { header: string; seconds: number } {
-  const run = spawnSync('/usr/bin/python3', ['bench/train/torch_reference.py', '--threads', String(threads), '--examples', String(examples), '--configs', config], { encoding: 'utf8' });
+  const run = spawnSync('/usr/bin/python3', ['bench/train/torch_reference.py', '--threads', String(threads), '--examples', String(examples), '--configs', config], { encoding: 'utf8', env: torchEnv(threads) });
   const m = /^RESULT \w+: [\d.]+ s\/epoch, ([\d.]+) s per 60k/m.exec(run.stdout);
   if (run.status !== 0 || !m) throw new Error(`torch_reference.py failed: ${run.stderr}`);
   return { header: run.stdout.split('\n')[0], seconds: Number(m[1]) };
