@@ -11,7 +11,6 @@ import * as tf from '@tensorflow/tfjs';
 import { METADATA_KEYS, normalizationEntry, type Model } from '@hnet/format';
 import { currentBackend, selectBackend, type BackendName } from './backend.js';
 import {
-  IDENTITY_NORMALIZATION,
   normalizationOf,
   normalize,
   splitValidation,
