@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   {
     ignores: [
-      '**/node_modules/', '**/dist/', '**/build/', '**/out/', '**/test-results/', '.turbo/',
+      '**/node_modules/', '**/dist/', '**/build/', '**/out/', '**/test-results/', '**/.turbo/',
       // flatc's output: rebuilt by packages/format/scripts/generate.sh, never edited.
       'packages/format/src/generated/',
       // AssemblyScript, not TypeScript: decorators on functions (@inline) and its
