@@ -1,4 +1,3 @@
-/* eslint-disable no-control-regex -- a terminal's bar is redrawn with ANSI escapes (\x1b[2K), which these tests match */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Progress } from '../src/progress.js';
