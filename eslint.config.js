@@ -26,8 +26,9 @@ export default tseslint.config(
       // Control characters in regexes are deliberate here: terminal escapes (the progress bar's
       // \x1b[2K) and the escaping of untrusted names before they reach a terminal.
       'no-control-regex': 'off',
-      // `const { [key]: _dropped, ...rest } = obj` is how the code leaves one key out of a copy.
-      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
+      // `const { [key]: _dropped, ...rest } = obj` is how the code leaves one key out of a copy, and
+      // a parameter named with a leading _ is unused on purpose (a no-op callback's documented argument).
+      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true, argsIgnorePattern: '^_' }],
     },
   },
   {
