@@ -6,18 +6,24 @@
 // line: "tests: N passed, N failed, N skipped". A type or lint error fails the
 // run like a failed test, with its own line in the summary.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const started = Date.now();
+const { workspaces } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+// A workspace without tests (fixtures/ holds data only) leaves no report.
+const tested = workspaces.filter((w) => JSON.parse(readFileSync(join(root, w, 'package.json'), 'utf8')).scripts?.test);
+const reportOf = (workspace) => join(root, workspace, 'test-results', 'junit.xml');
+// Reports of an earlier run go first, so that a report found afterwards is this run's: written by
+// the tests, or restored by turbo for a cached task (whose file keeps its old date when turbo finds
+// it already in place, which is why the date cannot tell).
+for (const workspace of tested) rmSync(reportOf(workspace), { force: true });
 const run = (command, args) =>
   spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { TURBO_TELEMETRY_DISABLED: '1', ...process.env } }).status;
 const typecheck = run('npx', ['turbo', 'run', 'typecheck', '--continue', '--output-logs=errors-only', ...process.argv.slice(2)]);
 const lint = run('npm', ['run', '--silent', 'lint']);
 const turbo = run('npx', ['turbo', 'run', 'test', '--continue', ...process.argv.slice(2)]);
 
-const { workspaces } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -25,12 +31,9 @@ const missing = [];
 console.log('\nhnet test summary');
 console.log(`  typecheck                ${typecheck === 0 ? 'ok' : 'FAILED: tsc errors above (npm run typecheck)'}`);
 console.log(`  lint                     ${lint === 0 ? 'ok' : 'FAILED: eslint problems above (npm run lint)'}`);
-for (const workspace of workspaces) {
-  // A workspace without tests (fixtures/ holds data only) leaves no report.
-  if (!JSON.parse(readFileSync(join(root, workspace, 'package.json'), 'utf8')).scripts?.test) continue;
-  const report = join(root, workspace, 'test-results', 'junit.xml');
-  // A report older than this run is left over from an earlier one: its tests did not run now.
-  if (!existsSync(report) || statSync(report).mtimeMs < started - 1000) {
+for (const workspace of tested) {
+  const report = reportOf(workspace);
+  if (!existsSync(report)) {
     missing.push(workspace);
     continue;
   }
