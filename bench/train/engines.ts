@@ -12,7 +12,7 @@
 //   node --import tsx bench/train/engines.ts [--examples 6000] [--rounds 3] [--tfjs-examples 1000] [--tfjs-cnn-examples 200] [--threads 1,2]
 
 import { spawnSync } from 'node:child_process';
-import { hashedWeight, plainWeight, type Model, type Weight } from '@hnet/format';
+import { hashedWeight, plainWeight, type Conv2DOp, type DenseOp, type MaxPoolOp, type Model, type Weight } from '@hnet/format';
 import { createEngine, loadIdxDir, normalize, selectBackend, sliceDataset, type Dataset, type EngineName } from '@hnet/train';
 
 const args = new Map<string, string>();
@@ -47,10 +47,10 @@ function mlp(ratio: number): Model {
 
 /** LeNet-5 style: conv 6@5x5 pad 2 → pool → conv 16@5x5 → pool → 120 → 84 → 10, ReLU, max-pool 2. */
 function lenet(ratio: number): Model {
-  const conv = (m: number, c: number, pad: number) =>
-    ({ type: 'Conv2D', weight: weight([m, c, 5, 5], ratio), bias: bias(m), strides: [1, 1], pads: [pad, pad, pad, pad], dilations: [1, 1], group: 1 }) as const;
-  const pool = { type: 'MaxPool', kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], ceilMode: false } as const;
-  const dense = (o: number, i: number) => ({ type: 'Dense', weight: weight([o, i], ratio), bias: bias(o) }) as const;
+  const conv = (m: number, c: number, pad: number): Conv2DOp =>
+    ({ type: 'Conv2D', weight: weight([m, c, 5, 5], ratio), bias: bias(m), strides: [1, 1], pads: [pad, pad, pad, pad], dilations: [1, 1], group: 1 });
+  const pool: MaxPoolOp = { type: 'MaxPool', kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], ceilMode: false };
+  const dense = (o: number, i: number): DenseOp => ({ type: 'Dense', weight: weight([o, i], ratio), bias: bias(o) });
   const chain: Model['nodes'][0]['op'][] = [
     { type: 'Reshape', shape: [-1, 1, 28, 28] }, conv(6, 1, 2), { type: 'Relu' }, pool, conv(16, 6, 0), { type: 'Relu' }, pool,
     { type: 'Flatten', axis: 1 }, dense(120, 400), { type: 'Relu' }, dense(84, 120), { type: 'Relu' }, dense(10, 84),
