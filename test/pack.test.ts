@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -261,6 +262,20 @@ test('@hnet/runtime-wasm installed alone runs the model from Node', { timeout: 6
   assertClose(JSON.parse(run(process.execPath, ['main.mjs'], app)), expectedOutput(hnetFile, input), 'runtime in Node');
   copyFileSync(path.join(temp, 'app', 'mnist.hnet'), path.join(app, 'mnist.hnet'));
   assert.match(runReadmeExample(app, '@hnet/runtime-wasm'), /materialized\n\[ 1, 10 \] Float32Array\(10\)/);
+
+  // A TypeScript app type-checks against the package's declarations alone (no @hnet/format to resolve).
+  writeFileSync(
+    path.join(app, 'typed.mts'),
+    [
+      "import { loadModel, type HnetModel, type Tensor, type TensorInfo } from '@hnet/runtime-wasm';",
+      "const model: HnetModel = await loadModel(new Uint8Array(0), { mode: 'streaming', memoryBudget: 1 << 20 });",
+      'const inputs: TensorInfo[] = model.info.inputs;',
+      'export const outputs: Record<string, Tensor> = model.run({ [inputs[0].name]: { shape: [1], data: new Float32Array(1) } });',
+    ].join('\n'),
+  );
+  const compilerOptions = { strict: true, noEmit: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'], types: [] };
+  writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['typed.mts'] }));
+  run(process.execPath, [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], app);
 });
 
 test("the runtime's unpacked tarball, served as static files, runs the model in Chromium without a bundler", { timeout: 60_000 }, async () => {
