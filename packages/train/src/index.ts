@@ -36,8 +36,8 @@ export {
 } from './data.js';
 export { train, evaluate, predictLogits, type TrainOptions, type TrainSummary, type EpochStats, type EvaluateOptions, type OptimizerName, type Schedule } from './train.js';
 export { Rng } from './rng.js';
+export { createEngine } from './engines.js';
 export {
-  createEngine,
   ENGINES,
   type EngineName,
   type EngineOptions,

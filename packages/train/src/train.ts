@@ -17,7 +17,8 @@ import {
   type Dataset,
   type Normalization,
 } from './data.js';
-import { ADAM, argmaxRow, createEngine, type Batch, type EngineName, type OptimizerSpec, type TrainingEngine } from './engine.js';
+import { ADAM, argmaxRow, type Batch, type EngineName, type OptimizerSpec, type TrainingEngine } from './engine.js';
+import { createEngine } from './engines.js';
 import { TrainError } from './errors.js';
 import type { Init } from './params.js';
 import { Progress, type ProgressSink } from './progress.js';
