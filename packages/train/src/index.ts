@@ -15,6 +15,7 @@ export {
 export { TrainableGraph, type Init, type GraphOptions, type ForwardOptions, type Param } from './graph.js';
 export {
   loadData,
+  checkLabels,
   loadIdx,
   loadIdxDir,
   loadCsv,

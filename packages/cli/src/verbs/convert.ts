@@ -3,7 +3,7 @@
 import { writeFileAtomic } from '@hnet/convert';
 import { formatBytes, formatCount, formatWeightShape } from '@hnet/format';
 import type { ParsedArgs } from '../args.js';
-import { requireOutput, table } from '../common.js';
+import { requireOutput, table, toJson } from '../common.js';
 import { HASHING_FLAGS, policyFromArgs } from '../flags/hashing.js';
 import { TRAINING_FLAGS, trainingFromArgs } from '../flags/training.js';
 import { pipeline } from '../pipeline.js';
@@ -44,7 +44,7 @@ export async function convertToFile(args: ParsedArgs, io: Io, data: string | nul
 
   const denseBytes = hashing.virtual * 4;
   if (args.booleans.has('json')) {
-    io.out(JSON.stringify({ input, output, bytes: bytes.length, denseFloat32Bytes: denseBytes, import: imported, policy, ...hashing }, null, 2));
+    io.out(toJson({ input, output, bytes: bytes.length, denseFloat32Bytes: denseBytes, import: imported, policy, ...hashing }, 2));
     return;
   }
   if (imported) {
