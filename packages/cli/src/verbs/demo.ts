@@ -16,8 +16,8 @@ import type { Verb } from '../verb.js';
 import { benchModel } from './bench.js';
 import { accuracyOf } from './eval.js';
 
-/** The demo's dense model, found through the fixtures package rather than a path relative to this file. */
-const DEFAULT_MODEL = fileURLToPath(import.meta.resolve('@hnet/fixtures/mnist_mlp.onnx'));
+/** The demo's dense model, fixtures/mnist_mlp.onnx, which the build copies into dist/models/ so that the package carries it. */
+const DEFAULT_MODEL = fileURLToPath(new URL('../models/mnist_mlp.onnx', import.meta.url));
 
 const storedParameters = (model: Model): number => summarizeModel(model).parameters.real;
 
