@@ -1,6 +1,9 @@
 // Errors of @hnet/convert. One class with a machine-readable code; an import
 // that meets several problems reports all of them at once (issues), so the
-// user fixes the model in one round instead of one node per run.
+// user fixes the model in one round instead of one node per run, with what to
+// do about each kind of refused op (hints.ts).
+
+import { whatToDo } from './hints.js';
 
 export type ConvertErrorCode =
   | 'unsupported' // ops or attributes hnet does not handle (see issues)
@@ -28,13 +31,14 @@ export class ConvertError extends Error {
   }
 }
 
-/** The one error that lists every unsupported node of a graph. */
+/** The one error that lists every unsupported node of a graph, then what to do. */
 export function unsupportedNodes(source: string, issues: NodeIssue[]): ConvertError {
   const lines = issues.map((i) => `  ${i.node} (${i.opType}): ${i.reason}`);
+  const advice = whatToDo(issues.map((i) => i.opType)).map((line) => `  ${line}`);
   const what = issues.length === 1 ? '1 node' : `${issues.length} nodes`;
   return new ConvertError(
     'unsupported',
-    `${source}: ${what} cannot be converted; nothing was written:\n${lines.join('\n')}`,
+    `${source}: ${what} cannot be converted; nothing was written:\n${lines.join('\n')}\nwhat to do:\n${advice.join('\n')}`,
     issues,
   );
 }
