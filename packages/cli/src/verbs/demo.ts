@@ -86,7 +86,7 @@ export const verb: Verb = {
 /** Where to go from the demo's table: the page, a look inside the file just written, the user's own model (npx: as run from the repository). */
 export function demoNextSteps(written: string): string[] {
   const steps: [string, string][] = [
-    ['npm run web', 'draw a digit in the browser, classified by a .hnet in WebAssembly'],
+    ['npm run web', 'draw a digit in the browser, classified by a .hnet in WebAssembly (its file picker opens these)'],
     [`npx hnet inspect ${written}`, 'what the file holds: layers, buckets, hash seeds, training metadata'],
     ['npx hnet convert MODEL.onnx -o MODEL.hnet --compression 1/8 --retrain DATA --distill', ''],
     ['', 'your own model: hash it and retrain it on your data (an MNIST-layout folder, .csv, .npy)'],
