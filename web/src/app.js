@@ -16,7 +16,8 @@ const STROKE_WIDTH = 22; // px on the 280 px pad: about MNIST's stroke once fitt
 const TIMING_MS = 30; // inference is timed over at least this long…
 const TIMING_MIN_RUNS = 10; // …and at least this many runs…
 const TIMING_MAX_RUNS = 5000; // …but stops here: under a virtual clock (a headless screenshot) no time passes
-const MODES = ['materialized', 'streaming']; // the runtime's two ways of holding hashed weights
+/** @type {('materialized' | 'streaming')[]} the runtime's two ways of holding hashed weights */
+const MODES = ['materialized', 'streaming'];
 
 const $ = (id) => document.getElementById(id);
 const pad = /** @type {HTMLCanvasElement} */ ($('pad'));
@@ -271,14 +272,14 @@ async function useModel(bytes, name) {
   classifyDrawing();
 }
 
-for (const radio of document.querySelectorAll('input[name="mode"]')) {
+document.querySelectorAll('input[name="mode"]').forEach((radio) => {
   radio.addEventListener('change', (event) => {
     mode = /** @type {HTMLInputElement} */ (event.target).value;
     if (!classifier) return;
     showClassifier();
     classifyDrawing();
   });
-}
+});
 
 $('file').addEventListener('change', async (event) => {
   const file = /** @type {HTMLInputElement} */ (event.target).files?.[0];
