@@ -8,6 +8,7 @@
 export interface ProgressSink {
   write(text: string): unknown;
   isTTY?: boolean;
+  columns?: number; // a terminal's width: the bar is cut to it, since a wrapped line cannot be redrawn
 }
 
 export interface ProgressOptions {
@@ -75,7 +76,8 @@ export class Progress {
       this.lastDraw = now;
       const filled = Math.round((done / total) * BAR);
       const bar = '='.repeat(Math.max(filled - 1, 0)) + (filled > 0 ? '>' : '') + ' '.repeat(BAR - filled);
-      this.sink.write(`\r\x1b[2Kepoch ${epoch}/${this.epochs} [${bar}] ${Math.floor((100 * done) / total)}% ${metrics} · ${eta}`);
+      const text = `epoch ${epoch}/${this.epochs} [${bar}] ${Math.floor((100 * done) / total)}% ${metrics} · ${eta}`;
+      this.sink.write(`\r\x1b[2K${this.sink.columns ? text.slice(0, this.sink.columns - 1) : text}`);
     } else {
       this.lastLine = now;
       const totalSteps = Math.ceil(total / this.firstBatch);

@@ -36,6 +36,16 @@ test('on a terminal: a redrawn bar with loss, accuracy, and the epoch and run ET
   assert.equal(s.out.length, 4);
 });
 
+test('on a narrow terminal the bar is cut to its width (a wrapped line could not be redrawn)', () => {
+  const s = { ...sink(true), columns: 40 };
+  const clock = fakeClock();
+  const p = new Progress(s, 3, { now: clock.now });
+  p.startEpoch();
+  clock.t += 5000;
+  p.step(1, 50, 100, 0.5, 0.75);
+  assert.equal(s.out[0], '\r\x1b[2Kepoch 1/3 [===========>            ] 50'); // 39 columns: the cursor stays on the line
+});
+
 test('in a pipe: a plain line at the interval with epoch, step, examples/s and both ETAs', () => {
   const s = sink(false);
   const clock = fakeClock();
