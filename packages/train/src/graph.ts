@@ -6,10 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   inferOpShape,
-  keyGrid,
   sizeOf,
-  valuesFromFloat32,
-  valuesToFloat32,
   windowOutput,
   type Model,
   type Node,
@@ -20,7 +17,11 @@ import {
 } from '@hnet/format';
 import { TrainError } from './errors.js';
 import { fromTfLayout, hashedVirtual, hashLayout, tfShapeOf, toTfLayout, type HashLayout } from './hashed.js';
-import { Rng } from './rng.js';
+import { averageDivisor } from './pooling.js';
+import { logitsName, trainableParams, withValues, type Init } from './params.js';
+import type { Rng } from './rng.js';
+
+export type { Init };
 
 /** One trainable array: a weight's buckets (hashed) or its plain values (tf layout). */
 export interface Param {
@@ -33,7 +34,6 @@ export interface Param {
   variable: tf.Variable;
 }
 
-export type Init = 'project' | 'scratch';
 
 export interface GraphOptions {
   /** Whether the variables are trainable (false for a teacher). */
@@ -57,8 +57,8 @@ const ACTIVATIONS = new Set(['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh']);
 
 export class TrainableGraph {
   readonly params: Param[] = [];
-  /** The op that turns logits into the model's output, if the output is (Log)Softmax. */
-  readonly outputActivation: 'Softmax' | 'LogSoftmax' | null;
+  /** The tensor the logits are read from (the input of a final Softmax/LogSoftmax). */
+  readonly logitsName: string;
   private readonly paramsByNode = new Map<number, { weight: Param; bias: Param | null }>();
 
   constructor(
@@ -66,46 +66,20 @@ export class TrainableGraph {
     options: GraphOptions = {},
   ) {
     const { trainable = true, init = 'project', seed = 0 } = options;
-    if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-      throw new TrainError('model', `the trainer needs a model with one input and one output (it has ${model.inputs.length} and ${model.outputs.length})`);
-    }
-    const rng = new Rng(seed ^ 0x5eed);
-    model.nodes.forEach((node, i) => {
-      const op = node.op;
-      if (op.type !== 'Dense' && op.type !== 'Conv2D') return;
-      const make = (weight: Weight, role: 'weight' | 'bias'): Param => {
-        const field = `nodes[${i}].op.${role}`;
-        const stored = valuesToFloat32(weight.values);
-        const hashed = weight.hash ? hashLayout(weight.shape, weight.hash, stored.length) : null;
-        let values: Float32Array;
-        if (init === 'scratch') {
-          values = new Float32Array(stored.length);
-          if (role === 'weight') {
-            const { rows, cols } = keyGrid(weight.shape);
-            const receptive = cols / (op.type === 'Conv2D' ? weight.shape[1] : cols);
-            const limit = Math.sqrt(6 / (cols + rows * receptive));
-            for (let k = 0; k < values.length; k++) values[k] = (2 * rng.next() - 1) * limit;
-          }
-        } else {
-          values = stored;
-        }
-        const data = hashed ? values : toTfLayout(values, weight.shape);
-        const shape = hashed ? [stored.length] : tfShapeOf(weight.shape);
-        const param: Param = {
-          field, nodeIndex: i, role, weight, hashed,
-          variable: tf.tidy(() => tf.variable(tf.tensor(data, shape, 'float32'), trainable, `${field}#${nextVariableId++}`)),
-        };
-        this.params.push(param);
-        return param;
+    for (const t of trainableParams(model, init, seed)) {
+      const hashed = t.weight.hash ? hashLayout(t.weight.shape, t.weight.hash, t.values.length) : null;
+      const data = hashed ? t.values : toTfLayout(t.values, t.weight.shape);
+      const shape = hashed ? [t.values.length] : tfShapeOf(t.weight.shape);
+      const param: Param = {
+        field: t.field, nodeIndex: t.nodeIndex, role: t.role, weight: t.weight, hashed,
+        variable: tf.tidy(() => tf.variable(tf.tensor(data, shape, 'float32'), trainable, `${t.field}#${nextVariableId++}`)),
       };
-      this.paramsByNode.set(i, { weight: make(op.weight, 'weight'), bias: op.bias ? make(op.bias, 'bias') : null });
-    });
-    const last = model.nodes.find((n) => n.outputs.includes(model.outputs[0].name));
-    const lastOp = last?.op;
-    this.outputActivation =
-      (lastOp?.type === 'Softmax' || lastOp?.type === 'LogSoftmax') && isLastAxis(lastOp.axis, model.outputs[0].shape.length)
-        ? lastOp.type
-        : null;
+      this.params.push(param);
+      const entry = this.paramsByNode.get(t.nodeIndex);
+      if (t.role === 'weight') this.paramsByNode.set(t.nodeIndex, { weight: param, bias: null });
+      else entry!.bias = param;
+    }
+    this.logitsName = logitsName(model);
   }
 
   get variables(): tf.Variable[] {
@@ -131,7 +105,7 @@ export class TrainableGraph {
       const outputName = this.model.outputs[0].name;
       for (let i = 0; i < this.model.nodes.length; i++) {
         const node = this.model.nodes[i];
-        if (logits && this.outputActivation && node.outputs[0] === outputName) {
+        if (logits && this.logitsName !== outputName && node.outputs[0] === outputName) {
           return values.get(node.inputs[0])!;
         }
         const inputs = node.inputs.map((name) => {
@@ -197,7 +171,7 @@ export class TrainableGraph {
       case 'AveragePool': {
         const w = windows(x as tf.Tensor4D, op.kernel, op.strides, op.pads, [1, 1], op.ceilMode, 0, where);
         const sum = tf.sum(w.patches, 2); // [N, C, OH, OW]
-        return tf.div(sum, averageDivisor(x.shape as number[], op, w.outH, w.outW));
+        return tf.div(sum, tf.tensor(averageDivisor(x.shape, op, w.outH, w.outW), [1, 1, w.outH, w.outW]));
       }
       case 'GlobalAveragePool':
         return tf.mean(x, [2, 3], true);
@@ -219,29 +193,11 @@ export class TrainableGraph {
 
   /** The model with the current variable values written back, in each weight's storage dtype. */
   toModel(): Model {
-    const nodes: Node[] = this.model.nodes.map((node, i) => {
-      const ps = this.paramsByNode.get(i);
-      if (!ps) return { ...node, op: { ...node.op } as Op, inputs: [...node.inputs], outputs: [...node.outputs] };
-      const op = node.op as Extract<Op, { type: 'Dense' | 'Conv2D' }>;
-      return {
-        ...node,
-        inputs: [...node.inputs],
-        outputs: [...node.outputs],
-        op: { ...op, weight: this.currentWeight(ps.weight), bias: ps.bias ? this.currentWeight(ps.bias) : null },
-      };
+    const values = this.params.map((p) => {
+      const data = p.variable.dataSync() as Float32Array;
+      return p.hashed ? Float32Array.from(data) : fromTfLayout(data, p.weight.shape);
     });
-    return {
-      inputs: this.model.inputs.map((t) => ({ ...t, shape: [...t.shape] })),
-      outputs: this.model.outputs.map((t) => ({ ...t, shape: [...t.shape] })),
-      nodes,
-      metadata: { ...this.model.metadata },
-    };
-  }
-
-  private currentWeight(p: Param): Weight {
-    const data = p.variable.dataSync() as Float32Array;
-    const values = p.hashed ? Float32Array.from(data) : fromTfLayout(data, p.weight.shape);
-    return { shape: [...p.weight.shape], hash: p.weight.hash ? { ...p.weight.hash } : null, values: valuesFromFloat32(values, p.weight.values.dtype) };
+    return withValues(this.model, this.params, values);
   }
 
   /** Copies of the variable values (a checkpoint). */
@@ -256,10 +212,6 @@ export class TrainableGraph {
   dispose(): void {
     for (const p of this.params) p.variable.dispose();
   }
-}
-
-function isLastAxis(axis: number, rank: number): boolean {
-  return axis === -1 || axis === rank - 1;
 }
 
 function softmaxOnAxis(x: tf.Tensor, axis: number, log: boolean): tf.Tensor {
@@ -310,29 +262,6 @@ function windows(
     }
   }
   return { patches: tf.stack(taps, 2), outH, outW };
-}
-
-/** Divisor of each average-pool window: its size, or only the cells inside the input (and explicit pads, if counted). */
-function averageDivisor(xShape: number[], op: Extract<Op, { type: 'AveragePool' }>, outH: number, outW: number): tf.Tensor {
-  const [, , h, w] = xShape;
-  const [kh, kw] = op.kernel;
-  const [sh, sw] = op.strides;
-  const [pt, pl, pb, pr] = op.pads;
-  const lo = op.countIncludePad ? -pt : 0;
-  const hiH = op.countIncludePad ? h + pb : h;
-  const loW = op.countIncludePad ? -pl : 0;
-  const hiW = op.countIncludePad ? w + pr : w;
-  const div = new Float32Array(outH * outW);
-  for (let oh = 0; oh < outH; oh++) {
-    for (let ow = 0; ow < outW; ow++) {
-      const h0 = oh * sh - pt;
-      const w0 = ow * sw - pl;
-      const rows = Math.min(h0 + kh, hiH) - Math.max(h0, lo);
-      const cols = Math.min(w0 + kw, hiW) - Math.max(w0, loW);
-      div[oh * outW + ow] = Math.max(rows, 0) * Math.max(cols, 0);
-    }
-  }
-  return tf.tensor(div, [1, 1, outH, outW]);
 }
 
 /** Conv2D as windows · Vt per group: x [N, C, H, W] → [N, M, OH, OW]. */

@@ -1,4 +1,4 @@
-// @hnet/train: retraining @hnet/format models (HashedNets) on TensorFlow.js.
+// @hnet/train: retraining @hnet/format models (HashedNets) on onnxruntime (native) or TensorFlow.js.
 export { selectBackend, currentBackend, BACKENDS, type BackendName } from './backend.js';
 export { TrainError, type TrainErrorCode } from './errors.js';
 export {
@@ -36,3 +36,15 @@ export {
 } from './data.js';
 export { train, evaluate, predictLogits, type TrainOptions, type TrainSummary, type EpochStats, type EvaluateOptions, type OptimizerName, type Schedule } from './train.js';
 export { Rng } from './rng.js';
+export {
+  createEngine,
+  ENGINES,
+  type EngineName,
+  type EngineOptions,
+  type TrainingEngine,
+  type Batch,
+  type StepResult,
+  type LossSpec,
+  type OptimizerSpec,
+} from './engine.js';
+export { trainableParams, parameterCounts, type TrainableParam } from './params.js';

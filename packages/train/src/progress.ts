@@ -2,8 +2,8 @@
 // second, with loss, accuracy and two labelled ETAs (this epoch, the whole
 // run). In a pipe (CI, nohup, a log file) a bar would be noise and one line
 // per epoch is minutes of silence, so a plain line is printed at a steady
-// interval instead: epoch, step, examples/s and the same two ETAs. Either way
-// each finished epoch gets one line.
+// interval instead: epoch, step, examples/s and the same two ETAs (none in
+// epochs shorter than the interval). Either way each finished epoch gets one line.
 
 export interface ProgressSink {
   write(text: string): unknown;
@@ -64,7 +64,8 @@ export class Progress {
     this.steps++;
     if (this.steps === 1) this.firstBatch = done;
     const now = this.now();
-    if (this.tty ? now - this.lastDraw < REDRAW_MS && done < total : now - this.lastLine < this.intervalMs) return;
+    // In a pipe the epoch's last step is left to the epoch line that follows it.
+    if (this.tty ? now - this.lastDraw < REDRAW_MS && done < total : now - this.lastLine < this.intervalMs || done >= total) return;
     const elapsed = (now - this.epochStart) / 1000;
     const epochLeft = (elapsed / done) * (total - done);
     // Later epochs take as long as the finished ones did on average (or, in the first, as this one is going).
@@ -72,17 +73,17 @@ export class Progress {
     const runLeft = epochLeft + (this.epochs - epoch) * perEpoch;
     const eta = `ETA epoch ${formatSeconds(epochLeft)}, run ${formatSeconds(runLeft)}`;
     const metrics = `loss ${loss.toFixed(4)} acc ${(100 * accuracy).toFixed(2)}%`;
+    const speed = `${Math.round(done / Math.max(elapsed, 1e-9))} examples/s`;
     if (this.tty) {
       this.lastDraw = now;
       const filled = Math.round((done / total) * BAR);
       const bar = '='.repeat(Math.max(filled - 1, 0)) + (filled > 0 ? '>' : '') + ' '.repeat(BAR - filled);
-      const text = `epoch ${epoch}/${this.epochs} [${bar}] ${Math.floor((100 * done) / total)}% ${metrics} · ${eta}`;
+      const text = `epoch ${epoch}/${this.epochs} [${bar}] ${Math.floor((100 * done) / total)}% ${metrics} ${speed} · ${eta}`;
       this.sink.write(`\r\x1b[2K${this.sink.columns ? text.slice(0, this.sink.columns - 1) : text}`);
     } else {
       this.lastLine = now;
       const totalSteps = Math.ceil(total / this.firstBatch);
-      const rate = elapsed > 0 ? done / elapsed : 0;
-      this.sink.write(`epoch ${epoch}/${this.epochs} step ${this.steps}/${totalSteps} · ${metrics} · ${rate.toFixed(0)} examples/s · ${eta}\n`);
+      this.sink.write(`epoch ${epoch}/${this.epochs} step ${this.steps}/${totalSteps} · ${metrics} · ${speed} · ${eta}\n`);
     }
   }
 

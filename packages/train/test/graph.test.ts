@@ -98,7 +98,7 @@ test('a final Softmax is stripped for the logits but kept in the output', () => 
     metadata: {},
   };
   const graph = new TrainableGraph(model);
-  assert.equal(graph.outputActivation, 'Softmax');
+  assert.equal(graph.logitsName, 'z');
   const x = tf.tensor(randomArray(8, rng), [2, 4]);
   const logits = graph.forward(x, { logits: true });
   const probs = graph.forward(x);

@@ -23,14 +23,14 @@ test('on a terminal: a redrawn bar with loss, accuracy, and the epoch and run ET
   clock.t += 5000;
   p.step(1, 100, 100, 0.25, 0.8);
   p.endEpoch(1, 'loss 0.2500 acc 80.00%', 2);
-  assert.equal(s.out[0], '\r\x1b[2Kepoch 1/3 [===========>            ] 50% loss 0.5000 acc 75.00% · ETA epoch 5s, run 25s');
+  assert.equal(s.out[0], '\r\x1b[2Kepoch 1/3 [===========>            ] 50% loss 0.5000 acc 75.00% 10 examples/s · ETA epoch 5s, run 25s');
   assert.equal(s.out.at(-1), '\r\x1b[2Kepoch 1/3 loss 0.2500 acc 80.00% · 10.0s · ETA run 20s\n');
 
   // The second epoch runs faster: its own ETA follows it, the run's uses the finished epochs' mean for the rest.
   p.startEpoch();
   clock.t += 2000;
   p.step(2, 50, 100, 0.2, 0.85);
-  assert.equal(s.out.at(-1), '\r\x1b[2Kepoch 2/3 [===========>            ] 50% loss 0.2000 acc 85.00% · ETA epoch 2s, run 12s');
+  assert.equal(s.out.at(-1), '\r\x1b[2Kepoch 2/3 [===========>            ] 50% loss 0.2000 acc 85.00% 25 examples/s · ETA epoch 2s, run 12s');
   clock.t += 10; // redraws at most every 100 ms
   p.step(2, 60, 100, 0.2, 0.85);
   assert.equal(s.out.length, 4);
@@ -60,18 +60,18 @@ test('in a pipe: a plain line at the interval with epoch, step, examples/s and b
     p.endEpoch(epoch, 'loss 0.1000 acc 90.00%', 2 - epoch);
   }
   const progressLines = s.out.filter((l) => l.includes(' step '));
-  assert.deepEqual(progressLines.slice(0, 5), [
+  // Step 100 is left to the epoch line, which follows at once.
+  assert.deepEqual(s.out.slice(0, 5), [
     'epoch 1/2 step 20/100 · loss 0.1000 acc 90.00% · 100 examples/s · ETA epoch 40s, run 1m30s\n',
     'epoch 1/2 step 40/100 · loss 0.1000 acc 90.00% · 100 examples/s · ETA epoch 30s, run 1m20s\n',
     'epoch 1/2 step 60/100 · loss 0.1000 acc 90.00% · 100 examples/s · ETA epoch 20s, run 1m10s\n',
     'epoch 1/2 step 80/100 · loss 0.1000 acc 90.00% · 100 examples/s · ETA epoch 10s, run 1m00s\n',
-    'epoch 1/2 step 100/100 · loss 0.1000 acc 90.00% · 100 examples/s · ETA epoch 0s, run 50s\n',
+    'epoch 1/2 loss 0.1000 acc 90.00% · 50.0s · ETA run 50s\n',
   ]);
-  assert.equal(s.out[5], 'epoch 1/2 loss 0.1000 acc 90.00% · 50.0s · ETA run 50s\n');
   // The epoch line restarts the interval: the next progress line is 10 s after it.
-  assert.equal(s.out[6], 'epoch 2/2 step 20/100 · loss 0.1000 acc 90.00% · 100 examples/s · ETA epoch 40s, run 40s\n');
+  assert.equal(s.out[5], 'epoch 2/2 step 20/100 · loss 0.1000 acc 90.00% · 100 examples/s · ETA epoch 40s, run 40s\n');
   assert.equal(s.out.at(-1), 'epoch 2/2 loss 0.1000 acc 90.00% · 50.0s\n');
-  assert.equal(progressLines.length, 10);
+  assert.equal(progressLines.length, 8);
   assert.ok(s.out.every((l) => !l.includes('\r') && !l.includes('\x1b')), 'no terminal control codes in a pipe');
 });
 

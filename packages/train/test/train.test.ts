@@ -92,10 +92,11 @@ test('labels + distillation, Adam, step schedule, dropout, weight decay, validat
 
 test('training leaves no tensors behind', async () => {
   const student = mlp(12, 8, 4, 1 / 2, new Rng(13));
-  await train(student, trainSet, { ...quiet, epochs: 1 }); // warm-up: kernels may cache constants
+  const tfjs = { ...quiet, engine: 'tfjs' } as const;
+  await train(student, trainSet, { ...tfjs, epochs: 1 }); // warm-up: kernels may cache constants
   const before = tf.memory().numTensors;
-  const { model: teacher } = await train(student, trainSet, { ...quiet, epochs: 1, optimizer: 'adam', validation: 0.2 });
-  await train(student, trainSet, { ...quiet, epochs: 1, teacher, dropout: 0.5, test: testSet });
+  const { model: teacher } = await train(student, trainSet, { ...tfjs, epochs: 1, optimizer: 'adam', validation: 0.2 });
+  await train(student, trainSet, { ...tfjs, epochs: 1, teacher, dropout: 0.5, test: testSet });
   assert.equal(tf.memory().numTensors, before);
 });
 
@@ -127,12 +128,13 @@ test('bad requests are typed errors that say what is wrong', async () => {
   await assert.rejects(train(student, blobs(10, 5, 2, 1), quiet), (e: unknown) => e instanceof TrainError && e.code === 'data' && /\[5\]/.test(e.message));
   await assert.rejects(train(student, trainSet, { ...quiet, alpha: 0.5 }), (e: unknown) => e instanceof TrainError && /needs a teacher/.test(e.message));
   await assert.rejects(train(student, trainSet, { ...quiet, learningRate: 1e6, epochs: 3 }), (e: unknown) => e instanceof TrainError && /loss became/.test(e.message));
+  await assert.rejects(train(student, trainSet, { ...quiet, engine: 'ort', backend: 'wasm' }), (e: unknown) => e instanceof TrainError && /needs engine 'tfjs'/.test(e.message));
 });
 
-test('training on the WASM backend matches the CPU backend', async () => {
+test('the tfjs engine on the WASM backend matches the CPU backend', async () => {
   const student = mlp(12, 16, 4, 1 / 4, new Rng(12));
   const run = async (backend: 'cpu' | 'wasm') =>
-    (await train(student, trainSet, { ...quiet, backend, epochs: 2, batchSize: 40, seed: 1 })).model;
+    (await train(student, trainSet, { ...quiet, backend, epochs: 2, batchSize: 40, seed: 1 })).model; // a backend selects the tfjs engine
   const onWasm = await run('wasm');
   const onCpu = await run('cpu');
   const a = valuesToFloat32((onWasm.nodes[0].op as { weight: { values: never } }).weight.values);

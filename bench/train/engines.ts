@@ -1,0 +1,123 @@
+// hnet's two training engines and PyTorch side by side, in one run (issue 9,
+// part 4): seconds per 60,000 training examples (SGD, momentum 0.9, Nesterov,
+// lr 0.01, batch 100, cross-entropy) on Fashion-MNIST for 784-1000-10 dense,
+// HashNet 1/8 and 1/64, and a LeNet-5-style CNN with every weight hashed to
+// 1/8, at 1 and 2 threads. hnet is timed through the TrainingEngine that
+// train() uses (after one warm-up step that compiles the graphs); PyTorch by
+// bench/train/torch_reference.py (needs libopenblas0-pthread, see README.md).
+// tfjs-wasm runs on one thread in Node, so it appears in the 1-thread rows only.
+// The three are interleaved per config and round (torch, ort, tfjs, torch, …)
+// so that load from other processes hits them alike; medians over rounds.
+//
+//   node --import tsx bench/train/engines.ts [--examples 6000] [--rounds 3] [--tfjs-examples 1000] [--tfjs-cnn-examples 200] [--threads 1,2]
+
+import { spawnSync } from 'node:child_process';
+import { hashedWeight, plainWeight, type Model, type Weight } from '@hnet/format';
+import { createEngine, loadIdxDir, normalize, selectBackend, sliceDataset, type Dataset, type EngineName } from '@hnet/train';
+
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
+const examples = Number(args.get('examples') ?? 6000);
+const tfjsExamples = Number(args.get('tfjs-examples') ?? Math.min(examples, 1000));
+const tfjsCnnExamples = Number(args.get('tfjs-cnn-examples') ?? Math.min(examples, 200));
+const threadCounts = (args.get('threads') ?? '1,2').split(',').map(Number);
+const rounds = Number(args.get('rounds') ?? 3);
+const BATCH = 100;
+
+let seed = 10;
+function weight(shape: number[], ratio: number): Weight {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const zeros = new Float32Array(n); // the values are drawn by init 'scratch'
+  return ratio >= 1 ? plainWeight(zeros, shape) : hashedWeight(zeros, shape, { algorithm: 'xxh32', bucketSeed: seed++, signSeed: seed++ }, Math.round(n * ratio));
+}
+const bias = (n: number) => plainWeight(new Float32Array(n), [n]);
+
+function mlp(ratio: number): Model {
+  return {
+    inputs: [{ name: 'x', shape: [-1, 784] }],
+    outputs: [{ name: 'y', shape: [-1, 10] }],
+    nodes: [
+      { name: 'fc1', op: { type: 'Dense', weight: weight([1000, 784], ratio), bias: bias(1000) }, inputs: ['x'], outputs: ['h'] },
+      { name: 'relu', op: { type: 'Relu' }, inputs: ['h'], outputs: ['a'] },
+      { name: 'fc2', op: { type: 'Dense', weight: weight([10, 1000], ratio), bias: bias(10) }, inputs: ['a'], outputs: ['y'] },
+    ],
+    metadata: {},
+  };
+}
+
+/** LeNet-5 style: conv 6@5x5 pad 2 → pool → conv 16@5x5 → pool → 120 → 84 → 10, ReLU, max-pool 2. */
+function lenet(ratio: number): Model {
+  const conv = (m: number, c: number, pad: number) =>
+    ({ type: 'Conv2D', weight: weight([m, c, 5, 5], ratio), bias: bias(m), strides: [1, 1], pads: [pad, pad, pad, pad], dilations: [1, 1], group: 1 }) as const;
+  const pool = { type: 'MaxPool', kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], ceilMode: false } as const;
+  const dense = (o: number, i: number) => ({ type: 'Dense', weight: weight([o, i], ratio), bias: bias(o) }) as const;
+  const chain: Model['nodes'][0]['op'][] = [
+    { type: 'Reshape', shape: [-1, 1, 28, 28] }, conv(6, 1, 2), { type: 'Relu' }, pool, conv(16, 6, 0), { type: 'Relu' }, pool,
+    { type: 'Flatten', axis: 1 }, dense(120, 400), { type: 'Relu' }, dense(84, 120), { type: 'Relu' }, dense(10, 84),
+  ];
+  return {
+    inputs: [{ name: 'x', shape: [-1, 784] }],
+    outputs: [{ name: `t${chain.length}`, shape: [-1, 10] }],
+    nodes: chain.map((op, i) => ({ name: `n${i}`, op, inputs: [i === 0 ? 'x' : `t${i}`], outputs: [`t${i + 1}`] })),
+    metadata: {},
+  };
+}
+
+/** Seconds per 60k examples of engine.step over the first `count` examples. */
+async function hnetSeconds(engine: EngineName, model: Model, threads: number, data: Dataset, count: number): Promise<number> {
+  const e = await createEngine(engine, model, {
+    init: 'scratch', seed: 1, threads, quiet: true,
+    loss: { alpha: 1, temperature: 1 }, optimizer: { name: 'sgd', momentum: 0.9, nesterov: true },
+  });
+  const size = data.x.length / data.count;
+  const batch = (from: number) => {
+    const n = Math.min(BATCH, count - from);
+    return { count: n, x: data.x.subarray(from * size, (from + n) * size), labels: data.y!.subarray(from, from + n), teacher: null };
+  };
+  await e.step(batch(0), 0.01); // warm-up: compiles the graph / kernels
+  const started = performance.now();
+  for (let from = 0; from < count; from += BATCH) await e.step(batch(from), 0.01);
+  const seconds = (performance.now() - started) / 1000;
+  await e.dispose();
+  return (seconds * 60000) / count;
+}
+
+function torchSeconds(threads: number, config: string): { header: string; seconds: number } {
+  const run = spawnSync('/usr/bin/python3', ['bench/train/torch_reference.py', '--threads', String(threads), '--examples', String(examples), '--configs', config], { encoding: 'utf8' });
+  const m = /^RESULT \w+: [\d.]+ s\/epoch, ([\d.]+) s per 60k/m.exec(run.stdout);
+  if (run.status !== 0 || !m) throw new Error(`torch_reference.py failed: ${run.stderr}`);
+  return { header: run.stdout.split('\n')[0], seconds: Number(m[1]) };
+}
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
+const backend = await selectBackend(undefined, null);
+const data = normalize(sliceDataset(loadIdxDir('/usr/share/datasets/fashion-mnist').train, 0, examples), { scale: 1 / 255, mean: 0.286, std: 0.353 });
+const configs: { name: string; label: string; model: () => Model; tfjsCount: number }[] = [
+  { name: 'dense', label: '784-1000-10 dense', model: () => mlp(1), tfjsCount: tfjsExamples },
+  { name: 'hash8', label: '784-1000-10 HashNet 1/8', model: () => mlp(1 / 8), tfjsCount: tfjsExamples },
+  { name: 'hash64', label: '784-1000-10 HashNet 1/64', model: () => mlp(1 / 64), tfjsCount: tfjsExamples },
+  { name: 'lenet8', label: 'LeNet-5 CNN HashNet 1/8', model: () => lenet(1 / 8), tfjsCount: tfjsCnnExamples },
+];
+const rows: string[] = [];
+const headers = new Set<string>();
+for (const threads of threadCounts) {
+  for (const c of configs) {
+    const times = { ort: [] as number[], tfjs: [] as number[], torch: [] as number[] };
+    for (let r = 0; r < rounds; r++) {
+      const torch = torchSeconds(threads, c.name);
+      headers.add(torch.header.replace(/, 1 epoch.*BLAS/, ', BLAS'));
+      times.torch.push(torch.seconds);
+      times.ort.push(await hnetSeconds('ort', c.model(), threads, data, examples));
+      if (threads === 1) times.tfjs.push(await hnetSeconds('tfjs', c.model(), 1, data, c.tfjsCount));
+    }
+    const [ort, py] = [median(times.ort), median(times.torch)];
+    const tfjs = times.tfjs.length ? median(times.tfjs) : null;
+    rows.push(`| ${c.label} | ${threads} | ${ort.toFixed(2)} s | ${tfjs === null ? '—' : `${tfjs.toFixed(1)} s`} | ${py.toFixed(2)} s | ${(ort / py).toFixed(2)}× | ${tfjs === null ? '—' : `${(tfjs / py).toFixed(1)}×`} |`);
+    console.error(rows.at(-1), `ort [${times.ort.map((t) => t.toFixed(2))}] torch [${times.torch.map((t) => t.toFixed(2))}]`);
+  }
+}
+console.log(`hnet: ort engine (onnxruntime-node), tfjs engine (backend ${backend}); ${examples} examples (tfjs: ${tfjsExamples}, CNN ${tfjsCnnExamples}), batch ${BATCH}, scaled to 60k; median of ${rounds} interleaved rounds`);
+for (const h of headers) console.log(h);
+console.log('\n| per 60,000 examples | threads | hnet ort | hnet tfjs | PyTorch | ort / PyTorch | tfjs / PyTorch |\n|---|---:|---:|---:|---:|---:|---:|');
+for (const r of rows) console.log(r);
