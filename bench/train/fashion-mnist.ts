@@ -8,13 +8,13 @@
 //
 // Usage (from /work/main):
 //   node --import tsx bench/train/fashion-mnist.ts [--epochs 20] [--configs dense,hash8,...]
-//        [--train N] [--lr 0.01] [--batch 100] [--dropout 0] [--out bench/out/train.json]
+//        [--train N] [--lr 0.01] [--batch 100] [--dropout 0] [--engine ort|tfjs] [--out bench/out/train.json]
 // The teacher of dk* is taken from bench/out/dense-teacher.json when `dense` is not in --configs.
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { encode, plainWeight, hashedWeight, type Model, type Weight } from '@hnet/format';
-import { loadIdxDir, selectBackend, sliceDataset, train, type TrainOptions, type TrainSummary } from '@hnet/train';
+import { loadIdxDir, selectBackend, sliceDataset, train, type EngineName, type TrainOptions, type TrainSummary } from '@hnet/train';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
@@ -23,7 +23,9 @@ const configs = (args.get('configs') ?? 'dense,hash8,hash64,nn8,nn64,dk8,dk64').
 const trainCount = Number(args.get('train') ?? 60000);
 const out = args.get('out') ?? 'bench/out/train.json';
 const teacherPath = args.get('teacher') ?? 'bench/out/dense-teacher.json';
+const engine = (args.get('engine') ?? 'ort') as EngineName;
 const common: TrainOptions = {
+  engine,
   epochs,
   batchSize: Number(args.get('batch') ?? 100),
   optimizer: 'sgd',
@@ -80,7 +82,7 @@ function loadModel(path: string): Model {
   return JSON.parse(readFileSync(path, 'utf8'), (_k, v) => (v && v.typed === 'Float32Array' ? Float32Array.from(v.data) : v)) as Model;
 }
 
-await selectBackend();
+if (engine === 'tfjs') await selectBackend();
 const splits = loadIdxDir('/usr/share/datasets/fashion-mnist');
 const data = sliceDataset(splits.train, 0, Math.min(trainCount, splits.train.count));
 const test = splits.test!;

@@ -7,7 +7,8 @@ export type FormatErrorCode =
   | 'truncated' // a read fell outside the buffer
   | 'invalid-field' // a field has a value the spec forbids
   | 'graph' // missing tensor, duplicate producer, cycle
-  | 'shape'; // shapes do not fit together
+  | 'shape' // shapes do not fit together
+  | 'limit'; // the model asks for more than a reader supports (limits.ts: elements, rank, work, geometry)
 
 export class HnetFormatError extends Error {
   override readonly name = 'HnetFormatError';

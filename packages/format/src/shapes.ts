@@ -46,6 +46,11 @@ function spatial(
   where: string, x: readonly number[], kernel: Pair, strides: Pair, pads: Pads4, dilations: Pair, ceilMode: boolean,
 ): Pair {
   if (x.length !== 4) fail(where, `expects a 4-D input [N, C, H, W], got ${show(x)}`);
+  // Checked here too, not only by validation: importers infer shapes before they validate.
+  for (const [name, values] of [['kernel', kernel], ['strides', strides], ['dilations', dilations]] as const) {
+    if (!values.every((v) => Number.isInteger(v) && v >= 1)) fail(where, `${name} must be integers >= 1, got [${values.join(', ')}]`);
+  }
+  if (!pads.every((v) => Number.isInteger(v) && v >= 0)) fail(where, `pads must be integers >= 0, got [${pads.join(', ')}]`);
   const out: number[] = [];
   for (let i = 0; i < 2; i++) {
     const o = windowOutput(x[2 + i], kernel[i], strides[i], pads[i], pads[i + 2], dilations[i], ceilMode);

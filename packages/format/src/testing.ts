@@ -1,5 +1,8 @@
 // Helpers for tests and benchmarks of every package (import '@hnet/format/testing'):
-// seeded random numbers, so that every failure and every benchmark model is reproducible.
+// seeded random numbers, so that every failure and every benchmark model is reproducible,
+// and a writer that skips validation, for the files that readers must refuse.
+
+export { writeModel as encodeUnvalidated } from './codec/encode.js';
 
 /** mulberry32: a small seeded generator of numbers in [0, 1). */
 export function rng(seed: number): () => number {

@@ -5,15 +5,20 @@
 import { HnetFormatError } from './errors.js';
 import type { Model, Op, TensorInfo, Weight } from './model.js';
 import { OP_TYPES, sizeOf } from './model.js';
-import { arityOf, BATCH, inferShapes, nodeLabel } from './shapes.js';
+import { MAX_DIMENSION, MAX_ELEMENTS, MAX_GEOMETRY, MAX_RANK, MAX_WORK } from './limits.js';
+import { arityOf, BATCH, inferOpShape, inferShapes, nodeLabel } from './shapes.js';
 
 const UINT32_MAX = 0xffffffff;
+const INT32_MIN = -0x80000000;
 
 const invalid = (field: string, detail: string): never => {
   throw new HnetFormatError('invalid-field', field, detail);
 };
 const graphError = (field: string, detail: string): never => {
   throw new HnetFormatError('graph', field, detail);
+};
+const overLimit = (field: string, detail: string): never => {
+  throw new HnetFormatError('limit', field, detail);
 };
 
 const isUint32 = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= UINT32_MAX;
@@ -23,14 +28,18 @@ export function validateWeight(weight: Weight, field: string, rank: number): voi
   if (weight.shape.length !== rank) invalid(`${field}.shape`, `expected ${rank} dimensions, got [${weight.shape.join(', ')}]`);
   weight.shape.forEach((d, i) => {
     if (!isPositiveInt(d)) invalid(`${field}.shape[${i}]`, `dimension must be a positive integer, got ${d}`);
+    if (d > MAX_DIMENSION) overLimit(`${field}.shape[${i}]`, `dimension ${d} is above the cap of ${MAX_DIMENSION}`);
   });
+  const virtual = sizeOf(weight.shape);
+  if (virtual > MAX_ELEMENTS) {
+    overLimit(`${field}.shape`, `[${weight.shape.join(', ')}] has ${virtual} virtual values, more than the cap of 2^28`);
+  }
   const count = weight.values.data.length;
   if (count === 0) invalid(`${field}.values.count`, 'K = 0: a weight needs at least one stored value');
   if (weight.values.dtype === 'int8' && !(Number.isFinite(weight.values.scale) && weight.values.scale > 0)) {
     invalid(`${field}.values.scale`, `int8 scale must be finite and > 0, got ${weight.values.scale}`);
   }
   if (weight.hash === null) {
-    const virtual = sizeOf(weight.shape);
     if (count !== virtual) {
       invalid(`${field}.values.count`, `a plain weight of shape [${weight.shape.join(', ')}] needs ${virtual} values, got ${count}`);
     }
@@ -40,15 +49,18 @@ export function validateWeight(weight: Weight, field: string, rank: number): voi
   if (algorithm !== 'xxh32') invalid(`${field}.hash.algorithm`, `unknown hash algorithm ${String(algorithm)}`);
   if (!isUint32(bucketSeed)) invalid(`${field}.hash.bucket_seed`, `must be a uint32, got ${bucketSeed}`);
   if (signSeed !== null && !isUint32(signSeed)) invalid(`${field}.hash.sign_seed`, `must be a uint32, got ${signSeed}`);
-  // The key holds the row and the column as uint32.
-  const cols = sizeOf(weight.shape.slice(1));
-  if (cols > UINT32_MAX) invalid(`${field}.shape`, 'more than 2^32 columns cannot be keyed');
+  // More buckets than virtual values would store more than the plain weight.
+  if (count > virtual) {
+    invalid(`${field}.values.count`, `K = ${count} exceeds the virtual size ${virtual} of the hashed weight [${weight.shape.join(', ')}]; store it plain`);
+  }
 }
 
+/** Window geometry (kernel, strides, pads, dilations): integers in [min, 2^28]. */
 function validatePairs(field: string, values: readonly number[], length: number, min: number): void {
   if (values.length !== length) invalid(field, `expected ${length} values, got ${values.length}`);
   values.forEach((v, i) => {
-    if (!Number.isInteger(v) || v < min || v > UINT32_MAX) invalid(`${field}[${i}]`, `expected an integer >= ${min}, got ${v}`);
+    if (!Number.isInteger(v) || v < min) invalid(`${field}[${i}]`, `expected an integer >= ${min}, got ${v}`);
+    if (v > MAX_GEOMETRY) overLimit(`${field}[${i}]`, `${v} is above the cap of 2^28`);
   });
 }
 
@@ -68,7 +80,7 @@ function validateOp(op: Op, field: string): void {
       validatePairs(`${field}.strides`, op.strides, 2, 1);
       validatePairs(`${field}.pads`, op.pads, 4, 0);
       validatePairs(`${field}.dilations`, op.dilations, 2, 1);
-      if (!isPositiveInt(op.group) || op.weight.shape[0] % op.group !== 0) {
+      if (!isPositiveInt(op.group) || op.group > MAX_DIMENSION || op.weight.shape[0] % op.group !== 0) {
         invalid(`${field}.group`, `group ${op.group} must be >= 1 and divide the ${op.weight.shape[0]} output channels`);
       }
       if (op.bias) {
@@ -103,11 +115,18 @@ function validateOp(op: Op, field: string): void {
     case 'Softmax':
     case 'LogSoftmax':
     case 'Flatten':
-      if (!Number.isInteger(op.axis)) invalid(`${field}.axis`, `must be an integer, got ${op.axis}`);
+      if (!(Number.isInteger(op.axis) && op.axis >= INT32_MIN && op.axis <= MAX_DIMENSION)) invalid(`${field}.axis`, `must be an int32, got ${op.axis}`);
       return;
-    case 'Reshape':
+    case 'Reshape': {
       if (op.shape.length === 0) invalid(`${field}.shape`, 'empty target shape');
+      if (op.shape.length > MAX_RANK) overLimit(`${field}.shape`, `rank ${op.shape.length} is above the cap of ${MAX_RANK}`);
+      op.shape.forEach((d, i) => {
+        if (!(Number.isInteger(d) && d >= -1)) invalid(`${field}.shape[${i}]`, `expected -1 (inferred), 0 (copied) or a size, got ${d}`);
+        if (d > MAX_ELEMENTS) overLimit(`${field}.shape[${i}]`, `${d} is above the cap of 2^28`);
+      });
+      if (op.shape.filter((d) => d === -1).length > 1) invalid(`${field}.shape`, `[${op.shape.join(', ')}] has more than one -1`);
       return;
+    }
     case 'Relu':
     case 'Sigmoid':
     case 'Tanh':
@@ -117,12 +136,23 @@ function validateOp(op: Op, field: string): void {
   }
 }
 
-function validateTensorInfo(t: TensorInfo, field: string): void {
-  if (!t.name) invalid(`${field}.name`, 'empty tensor name');
-  if (t.shape.length === 0) invalid(`${field}.shape`, `tensor "${t.name}" needs a shape`);
-  t.shape.forEach((d, i) => {
-    if (!(d === BATCH || isPositiveInt(d))) invalid(`${field}.shape[${i}]`, `expected -1 (batch) or a positive integer, got ${d}`);
+/** A declared shape (of a graph input or output, or any tensor in the file): rank 1..8, entries -1 or 1..2^28. */
+export function validateTensorShape(name: string, shape: readonly number[], field: string): void {
+  if (shape.length === 0) invalid(field, `tensor "${name}" needs a shape`);
+  if (shape.length > MAX_RANK) overLimit(field, `tensor "${name}" has rank ${shape.length}, above the cap of ${MAX_RANK}`);
+  shape.forEach((d, i) => {
+    if (!(d === BATCH || isPositiveInt(d))) invalid(`${field}[${i}]`, `expected -1 (the batch) or a size >= 1, got ${d}`);
+    if (d > MAX_ELEMENTS) overLimit(`${field}[${i}]`, `size ${d} is above the cap of 2^28`);
   });
+}
+
+function validateTensorInfo(t: TensorInfo, field: string, isInput: boolean): void {
+  if (!t.name) invalid(`${field}.name`, 'empty tensor name');
+  validateTensorShape(t.name, t.shape, `${field}.shape`);
+  // An input's -1 is the batch, one size for all; an output's -1 matches any size the graph computes.
+  if (isInput && t.shape.filter((d) => d === BATCH).length > 1) {
+    invalid(`${field}.shape`, `[${t.shape.join(', ')}] has more than one -1: the batch is one dimension`);
+  }
 }
 
 /**
@@ -132,14 +162,19 @@ function validateTensorInfo(t: TensorInfo, field: string): void {
 export function validateModel(model: Model): void {
   if (model.inputs.length === 0) invalid('inputs', 'a model needs at least one input');
   if (model.outputs.length === 0) invalid('outputs', 'a model needs at least one output');
-  model.inputs.forEach((t, i) => validateTensorInfo(t, `inputs[${i}]`));
-  model.outputs.forEach((t, i) => validateTensorInfo(t, `outputs[${i}]`));
+  model.inputs.forEach((t, i) => validateTensorInfo(t, `inputs[${i}]`, true));
+  model.outputs.forEach((t, i) => validateTensorInfo(t, `outputs[${i}]`, false));
 
   // Who produces each tensor: -1 for a graph input, else the node index.
   const producer = new Map<string, number>();
   model.inputs.forEach((t, i) => {
     if (producer.has(t.name)) graphError(`inputs[${i}]`, `tensor "${t.name}" is declared twice`);
     producer.set(t.name, -1);
+  });
+  const listedOutputs = new Set<string>();
+  model.outputs.forEach((t, i) => {
+    if (listedOutputs.has(t.name)) graphError(`outputs[${i}]`, `tensor "${t.name}" is listed twice`);
+    listedOutputs.add(t.name);
   });
   model.nodes.forEach((node, i) => {
     const where = nodeLabel(node, i);
@@ -176,6 +211,65 @@ export function validateModel(model: Model): void {
     const fits = inferred.length === t.shape.length && inferred.every((d, k) => d === t.shape[k] || d === BATCH || t.shape[k] === BATCH);
     if (!fits) {
       throw new HnetFormatError('shape', `outputs[${i}].shape`, `declared [${t.shape.join(', ')}] but the graph computes [${inferred.join(', ')}] for "${t.name}"`);
+    }
+  });
+  checkLimits(model);
+}
+
+/**
+ * The caps of limits.ts, measured as the WASM runtime measures them when it
+ * loads a file: shapes at batch 1, per node and summed over the model. Runs
+ * in time linear in the number of nodes, whatever the sizes.
+ */
+function checkLimits(model: Model): void {
+  const shapes = new Map<string, number[]>();
+  for (const t of model.inputs) shapes.set(t.name, t.shape.map((d) => (d === BATCH ? 1 : d)));
+  let work = 0;
+  model.nodes.forEach((node, i) => {
+    const where = nodeLabel(node, i);
+    const x = shapes.get(node.inputs[0])!;
+    const { op } = node;
+    if (op.type === 'Conv2D' || op.type === 'MaxPool' || op.type === 'AveragePool') {
+      if (x.length === 4 && (x[2] + op.pads[0] + op.pads[2] > MAX_GEOMETRY || x[3] + op.pads[1] + op.pads[3] > MAX_GEOMETRY)) {
+        overLimit(where, `the padded input of [${x.join(', ')}] with pads [${op.pads.join(', ')}] is larger than the cap of 2^28 along an axis`);
+      }
+    }
+    const out = inferOpShape(where, op, node.inputs.map((name) => shapes.get(name)!));
+    if (out.length > MAX_RANK) overLimit(where, `output rank ${out.length} is above the cap of ${MAX_RANK}`);
+    const size = sizeOf(out);
+    if (size > MAX_ELEMENTS) overLimit(where, `output [${out.join(', ')}] at batch 1 has ${size} elements, more than the cap of 2^28`);
+    // Work in multiply-adds (window reads for pools, elements for the rest).
+    if (op.type === 'Dense' || op.type === 'Conv2D') work += size * sizeOf(op.weight.shape.slice(1));
+    else if (op.type === 'MaxPool' || op.type === 'AveragePool') work += size * op.kernel[0] * op.kernel[1];
+    else work += size;
+    if (work > MAX_WORK) overLimit(where, `the model needs more than 2^36 multiply-adds per example (${work} up to this node)`);
+    if (op.type === 'Conv2D') {
+      // The runtime's scratch for one image: taps plus a padded copy (stride 1 along W), else an im2col matrix.
+      const cols = sizeOf(op.weight.shape.slice(1));
+      const padded = op.pads.some((p) => p > 0);
+      const scratch = op.strides[1] === 1
+        ? cols + 4 + (padded ? (x[1] / op.group) * (x[2] + op.pads[0] + op.pads[2]) * (x[3] + op.pads[1] + op.pads[3]) : 0)
+        : out[2] * out[3] * cols;
+      if (scratch > MAX_ELEMENTS) overLimit(where, `the convolution's scratch has ${scratch} elements, more than the cap of 2^28`);
+    }
+    shapes.set(node.outputs[0], out);
+  });
+  checkOutputsAt(model, shapes, 1);
+  // Batch 2 too: a graph whose shapes only fit at batch 1 (a Flatten over the
+  // batch, say) is refused by every reader, not only when it first runs.
+  const at2 = new Map<string, number[]>();
+  for (const t of model.inputs) at2.set(t.name, t.shape.map((d) => (d === BATCH ? 2 : d)));
+  model.nodes.forEach((node, i) => {
+    at2.set(node.outputs[0], inferOpShape(`${nodeLabel(node, i)} at batch 2`, node.op, node.inputs.map((name) => at2.get(name)!)));
+  });
+  checkOutputsAt(model, at2, 2);
+}
+
+function checkOutputsAt(model: Model, shapes: Map<string, number[]>, batch: number): void {
+  model.outputs.forEach((t, i) => {
+    const computed = shapes.get(t.name)!;
+    if (computed.length !== t.shape.length || !t.shape.every((d, k) => d === BATCH || d === computed[k])) {
+      throw new HnetFormatError('shape', `outputs[${i}].shape`, `declared [${t.shape.join(', ')}] but the graph computes [${computed.join(', ')}] for "${t.name}" at batch ${batch}`);
     }
   });
 }

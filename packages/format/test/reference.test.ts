@@ -1,14 +1,15 @@
 // The reference forward pass on tiny models whose outputs are worked out by hand here.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { forEachHashed, float16Value, plainWeight, runReference, valuesToFloat32, type Model, type Op, type Weight } from '../src/index.js';
+import { forEachHashed, float16Value, inferOpShape, plainWeight, runReference, valuesToFloat32, type Model, type Op, type Weight } from '../src/index.js';
 
 /** Runs a one-node model on the given inputs (x, and y for Add) and returns its output. */
 function runOne(op: Op, ...inputs: { shape: number[]; data: number[] }[]): { shape: number[]; data: number[] } {
   const names = ['x', 'y'].slice(0, inputs.length);
   const model: Model = {
     inputs: inputs.map((t, i) => ({ name: names[i], shape: t.shape })),
-    outputs: [{ name: 'out', shape: [] }],
+    // runReference validates the model, so the output is declared with the shape it has.
+    outputs: [{ name: 'out', shape: inferOpShape(op.type, op, inputs.map((t) => t.shape)) }],
     nodes: [{ name: 'op', op, inputs: names, outputs: ['out'] }],
     metadata: {},
   };

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CheckedByteBuffer } from '../src/codec/checked-byte-buffer.js';
 import * as fb from '../src/generated/hnet_generated.js';
-import { decode, encode, HnetFormatError, plainWeight, readVersions, validateModel, type FormatErrorCode, type Model } from '../src/index.js';
+import { decode, encode, HnetFormatError, plainWeight, readVersions, runReference, validateModel, type FormatErrorCode, type Model } from '../src/index.js';
 import { randomModel } from './models.js';
 
 function rejects(run: () => unknown, code: FormatErrorCode, message: RegExp): void {
@@ -151,4 +151,54 @@ test('readVersions reports a newer file without refusing it, and refuses what is
   assert.deepStrictEqual(readVersions(newer), { format: { major: 2, minor: 0 }, minReader: { major: 2, minor: 0 } });
   assert.deepStrictEqual(readVersions(encode(tinyModel())), { format: { major: 1, minor: 0 }, minReader: { major: 1, minor: 0 } });
   rejects(() => readVersions(new TextEncoder().encode('not a model at all')), 'bad-identifier', /not an \.hnet file/);
+});
+
+test('caps (limits.ts): a model built in memory that asks for too much is refused before any allocation, naming the node', () => {
+  const huge = (op: Model['nodes'][number]['op'], x: number[], y: number[]): Model => ({
+    inputs: [{ name: 'x', shape: x }], outputs: [{ name: 'y', shape: y }], nodes: [{ name: 'big', op, inputs: ['x'], outputs: ['y'] }], metadata: {},
+  });
+  const conv = (pads: [number, number, number, number]) => ({ type: 'Conv2D' as const, weight: plainWeight(new Float32Array(9), [1, 1, 3, 3]), bias: null, strides: [1, 1] as [number, number], pads, dilations: [1, 1] as [number, number], group: 1 });
+  const zeros = (shape: number[]) => ({ x: { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) } });
+  const cases: [string, Model, number[], RegExp][] = [
+    ['a 2^32-element hashed weight', huge({ type: 'Dense', weight: { shape: [65536, 65536], hash: { algorithm: 'xxh32', bucketSeed: 1, signSeed: null }, values: { dtype: 'float32', data: new Float32Array(1) } }, bias: null }, [-1, 65536], [-1, 65536]), [1, 65536], /nodes\[0\] \(big, Dense\)\.op\.weight\.shape: .*more than the cap of 2\^28/],
+    ['pads 8191', huge(conv([8191, 8191, 8191, 8191]), [-1, 1, 8, 8], [-1, 1, 16388, 16388]), [1, 1, 8, 8], /nodes\[0\] \(big, Conv2D\): output .* more than the cap of 2\^28/],
+    ['pads 2^30', huge(conv([2 ** 30, 0, 0, 0]), [-1, 1, 8, 8], [-1, 1, -1, 6]), [1, 1, 8, 8], /pads\[0\]: 1073741824 is above the cap of 2\^28/],
+    ['a 4096 window', huge({ type: 'MaxPool', kernel: [4096, 4096], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], ceilMode: false }, [-1, 1, 8192, 8192], [-1, 1, 4097, 4097]), [1, 1, 1, 1], /nodes\[0\] \(big, MaxPool\): the model needs more than 2\^36 multiply-adds per example/],
+  ];
+  for (const [what, model, inputShape, message] of cases) {
+    rejects(() => validateModel(model), 'limit', message);
+    rejects(() => encode(model), 'limit', message);
+    // runReference validates first; the input is tiny, so nothing big is ever allocated.
+    const before = process.memoryUsage().rss;
+    rejects(() => runReference(model, zeros(inputShape)), 'limit', message);
+    assert.ok(process.memoryUsage().rss - before < 64 << 20, what);
+  }
+});
+
+test('an output listed twice, an input with two -1s, and K above the virtual size are refused', () => {
+  const twice = tinyModel();
+  twice.outputs.push({ name: 'y', shape: [-1, 3] });
+  rejects(() => validateModel(twice), 'graph', /outputs\[1\]: tensor "y" is listed twice/);
+  const twoBatches = tinyModel();
+  twoBatches.inputs[0].shape = [-1, -1];
+  rejects(() => validateModel(twoBatches), 'invalid-field', /inputs\[0\]\.shape: \[-1, -1\] has more than one -1/);
+  const overfull = tinyModel();
+  const fc = overfull.nodes[0].op as Extract<Model['nodes'][number]['op'], { type: 'Dense' }>;
+  fc.weight = { shape: [3, 4], hash: { algorithm: 'xxh32', bucketSeed: 1, signSeed: null }, values: { dtype: 'float32', data: new Float32Array(13) } };
+  rejects(() => validateModel(overfull), 'invalid-field', /K = 13 exceeds the virtual size 12/);
+});
+
+test('weights that share one Values table decode to one array, and encode writes it once', () => {
+  const model = tinyModel();
+  const shared = plainWeight(new Float32Array(12).fill(0.25), [3, 4]).values;
+  model.nodes = [
+    { name: 'fc1', op: { type: 'Dense', weight: { shape: [3, 4], hash: null, values: shared }, bias: null }, inputs: ['x'], outputs: ['h1'] },
+    { name: 'fc2', op: { type: 'Dense', weight: { shape: [3, 4], hash: null, values: shared }, bias: null }, inputs: ['x'], outputs: ['y'] },
+  ];
+  const bytes = encode(model);
+  const decoded = decode(bytes);
+  const [a, b] = decoded.nodes.map((n) => (n.op as Extract<Model['nodes'][number]['op'], { type: 'Dense' }>).weight.values);
+  assert.equal(a, b);
+  assert.deepEqual([...a.data], [...shared.data]);
+  assert.equal(encode(decoded).length, bytes.length);
 });

@@ -22,7 +22,25 @@ export class Vec {
 const EMPTY = new Vec(0, 0);
 
 export class Reader {
+  /**
+   * Bytes decoded so far (strings and the vectors the parser copies). Many
+   * offsets may point at one table or string, so a small file could decode to
+   * gigabytes; without aliasing each byte is decoded once. The same bound as
+   * @hnet/format's decoder (docs/FORMAT.md, "Reader rules"): twice the file
+   * size plus 4 KiB. Weight data is not counted: the memory budget bounds it.
+   */
+  decoded: u64 = 0;
+
   constructor(public ptr: usize, public size: u32) {}
+
+  /** Counts `bytes` more decoded bytes; records an error past the bound. */
+  charge(bytes: u64, what: string): bool {
+    this.decoded += bytes;
+    const bound = 2 * <u64>this.size + 4096;
+    if (this.decoded <= bound) return true;
+    return fail(E_INVALID, what + ": the " + this.size.toString() + "-byte file decodes to more than " + bound.toString() +
+      " bytes: many offsets point at the same data (aliased tables), which no hnet writer produces");
+  }
 
   /** True when [pos, pos + bytes) lies inside the file; records an error otherwise. */
   has(pos: u64, bytes: u64, what: string): bool {
@@ -119,10 +137,13 @@ export class Reader {
     return this.deref(vec.start + 4 * i, what);
   }
 
-  /** A string field ("" when absent). Invalid UTF-8 is replaced, never trusted. */
+  /** A string field ("" when absent). Invalid UTF-8 is an error, as in @hnet/format. */
   string(parent: u32, id: i32, what: string, required: bool): string {
     const v = this.vector(parent, id, 1, what, required);
-    if (v.length == 0) return "";
+    // The terminating zero must be in the file too, as @hnet/format (and the FlatBuffers verifier) require.
+    if (v.start == 0 || !this.has(<u64>v.start, <u64>v.length + 1, what)) return "";
+    if (v.length == 0 || !this.charge(v.length, what)) return "";
+    if (!validUtf8(this.ptr + v.start, v.length)) { fail(E_INVALID, what + ": the string is not valid UTF-8"); return ""; }
     return String.UTF8.decodeUnsafe(this.ptr + v.start, v.length);
   }
 
@@ -143,4 +164,31 @@ export class Reader {
     const pos = this.field(table, id, what);
     return pos == 0 ? dflt : this.f32(pos, what);
   }
+}
+
+/**
+ * Well-formed UTF-8 (the Unicode definition, as TextDecoder's fatal mode):
+ * no overlong forms, no surrogates, nothing above U+10FFFF.
+ */
+function validUtf8(p: usize, n: u32): bool {
+  let i: u32 = 0;
+  while (i < n) {
+    const c = <u32>load<u8>(p + i);
+    if (c < 0x80) { i++; continue; }
+    let need: u32 = 0;
+    let lo: u32 = 0x80, hi: u32 = 0xbf; // range of the second byte
+    if (c >= 0xc2 && c <= 0xdf) need = 1;
+    else if (c >= 0xe0 && c <= 0xef) { need = 2; if (c == 0xe0) lo = 0xa0; if (c == 0xed) hi = 0x9f; }
+    else if (c >= 0xf0 && c <= 0xf4) { need = 3; if (c == 0xf0) lo = 0x90; if (c == 0xf4) hi = 0x8f; }
+    else return false;
+    if (n - i <= need) return false;
+    const c1 = <u32>load<u8>(p + i + 1);
+    if (c1 < lo || c1 > hi) return false;
+    for (let k: u32 = 2; k <= need; k++) {
+      const ck = <u32>load<u8>(p + i + k);
+      if (ck < 0x80 || ck > 0xbf) return false;
+    }
+    i += need + 1;
+  }
+  return true;
 }

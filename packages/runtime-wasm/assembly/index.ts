@@ -14,9 +14,11 @@
 
 import { E_ARGUMENT, E_MEMORY, clearError, fail, failed, lastErrorCode, lastErrorUtf8 } from "./errors";
 import { parseModel } from "./model";
-import { Runtime, MODE_AUTO, MODE_STREAMING, setNaiveKernels } from "./runtime";
+import { Runtime, setNaiveKernels } from "./runtime";
+import { MODE_AUTO, MODE_STREAMING } from "./weights";
 import { bucketOf, keyFinish, keyRowState } from "./hash";
 import { float16ToF32, float16x4ToF32 } from "./kernels";
+import { MAX_DIMENSION, MAX_ELEMENTS, MAX_GEOMETRY, MAX_RANK, MAX_WORK } from "./limits";
 
 /** The largest buffer hnet_alloc hands out (1 GiB). */
 const MAX_ALLOC: u32 = 1 << 30;
@@ -109,14 +111,14 @@ export function hnet_mode(handle: i32): i32 {
 export function hnet_weight_bytes(handle: i32): u32 {
   clearError();
   const rt = get(handle);
-  return rt == null ? 0 : <u32>rt.weightsBytes;
+  return rt == null ? 0 : <u32>rt.weights.bytes;
 }
 
 /** Bytes of the arena planned for the current batch size (0 before the first prepare/run). */
 export function hnet_arena_bytes(handle: i32): u32 {
   clearError();
   const rt = get(handle);
-  return rt == null || rt.arena == 0 ? 0 : <u32>rt.arenaBytes;
+  return rt == null || rt.arena == 0 ? 0 : <u32>rt.plan.arenaBytes;
 }
 
 /** Address of the arena (tests check it is stable across runs). */
@@ -201,7 +203,7 @@ export function hnet_output_dim(handle: i32, i: i32, d: i32): i32 { clearError()
 function prepared(rt: Runtime, batch: i32): bool {
   if (batch < 1) return fail(E_ARGUMENT, "batch " + batch.toString() + " must be >= 1");
   if (rt.batch == batch) return true;
-  return rt.plan(batch, true);
+  return rt.prepare(batch);
 }
 
 /**
@@ -221,7 +223,7 @@ export function hnet_input_len(handle: i32, i: i32, batch: i32): i32 {
   const rt = get(handle);
   if (rt == null || !prepared(rt, batch)) return -1;
   const t = ioTensor(rt, false, i);
-  return t < 0 ? -1 : rt.sizes[t];
+  return t < 0 ? -1 : rt.plan.sizes[t];
 }
 
 /** Where input i lives in the arena for `batch`: write it there directly, or use hnet_set_input. */
@@ -240,7 +242,7 @@ export function hnet_set_input(handle: i32, i: i32, ptr: usize, batch: i32): i32
   if (rt == null || !prepared(rt, batch)) return lastErrorCode();
   const t = ioTensor(rt, false, i);
   if (t < 0) return lastErrorCode();
-  const bytes = <u64>rt.sizes[t] << 2;
+  const bytes = <u64>rt.plan.sizes[t] << 2;
   if (!checkMemory(ptr, bytes, "hnet_set_input")) return lastErrorCode();
   memory.copy(rt.tensorPtr(t), ptr, <usize>bytes);
   return 0;
@@ -277,7 +279,7 @@ export function hnet_output_len(handle: i32, i: i32): i32 {
   if (rt == null) return -1;
   if (rt.batch == 0) { fail(E_ARGUMENT, "hnet_output_len: nothing has run yet"); return -1; }
   const t = ioTensor(rt, true, i);
-  return t < 0 ? -1 : rt.sizes[t];
+  return t < 0 ? -1 : rt.plan.sizes[t];
 }
 
 /** Dimension d of output i's shape at the current batch (0 on error). */
@@ -288,7 +290,7 @@ export function hnet_output_shape_dim(handle: i32, i: i32, d: i32): i32 {
   if (rt.batch == 0) { fail(E_ARGUMENT, "hnet_output_shape_dim: nothing has run yet"); return 0; }
   const t = ioTensor(rt, true, i);
   if (t < 0) return 0;
-  const s = rt.shapes[t];
+  const s = rt.plan.shapes[t];
   if (!checkIndex(d, s.length, "dimension")) return 0;
   return s[d];
 }
@@ -313,7 +315,18 @@ export function hnet_bucket_of(h: u32, count: u32): u32 {
 export function hnet_float16_to_f32(bits: u32, simd: i32): f32 {
   return simd != 0 ? f32x4.extract_lane(float16x4ToF32(i32x4.splat(bits & 0xffff)), 0) : float16ToF32(bits & 0xffff);
 }
-/** 1: run the naive reference kernels instead of the SIMD ones. */
+/** A cap of limits.ts (0 elements, 1 rank, 2 work, 3 geometry, 4 dimension), so tests can compare them with @hnet/format's; -1 otherwise. */
+export function hnet_limit(which: i32): f64 {
+  switch (which) {
+    case 0: return <f64>MAX_ELEMENTS;
+    case 1: return <f64>MAX_RANK;
+    case 2: return MAX_WORK;
+    case 3: return <f64>MAX_GEOMETRY;
+    case 4: return <f64>MAX_DIMENSION;
+    default: return -1;
+  }
+}
+/** 1: run the naive reference kernels instead of the SIMD ones, and lay out arenas with the naive planner. */
 export function hnet_set_naive(on: i32): void {
   setNaiveKernels(on != 0);
 }

@@ -5,6 +5,7 @@
 
 import { Reader, Vec } from "./fb";
 import { E_IDENTIFIER, E_INVALID, E_VERSION, fail, failed } from "./errors";
+import { MAX_DIMENSION, MAX_ELEMENTS, MAX_GEOMETRY, MAX_RANK } from "./limits";
 
 // Op union tags (schema order, tag = index + 1).
 export const OP_DENSE: i32 = 1;
@@ -36,9 +37,6 @@ export const DT_INT8: i32 = 2;
 export const READER_MAJOR: u32 = 1;
 export const READER_MINOR: u32 = 0;
 
-/** Largest tensor (elements) the runtime plans for: 2^28 floats = 1 GiB. */
-export const MAX_ELEMENTS: i64 = 1 << 28;
-export const MAX_RANK: i32 = 8;
 
 export class Weight {
   shape: StaticArray<i32> = new StaticArray<i32>(0); // virtual shape
@@ -102,7 +100,7 @@ function dtypeSize(dtype: i32): u32 {
 /** Reads a vector of u32 that must have `expected` entries (any length when expected < 0). */
 function readU32s(r: Reader, table: u32, id: i32, expected: i32, what: string, required: bool): StaticArray<i32> {
   const v = r.vector(table, id, 4, what, required);
-  if (failed()) return new StaticArray<i32>(0);
+  if (failed() || !r.charge(<u64>v.length * 4, what)) return new StaticArray<i32>(0);
   if (expected >= 0 && v.length != 0 && v.length != <u32>expected) {
     fail(E_INVALID, what + " has " + v.length.toString() + " entries, expected " + expected.toString());
     return new StaticArray<i32>(0);
@@ -110,7 +108,7 @@ function readU32s(r: Reader, table: u32, id: i32, expected: i32, what: string, r
   const out = new StaticArray<i32>(v.length);
   for (let i: u32 = 0; i < v.length; i++) {
     const x = r.u32(v.start + 4 * i, what);
-    if (x > 0x7fffffff) {
+    if (<i64>x > MAX_DIMENSION) {
       fail(E_INVALID, what + "[" + i.toString() + "] = " + x.toString() + " is too large");
       return new StaticArray<i32>(0);
     }
@@ -121,6 +119,7 @@ function readU32s(r: Reader, table: u32, id: i32, expected: i32, what: string, r
 
 function readF32s(r: Reader, table: u32, id: i32, what: string): StaticArray<f32> {
   const v = r.vector(table, id, 4, what, true);
+  if (!r.charge(<u64>v.length * 4, what)) return new StaticArray<f32>(0);
   const out = new StaticArray<f32>(v.length);
   for (let i: u32 = 0; i < v.length && !failed(); i++) out[i] = r.f32(v.start + 4 * i, what);
   return out;
@@ -128,6 +127,7 @@ function readF32s(r: Reader, table: u32, id: i32, what: string): StaticArray<f32
 
 function readI64s(r: Reader, table: u32, id: i32, what: string, required: bool): StaticArray<i64> {
   const v = r.vector(table, id, 8, what, required);
+  if (!r.charge(<u64>v.length * 8, what)) return new StaticArray<i64>(0);
   const out = new StaticArray<i64>(v.length);
   for (let i: u32 = 0; i < v.length && !failed(); i++) out[i] = r.i64(v.start + 8 * i, what);
   return out;
@@ -182,6 +182,11 @@ function readWeight(r: Reader, table: u32, what: string): Weight {
     fail(E_INVALID, what + ".values.scale = " + w.scale.toString() + ", expected > 0 and finite");
     return w;
   }
+  // More buckets than virtual values would store more than the plain weight.
+  if (w.hashed && w.count > <u32>w.size) {
+    fail(E_INVALID, what + ".values.count = " + w.count.toString() + ": K exceeds the virtual size " + w.size.toString() + " of the hashed weight; store it plain");
+    return w;
+  }
   if (!w.hashed && w.count != <u32>w.size) {
     fail(E_INVALID, what + ": a plain weight of " + w.size.toString() + " elements stores " + w.count.toString() + " values");
     return w;
@@ -196,7 +201,7 @@ function readWeight(r: Reader, table: u32, what: string): Weight {
  */
 function checkGeometry(values: StaticArray<i32>, min: i32, what: string): void {
   for (let i = 0; i < values.length; i++) {
-    if (values[i] < min || <i64>values[i] > MAX_ELEMENTS) {
+    if (values[i] < min || <i64>values[i] > MAX_GEOMETRY) {
       fail(E_INVALID, what + "[" + i.toString() + "] = " + values[i].toString() + ", expected " + min.toString() + "..2^28");
       return;
     }
@@ -233,7 +238,7 @@ function readOp(r: Reader, op: u32, n: Node, what: string): void {
       const dilations = readPair(r, op, 4, what + ".dilations", false);
       if (dilations.length == 2) { n.dh = dilations[0]; n.dw = dilations[1]; }
       const group = r.fieldU32(op, 5, 1, what + ".group");
-      if (group < 1 || group > 0x7fffffff) { fail(E_INVALID, what + ".group = " + group.toString() + ", expected >= 1"); break; }
+      if (group < 1 || <i64>group > MAX_DIMENSION) { fail(E_INVALID, what + ".group = " + group.toString() + ", expected >= 1"); break; }
       n.group = <i32>group;
       break;
     }
@@ -315,6 +320,7 @@ function tensorIndex(r: Reader, v: Vec, i: u32, tensorCount: i32, what: string):
 /** Parses and validates a model. Returns null (and records an error) on any failure. */
 export function parseModel(ptr: usize, size: u32): Model | null {
   const r = new Reader(ptr, size);
+  if (size == 0) { fail(E_IDENTIFIER, "the file is empty (0 bytes); an .hnet file has at least 8"); return null; }
   if (size < 8) { fail(E_IDENTIFIER, "the file has " + size.toString() + " bytes; an .hnet file has at least 8"); return null; }
   // Identifier first: a wrong file should say so, not "corrupt offset".
   const id = load<u32>(ptr + 4);
@@ -367,7 +373,7 @@ export function parseModel(ptr: usize, size: u32): Model | null {
     if (shape.length > MAX_RANK) { fail(E_INVALID, what + ".shape has rank above " + MAX_RANK.toString()); return null; }
     for (let d = 0; d < shape.length; d++) {
       if (shape[d] < -1 || shape[d] == 0 || shape[d] > MAX_ELEMENTS) {
-        fail(E_INVALID, what + ".shape[" + d.toString() + "] = " + shape[d].toString() + ", expected -1 or >= 1");
+        fail(E_INVALID, what + ".shape[" + d.toString() + "] = " + shape[d].toString() + ", expected -1 (the batch) or 1..2^28");
         return null;
       }
     }
@@ -381,6 +387,7 @@ export function parseModel(ptr: usize, size: u32): Model | null {
     const v = r.vector(root, 3 + io, 4, what, true);
     if (failed()) return null;
     const list = new StaticArray<i32>(v.length);
+    const listed = new StaticArray<bool>(tensorCount); // a flag per tensor: a scan per entry would be quadratic
     for (let i: u32 = 0; i < v.length; i++) {
       const t = tensorIndex(r, v, i, tensorCount, what);
       if (failed()) return null;
@@ -388,9 +395,15 @@ export function parseModel(ptr: usize, size: u32): Model | null {
         fail(E_INVALID, what + "[" + i.toString() + "]: tensor '" + m.tensorNames[t] + "' has no shape");
         return null;
       }
-      for (let j: u32 = 0; j < i; j++) {
-        if (list[j] == t) { fail(E_INVALID, what + " lists tensor '" + m.tensorNames[t] + "' twice"); return null; }
+      if (listed[t]) { fail(E_INVALID, what + " lists tensor '" + m.tensorNames[t] + "' twice"); return null; }
+      // An input's -1 is the batch, one size for all (an output's -1 matches any size).
+      if (io == 0) {
+        let batchDims = 0;
+        const shape = m.tensorShapes[t];
+        for (let d = 0; d < shape.length; d++) if (shape[d] == -1) batchDims++;
+        if (batchDims > 1) { fail(E_INVALID, what + "[" + i.toString() + "]: tensor '" + m.tensorNames[t] + "' has more than one -1; the batch is one dimension"); return null; }
       }
+      listed[t] = true;
       list[i] = t;
     }
     if (io == 0) m.inputs = list; else m.outputs = list;
@@ -454,8 +467,9 @@ export function parseModel(ptr: usize, size: u32): Model | null {
   const metadata = r.vector(root, 6, 4, "Model.metadata", false);
   for (let i: u32 = 0; i < metadata.length && !failed(); i++) {
     const kv = r.tableAt(metadata, i, "Model.metadata");
-    r.vector(kv, 0, 1, "Model.metadata.key", true);
-    r.vector(kv, 1, 1, "Model.metadata.value", false);
+    // Read (and dropped) as @hnet/format reads it: counted, and valid UTF-8.
+    r.string(kv, 0, "Model.metadata.key", true);
+    r.string(kv, 1, "Model.metadata.value", false);
   }
   if (failed()) return null;
   for (let i = 0; i < m.outputs.length; i++) {

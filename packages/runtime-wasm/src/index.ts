@@ -84,6 +84,7 @@ export interface HnetExports {
   hnet_bucket_of(h: number, count: number): number;
   hnet_set_naive(on: number): void;
   hnet_float16_to_f32(bits: number, simd: number): number;
+  hnet_limit(which: number): number;
 }
 
 const MODES: Record<Mode, number> = { auto: 0, materialized: 1, streaming: 2 };
@@ -169,18 +170,19 @@ export class HnetModel {
     const x = this.x;
     const named = this.toNamed(input);
     // The batch is the size given for the -1 dimension of the declared shapes.
-    let batch = 0;
+    let batch: number | null = null;
     for (const t of this.info.inputs) {
       const given = named[t.name];
       if (!given) throw new HnetRuntimeError(1, 'argument', `run: no value for input "${t.name}"`);
       const d = t.shape.indexOf(-1);
       if (d < 0) continue;
       const b = given.shape[d];
-      if (batch !== 0 && b !== batch) throw new HnetRuntimeError(1, 'argument', `run: inputs disagree on the batch size (${batch} vs ${b})`);
+      if (batch !== null && b !== batch) throw new HnetRuntimeError(1, 'argument', `run: inputs disagree on the batch size (${batch} vs ${b})`);
       batch = b;
     }
-    if (batch === 0) batch = 1; // no symbolic dimension: the shapes are fixed
-    if (!(Number.isInteger(batch) && batch >= 1)) throw new HnetRuntimeError(1, 'argument', `run: batch size ${batch} must be a positive integer`);
+    batch ??= 1; // no symbolic dimension: the shapes are fixed
+    // The ABI takes the batch as an i32: a larger one would wrap around.
+    if (!(Number.isInteger(batch) && batch >= 1 && batch <= 0x7fffffff)) throw new HnetRuntimeError(1, 'argument', `run: batch size ${batch} must be an integer in 1..2^31-1`);
     if (x.hnet_prepare(handle, batch) !== 0) throw lastError(x, 'run');
     this.info.inputs.forEach((t, i) => {
       const given = named[t.name];
@@ -240,7 +242,8 @@ export async function loadModel(bytes: Uint8Array, options: LoadOptions = {}): P
   if (!(Number.isInteger(budget) && budget >= 0 && budget <= 0xffffffff)) {
     throw new HnetRuntimeError(1, 'argument', `memoryBudget ${budget} must be an integer number of bytes below 4 GiB`);
   }
-  const ptr = x.hnet_alloc(bytes.length);
+  // An empty file still gets a buffer, so that the loader (not hnet_alloc) says what is wrong with it.
+  const ptr = x.hnet_alloc(Math.max(1, bytes.length));
   if (ptr === 0) throw lastError(x, 'loadModel');
   new Uint8Array(x.memory.buffer, ptr, bytes.length).set(bytes);
   const handle = x.hnet_load(ptr, bytes.length, budget, mode);

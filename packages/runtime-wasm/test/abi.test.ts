@@ -5,7 +5,8 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Model } from '@hnet/format';
+import type { HnetFormatError, Model } from '@hnet/format';
+import { encodeUnvalidated } from '@hnet/format/testing';
 import { decode, encode, runReference, sizeOf } from '@hnet/format';
 import { HnetRuntimeError, loadModel } from '../src/index.js';
 import { assertClose, copyIn, lastErrorMessage, rawInstance, wasmBytes } from './helpers.js';
@@ -186,8 +187,9 @@ describe('limits', () => {
       }],
       metadata: {},
     };
-    const bytes = encode(model);
+    const bytes = encodeUnvalidated(model); // encode() refuses it too, with the same cap
     assert.ok(bytes.length < 1000);
+    assert.throws(() => decode(bytes), (e: HnetFormatError) => e.code === 'limit' && /multiply-adds/.test(e.message));
     await assert.rejects(loadModel(bytes, { mode: 'streaming' }), (e: HnetRuntimeError) => e.codeName === 'memory' && /multiply-adds/.test(e.message));
   });
 });

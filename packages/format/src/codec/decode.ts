@@ -8,7 +8,8 @@ import { HnetFormatError } from '../errors.js';
 import * as fb from '../generated/hnet_generated.js';
 import type { HashSpec, Model, Node, Op, Pads4, Pair, StoredValues, TensorInfo, Weight } from '../model.js';
 import { OP_TYPES } from '../model.js';
-import { validateModel } from '../validate.js';
+import { MAX_RANK } from '../limits.js';
+import { validateModel, validateTensorShape } from '../validate.js';
 import { FILE_IDENTIFIER, FORMAT_VERSION, formatVersionString, type Version } from '../version.js';
 import { CheckedByteBuffer } from './checked-byte-buffer.js';
 
@@ -79,7 +80,15 @@ export function decode(bytes: Uint8Array): Model {
     throw new HnetFormatError('unsupported-version', 'min_reader_version', `file needs a reader of format ${formatVersionString(minReader)} or newer, this one is ${formatVersionString(FORMAT_VERSION)}; upgrade hnet`);
   }
 
-  const tensors = reader.list('tensors', reader.at('tensors', () => root.tensorsLength()), (i) => reader.tensor(`tensors[${i}]`, reader.at(`tensors[${i}]`, () => root.tensors(i))));
+  // Names are unique (checked while reading: a file may repeat one huge tensor many times).
+  const seenNames = new Map<string, number>();
+  const tensors = reader.list('tensors', reader.at('tensors', () => root.tensorsLength()), (i) => {
+    const t = reader.tensor(`tensors[${i}]`, reader.at(`tensors[${i}]`, () => root.tensors(i)));
+    const first = seenNames.get(t.name);
+    if (first !== undefined) invalid(`tensors[${i}].name`, `"${t.name.length > 64 ? `${t.name.slice(0, 64)}...` : t.name}" is not unique (also tensors[${first}])`);
+    seenNames.set(t.name, i);
+    return t;
+  });
   const tensorName = (field: string, index: number): string => {
     if (index >= tensors.length) invalid(field, `tensor index ${index} is out of range (${tensors.length} tensors)`);
     return tensors[index].name;
@@ -125,17 +134,34 @@ class Reader {
     const name = this.at(`${field}.name`, () => t!.name()) ?? invalid(`${field}.name`, 'missing required name');
     if (!name) invalid(`${field}.name`, 'empty tensor name');
     const length = this.at(`${field}.shape`, () => t!.shapeLength());
-    // A graph input/output has a shape; an intermediate tensor has none (length 0).
-    const shape = length > 0 ? this.ints(`${field}.shape`, length, (i) => t!.shape(i)) : null;
+    // A graph input/output has a shape; an intermediate tensor has none (length 0),
+    // and one that has a shape must still obey the rules (the runtime checks every tensor).
+    if (length > MAX_RANK) throw new HnetFormatError('limit', `${field}.shape`, `tensor "${name}" has rank ${length}, above the cap of ${MAX_RANK}`);
+    const shape = length > 0 ? this.ints(`${field}.shape`, length, (i) => t!.shape(i), 8) : null;
+    if (shape) validateTensorShape(name, shape, `${field}.shape`);
     return { name, shape };
   }
 
-  /** A vector of integers read one checked element at a time (int64 arrives as bigint). */
-  ints(field: string, length: number, read: (i: number) => number | bigint | null): number[] {
-    return this.at(field, () => this.list(field, length, (i) => Number(read(i) ?? 0)));
+  /**
+   * A vector of integers read one checked element at a time (int64 arrives as
+   * bigint, exact in the error). elementBytes is what the decode bound counts
+   * (0 for tensor indices, which the WASM reader does not copy either).
+   */
+  ints(field: string, length: number, read: (i: number) => number | bigint | null, elementBytes: 0 | 4 | 8): number[] {
+    this.bb.field = field;
+    this.bb.charge(elementBytes * length);
+    return this.at(field, () => this.list(field, length, (i) => {
+      const v = read(i) ?? 0;
+      if (typeof v === 'bigint' && (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER))) {
+        invalid(`${field}[${i}]`, `${v} is out of range`);
+      }
+      return Number(v);
+    }));
   }
 
   floats(field: string, length: number, read: (i: number) => number | null): Float32Array {
+    this.bb.field = field;
+    this.bb.charge(4 * length);
     return this.at(field, () => Float32Array.from(this.list(field, length, (i) => read(i) ?? 0)));
   }
 
@@ -152,7 +178,7 @@ class Reader {
     const op = this.op(`${field}.op`, type, table!);
     const refs = (key: 'inputs' | 'outputs'): string[] => {
       const length = this.at(`${field}.${key}`, () => n![`${key}Length`]());
-      return this.ints(`${field}.${key}`, length, (i) => n![key](i)).map((index, i) => tensorName(`${field}.${key}[${i}]`, index));
+      return this.ints(`${field}.${key}`, length, (i) => n![key](i), 0).map((index, i) => tensorName(`${field}.${key}[${i}]`, index));
     };
     return { name, op, inputs: refs('inputs'), outputs: refs('outputs') };
   }
@@ -216,7 +242,7 @@ class Reader {
         return { type, axis: this.at(`${field}.axis`, () => (table as fb.Softmax | fb.LogSoftmax | fb.Flatten).axis()) };
       case 'Reshape': {
         const t = table as fb.Reshape;
-        return { type, shape: this.ints(`${field}.shape`, this.at(`${field}.shape`, () => t.shapeLength()), (i) => t.shape(i)) };
+        return { type, shape: this.ints(`${field}.shape`, this.at(`${field}.shape`, () => t.shapeLength()), (i) => t.shape(i), 8) };
       }
       case 'Relu':
       case 'Sigmoid':
@@ -234,13 +260,13 @@ class Reader {
       return [fallback!, fallback!];
     }
     if (length !== 2) invalid(field, `expected 2 values, got ${length}`);
-    return this.ints(field, 2, read) as Pair;
+    return this.ints(field, 2, read, 4) as Pair;
   }
 
   pads(field: string, length: number, read: (i: number) => number | null): Pads4 {
     if (length === 0) return [0, 0, 0, 0];
     if (length !== 4) invalid(field, `expected 4 values [top, left, bottom, right], got ${length}`);
-    return this.ints(field, 4, read) as Pads4;
+    return this.ints(field, 4, read, 4) as Pads4;
   }
 
   requiredWeight(field: string, w: fb.Weight | null): Weight {
@@ -249,7 +275,7 @@ class Reader {
 
   weight(field: string, w: fb.Weight | null): Weight | null {
     if (!w) return null;
-    const shape = this.ints(`${field}.shape`, this.at(`${field}.shape`, () => w.shapeLength()), (i) => w.shape(i));
+    const shape = this.ints(`${field}.shape`, this.at(`${field}.shape`, () => w.shapeLength()), (i) => w.shape(i), 4);
     const spec = this.at(`${field}.hash`, () => w.hash());
     let hash: HashSpec | null = null;
     if (spec) {
@@ -267,18 +293,34 @@ class Reader {
     return { shape, hash, values };
   }
 
-  values(field: string, v: fb.Values | null): StoredValues {
-    if (!v) invalid(field, 'missing required values');
-    const dtype = this.at(`${field}.dtype`, () => v!.dtype());
-    const count = this.at(`${field}.count`, () => v!.count());
-    const scale = this.at(`${field}.scale`, () => v!.scale());
+  values(field: string, values: fb.Values | null): StoredValues {
+    const v = values ?? invalid(field, 'missing required values');
+    // Weights that point at one Values table share one decoded array, so a
+    // model that reuses a table decodes in about its file size.
+    const known = this.sharedValues.get(v.bb_pos);
+    if (known) return known;
+    const read = this.readValues(field, v);
+    this.sharedValues.set(v.bb_pos, read);
+    return read;
+  }
+
+  private readonly sharedValues = new Map<number, StoredValues>(); // by Values table position
+  private readonly decodedData = new Set<number>(); // data vectors copied, by byte offset
+
+  private readValues(field: string, v: fb.Values): StoredValues {
+    const dtype = this.at(`${field}.dtype`, () => v.dtype());
+    const count = this.at(`${field}.count`, () => v.count());
+    const scale = this.at(`${field}.scale`, () => v.scale());
     const size = dtype === fb.DType.Float32 ? 4 : dtype === fb.DType.Float16 ? 2 : dtype === fb.DType.Int8 ? 1 : 0;
     if (size === 0) throw new HnetFormatError('unsupported-version', `${field}.dtype`, `unknown dtype ${dtype}; the file may need a newer hnet`);
     if (count === 0) invalid(`${field}.count`, 'K = 0: a weight needs at least one stored value');
-    const bytes = this.dataBytes(`${field}.data`, v!);
+    const bytes = this.dataBytes(`${field}.data`, v);
     if (bytes.length !== count * size) {
       invalid(`${field}.data`, `holds ${bytes.length} bytes but count ${count} of ${fb.DType[dtype]} needs ${count * size}`);
     }
+    // A second Values table over data already decoded is aliasing: it counts.
+    if (this.decodedData.has(bytes.byteOffset)) this.bb.charge(bytes.length);
+    this.decodedData.add(bytes.byteOffset);
     // Copy into a fresh, aligned array: the model must not alias the caller's buffer.
     const copy = bytes.slice();
     switch (dtype) {

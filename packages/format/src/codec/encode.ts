@@ -3,6 +3,9 @@
 import * as flatbuffers from 'flatbuffers';
 import * as fb from '../generated/hnet_generated.js';
 import type { Model, Node, Op, StoredValues, Weight } from '../model.js';
+
+/** Values tables already written, by array: weights that share one StoredValues share one table (as decode gives them). */
+type Written = Map<StoredValues, number>;
 import { validateModel } from '../validate.js';
 import { FILE_IDENTIFIER, FORMAT_VERSION, minReaderVersion } from '../version.js';
 
@@ -13,6 +16,15 @@ const DTYPE_TAG = { float32: fb.DType.Float32, float16: fb.DType.Float16, int8: 
 
 export function encode(model: Model): Uint8Array {
   validateModel(model);
+  return writeModel(model);
+}
+
+/**
+ * The bytes of a model without validating it: for tests and the hostile
+ * corpus only (exported by @hnet/format/testing), to make the files every
+ * reader must refuse.
+ */
+export function writeModel(model: Model): Uint8Array {
   const builder = new flatbuffers.Builder(1024);
 
   // Tensor table: graph inputs first, then every node output in order.
@@ -33,7 +45,8 @@ export function encode(model: Model): Uint8Array {
   });
   const indicesOf = (names: string[]): number[] => names.map((n) => tensorIndex.get(n)!);
 
-  const nodeOffsets = model.nodes.map((node) => encodeNode(builder, node, indicesOf));
+  const written: Written = new Map();
+  const nodeOffsets = model.nodes.map((node) => encodeNode(builder, node, indicesOf, written));
   const metadataOffsets = Object.entries(model.metadata).map(([key, value]) =>
     fb.KeyValue.createKeyValue(builder, builder.createString(key), builder.createString(value)),
   );
@@ -58,27 +71,27 @@ export function encode(model: Model): Uint8Array {
   return builder.asUint8Array().slice();
 }
 
-function encodeNode(builder: flatbuffers.Builder, node: Node, indicesOf: (names: string[]) => number[]): number {
+function encodeNode(builder: flatbuffers.Builder, node: Node, indicesOf: (names: string[]) => number[], written: Written): number {
   const name = builder.createString(node.name);
-  const opOffset = encodeOp(builder, node.op);
+  const opOffset = encodeOp(builder, node.op, written);
   const inputs = fb.Node.createInputsVector(builder, indicesOf(node.inputs));
   const outputs = fb.Node.createOutputsVector(builder, indicesOf(node.outputs));
   return fb.Node.createNode(builder, name, fb.Op[node.op.type], opOffset, inputs, outputs);
 }
 
-function encodeOp(builder: flatbuffers.Builder, op: Op): number {
+function encodeOp(builder: flatbuffers.Builder, op: Op, written: Written): number {
   switch (op.type) {
     case 'Dense': {
-      const weight = encodeWeight(builder, op.weight);
-      const bias = op.bias ? encodeWeight(builder, op.bias) : 0;
+      const weight = encodeWeight(builder, op.weight, written);
+      const bias = op.bias ? encodeWeight(builder, op.bias, written) : 0;
       fb.Dense.startDense(builder);
       fb.Dense.addWeight(builder, weight);
       if (bias) fb.Dense.addBias(builder, bias);
       return fb.Dense.endDense(builder);
     }
     case 'Conv2D': {
-      const weight = encodeWeight(builder, op.weight);
-      const bias = op.bias ? encodeWeight(builder, op.bias) : 0;
+      const weight = encodeWeight(builder, op.weight, written);
+      const bias = op.bias ? encodeWeight(builder, op.bias, written) : 0;
       const strides = fb.Conv2D.createStridesVector(builder, op.strides);
       const pads = fb.Conv2D.createPadsVector(builder, op.pads);
       const dilations = fb.Conv2D.createDilationsVector(builder, op.dilations);
@@ -134,9 +147,13 @@ function encodeOp(builder: flatbuffers.Builder, op: Op): number {
   }
 }
 
-function encodeWeight(builder: flatbuffers.Builder, weight: Weight): number {
+function encodeWeight(builder: flatbuffers.Builder, weight: Weight, written: Written): number {
   const shape = fb.Weight.createShapeVector(builder, weight.shape);
-  const values = encodeValues(builder, weight.values);
+  let values = written.get(weight.values);
+  if (values === undefined) {
+    values = encodeValues(builder, weight.values);
+    written.set(weight.values, values);
+  }
   const hash = weight.hash
     ? fb.HashSpec.createHashSpec(
         builder,

@@ -7,19 +7,31 @@ import { formatShape } from '../describe.js';
 import { HnetFormatError } from '../errors.js';
 import type { AveragePoolOp, BatchNormOp, Conv2DOp, DenseOp, MaxPoolOp, Model, Op } from '../model.js';
 import { sizeOf } from '../model.js';
+import { MAX_DIMENSION } from '../limits.js';
+import { validateModel } from '../validate.js';
 import { BATCH, inferOpShape, nodeLabel, normalizeAxis } from '../shapes.js';
 import type { Tensor } from '../tensor.js';
 import { expandWeight } from '../weights.js';
 
 /** Runs a model on named inputs; returns every graph output by name. */
 export function runReference(model: Model, inputs: Record<string, Tensor>): Record<string, Tensor> {
+  // The caps (limits.ts) before any allocation: a model built in memory has not been through decode.
+  validateModel(model);
   const values = new Map<string, Tensor>();
+  let batch: number | null = null; // every input's -1 takes the same size, as in the WASM runtime
   for (const [i, declared] of model.inputs.entries()) {
     const given = inputs[declared.name];
     const field = `inputs[${i}] (${declared.name})`;
     if (!given) throw new HnetFormatError('shape', field, 'no value given for this input');
     const fits = given.shape.length === declared.shape.length && declared.shape.every((d, k) => d === BATCH || d === given.shape[k]);
     if (!fits) throw new HnetFormatError('shape', field, `expected ${formatShape(declared.shape)}, got ${formatShape(given.shape)}`);
+    const axis = declared.shape.indexOf(BATCH);
+    if (axis >= 0) {
+      const n = given.shape[axis];
+      if (!(Number.isInteger(n) && n >= 1 && n <= MAX_DIMENSION)) throw new HnetFormatError('shape', field, `batch size ${n} must be an integer in 1..2^31-1`);
+      if (batch !== null && n !== batch) throw new HnetFormatError('shape', field, `batch size ${n} differs from the other inputs' ${batch}`);
+      batch = n;
+    }
     if (given.data.length !== sizeOf(given.shape)) throw new HnetFormatError('shape', field, `shape [${given.shape}] needs ${sizeOf(given.shape)} values, got ${given.data.length}`);
     values.set(declared.name, given);
   }
