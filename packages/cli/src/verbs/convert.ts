@@ -59,15 +59,15 @@ export async function convertToFile(args: ParsedArgs, io: Io, data: string | nul
     if (!json) printReport(io, input, imported, hashing, retrained);
   };
   const { bytes, imported, hashing, model, dense } = await pipeline(input, policy, data ? trainingFromArgs(args, data) : null, io, printHashing);
-  writeFileAtomic(output, bytes);
-
   const hashed = hashing.weights.some((w) => w.hashed);
   let drop: AccuracyDrop | null = null;
   let command: string | null = null;
   if (hashed && !retrained) {
+    // Measured before writing: data that does not fit the model fails the command with nothing written.
     drop = measureOn ? await measureDrop(dense, model, measureOn) : null;
     command = retrainCommand(args, input, output, measureOn ?? 'DATA');
   }
+  writeFileAtomic(output, bytes);
   const denseBytes = hashing.virtual * 4;
   if (json) {
     io.out(JSON.stringify({ input, output, bytes: bytes.length, denseFloat32Bytes: denseBytes, import: imported, policy, ...hashing, accuracy: drop, retrainCommand: command }, null, 2));
