@@ -5,11 +5,13 @@
 // screenshot stays in test/test-results/web.png; docs/web.png is a copy of it.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { hashModel, importOnnx } from '@hnet/convert';
 import { decode, encode, expandWeight, type Model } from '@hnet/format';
@@ -19,6 +21,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = path.join(HERE, 'test-results', 'web.png');
+const execFileAsync = promisify(execFile);
 
 let server: { url: string; close(): Promise<void> };
 let browser: Browser;
@@ -203,6 +206,17 @@ test('a model that records an input normalization gets its pixels scaled that wa
   await page.click('#use');
   await page.waitForFunction(() => document.getElementById('model-name')?.textContent === 'normalized.hnet');
   assert.deepEqual(await page.locator('#bars .value').allTextContents(), before);
+});
+
+test('the README\'s headless command waits for the model: --virtual-time-budget, here with --dump-dom', async () => {
+  // The flags of web/README.md's screenshot command, with --dump-dom to read the page instead of shooting it.
+  // (Spawned asynchronously: the server answering it runs in this process.)
+  const r = await execFileAsync(CHROMIUM, [
+    '--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--window-size=1000,1100',
+    '--virtual-time-budget=10000', '--dump-dom', server.url,
+  ], { encoding: 'utf8', timeout: 90_000, maxBuffer: 16 << 20 });
+  assert.match(r.stdout, /<body data-ready="true">/, 'the default model had loaded when the page was taken');
+  assert.match(r.stdout, /<tr data-mode="streaming"[^>]*><td>streaming<\/td><td class="weights">130\.9 KiB<\/td>/);
 });
 
 test('a corrupt or truncated file shows an error, not a crash', async () => {
