@@ -55,6 +55,7 @@ after(async () => {
 
 /** Draws strokes on the pad; points in pad pixels (0–280). */
 async function draw(strokes: [number, number][][]): Promise<void> {
+  await page.locator('#pad').scrollIntoViewIfNeeded(); // mouse coordinates are the viewport's: a scrolled-away pad gets no strokes
   const box = await page.locator('#pad').boundingBox();
   assert.ok(box, 'the drawing pad is on the page');
   for (const points of strokes) {
@@ -237,6 +238,33 @@ test('a corrupt or truncated file shows an error, not a crash', async () => {
   // The page still works: draw a "1" with the model picked before.
   await page.click('#clear');
   await draw([[[140, 40], [140, 240]]]);
+  await page.waitForFunction(() => document.getElementById('prediction')?.dataset.digit !== '');
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+});
+
+test('retraining in the browser: onnxruntime-web retrains the 1/8 projection past its start, and the result classifies', async () => {
+  const steps = 40; // a few seconds on one WASM thread; the page's default is 300
+  await page.fill('#retrain-steps', String(steps));
+  await page.click('#retrain');
+  await page.waitForSelector('#retrain-card[data-state="done"], #retrain-card[data-state="error"]', { timeout: 180_000 });
+  assert.equal(await page.getAttribute('#retrain-card', 'data-state'), 'done', `retraining failed: ${await page.textContent('#retrain-error')}`);
+  const number = async (id: string, key: string) => Number(await page.getAttribute(id, `data-${key}`));
+  const before = { loss: await number('#retrain-before', 'loss'), accuracy: await number('#retrain-before', 'accuracy') };
+  const after = { loss: await number('#retrain-after', 'loss'), accuracy: await number('#retrain-after', 'accuracy') };
+  assert.ok(after.loss < before.loss, `held-out loss ${before.loss} → ${after.loss}`);
+  assert.ok(after.accuracy > before.accuracy, `held-out accuracy ${before.accuracy} → ${after.accuracy}`);
+  // The encoded model in the hnet runtime classifies the held-out digits as onnxruntime-web did (float rounding may flip a near tie).
+  const inRuntime = await number('#retrain-runtime', 'accuracy');
+  assert.ok(Math.abs(inRuntime - after.accuracy) <= 0.004, `runtime ${inRuntime} vs onnxruntime-web ${after.accuracy}`);
+  const speed = (await page.textContent('#retrain-speed')) ?? '';
+  assert.match(speed, new RegExp(`^${steps} steps in [\\d.]+ s: [\\d.]+ steps/s, \\d+ digits/s after a first step of [\\d.]+ s \\(session creation\\), ort \\(onnxruntime-web 1\\.\\d+\\.\\d+, 1 thread\\)$`), speed);
+  console.log(`# browser retraining: ${speed}; held-out accuracy ${before.accuracy} → ${after.accuracy}, loss ${before.loss.toFixed(3)} → ${after.loss.toFixed(3)}`);
+
+  await page.click('#retrain-use');
+  await page.waitForFunction(() => document.getElementById('model-name')!.textContent!.startsWith('retrained in the browser'));
+  assert.match((await page.textContent('#params')) ?? '', /^[\d,]+ stored \/ 203,530 virtual/);
+  await page.click('#clear');
+  await draw([[[70, 50], [210, 50], [120, 240]]]);
   await page.waitForFunction(() => document.getElementById('prediction')?.dataset.digit !== '');
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
 });

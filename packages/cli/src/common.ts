@@ -37,14 +37,19 @@ export function modelBytes(file: string): Uint8Array {
 }
 
 /** Loads `bytes` (read from `file`) into a session of `engine`; errors name the file. */
-export async function openSession(engine: Engine, file: string, bytes: Uint8Array, mode: Mode): Promise<Session> {
+export async function openSession(engine: Engine, file: string, bytes: Uint8Array, mode: Mode, memoryBudget?: number): Promise<Session> {
   try {
-    return await engine.load(bytes, { mode });
+    return await engine.load(bytes, { mode, memoryBudget });
   } catch (e) {
-    if (e instanceof HnetFormatError) throw fileError(file, e);
-    if (e instanceof HnetRuntimeError) throw new ConvertError('bad-input', `${file}: WASM runtime: ${e.message}`);
-    throw e;
+    throw sessionError(file, e);
   }
+}
+
+/** An engine's load error as a ConvertError naming `file` (other errors unchanged). */
+export function sessionError(file: string, e: unknown): unknown {
+  if (e instanceof HnetFormatError) return fileError(file, e);
+  if (e instanceof HnetRuntimeError) return new ConvertError('bad-input', `${file}: WASM runtime: ${e.message}`);
+  return e;
 }
 
 /** The -o/--output path, required. */
@@ -59,4 +64,25 @@ export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (cells: string[]): string => cells.map((s, c) => (s ?? '').padEnd(widths[c])).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/**
+ * Text safe for a terminal: C0 controls but newline and tab, DEL, C1 controls
+ * (0x9b is a one-byte CSI) and the bidirectional overrides become \uXXXX.
+ * Names and metadata come from untrusted files, and ESC sequences in them
+ * would otherwise drive the terminal (retitle it, rewrite lines, hide text).
+ * The escape is also valid inside JSON strings, so --json output stays JSON.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * JSON for --json output. JSON has no NaN or Infinity and JSON.stringify
+ * prints them as null, which reads as "no value"; they are printed as the
+ * strings "NaN", "Infinity" and "-Infinity" instead.
+ */
+export function toJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), indent);
 }

@@ -29,7 +29,8 @@ export interface Engine {
   description: string;
   /** The --mode values it accepts; 'auto' lets the engine choose. */
   modes: readonly Mode[];
-  load(bytes: Uint8Array, options?: { mode?: Mode }): Promise<Session>;
+  /** memoryBudget: bytes for weights + activations, where the engine has a budget (wasm; default 1 GiB). */
+  load(bytes: Uint8Array, options?: { mode?: Mode; memoryBudget?: number }): Promise<Session>;
 }
 
 /** The engine of run, eval and bench unless --engine says otherwise: the one users deploy. */
@@ -70,7 +71,7 @@ registerEngine({
   modes: MODES,
   async load(bytes, options = {}) {
     const { loadModel } = await import('@hnet/runtime-wasm');
-    const runtime = await loadModel(bytes, { mode: options.mode ?? 'auto' });
+    const runtime = await loadModel(bytes, { mode: options.mode ?? 'auto', memoryBudget: options.memoryBudget });
     return {
       info: runtime.info, // live: memory.arena follows the last batch size
       run: async (feeds) => runtime.run(feeds),

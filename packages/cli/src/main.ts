@@ -13,6 +13,7 @@ import { FORMAT_VERSION, formatVersionString, HnetFormatError, NpyError } from '
 import { HnetRuntimeError } from '@hnet/runtime-wasm';
 import { TrainError } from '@hnet/train/errors';
 import { flagHelp, parseArgs, UsageError, type FlagSpec } from './args.js';
+import { printable } from './common.js';
 import type { Io, Verb } from './verb.js';
 
 export const EXIT = { ok: 0, internal: 1, usage: 2, input: 3 } as const;
@@ -83,7 +84,9 @@ const defaultIo: Io = {
 };
 
 /** Runs the CLI; returns the exit code. */
-export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
+export async function main(argv: readonly string[], rawIo: Io = defaultIo): Promise<number> {
+  // Every line passes through here, so no verb can print a name raw.
+  const io: Io = { out: (text) => rawIo.out(printable(text)), err: (text) => rawIo.err(printable(text)) };
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const entry = name === 'help' && rest[0] ? VERBS.find((v) => v.name === rest[0]) : undefined;

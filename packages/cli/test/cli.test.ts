@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { decode, FORMAT_VERSION, formatVersionString, readNpy, runReference } from '@hnet/format';
+import { decode, encode, FORMAT_VERSION, formatVersionString, plainWeight, readNpy, runReference, writeNpy, type Model } from '@hnet/format';
 // The ONNX builders and fixtures of @hnet/convert's own tests: the CLI reads the same models.
 import { assertClose, attr, fixture, floatTensor, loadNpy, node, onnx, onnxModel, randomArray, runOrt } from '../../convert/test/helpers.js';
 
@@ -178,4 +178,81 @@ test('--mode reaches the WASM runtime from run and bench; the reference engine h
   const reference = hnet('run', 'mlp.hnet', '--input', fixture('mlp.input.npy'), '--engine', 'reference', '--mode', 'streaming');
   assert.equal(reference.code, 2);
   assertShortError(reference.stderr, /--mode streaming: engine reference only runs in mode auto/);
+});
+
+test('inspect and error messages escape control characters from names and metadata (no terminal injection)', () => {
+  const evil = '\x1b]0;pwned\x07\x1b[2J\x9b31m\u202e';
+  const model: Model = {
+    inputs: [{ name: `x${evil}`, shape: [-1, 2] }],
+    outputs: [{ name: 'y', shape: [-1, 2] }],
+    nodes: [{ name: `fc${evil}`, op: { type: 'Dense', weight: plainWeight(Float32Array.of(1, 0, 0, 1), [2, 2]), bias: null }, inputs: [`x${evil}`], outputs: ['y'] }],
+    metadata: { [`key${evil}`]: `value${evil}` },
+  };
+  writeFileSync(at('evil.hnet'), encode(model));
+  const raw = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]/;
+  const text = hnet('inspect', 'evil.hnet');
+  assert.equal(text.code, 0, text.stderr);
+  assert.doesNotMatch(text.stdout, raw);
+  assert.match(text.stdout, /fc\\u001b\]0;pwned\\u0007\\u001b\[2J\\u009b31m\\u202e/);
+  assert.match(text.stdout, /key\\u001b.*: value\\u001b/);
+  const json = hnet('inspect', 'evil.hnet', '--json');
+  assert.doesNotMatch(json.stdout, raw);
+  assert.equal(JSON.parse(json.stdout).metadata[`key${evil}`], `value${evil}`, 'the JSON still carries the exact strings');
+  // An error quoting a node name from the file.
+  writeFileSync(at('evil.onnx'), onnxModel({ nodes: [node('Erf', ['x'], ['y'], `erf${evil}`)], inputs: [['x', ['N', 2]]], outputs: [['y', ['N', 2]]] }));
+  const err = hnet('convert', 'evil.onnx', '-o', 'evil-out.hnet');
+  assert.equal(err.code, 3);
+  assert.doesNotMatch(err.stderr, raw);
+  assert.match(err.stderr, /erf\\u001b\]0;pwned/);
+});
+
+test('--json prints NaN and Infinity as strings, not as null', () => {
+  const model: Model = {
+    inputs: [{ name: 'x', shape: [-1, 3] }],
+    outputs: [{ name: 'y', shape: [-1, 3] }],
+    // y = 0·x + b with b = [NaN, Infinity, 1]
+    nodes: [{ name: 'fc', op: { type: 'Dense', weight: plainWeight(new Float32Array(9), [3, 3]), bias: plainWeight(Float32Array.of(NaN, Infinity, 1), [3]) }, inputs: ['x'], outputs: ['y'] }],
+    metadata: {},
+  };
+  writeFileSync(at('nan.hnet'), encode(model));
+  writeFileSync(at('zeros.npy'), writeNpy({ shape: [1, 3], data: new Float32Array(3) }));
+  const r = hnet('run', 'nan.hnet', '--input', 'zeros.npy', '--engine', 'reference', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).outputs.y.data, ['NaN', 'Infinity', 1]);
+});
+
+test('bench still reports streaming when materialized does not fit the memory budget', () => {
+  assert.equal(hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'bench.hnet', '--compression', '1/8').code, 0);
+  const r = hnet('bench', 'bench.hnet', '--memory-budget', '300000', '--seconds', '0.01', '--batch', '1', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).map((row: { mode: string }) => row.mode), ['streaming']);
+  assert.match(r.stderr, /materialized: skipped, does not fit: .*over the memory budget of 300000 bytes/);
+  const only = hnet('bench', 'bench.hnet', '--memory-budget', '300000', '--seconds', '0.01', '--mode', 'materialized');
+  assert.equal(only.code, 3, 'the only mode asked for does not fit: an error');
+  assertShortError(only.stderr, /over the memory budget/);
+});
+
+test('every verb that reads an .onnx refuses external data outside its folder: run, eval, train --teacher', () => {
+  const corpus = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/hostile/onnx');
+  writeFileSync(at('x4.npy'), writeNpy({ shape: [1, 4], data: new Float32Array(4) }));
+  writeFileSync(at('d4.csv'), 'label,a,b,c,d\n0,1,2,3,4\n1,1,2,3,4\n2,0,0,0,1\n');
+  const refused = /initializer "w": external data location ".*" refused/;
+  const run = hnet('run', path.join(corpus, 'ext-absolute-etc-passwd.onnx'), '--input', 'x4.npy');
+  assert.equal(run.code, 3);
+  assertShortError(run.stderr, refused, /an absolute path/);
+  const evaluated = hnet('eval', path.join(corpus, 'ext-dotdot-etc-passwd.onnx'), '--data', 'd4.csv');
+  assert.equal(evaluated.code, 3);
+  assertShortError(evaluated.stderr, refused, /resolves to \/etc\/passwd, outside the model's folder/);
+  const trained = hnet('train', path.join(corpus, 'ext-ok.onnx'), '-o', 'teacher.hnet', '--data', 'd4.csv', '--teacher', path.join(corpus, 'ext-dev-zero.onnx'), '--epochs', '1', '--quiet');
+  assert.equal(trained.code, 3);
+  assertShortError(trained.stderr, refused, /"\/dev\/zero" refused: an absolute path/);
+  assert.equal(existsSync(at('teacher.hnet')), false);
+});
+
+test('a closed stdout pipe (hnet inspect | head -1) ends quietly, without an EPIPE stack trace', () => {
+  assert.equal(hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'pipe.hnet').code, 0);
+  const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" inspect pipe.hnet | head -1`], { cwd: dir, encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /^pipe\.hnet: \.hnet format/);
+  assert.equal(r.stderr, '');
 });

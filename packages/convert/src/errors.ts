@@ -1,9 +1,8 @@
 // Errors of @hnet/convert. One class with a machine-readable code; an import
 // that meets several problems reports all of them at once (issues), so the
 // user fixes the model in one round instead of one node per run, with what to
-// do about each kind of refused op (hints.ts).
-
-import { whatToDo } from './hints.js';
+// do about each kind of refused op (the importer passes hints.ts's advice; this
+// file stays free of Node imports, since hashing.ts runs in the browser too).
 
 export type ConvertErrorCode =
   | 'unsupported' // ops or attributes hnet does not handle (see issues)
@@ -31,14 +30,13 @@ export class ConvertError extends Error {
   }
 }
 
-/** The one error that lists every unsupported node of a graph, then what to do. */
-export function unsupportedNodes(source: string, issues: NodeIssue[]): ConvertError {
+/** The one error that lists every unsupported node of a graph, then what to do (`advice`, one line each). */
+export function unsupportedNodes(source: string, issues: NodeIssue[], advice: string[]): ConvertError {
   const lines = issues.map((i) => `  ${i.node} (${i.opType}): ${i.reason}`);
-  const advice = whatToDo(issues.map((i) => i.opType)).map((line) => `  ${line}`);
   const what = issues.length === 1 ? '1 node' : `${issues.length} nodes`;
   return new ConvertError(
     'unsupported',
-    `${source}: ${what} cannot be converted; nothing was written:\n${lines.join('\n')}\nwhat to do:\n${advice.join('\n')}`,
+    `${source}: ${what} cannot be converted; nothing was written:\n${lines.join('\n')}\nwhat to do:\n${advice.map((a) => `  ${a}`).join('\n')}`,
     issues,
   );
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { runReference } from '@hnet/format';
 import { ConvertError, importOnnx } from '../src/index.js';
-import { onnx } from '../src/onnx/proto.js';
+import { onnx, type AttributeProto, type TensorProto } from '../src/onnx/proto.js';
 import { assertClose, attr, fixture, floatTensor, int64Tensor, loadNpy, node, onnxModel, randomArray, runOrt } from './helpers.js';
 
 const FIXTURE_MODELS = ['mlp', 'lenet', 'bn_residual', 'vgg_small', 'mnist_mlp'];
@@ -277,4 +277,90 @@ test("tf2onnx's NHWC flatten (Transpose [0,2,3,1] → Reshape [-1, k] → MatMul
     outputs: [['y', ['N', 3, 2]]],
   });
   assert.throws(() => importOnnx(other), (e: unknown) => e instanceof ConvertError && /after \(Relu\): input 0 \("t"\) comes from a Transpose/.test(e.message));
+});
+
+test('60,000 Dropouts in a chain import in linear time (was a scan of every node per Dropout: 60 s)', () => {
+  const n = 60_000;
+  const nodes = [node('Relu', ['x'], ['t0'], 'relu')];
+  for (let i = 0; i < n; i++) nodes.push(node('Dropout', [`t${i}`], [`t${i + 1}`], `drop${i}`));
+  const start = performance.now();
+  const { model, report } = importOnnx(onnxModel({ nodes, inputs: [['x', ['N', 4]]], outputs: [[`t${n}`, ['N', 4]]] }));
+  const seconds = (performance.now() - start) / 1000;
+  assert.equal(model.nodes.length, 1);
+  assert.equal(model.outputs[0].name, `t${n}`);
+  assert.equal(report.folded.length, n);
+  // Generous: 0.4 s here on a shared 2-core machine; the quadratic scan took 60 s.
+  assert.ok(seconds < 10, `import took ${seconds.toFixed(1)} s`);
+});
+
+test('attributes of the wrong type are refused naming node, attribute, expected and found type (never read as 0)', () => {
+  const w = floatTensor('w', [3, 4], W);
+  const cases: [string, Uint8Array, RegExp][] = [
+    ['Gemm transB=1.0', onnxModel({
+      nodes: [node('Gemm', ['x', 'w'], ['y'], 'fc', [attr.float('transB', 1)])],
+      inputs: [['x', ['N', 4]]], outputs: [['y', ['N', 3]]], initializers: [w],
+    }), /fc \(Gemm\): attribute transB must be INT, found FLOAT/],
+    ['LeakyRelu alpha=3', onnxModel({
+      nodes: [node('LeakyRelu', ['x'], ['y'], 'leaky', [attr.int('alpha', 3)])],
+      inputs: [['x', ['N', 4]]], outputs: [['y', ['N', 4]]],
+    }), /leaky \(LeakyRelu\): attribute alpha must be FLOAT, found INT/],
+    ['Softmax axis=1.0', onnxModel({
+      nodes: [node('Softmax', ['x'], ['y'], 'soft', [attr.float('axis', 1)])],
+      inputs: [['x', ['N', 4]]], outputs: [['y', ['N', 4]]],
+    }), /soft \(Softmax\): attribute axis must be INT, found FLOAT/],
+    ['Conv strides as INT', onnxModel({
+      nodes: [node('Conv', ['x', 'k'], ['y'], 'conv', [attr.int('strides', 2)])],
+      inputs: [['x', ['N', 1, 4, 4]]], outputs: [['y', ['N', 1, 3, 3]]], initializers: [floatTensor('k', [1, 1, 2, 2], randomArray(4))],
+    }), /conv \(Conv\): attribute strides must be INTS, found INT/],
+    ['Constant value_int as FLOAT', onnxModel({
+      nodes: [node('Constant', [], ['s'], 'shape', [{ ...attr.float('value_int', 4) }]), node('Reshape', ['x', 's'], ['y'], 'reshape')],
+      inputs: [['x', ['N', 4]]], outputs: [['y', ['N', 4]]],
+    }), /shape \(Constant\): attribute value_int must be INT, found FLOAT/],
+    ['an attribute without a type', onnxModel({
+      nodes: [node('Gemm', ['x', 'w'], ['y'], 'fc', [{ name: 'transB', i: 1 }])],
+      inputs: [['x', ['N', 4]]], outputs: [['y', ['N', 3]]], initializers: [w],
+    }), /fc \(Gemm\): attribute transB must be INT, found UNDEFINED/],
+  ];
+  for (const [what, bytes, message] of cases) {
+    assert.throws(() => importOnnx(bytes), (e: unknown) => e instanceof ConvertError && e.code === 'unsupported' && message.test(e.message), what);
+  }
+});
+
+test('Conv and pool strides, dilations and kernels must be positive: refused naming the node (strides 0 said "got Infinity")', () => {
+  const k = floatTensor('k', [1, 1, 2, 2], randomArray(4));
+  const cases: [string, AttributeProto[], RegExp][] = [
+    ['Conv', [attr.ints('strides', [0, 1])], /c1 \(Conv\): strides \[0,1\] must be positive integers/],
+    ['Conv', [attr.ints('dilations', [1, 0])], /c1 \(Conv\): dilations \[1,0\] must be positive integers/],
+    ['MaxPool', [attr.ints('kernel_shape', [2, 2]), attr.ints('strides', [1, -2])], /c1 \(MaxPool\): strides \[1,-2\] must be positive integers/],
+    ['AveragePool', [attr.ints('kernel_shape', [0, 2])], /c1 \(AveragePool\): kernel_shape \[0,2\] must be positive integers/],
+  ];
+  for (const [op, attributes, message] of cases) {
+    const bytes = onnxModel({
+      nodes: [node(op, op === 'Conv' ? ['x', 'k'] : ['x'], ['y'], 'c1', attributes)],
+      inputs: [['x', ['N', 1, 4, 4]]], outputs: [['y', ['N', 1, 3, 3]]], initializers: op === 'Conv' ? [k] : [],
+    });
+    assert.throws(() => importOnnx(bytes), (e: unknown) => e instanceof ConvertError && message.test(e.message), `${op} ${message}`);
+  }
+});
+
+test('graph input sizes 0 or -5 are refused as sizes, not reported as "symbolic"', () => {
+  for (const [dims, message] of [[[0, 4], /input "x" \(graph input\): dimension 0 is 0; sizes must be positive/], [['N', -5], /dimension 1 is -5; sizes must be positive/]] as const) {
+    const bytes = onnxModel({ nodes: [node('Relu', ['x'], ['y'], 'relu')], inputs: [['x', [...dims]]], outputs: [['y', ['N', 4]]] });
+    assert.throws(() => importOnnx(bytes), (e: unknown) => e instanceof ConvertError && message.test(e.message), String(dims));
+  }
+});
+
+test('int64 values beyond ±2^53 are refused with their exact value, never rounded (2^60 + 1 read as 2^60)', () => {
+  const big = '1152921504606846977'; // 2^60 + 1
+  const reshape = (shape: TensorProto, attributes: AttributeProto[] = []): Uint8Array => onnxModel({
+    nodes: [node('Reshape', ['x', 's'], ['y'], 'reshape', attributes)],
+    inputs: [['x', ['N', 4]]], outputs: [['y', ['N', 4]]], initializers: [shape],
+  });
+  const raw = int64Tensor('s', [0, 4]);
+  new DataView(raw.rawData!.buffer, raw.rawData!.byteOffset).setBigInt64(8, BigInt(big), true);
+  assert.throws(() => importOnnx(reshape(raw)), new RegExp(`initializer "s": int64 value ${big} at index 1 is beyond ±2\\^53`));
+  const typed: TensorProto = { name: 's', dims: [2], dataType: 7, int64Data: [0, big as unknown as number] };
+  assert.throws(() => importOnnx(reshape(typed)), new RegExp(`int64 value ${big} at index 1 is beyond`));
+  const attribute = { name: 'allowzero', type: onnx.AttributeProto.AttributeType.INT, i: big as unknown as number };
+  assert.throws(() => importOnnx(reshape(int64Tensor('s', [0, 4]), [attribute])), new RegExp(`reshape \\(Reshape\\): attribute allowzero: int64 value ${big} is beyond`));
 });

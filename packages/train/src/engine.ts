@@ -1,6 +1,8 @@
 // What train() needs from a training engine, and the two engines behind it:
-// 'ort' (ONNX graphs on onnxruntime-node, native and multi-threaded) and
-// 'tfjs' (TensorFlow.js, the first engine, kept as the oracle).
+// 'ort' (ONNX graphs on onnxruntime-node, native and multi-threaded, or on
+// onnxruntime-web) and 'tfjs' (TensorFlow.js, the first engine, kept as the
+// oracle). createEngine() is in engines.ts, so that this module (which the
+// browser entry loads) reaches neither engine's runtime.
 //
 // Parameter values cross this interface in one layout for both engines:
 // K buckets for a hashed weight, else the format's row-major values, in the
@@ -8,7 +10,6 @@
 
 import type { Model } from '@hnet/format';
 import type { BackendName } from './backend.js';
-import { TrainError } from './errors.js';
 import type { LossSpec } from './ort/loss.js';
 import type { OptimizerSpec } from './ort/optimizer.js';
 import type { Init } from './params.js';
@@ -38,7 +39,7 @@ export interface EngineOptions {
   dropout?: number;
   /** Draws dropout masks; required when dropout > 0. */
   rng?: Rng;
-  /** ort: intra-op threads (default: all cores). */
+  /** ort: intra-op threads (default: all cores on onnxruntime-node, 1 on onnxruntime-web). */
   threads?: number;
   /** tfjs: the TensorFlow.js backend (default: the automatic choice). */
   backend?: BackendName;
@@ -75,17 +76,6 @@ export interface TrainingEngine {
 
 export const DEFAULT_OPTIMIZER: OptimizerSpec = { name: 'sgd', momentum: 0.9, nesterov: false };
 export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
-
-export async function createEngine(name: EngineName, model: Model, options: EngineOptions = {}): Promise<TrainingEngine> {
-  switch (name) {
-    case 'ort':
-      return (await import('./ort/engine.js')).OrtEngine.create(model, options);
-    case 'tfjs':
-      return (await import('./tfjs-engine.js')).TfjsEngine.create(model, options);
-    default:
-      throw new TrainError('options', `engine '${name as string}': expected one of ${ENGINES.join(', ')}`);
-  }
-}
 
 /** argmax of each row of [rows, classes]. */
 export function argmaxRow(v: Float32Array, row: number, classes: number): number {

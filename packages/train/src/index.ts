@@ -15,6 +15,7 @@ export {
 export { TrainableGraph, type Init, type GraphOptions, type ForwardOptions, type Param } from './graph.js';
 export {
   loadData,
+  checkLabels,
   loadIdx,
   loadIdxDir,
   loadCsv,
@@ -36,8 +37,8 @@ export {
 } from './data.js';
 export { train, evaluate, predictLogits, type TrainOptions, type TrainSummary, type EpochStats, type EvaluateOptions, type OptimizerName, type Schedule } from './train.js';
 export { Rng } from './rng.js';
+export { createEngine } from './engines.js';
 export {
-  createEngine,
   ENGINES,
   type EngineName,
   type EngineOptions,

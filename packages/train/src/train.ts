@@ -12,12 +12,14 @@ import { METADATA_KEYS, normalizationEntry, type Model } from '@hnet/format';
 import type { BackendName } from './backend.js';
 import {
   normalizationOf,
+  checkLabels,
   normalize,
   splitValidation,
   type Dataset,
   type Normalization,
 } from './data.js';
-import { ADAM, argmaxRow, createEngine, type Batch, type EngineName, type OptimizerSpec, type TrainingEngine } from './engine.js';
+import { ADAM, argmaxRow, type Batch, type EngineName, type OptimizerSpec, type TrainingEngine } from './engine.js';
+import { createEngine } from './engines.js';
 import { TrainError } from './errors.js';
 import type { Init } from './params.js';
 import { Progress, type ProgressSink } from './progress.js';
@@ -169,6 +171,9 @@ function resolveOptions(student: Model, data: Dataset, options: TrainOptions): R
   const learningRate = options.learningRate ?? (opt === 'adam' ? 0.001 : 0.1);
   const dropout = options.dropout ?? 0;
   const hasLabels = data.y !== null;
+  checkLabels(data, student.outputs[0], 'training data');
+  if (options.validation && typeof options.validation !== 'number') checkLabels(options.validation, student.outputs[0], 'validation data');
+  if (options.test) checkLabels(options.test, student.outputs[0], 'test data');
   const teacher = options.teacher ?? null;
   if (!hasLabels && !teacher) throw new TrainError('data', 'the training data has no labels and no teacher was given: nothing to learn from');
   const alpha = options.alpha ?? (!teacher ? 1 : hasLabels ? 0.5 : 0);
@@ -213,7 +218,10 @@ async function prepareData(student: Model, data: Dataset, options: TrainOptions,
   batchShape(student, data, 'training data');
   let train = normalize(data, o.normalization);
   let validation: Dataset | null = null;
-  if (typeof options.validation === 'number') ({ train, validation } = splitValidation(train, options.validation, o.seed + 1));
+  if (typeof options.validation === 'number') {
+    ({ train, validation } = splitValidation(train, options.validation, o.seed + 1));
+    if (train.count === 0) throw new TrainError('data', `training data: ${data.count} example(s) leave none to train on after holding out ${options.validation} for validation`);
+  }
   else if (options.validation) {
     batchShape(student, options.validation, 'validation data');
     validation = normalize(options.validation, o.normalization);
@@ -427,6 +435,7 @@ export async function predictLogits(model: Model, data: Dataset, options: Evalua
 /** Accuracy and mean cross-entropy of a model on labelled data (for `hnet eval`). */
 export async function evaluate(model: Model, data: Dataset, options: EvaluateOptions = {}): Promise<{ accuracy: number; loss: number; count: number }> {
   if (!data.y) throw new TrainError('data', 'evaluation needs labels');
+  checkLabels(data, model.outputs[0], 'data');
   const { logits, classes } = await predictLogits(model, data, options);
   return { ...scoreLogits(logits, classes, data.y, null), count: data.count };
 }

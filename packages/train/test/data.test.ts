@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
+  checkLabels,
   loadCsv,
   loadData,
   loadIdx,
@@ -111,7 +112,12 @@ test('CSV: header with a label column, no header, label by index, errors with li
   const b = loadCsv(plain, { labelColumn: 0 });
   assert.deepEqual(Array.from(b.y!), [3, 4]);
   assert.deepEqual(Array.from(b.x), [1, 2, 5, 6]);
-  assert.equal(loadCsv(plain).y, null, 'no header, no label column: unlabeled');
+  assert.deepEqual(Array.from(loadCsv(plain).y!), [3, 4], 'no label header: the label is the first column (docs/CLI.md)');
+  assert.deepEqual(Array.from(loadCsv(plain).x), [1, 2, 5, 6]);
+  assert.equal(loadCsv(plain, { labelColumn: null }).y, null, 'unlabeled on request');
+  const named = join(dir, 'named.csv');
+  writeFileSync(named, 'y,f1\n1,0.5\n0,1.5\n');
+  assert.deepEqual([Array.from(loadCsv(named).y!), Array.from(loadCsv(named).x)], [[1, 0], [0.5, 1.5]], 'a header without "label": still the first column');
   const broken = join(dir, 'c.csv');
   writeFileSync(broken, 'x,label\n1,0\n2\n');
   assert.throws(() => loadCsv(broken), (e: unknown) => e instanceof TrainError && e.message.includes(`${broken}:3`));
@@ -171,4 +177,95 @@ test('normalization is applied once and read back from metadata; validation spli
   assert.equal(s1.train.count, 80);
   assert.deepEqual(s1.validation.y, s2.validation.y);
   assert.deepEqual(new Set([...s1.train.y!, ...s1.validation.y!]).size, 100);
+});
+
+test('IDX gzip bomb: inflation stops at the size the header declares, and at the overall cap', () => {
+  // 3 images of 2x2 declared, then 64 MiB of zeros (64 KiB compressed).
+  const header = idx(0x08, [3, 2, 2], pixels);
+  const bomb = join(dir, 'bomb-idx3-ubyte.gz');
+  const payload = new Uint8Array(header.length + (64 << 20));
+  payload.set(header);
+  writeFileSync(bomb, gzipSync(payload));
+  const before = process.memoryUsage().arrayBuffers;
+  assert.throws(() => readIdx(bomb), (e: unknown) =>
+    e instanceof TrainError && e.message.includes(bomb) && /expands beyond the 28 bytes its header declares/.test(e.message));
+  assert.ok(process.memoryUsage().arrayBuffers - before < 32 << 20, 'no 64 MiB buffer was made');
+  // A header that declares more than hnet reads: refused before inflating.
+  const huge = join(dir, 'huge-idx3-ubyte.gz');
+  writeFileSync(huge, gzipSync(idx(0x08, [65536, 65536], [])));
+  assert.throws(() => readIdx(huge), /declares 4294967308 bytes, more than the 1073741824 hnet reads/);
+  // Trailing bytes in a plain IDX are refused too (the header is the contract).
+  const trailing = join(dir, 'trailing.idx');
+  writeFileSync(trailing, Buffer.concat([idx(0x08, [3, 2, 2], pixels), Buffer.alloc(5)]));
+  assert.throws(() => readIdx(trailing), /5 bytes after the data that dims \[3,2,2\] declare/);
+  // The exact size still reads, gzipped.
+  const ok = join(dir, 'ok-idx3-ubyte.gz');
+  writeFileSync(ok, gzipSync(header));
+  assert.deepEqual(Array.from(readIdx(ok).values), pixels);
+});
+
+test('NPY gzip bomb: bounded by the shape its header declares', () => {
+  const bomb = join(dir, 'bomb.npy.gz');
+  const x = npy('<f4', [2, 2], new Uint8Array(16));
+  const payload = new Uint8Array(x.length + (64 << 20));
+  payload.set(x);
+  writeFileSync(bomb, gzipSync(payload));
+  assert.throws(() => loadNpy(bomb), new RegExp(`${bomb}: the gzip data expands beyond the ${x.length} bytes its header declares`));
+});
+
+test('labels: non-integers, NaN, negatives and huge values are refused at load, naming file and index', () => {
+  const x = join(dir, 'lab-x.npy');
+  writeFileSync(x, npy('<f4', [4, 1], new Uint8Array(16)));
+  for (const bad of [3.7, NaN, 1e10, -3]) {
+    const y = join(dir, `lab-y-${bad}.npy`);
+    writeFileSync(y, npy('<f8', [4], new Uint8Array(Float64Array.of(0, 1, bad, 2).buffer)));
+    assert.throws(() => loadNpy(x, y), (e: unknown) =>
+      e instanceof TrainError && e.message.includes(`${y}: label 2 is ${Math.fround(bad)}, not a class index`), String(bad)); // read as float32
+  }
+  const images = join(dir, 'lab-images.idx');
+  writeFileSync(images, idx(0x08, [3, 2, 2], pixels));
+  const floatLabels = join(dir, 'lab-labels.idx');
+  writeFileSync(floatLabels, idx(0x0d, [3], [0, 0.5, 1]));
+  assert.throws(() => loadIdx(images, floatLabels), /label 1 is 0\.5, not a class index/);
+  const csv = join(dir, 'lab.csv');
+  writeFileSync(csv, 'label,a\n1,0\n1e10,0\n');
+  assert.throws(() => loadCsv(csv), new RegExp(`${csv}:3: label '1e10' is not a class index`));
+});
+
+test('labels against the model: [0, classes), naming the labels file and the first bad index; no examples is an error', () => {
+  const model = { inputs: [{ name: 'x', shape: [-1, 2] }], outputs: [{ name: 'logits', shape: [-1, 10] }], nodes: [], metadata: {} };
+  const images = join(dir, 'range-images.idx');
+  writeFileSync(images, idx(0x08, [3, 2, 2], pixels));
+  const labels = join(dir, 'range-labels.idx');
+  writeFileSync(labels, idx(0x08, [3], [9, 200, 3]));
+  const data = loadIdx(images, labels);
+  assert.throws(() => checkLabels(data, model.outputs[0], 'data'), (e: unknown) =>
+    e instanceof TrainError && e.message === `${labels}: label 1 is 200, but the model's output "logits" has 10 classes (labels must be in [0, 10))`);
+  const csv = join(dir, 'range.csv');
+  writeFileSync(csv, 'label,a,b\n1,0,0\n42,0,0\n');
+  assert.throws(() => checkLabels(loadCsv(csv), model.outputs[0], 'data'), new RegExp(`${csv}: label 1 is 42`));
+  checkLabels(loadIdx(images, null), model.outputs[0], 'data'); // unlabeled: nothing to range-check
+  assert.throws(() => checkLabels({ x: new Float32Array(0), y: new Int32Array(0), shape: [2], count: 0 }, model.outputs[0], 'training data'), /training data: no examples/);
+  const empty = join(dir, 'header-only.csv');
+  writeFileSync(empty, 'label,a,b\n');
+  assert.throws(() => loadCsv(empty), new RegExp(`${empty}: no examples`));
+  const none = join(dir, 'none.idx');
+  writeFileSync(none, idx(0x08, [0, 2, 2], []));
+  assert.throws(() => loadIdx(none), /no examples/);
+});
+
+test('non-finite inputs are refused at load, naming file, row and column', () => {
+  const csv = join(dir, 'inf.csv');
+  writeFileSync(csv, 'label,a,b\n1,0,0\n2,0,Infinity\n');
+  assert.throws(() => loadCsv(csv), new RegExp(`${csv}:3: column 3 is not a finite number: 'Infinity'`));
+  writeFileSync(csv, 'label,a,b\n1,1e999,0\n');
+  assert.throws(() => loadCsv(csv), new RegExp(`${csv}:2: column 2 is not a finite number: '1e999'`));
+  writeFileSync(csv, 'label,a,b\n1,0,1e39\n');
+  assert.throws(() => loadCsv(csv), /column 3 is not a finite number: '1e39'/, 'finite in float64, Infinity in float32');
+  const x = join(dir, 'nan-x.npy');
+  writeFileSync(x, npy('<f4', [2, 3], new Uint8Array(Float32Array.of(0, 1, 2, 3, NaN, 5).buffer)));
+  assert.throws(() => loadNpy(x), new RegExp(`${x}: example 1, value 1: NaN is not a finite number`));
+  const images = join(dir, 'inf-images.idx');
+  writeFileSync(images, idx(0x0e, [2, 2], [0, 1, -Infinity, 3]));
+  assert.throws(() => loadIdx(images), /example 1, value 0: -Infinity is not a finite number/);
 });

@@ -141,3 +141,17 @@ test('the tfjs engine on the WASM backend matches the CPU backend', async () => 
   const b = valuesToFloat32((onCpu.nodes[0].op as { weight: { values: never } }).weight.values);
   for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-3, `bucket ${i}: ${a[i]} vs ${b[i]}`);
 });
+
+test('train and evaluate refuse labels outside the output width and data with no examples to train on (no NaN accuracy)', async () => {
+  const student = mlp(4, 6, 3, 1, new Rng(5));
+  const data = blobs(20, 4, 3, 6);
+  const bad: Dataset = { ...data, y: Int32Array.from(data.y!, (v, i) => (i === 7 ? 42 : v)), labelsFile: 'labels.npy' };
+  const classes = /labels\.npy: label 7 is 42, but the model's output "y" has 3 classes/;
+  await assert.rejects(train(student, bad, { epochs: 1, quiet: true }), (e: unknown) => e instanceof TrainError && classes.test(e.message));
+  await assert.rejects(evaluate(student, bad), classes);
+  const empty: Dataset = { x: new Float32Array(0), y: new Int32Array(0), shape: [4], count: 0 };
+  await assert.rejects(train(student, empty, { epochs: 1, quiet: true }), /training data: no examples/);
+  await assert.rejects(evaluate(student, empty), /data: no examples/);
+  const one: Dataset = { x: data.x.slice(0, 4), y: data.y!.slice(0, 1), shape: [4], count: 1 };
+  await assert.rejects(train(student, one, { epochs: 1, quiet: true, validation: 0.1 }), /1 example\(s\) leave none to train on/);
+});

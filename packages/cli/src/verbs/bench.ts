@@ -1,9 +1,10 @@
 // hnet bench: latency and throughput of a .hnet per engine mode and batch size.
 
 import { formatBytes, sizeOf } from '@hnet/format';
+import { HnetRuntimeError } from '@hnet/runtime-wasm';
 import { parseInteger, UsageError } from '../args.js';
-import { modelBytes, openSession, table } from '../common.js';
-import type { Engine, Mode } from '../engines.js';
+import { modelBytes, sessionError, table, toJson } from '../common.js';
+import type { Engine, Mode, Session } from '../engines.js';
 import { checkMode, ENGINE_FLAG, engineFromArgs } from '../flags/engine.js';
 import type { Verb } from '../verb.js';
 
@@ -16,11 +17,33 @@ export interface BenchRow {
   arenaBytes: number | null;
 }
 
-/** Times session.run at each batch size in each mode: a warm-up, then runs for about `seconds`. */
-export async function benchModel(engine: Engine, file: string, bytes: Uint8Array, modes: Mode[], batches: number[], seconds = 1): Promise<BenchRow[]> {
+/** A mode that could not run: the model does not fit the memory budget that way. */
+export interface SkippedMode {
+  mode: Mode;
+  reason: string;
+}
+
+/**
+ * Times session.run at each batch size in each mode: a warm-up, then runs
+ * for about `seconds`. A mode whose weights or activations do not fit the
+ * memory budget is skipped with the reason, so the other mode is still
+ * reported; when no mode fits, the error is thrown.
+ */
+export async function benchModel(
+  engine: Engine, file: string, bytes: Uint8Array, modes: Mode[], batches: number[], seconds = 1, memoryBudget?: number,
+): Promise<{ rows: BenchRow[]; skipped: SkippedMode[] }> {
   const rows: BenchRow[] = [];
+  const skipped: SkippedMode[] = [];
   for (const mode of modes) {
-    const session = await openSession(engine, file, bytes, mode);
+    let session: Session;
+    try {
+      session = await engine.load(bytes, { mode, memoryBudget });
+    } catch (e) {
+      const tooBig = e instanceof HnetRuntimeError && (e.codeName === 'budget' || e.codeName === 'memory');
+      if (!tooBig || skipped.length + 1 === modes.length) throw sessionError(file, e);
+      skipped.push({ mode, reason: e.message });
+      continue;
+    }
     try {
       const input = session.info.inputs[0];
       for (const batch of batches) {
@@ -41,7 +64,7 @@ export async function benchModel(engine: Engine, file: string, bytes: Uint8Array
       session.dispose();
     }
   }
-  return rows;
+  return { rows, skipped };
 }
 
 export const verb: Verb = {
@@ -58,6 +81,7 @@ export const verb: Verb = {
     { name: 'mode', kind: 'string', value: 'LIST', help: 'materialized, streaming, auto, comma-separated (default: materialized,streaming for wasm)' },
     ENGINE_FLAG,
     { name: 'seconds', kind: 'string', value: 'S', help: 'time per measurement (default 1)' },
+    { name: 'memory-budget', kind: 'string', value: 'BYTES', help: "the WASM runtime's budget for weights + activations (default 1 GiB)" },
     { name: 'json', kind: 'boolean', help: 'print the rows as JSON' },
   ],
   async run(args, io) {
@@ -71,9 +95,13 @@ export const verb: Verb = {
       : fixed.length ? fixed : ['auto' as const];
     const seconds = Number(args.strings.get('seconds') ?? '1');
     if (!(seconds > 0 && seconds <= 600)) throw new UsageError(`--seconds must be in (0, 600], got "${args.strings.get('seconds')}"`);
-    const rows = await benchModel(engine, file, modelBytes(file), modes, batches, seconds);
+    const budget = args.strings.get('memory-budget');
+    const memoryBudget = budget === undefined ? undefined : parseInteger(budget, 'memory-budget', 1, 0xffffffff);
+    const { rows, skipped } = await benchModel(engine, file, modelBytes(file), modes, batches, seconds, memoryBudget);
+    // On stderr, so that --json stays the list of measured rows.
+    for (const s of skipped) io.err(`${s.mode}: skipped, does not fit: ${s.reason}`);
     if (args.booleans.has('json')) {
-      io.out(JSON.stringify(rows));
+      io.out(toJson(rows));
       return;
     }
     const bytes = (n: number | null): string => (n === null ? '-' : formatBytes(n));

@@ -3,7 +3,7 @@
 import { writeFileAtomic, type HashReport, type ImportReport } from '@hnet/convert';
 import { formatBytes, formatCount, formatWeightShape } from '@hnet/format';
 import { UsageError, type ParsedArgs } from '../args.js';
-import { requireOutput, table } from '../common.js';
+import { requireOutput, table, toJson } from '../common.js';
 import { HASHING_FLAGS, policyFromArgs } from '../flags/hashing.js';
 import { TRAINING_FLAGS, trainingFromArgs } from '../flags/training.js';
 import { adviceLines, knownData, measureDrop, retrainCommand, type AccuracyDrop } from '../guidance.js';
@@ -70,7 +70,7 @@ export async function convertToFile(args: ParsedArgs, io: Io, data: string | nul
   writeFileAtomic(output, bytes);
   const denseBytes = hashing.virtual * 4;
   if (json) {
-    io.out(JSON.stringify({ input, output, bytes: bytes.length, denseFloat32Bytes: denseBytes, import: imported, policy, ...hashing, accuracy: drop, retrainCommand: command }, null, 2));
+    io.out(toJson({ input, output, bytes: bytes.length, denseFloat32Bytes: denseBytes, import: imported, policy, ...hashing, accuracy: drop, retrainCommand: command }, 2));
     return;
   }
   io.out(`wrote ${output}: ${formatBytes(bytes.length)} (dense float32 weights: ${formatBytes(denseBytes)})`);

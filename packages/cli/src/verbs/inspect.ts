@@ -2,7 +2,7 @@
 // specs with their seeds, size against the dense float32 equivalent, metadata.
 
 import { describeFile, formatBytes, formatCount, formatShape, formatWeightShape, hex } from '@hnet/format';
-import { loadHnet, table } from '../common.js';
+import { loadHnet, table, toJson } from '../common.js';
 import type { Verb } from '../verb.js';
 
 export const verb: Verb = {
@@ -15,7 +15,7 @@ export const verb: Verb = {
     const { model, bytes } = loadHnet(file);
     const d = describeFile(model, bytes);
     if (args.booleans.has('json')) {
-      io.out(JSON.stringify({ file, ...d }, null, 2));
+      io.out(toJson({ file, ...d }, 2));
       return;
     }
     io.out(`${file}: .hnet format ${d.formatVersion} (needs a reader ≥ ${d.minReaderVersion}), ${formatBytes(d.bytes.file)}`);

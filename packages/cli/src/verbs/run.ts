@@ -3,7 +3,7 @@
 import { ConvertError, decodeTensorProto, readFileChecked, writeFileAtomic } from '@hnet/convert';
 import { formatShape as show, readNpy, writeNpy, type Tensor, type TensorInfo } from '@hnet/format';
 import { UsageError } from '../args.js';
-import { modelBytes, openSession } from '../common.js';
+import { modelBytes, openSession, toJson } from '../common.js';
 import { ENGINE_FLAG, engineFromArgs, MODE_FLAG, modeFromArgs } from '../flags/engine.js';
 import type { Verb } from '../verb.js';
 
@@ -113,7 +113,7 @@ export const verb: Verb = {
     });
     if (args.booleans.has('json')) {
       const json = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, { shape: v.shape, data: [...v.data] }]));
-      io.out(JSON.stringify({ engine: engine.name, outputs: json }));
+      io.out(toJson({ engine: engine.name, outputs: json }));
     } else if (targets.length === 0) {
       for (const [name, t] of Object.entries(outputs)) io.out(summarize(name, t).join('\n'));
     }

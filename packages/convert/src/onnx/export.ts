@@ -30,13 +30,21 @@ function valueInfo(t: TensorInfo): ValueInfoProto {
 export function exportOnnx(model: Model): Uint8Array {
   const initializers: TensorProto[] = [];
   const nodes: NodeProto[] = [];
-  const usedNames = new Set<string>();
-  const uniqueName = (base: string): string => {
+  // Generated initializer names must avoid every tensor the model already names
+  // (a node "fc" may well output a tensor called "fc.weight"); node names are
+  // a namespace of their own.
+  const tensorNames = new Set<string>([
+    ...model.inputs.map((t) => t.name), ...model.outputs.map((t) => t.name),
+    ...model.nodes.flatMap((n) => [...n.inputs, ...n.outputs]),
+  ]);
+  const nodeNames = new Set<string>();
+  const unique = (used: Set<string>, base: string): string => {
     let name = base;
-    for (let i = 1; usedNames.has(name); i++) name = `${base}_${i}`;
-    usedNames.add(name);
+    for (let i = 1; used.has(name); i++) name = `${base}_${i}`;
+    used.add(name);
     return name;
   };
+  const uniqueName = (base: string): string => unique(tensorNames, base);
   const initializer = (base: string, w: Weight): string => {
     const name = uniqueName(base);
     initializers.push(floatTensor(name, w.shape, expandWeight(w)));
@@ -49,7 +57,7 @@ export function exportOnnx(model: Model): Uint8Array {
   };
 
   model.nodes.forEach((node: Node, i: number) => {
-    const name = uniqueName(node.name || `${node.op.type}_${i}`);
+    const name = unique(nodeNames, node.name || `${node.op.type}_${i}`);
     const [opType, extraInputs, attribute] = translate(node.op, name, initializer, floats, (v) => {
       const n = uniqueName(`${name}.shape`);
       initializers.push(int64Tensor(n, v));

@@ -24,8 +24,9 @@ import {
   METADATA_KEYS, type Model, type Node, type Op, type Pads4, type Pair, type TensorInfo,
 } from '@hnet/format';
 import { ConvertError, unsupportedNodes, type NodeIssue } from '../errors.js';
+import { whatToDo } from '../hints.js';
 import { CONVERT_VERSION } from '../version.js';
-import { DataType, dataTypeName, onnx, toNumber, type AttributeProto, type ModelProto, type NodeProto, type ValueInfoProto } from './proto.js';
+import { DataType, dataTypeName, onnx, toNumber, toSafeInteger, type AttributeProto, type ModelProto, type NodeProto, type ValueInfoProto } from './proto.js';
 import { readTensor, type ConstTensor } from './tensors.js';
 
 /**
@@ -86,29 +87,52 @@ export function importOnnx(input: Uint8Array | string, options: ImportOptions = 
   return result;
 }
 
-/** Attribute readers with ONNX defaults. */
+const AttributeType = onnx.AttributeProto.AttributeType;
+const attributeTypeName = (t: number): string => (AttributeType as unknown as Record<number, string>)[t] ?? `type ${t}`;
+
+/**
+ * The one way to read an attribute: of the expected type, or refused. A
+ * wrong type must not read as 0 (Gemm transB=1.0 as FLOAT would silently
+ * become transB = 0); onnx.checker refuses these models too.
+ */
+function typedAttribute(a: AttributeProto, expected: number): AttributeProto {
+  const found = a.type ?? AttributeType.UNDEFINED;
+  if (found !== expected) refuse(`attribute ${a.name} must be ${attributeTypeName(expected)}, found ${attributeTypeName(found)}`);
+  return a;
+}
+
+/** An int64 attribute value as a number, refused beyond ±2^53 rather than rounded. */
+function exactInteger(v: Parameters<typeof toSafeInteger>[0], a: AttributeProto): number {
+  return toSafeInteger(v) ?? refuse(`attribute ${a.name}: int64 value ${String(v)} is beyond ±2^53, which hnet cannot hold exactly`);
+}
+
+/** Attribute readers with ONNX defaults, each checking the attribute's type. */
 class Attrs {
   private readonly byName: Map<string, AttributeProto>;
   constructor(node: NodeProto) {
     this.byName = new Map((node.attribute ?? []).map((a) => [a.name ?? '', a]));
   }
+  private get(name: string, type: number): AttributeProto | undefined {
+    const a = this.byName.get(name);
+    return a && typedAttribute(a, type);
+  }
   has(name: string): boolean {
     return this.byName.has(name);
   }
   int(name: string, fallback: number): number {
-    const a = this.byName.get(name);
-    return a ? toNumber(a.i) : fallback;
+    const a = this.get(name, AttributeType.INT);
+    return a ? exactInteger(a.i, a) : fallback;
   }
   float(name: string, fallback: number): number {
-    const a = this.byName.get(name);
+    const a = this.get(name, AttributeType.FLOAT);
     return a ? (a.f ?? 0) : fallback;
   }
   ints(name: string): number[] | null {
-    const a = this.byName.get(name);
-    return a ? (a.ints ?? []).map(toNumber) : null;
+    const a = this.get(name, AttributeType.INTS);
+    return a ? (a.ints ?? []).map((v) => exactInteger(v, a)) : null;
   }
   string(name: string, fallback: string): string {
-    const a = this.byName.get(name);
+    const a = this.get(name, AttributeType.STRING);
     return a?.s ? new TextDecoder().decode(a.s) : fallback;
   }
   names(): string[] {
@@ -182,6 +206,7 @@ class Importer {
   /** Zero-padding folded into the Conv/AveragePool that reads the Pad's output. */
   private readonly padFold = new Map<string, Pads4>();
   private readonly handled = new Set<number>(); // node indices done in the alias pass
+  private readonly consumers = new Map<string, NodeProto[]>(); // ONNX name → the nodes that read it
   private readonly issues: NodeIssue[] = [];
   private readonly nodes: Node[] = [];
   private readonly producer = new Map<string, Node>();
@@ -238,7 +263,7 @@ class Importer {
       }
     });
     const outputs = this.issues.length ? [] : this.nameOutputs();
-    if (this.issues.length) throw unsupportedNodes(this.source, this.issues);
+    if (this.issues.length) throw unsupportedNodes(this.source, this.issues, whatToDo(this.issues.map((i) => i.opType)));
 
     const model: Model = {
       inputs: this.inputs,
@@ -284,15 +309,20 @@ class Importer {
       const what = `${this.source}: Constant node ${nodeName(node, i)}`;
       const scalar = (values: number[], dataType: number, dims: number[]): ConstTensor =>
         ({ name: out, dims, dataType, values: Float64Array.from(values) });
-      switch (attr?.name) {
-        case 'value': this.consts.set(out, { ...readTensor(attr.t ?? {}, this.baseDir, what), name: out }); break;
-        case 'value_float': this.consts.set(out, scalar([attr.f ?? 0], DataType.FLOAT, [])); break;
-        case 'value_floats': this.consts.set(out, scalar(attr.floats ?? [], DataType.FLOAT, [attr.floats?.length ?? 0])); break;
-        case 'value_int': this.consts.set(out, scalar([toNumber(attr.i)], DataType.INT64, [])); break;
-        case 'value_ints': this.consts.set(out, scalar((attr.ints ?? []).map(toNumber), DataType.INT64, [attr.ints?.length ?? 0])); break;
-        default:
-          this.issues.push({ node: nodeName(node, i), opType: 'Constant', reason: `attribute "${attr?.name}" is not supported` });
-          this.failed.add(out);
+      const typed = (type: number): AttributeProto => typedAttribute(attr!, type);
+      try {
+        switch (attr?.name) {
+          case 'value': this.consts.set(out, { ...readTensor(typed(AttributeType.TENSOR).t ?? {}, this.baseDir, what), name: out }); break;
+          case 'value_float': this.consts.set(out, scalar([typed(AttributeType.FLOAT).f ?? 0], DataType.FLOAT, [])); break;
+          case 'value_floats': this.consts.set(out, scalar(typed(AttributeType.FLOATS).floats ?? [], DataType.FLOAT, [attr.floats?.length ?? 0])); break;
+          case 'value_int': this.consts.set(out, scalar([exactInteger(typed(AttributeType.INT).i, attr!)], DataType.INT64, [])); break;
+          case 'value_ints': this.consts.set(out, scalar((typed(AttributeType.INTS).ints ?? []).map((v) => exactInteger(v, attr!)), DataType.INT64, [attr.ints?.length ?? 0])); break;
+          default: refuse(`attribute "${attr?.name}" is not supported`);
+        }
+      } catch (e) {
+        if (!(e instanceof Refusal)) throw e;
+        this.issues.push({ node: nodeName(node, i), opType: 'Constant', reason: e.message });
+        this.failed.add(out);
       }
     });
   }
@@ -314,25 +344,40 @@ class Importer {
 
   // ---- 3. pass-through nodes --------------------------------------------------
 
+  /** Follows aliases to the computed tensor; the path is shortened as it goes, so a chain of 60k Dropouts stays linear. */
   private resolve(name: string): string {
     let n = name;
     while (this.alias.has(n)) n = this.alias.get(n)!;
+    for (let m = name; m !== n;) {
+      const next = this.alias.get(m)!;
+      this.alias.set(m, n);
+      m = next;
+    }
     return n;
   }
 
-  private isUsed(name: string, nodes: NodeProto[]): boolean {
-    return this.graphOutputs.includes(name) || nodes.some((n) => (n.input ?? []).includes(name));
+  private isUsed(name: string): boolean {
+    return this.graphOutputs.includes(name) || this.consumers.has(name);
   }
 
   private collectAliases(nodes: NodeProto[]): void {
+    // Who reads each tensor (ONNX names), built once: a scan per node was quadratic.
+    for (const node of nodes) {
+      for (const name of new Set(node.input ?? [])) {
+        if (!name) continue;
+        const list = this.consumers.get(name);
+        if (list) list.push(node);
+        else this.consumers.set(name, [node]);
+      }
+    }
     nodes.forEach((node, i) => {
       const op = node.opType ?? '';
       if (!['Identity', 'Dropout', 'Pad'].includes(op) || (node.domain && node.domain !== 'ai.onnx')) return;
       this.handled.add(i);
       try {
         checkOp(node);
-        if (op === 'Dropout') this.checkDropout(node, nodes);
-        if (op === 'Pad') this.checkPad(node, nodes);
+        if (op === 'Dropout') this.checkDropout(node);
+        if (op === 'Pad') this.checkPad(node);
         this.alias.set(node.output?.[0] ?? '', node.input?.[0] ?? '');
         const name = nodeName(node, i);
         if (op === 'Dropout') this.folded.push(`Dropout ${name} removed (the identity at inference)`);
@@ -347,9 +392,9 @@ class Importer {
     });
   }
 
-  private checkDropout(node: NodeProto, nodes: NodeProto[]): void {
+  private checkDropout(node: NodeProto): void {
     const mask = node.output?.[1];
-    if (mask && this.isUsed(mask, nodes)) refuse('the mask output is used; hnet only runs Dropout as the inference identity');
+    if (mask && this.isUsed(mask)) refuse('the mask output is used; hnet only runs Dropout as the inference identity');
     const training = node.input?.[2];
     if (training) {
       const t = this.consts.get(training);
@@ -359,7 +404,7 @@ class Importer {
   }
 
   /** A Pad that pads nothing is dropped; zero-padding of H and W that feeds one Conv/AveragePool is folded into it. */
-  private checkPad(node: NodeProto, nodes: NodeProto[]): void {
+  private checkPad(node: NodeProto): void {
     const a = new Attrs(node);
     const mode = a.string('mode', 'constant');
     let pads: number[];
@@ -376,7 +421,7 @@ class Importer {
     if (pads.every((p) => p === 0)) return;
     if (mode !== 'constant' || value !== 0) refuse(`only zero padding can be folded (mode "${mode}", value ${value})`);
     const out = node.output?.[0] ?? '';
-    const consumers = nodes.filter((n) => (n.input ?? []).includes(out));
+    const consumers = this.consumers.get(out) ?? [];
     const foldable = pads.length === 8 && pads[0] === 0 && pads[1] === 0 && pads[4] === 0 && pads[5] === 0 &&
       pads.every((p) => p >= 0) && consumers.length === 1 && !this.graphOutputs.includes(out) &&
       ['Conv', 'AveragePool'].includes(consumers[0].opType ?? '') && consumers[0].input?.[0] === out;
@@ -628,6 +673,7 @@ class Importer {
     const x = this.data(node, 0);
     const k = a.ints('kernel_shape') ?? refuse('missing attribute kernel_shape');
     if (k.length !== 2) refuse(`only 2-D pooling is supported (kernel_shape [${k}])`);
+    if (!k.every((x) => Number.isInteger(x) && x >= 1)) refuse(`kernel_shape [${k}] must be positive integers`);
     const kernel = k as Pair;
     const strides = pair(a.ints('strides'), 'strides');
     const dilations = pair(a.ints('dilations'), 'dilations');
@@ -893,9 +939,11 @@ function nodeName(node: NodeProto, index: number): string {
   return node.name ? node.name : `#${index}`;
 }
 
+/** Strides or dilations of a 2-D window: two positive integers (0 would divide by zero in the output size). */
 function pair(v: number[] | null, what: string): Pair {
   if (v === null) return [1, 1];
   if (v.length !== 2) refuse(`${what} [${v}] must have 2 entries for 2-D windows`);
+  if (!v.every((x) => Number.isInteger(x) && x >= 1)) refuse(`${what} [${v}] must be positive integers`);
   return [v[0], v[1]];
 }
 
@@ -917,6 +965,8 @@ function inputShape(v: ValueInfoProto): number[] {
   return dims!.map((d, i) => {
     const n = toNumber(d.dimValue);
     if (n > 0) return n;
+    // protobufjs names the oneof member that is set: a dim_value of 0 or -5 is a bad size, not a symbol.
+    if ((d as { value?: string }).value === 'dimValue') refuse(`dimension ${i} is ${n}; sizes must be positive (only the batch dimension may be symbolic)`);
     if (i === 0) return BATCH;
     return refuse(`dimension ${i} is symbolic ("${d.dimParam ?? '?'}"); only the first (batch) dimension may be`);
   });

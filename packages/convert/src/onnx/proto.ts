@@ -20,6 +20,16 @@ export function toNumber(v: Int64): number {
   return typeof v === 'number' ? v : v.toNumber();
 }
 
+/**
+ * An int64 field as a number, or null when it lies beyond ±(2^53 − 1), where
+ * a number would silently round (2^60 + 1 becomes 2^60). String(v) of a
+ * Long is exact, for the message.
+ */
+export function toSafeInteger(v: Int64): number | null {
+  const n = toNumber(v);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
 /** ONNX TensorProto.DataType values used here. */
 export const DataType = {
   FLOAT: 1,

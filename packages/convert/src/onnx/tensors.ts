@@ -8,7 +8,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } fro
 import path from 'node:path';
 import { float16Value } from '@hnet/format';
 import { ConvertError } from '../errors.js';
-import { DataType, dataTypeName, onnx, toNumber, type TensorProto } from './proto.js';
+import { DataType, dataTypeName, onnx, toNumber, toSafeInteger, type TensorProto } from './proto.js';
 
 /** A constant tensor: values as float64 numbers (exact for float32 and int32; int64 up to 2^53). */
 export interface ConstTensor {
@@ -29,6 +29,10 @@ const BYTES: Partial<Record<number, number>> = {
   [DataType.DOUBLE]: 8,
 };
 
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+const beyondExact = (what: string, value: string, index: number): ConvertError =>
+  new ConvertError('bad-model', `${what}: int64 value ${value} at index ${index} is beyond ±2^53, which hnet cannot hold exactly`);
+
 /** Decodes little-endian bytes of one data type. */
 function fromBytes(bytes: Uint8Array, dataType: number, count: number, what: string): Float64Array {
   const size = BYTES[dataType];
@@ -45,7 +49,12 @@ function fromBytes(bytes: Uint8Array, dataType: number, count: number, what: str
       case DataType.DOUBLE: out[i] = view.getFloat64(at, true); break;
       case DataType.FLOAT16: out[i] = float16Value(view.getUint16(at, true)); break;
       case DataType.INT32: out[i] = view.getInt32(at, true); break;
-      case DataType.INT64: out[i] = Number(view.getBigInt64(at, true)); break;
+      case DataType.INT64: {
+        const big = view.getBigInt64(at, true);
+        if (big > MAX_EXACT || big < -MAX_EXACT) throw beyondExact(what, String(big), i);
+        out[i] = Number(big);
+        break;
+      }
       case DataType.INT8: out[i] = view.getInt8(at); break;
       case DataType.UINT8: case DataType.BOOL: out[i] = view.getUint8(at); break;
     }
@@ -144,7 +153,7 @@ function typedField(t: TensorProto, dataType: number, what: string): Float64Arra
   switch (dataType) {
     case DataType.FLOAT: return Float64Array.from(t.floatData ?? []);
     case DataType.DOUBLE: return Float64Array.from(t.doubleData ?? []);
-    case DataType.INT64: return Float64Array.from(t.int64Data ?? [], toNumber);
+    case DataType.INT64: return Float64Array.from(t.int64Data ?? [], (v, i) => toSafeInteger(v) ?? (() => { throw beyondExact(what, String(v), i); })());
     // float16 bit patterns and small ints travel in int32_data
     case DataType.FLOAT16: return Float64Array.from(t.int32Data ?? [], float16Value);
     case DataType.INT32: case DataType.INT8: case DataType.UINT8: case DataType.BOOL:

@@ -1,11 +1,13 @@
-// The onnxruntime engine: compiled graphs (compile.ts) run by
-// onnxruntime-node. One session per (graph kind, batch size), created on
-// first use. Parameters and optimiser state live in two pre-allocated sets
-// of tensors; each step reads one set and writes the other through
-// pre-allocated outputs, then the two swap — no allocation per step.
+// The onnxruntime engine: compiled graphs (compile.ts) run by an injected
+// onnxruntime — onnxruntime-node (node.ts) or onnxruntime-web (browser.ts),
+// which share onnxruntime-common's InferenceSession/Tensor API. Nothing here
+// imports Node. One session per (graph kind, batch size), created on first
+// use. Parameters and optimiser state live in two pre-allocated sets of
+// tensors; each step reads one set and writes the other through
+// pre-allocated outputs, then the two swap — no allocation per step
+// (on onnxruntime-node; see run() for onnxruntime-web).
 
-import os from 'node:os';
-import * as ort from 'onnxruntime-node';
+import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { sizeOf, type Model } from '@hnet/format';
 import { DEFAULT_OPTIMIZER, countHits, type Batch, type EngineOptions, type StepResult, type TrainingEngine } from '../engine.js';
 import { TrainError } from '../errors.js';
@@ -16,22 +18,38 @@ import { effectiveRate, stateSlots } from './optimizer.js';
 
 const EVAL_BATCH = 500;
 
+/** What the engine uses of an onnxruntime package (onnxruntime-node and onnxruntime-web both are one). */
+export interface OrtModule {
+  InferenceSession: { create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
+  Tensor: new (type: 'float32', data: Float32Array, dims?: readonly number[]) => Tensor;
+}
+
+/** An onnxruntime and how to name it: "onnxruntime-node 1.30.0". */
+export interface OrtRuntime {
+  ort: OrtModule;
+  label: string;
+  /** Intra-op threads when the options give none. */
+  defaultThreads: number;
+  /**
+   * Whether run() writes into pre-allocated output tensors. onnxruntime-node
+   * does; onnxruntime-web's WASM backend copies a pre-allocated CPU tensor in
+   * but never copies the result back, so there the outputs are copied over.
+   */
+  writesIntoOutputs: boolean;
+}
+
 interface Session {
   graph: CompiledGraph;
-  session: ort.InferenceSession;
+  session: InferenceSession;
   /** Pre-allocated per batch size: the one-hot targets, dropout masks, loss and logits outputs. */
   target: Float32Array;
-  masks: ort.Tensor[];
-  loss: ort.Tensor;
-  logits: ort.Tensor;
+  masks: Tensor[];
+  loss: Tensor;
+  logits: Tensor;
 }
 
 /** Two sets of tensors (parameters or one optimiser state slot) that a step reads and writes alternately. */
-type DoubleBuffer = [ort.Tensor, ort.Tensor];
-
-function doubleBuffer(values: Float32Array, dims: readonly number[]): DoubleBuffer {
-  return [new ort.Tensor('float32', Float32Array.from(values), dims), new ort.Tensor('float32', new Float32Array(values.length), dims)];
-}
+type DoubleBuffer = [Tensor, Tensor];
 
 export class OrtEngine implements TrainingEngine {
   readonly name = 'ort' as const;
@@ -47,18 +65,23 @@ export class OrtEngine implements TrainingEngine {
     private readonly params: CompiledParam[],
     private readonly spec: StepSpec,
     private readonly options: EngineOptions,
+    private readonly runtime: OrtRuntime,
     readonly threads: number,
     readonly classes: number,
   ) {
-    this.description = `ort (onnxruntime-node ${ort.env.versions.node}, ${threads} thread${threads === 1 ? '' : 's'})`;
+    this.description = `ort (${runtime.label}, ${threads} thread${threads === 1 ? '' : 's'})`;
     const dims = (p: CompiledParam) => (p.hash ? [p.param.values.length] : p.param.weight.shape);
+    const doubleBuffer = (values: Float32Array, d: readonly number[]): DoubleBuffer => [
+      new runtime.ort.Tensor('float32', Float32Array.from(values), d),
+      new runtime.ort.Tensor('float32', new Float32Array(values.length), d),
+    ];
     this.values = params.map((p) => doubleBuffer(p.param.values, dims(p)));
     const slots = stateSlots(spec.optimizer);
     this.state = params.map((p) => Array.from({ length: slots }, () => doubleBuffer(new Float32Array(p.param.values.length), dims(p))));
   }
 
-  static async create(model: Model, options: EngineOptions): Promise<OrtEngine> {
-    const threads = options.threads ?? os.availableParallelism();
+  static async create(model: Model, options: EngineOptions, runtime: OrtRuntime): Promise<OrtEngine> {
+    const threads = options.threads ?? runtime.defaultThreads;
     if (!(Number.isInteger(threads) && threads >= 1)) throw new TrainError('options', `threads ${threads}: must be an integer >= 1`);
     const dropout = options.dropout ?? 0;
     if (dropout > 0 && !options.rng) throw new TrainError('options', 'dropout needs an rng');
@@ -74,7 +97,7 @@ export class OrtEngine implements TrainingEngine {
     };
     const logits = shapesAt(model, 1).get(logitsName(model));
     if (!logits || logits.length !== 2) throw new TrainError('model', `the model output must be [N, classes] for classification, got [${logits ?? ''}]`);
-    return new OrtEngine(model, params, spec, options, threads, logits[1]);
+    return new OrtEngine(model, params, spec, options, runtime, threads, logits[1]);
   }
 
   parameterCounts(): { stored: number; virtual: number } {
@@ -85,9 +108,9 @@ export class OrtEngine implements TrainingEngine {
     const s = await this.session('step', batch.count);
     this.steps++;
     const feeds = this.feeds(s, batch);
-    feeds.lr = new ort.Tensor('float32', Float32Array.of(effectiveRate(this.spec.optimizer, lr, this.steps)), []);
+    feeds.lr = new this.Tensor('float32', Float32Array.of(effectiveRate(this.spec.optimizer, lr, this.steps)), []);
     const next = (1 - this.current) as 0 | 1;
-    const fetches: Record<string, ort.Tensor> = { loss: s.loss, logits: s.logits };
+    const fetches: Record<string, Tensor> = { loss: s.loss, logits: s.logits };
     this.values.forEach((v, k) => {
       feeds[`param.${k}`] = v[this.current];
       fetches[`param.${k}.next`] = v[next];
@@ -96,7 +119,7 @@ export class OrtEngine implements TrainingEngine {
         fetches[`state.${k}.${j}.next`] = st[next];
       });
     });
-    await s.session.run(feeds, fetches);
+    await this.run(s.session, feeds, fetches);
     this.current = next;
     return { loss: (s.loss.data as Float32Array)[0], hits: countHits(s.logits.data as Float32Array, batch, this.classes) };
   }
@@ -115,9 +138,9 @@ export class OrtEngine implements TrainingEngine {
     for (let from = 0; from < count; from += EVAL_BATCH) {
       const n = Math.min(EVAL_BATCH, count - from);
       const s = await this.session('logits', n);
-      const feeds: Record<string, ort.Tensor> = { x: new ort.Tensor('float32', x.subarray(from * size, (from + n) * size), this.inputDims(n)) };
+      const feeds: Record<string, Tensor> = { x: new this.Tensor('float32', x.subarray(from * size, (from + n) * size), this.inputDims(n)) };
       this.values.forEach((v, k) => (feeds[`param.${k}`] = v[this.current]));
-      await s.session.run(feeds, { logits: s.logits });
+      await this.run(s.session, feeds, { logits: s.logits });
       out.set(s.logits.data as Float32Array, from * this.classes);
     }
     return out;
@@ -140,24 +163,39 @@ export class OrtEngine implements TrainingEngine {
     this.sessions.clear();
   }
 
+  /** The injected onnxruntime's Tensor class. */
+  private get Tensor(): OrtModule['Tensor'] {
+    return this.runtime.ort.Tensor;
+  }
+
+  /** One run whose results land in `fetches`. */
+  private async run(session: InferenceSession, feeds: Record<string, Tensor>, fetches: Record<string, Tensor>): Promise<void> {
+    if (this.runtime.writesIntoOutputs) {
+      await session.run(feeds, fetches);
+      return;
+    }
+    const out = await session.run(feeds, Object.keys(fetches));
+    for (const [name, tensor] of Object.entries(fetches)) (tensor.data as Float32Array).set(out[name].data as Float32Array);
+  }
+
   private inputDims(n: number): number[] {
     return [n, ...this.model.inputs[0].shape.slice(1)];
   }
 
   /** x, targets and fresh dropout masks for one batch. */
-  private feeds(s: Session, batch: Batch): Record<string, ort.Tensor> {
+  private feeds(s: Session, batch: Batch): Record<string, Tensor> {
     const n = batch.count;
-    const feeds: Record<string, ort.Tensor> = { x: new ort.Tensor('float32', batch.x, this.inputDims(n)) };
+    const feeds: Record<string, Tensor> = { x: new this.Tensor('float32', batch.x, this.inputDims(n)) };
     const { alpha } = this.spec.loss;
     if (alpha > 0) {
       if (!batch.labels) throw new TrainError('data', 'the loss weighs labels, but the batch has none');
       s.target.fill(0);
       for (let i = 0; i < n; i++) s.target[i * this.classes + batch.labels[i]] = 1;
-      feeds.target = new ort.Tensor('float32', s.target, [n, this.classes]);
+      feeds.target = new this.Tensor('float32', s.target, [n, this.classes]);
     }
     if (alpha < 1) {
       if (!batch.teacher) throw new TrainError('data', 'the loss distils, but the batch has no teacher logits');
-      feeds.teacher = new ort.Tensor('float32', batch.teacher, [n, this.classes]);
+      feeds.teacher = new this.Tensor('float32', batch.teacher, [n, this.classes]);
     }
     const rate = this.spec.dropout;
     s.masks.forEach((m, j) => {
@@ -180,7 +218,7 @@ export class OrtEngine implements TrainingEngine {
 
   private async createSession(kind: GraphKind, n: number): Promise<Session> {
     const graph = compile(this.model, this.params, kind, n, kind === 'logits' ? null : this.spec);
-    const session = await ort.InferenceSession.create(graph.bytes, {
+    const session = await this.runtime.ort.InferenceSession.create(graph.bytes, {
       intraOpNumThreads: this.threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
@@ -190,9 +228,9 @@ export class OrtEngine implements TrainingEngine {
       graph,
       session,
       target: new Float32Array(n * graph.classes),
-      masks: graph.masks.map((dims) => new ort.Tensor('float32', new Float32Array(sizeOf(dims)), dims)),
-      loss: new ort.Tensor('float32', new Float32Array(1), []),
-      logits: new ort.Tensor('float32', new Float32Array(n * graph.classes), [n, graph.classes]),
+      masks: graph.masks.map((dims) => new this.Tensor('float32', new Float32Array(sizeOf(dims)), dims)),
+      loss: new this.Tensor('float32', new Float32Array(1), []),
+      logits: new this.Tensor('float32', new Float32Array(n * graph.classes), [n, graph.classes]),
     };
   }
 }

@@ -1,11 +1,8 @@
 // A small builder for ONNX graphs: nodes, constants and typed inputs/outputs,
-// emitted as a ModelProto (onnx-proto) that onnxruntime loads. Every tensor
+// emitted as a ModelProto (proto.ts) that onnxruntime loads. Every tensor
 // gets a fresh name from a hint, so op builders never collide.
 
-import onnxProto from 'onnx-proto';
-import type { onnx as OnnxNs } from 'onnx-proto';
-
-const onnx = onnxProto.onnx;
+import { ATTRIBUTE_TYPE, encodeModel, type AttributeMessage, type NodeMessage, type TensorMessage, type ValueInfoMessage } from './proto.js';
 
 /** The opset the training graphs use: ScatterElements reduction (16) and Reduce* axes as inputs (18). */
 export const OPSET = 18;
@@ -18,13 +15,13 @@ export type Attribute = number | number[] | string | { float: number };
 export const float = (value: number): { float: number } => ({ float: value });
 
 export class GraphBuilder {
-  private readonly nodes: OnnxNs.INodeProto[] = [];
-  private readonly initializers: OnnxNs.ITensorProto[] = [];
-  private readonly inputs: OnnxNs.IValueInfoProto[] = [];
-  private readonly outputs: OnnxNs.IValueInfoProto[] = [];
+  private readonly nodes: NodeMessage[] = [];
+  private readonly initializers: TensorMessage[] = [];
+  private readonly inputs: ValueInfoMessage[] = [];
+  private readonly outputs: ValueInfoMessage[] = [];
   private readonly taken = new Set<string>();
   private readonly constants = new Map<string, string>(); // small constants, shared by value
-  private readonly producer = new Map<string, OnnxNs.INodeProto>();
+  private readonly producer = new Map<string, NodeMessage>();
   private readonly renamed = new Map<string, string>(); // tensor → the graph-output name it now has
 
   /** A name not used yet, derived from the hint. */
@@ -52,12 +49,12 @@ export class GraphBuilder {
     if (source !== name) {
       this.claim(name);
       if (node && !this.renamed.has(tensor)) {
-        node.output = node.output!.map((o) => (o === source ? name : o));
-        for (const n of this.nodes) n.input = n.input!.map((i) => (i === source ? name : i));
+        node.output = node.output.map((o) => (o === source ? name : o));
+        for (const n of this.nodes) n.input = n.input.map((i) => (i === source ? name : i));
         this.producer.set(name, node);
         this.renamed.set(tensor, name);
       } else {
-        this.nodes.push({ opType: 'Identity', input: [source], output: [name], name });
+        this.nodes.push({ opType: 'Identity', input: [source], output: [name], name, attribute: [] });
       }
     }
     this.outputs.push(valueInfo(name, type, dims));
@@ -71,7 +68,7 @@ export class GraphBuilder {
   /** One node with `count` outputs. */
   opN(opType: string, inputs: readonly string[], count: number, attributes: Record<string, Attribute> = {}, hint: string = opType): string[] {
     const outputs = Array.from({ length: count }, (_, k) => this.fresh(count === 1 ? hint : `${hint}.${k}`));
-    const node: OnnxNs.INodeProto = {
+    const node: NodeMessage = {
       opType,
       input: inputs.map((t) => this.resolve(t)),
       output: outputs,
@@ -102,13 +99,12 @@ export class GraphBuilder {
   }
 
   toBytes(): Uint8Array {
-    const model = onnx.ModelProto.create({
+    return encodeModel({
       irVersion: 8,
       producerName: 'hnet-train',
-      opsetImport: [{ domain: '', version: OPSET }],
+      opset: { domain: '', version: OPSET },
       graph: { name: 'hnet', node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
     });
-    return onnx.ModelProto.encode(model).finish();
   }
 
   private resolve(tensor: string): string {
@@ -127,12 +123,12 @@ export class GraphBuilder {
   }
 }
 
-function valueInfo(name: string, type: ElementType, dims: readonly number[]): OnnxNs.IValueInfoProto {
-  return { name, type: { tensorType: { elemType: DATA_TYPE[type], shape: { dim: dims.map((d) => ({ dimValue: d })) } } } };
+function valueInfo(name: string, type: ElementType, dims: readonly number[]): ValueInfoMessage {
+  return { name, elemType: DATA_TYPE[type], dims: [...dims] };
 }
 
-function attribute(name: string, value: Attribute): OnnxNs.IAttributeProto {
-  const T = onnx.AttributeProto.AttributeType;
+function attribute(name: string, value: Attribute): AttributeMessage {
+  const T = ATTRIBUTE_TYPE;
   if (typeof value === 'number') return { name, type: T.INT, i: value };
   if (typeof value === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(value) };
   if (Array.isArray(value)) return { name, type: T.INTS, ints: value };
