@@ -1,14 +1,17 @@
 // End-to-end test of the digit page (web/): the static server on a free port,
 // Debian chromium driven by playwright-core, the page's default model drawn
-// on with the mouse, a second model opened with the file picker, a corrupt
-// file refused. The screenshot stays in test/test-results/web.png.
+// on with the mouse, classified in materialized and in streaming mode, a
+// second model opened with the file picker, a corrupt file refused. The
+// screenshot stays in test/test-results/web.png; docs/web.png is a copy of it.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { hashModel, importOnnx } from '@hnet/convert';
 import { decode, encode, expandWeight, type Model } from '@hnet/format';
@@ -18,6 +21,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = path.join(HERE, 'test-results', 'web.png');
+const execFileAsync = promisify(execFile);
 
 let server: { url: string; close(): Promise<void> };
 let browser: Browser;
@@ -51,6 +55,7 @@ after(async () => {
 
 /** Draws strokes on the pad; points in pad pixels (0–280). */
 async function draw(strokes: [number, number][][]): Promise<void> {
+  await page.locator('#pad').scrollIntoViewIfNeeded(); // mouse coordinates are the viewport's: a scrolled-away pad gets no strokes
   const box = await page.locator('#pad').boundingBox();
   assert.ok(box, 'the drawing pad is on the page');
   for (const points of strokes) {
@@ -64,6 +69,14 @@ async function draw(strokes: [number, number][][]): Promise<void> {
 }
 
 const prediction = () => page.locator('#prediction').getAttribute('data-digit');
+/** A cell of the side-by-side table of runtime modes. */
+const modeRow = async (mode: string, cell: string): Promise<string> => (await page.locator(`#mode-table tr[data-mode="${mode}"] ${cell}`).textContent()) ?? '';
+/** "795.0 KiB" → bytes. */
+function parseBytes(text: string): number {
+  const m = /^([\d.]+) (B|KiB|MiB)$/.exec(text);
+  assert.ok(m, `a size: "${text}"`);
+  return Number(m[1]) * { B: 1, KiB: 1024, MiB: 1024 * 1024 }[m[2] as 'B' | 'KiB' | 'MiB'];
+}
 
 test('the page loads the default model and shows its size against the dense model', async () => {
   await page.goto(server.url);
@@ -73,7 +86,9 @@ test('the page loads the default model and shows its size against the dense mode
   // 784·256 + 256 + 256·10 + 10 = 203,530 virtual parameters, hashed at 1/8.
   assert.match((await page.textContent('#params')) ?? '', /^[\d,]+ stored \/ 203,530 virtual/);
   assert.match((await page.textContent('#size')) ?? '', /KiB \.hnet vs 795\.0 KiB dense float32 weights: [\d.]+× smaller/);
-  assert.match((await page.textContent('#runtime')) ?? '', /@hnet\/runtime-wasm/);
+  assert.match((await page.textContent('#runtime')) ?? '', /@hnet\/runtime-wasm, materialized weights/);
+  // Both modes are loaded and timed (on a blank digit) before anything is drawn.
+  for (const mode of ['materialized', 'streaming']) assert.match(await modeRow(mode, '.time'), /^\d+\.\d{3} ms$/);
 });
 
 test('a drawn digit is classified by the WASM runtime', async () => {
@@ -94,6 +109,28 @@ test('a drawn digit is classified by the WASM runtime', async () => {
   await draw([ring]);
   await page.waitForFunction(() => document.getElementById('prediction')?.dataset.digit !== '');
   assert.equal(await prediction(), '0', `predicted ${await page.textContent('#prediction')} (${await page.textContent('#confidence')})`);
+});
+
+test('materialized and streaming side by side: each mode\'s memory and time, and the same digit in both', async () => {
+  // The "0" of the test before is on the pad, classified in materialized mode.
+  const before = { digit: await prediction(), bars: await page.locator('#bars .value').allTextContents() };
+  assert.equal(await page.getAttribute('#mode-table tr[data-mode="materialized"]', 'class'), 'active');
+  const materialized = parseBytes(await modeRow('materialized', '.weights'));
+  const streaming = parseBytes(await modeRow('streaming', '.weights'));
+  // Materialized holds the 203,530 virtual float32 weights (shown rounded to 0.1 KiB); streaming the 25,674 stored ones and a tile.
+  assert.ok(materialized > 0.999 * 203_530 * 4, `materialized holds the dense weights (${materialized} B)`);
+  assert.ok(streaming < materialized / 4, `streaming holds a fraction of them (${streaming} B vs ${materialized} B)`);
+  assert.ok(parseBytes(await modeRow('streaming', '.wasm')) < parseBytes(await modeRow('materialized', '.wasm')), 'a smaller WASM memory too');
+  for (const mode of ['materialized', 'streaming']) assert.match(await modeRow(mode, '.time'), /^\d+\.\d{3} ms$/);
+
+  await page.check('input[name="mode"][value="streaming"]');
+  await page.waitForFunction(() => document.getElementById('runtime')!.textContent!.includes('streaming weights'));
+  assert.match((await page.textContent('#time')) ?? '', /^\d+\.\d{3} ms \(mean of \d+ runs, batch 1, streaming\)$/);
+  assert.equal(await page.getAttribute('#mode-table tr[data-mode="streaming"]', 'class'), 'active');
+  assert.equal(await prediction(), before.digit, 'the same digit in streaming mode');
+  const after = await page.locator('#bars .value').allTextContents();
+  after.forEach((p, digit) => assert.ok(Math.abs(Number.parseFloat(p) - Number.parseFloat(before.bars[digit])) <= 0.1, `digit ${digit}: ${p} vs ${before.bars[digit]}`));
+  // The tests after this one classify in streaming mode.
 });
 
 test('the file picker inspects another .hnet, which can then classify the drawing', async () => {
@@ -170,6 +207,17 @@ test('a model that records an input normalization gets its pixels scaled that wa
   await page.click('#use');
   await page.waitForFunction(() => document.getElementById('model-name')?.textContent === 'normalized.hnet');
   assert.deepEqual(await page.locator('#bars .value').allTextContents(), before);
+});
+
+test('the README\'s headless command waits for the model: --virtual-time-budget, here with --dump-dom', async () => {
+  // The flags of web/README.md's screenshot command, with --dump-dom to read the page instead of shooting it.
+  // (Spawned asynchronously: the server answering it runs in this process.)
+  const r = await execFileAsync(CHROMIUM, [
+    '--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--window-size=1000,1100',
+    '--virtual-time-budget=10000', '--dump-dom', server.url,
+  ], { encoding: 'utf8', timeout: 90_000, maxBuffer: 16 << 20 });
+  assert.match(r.stdout, /<body data-ready="true">/, 'the default model had loaded when the page was taken');
+  assert.match(r.stdout, /<tr data-mode="streaming"[^>]*><td>streaming<\/td><td class="weights">130\.9 KiB<\/td>/);
 });
 
 test('a corrupt or truncated file shows an error, not a crash', async () => {

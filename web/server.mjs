@@ -146,7 +146,10 @@ export function startServer({ port = 8080, host = '127.0.0.1' } = {}) {
       resolve({
         url: `http://${shown}:${actual}/`,
         port: actual,
-        close: () => new Promise((done) => server.close(() => done())),
+        close: () => new Promise((done) => {
+          server.close(() => done());
+          server.closeAllConnections(); // a page's keep-alive connection would otherwise hold the close open
+        }),
       });
     });
   });
@@ -161,7 +164,17 @@ if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.me
   }
   for (const hint of missingPieces()) console.error(`hnet web: warning: missing ${hint}`);
   startServer({ port, host: process.env.HOST ?? '127.0.0.1' }).then(
-    ({ url }) => console.log(`hnet web: serving the digit page at ${url}  (Ctrl+C to stop)`),
+    ({ url, close }) => {
+      console.log(`hnet web: serving the digit page at ${url}  (Ctrl+C to stop)`);
+      // Ctrl+C (or a service manager's SIGTERM) is how this server is meant to stop: exit 0,
+      // so that `npm run web` does not report "command failed" for it.
+      for (const signal of ['SIGINT', 'SIGTERM']) {
+        process.once(signal, () => close().then(() => {
+          console.log(`hnet web: stopped (${signal})`);
+          process.exit(0);
+        }));
+      }
+    },
     (err) => {
       const hint = err.code === 'EADDRINUSE' ? `; pick another one, e.g. PORT=${port + 1} npm run web` : '';
       console.error(`hnet web: cannot listen on port ${port}: ${err.code ?? err.message}${hint}`);

@@ -26,7 +26,6 @@ interface Row {
   peakRssDelta: number; linearMemory?: number; weights?: number; arena?: number; maxAbsDiff: number;
 }
 const rows: Row[] = [];
-const notes: string[] = [];
 
 for (const [modelName, make] of Object.entries(MODELS)) {
   const model = make();

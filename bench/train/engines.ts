@@ -12,7 +12,7 @@
 //   node --import tsx bench/train/engines.ts [--examples 6000] [--rounds 3] [--tfjs-examples 1000] [--tfjs-cnn-examples 200] [--threads 1,2]
 
 import { spawnSync } from 'node:child_process';
-import { hashedWeight, plainWeight, type Model, type Weight } from '@hnet/format';
+import { hashedWeight, plainWeight, type Conv2DOp, type DenseOp, type MaxPoolOp, type Model, type Weight } from '@hnet/format';
 import { createEngine, loadIdxDir, normalize, selectBackend, sliceDataset, type Dataset, type EngineName } from '@hnet/train';
 
 const args = new Map<string, string>();
@@ -47,10 +47,10 @@ function mlp(ratio: number): Model {
 
 /** LeNet-5 style: conv 6@5x5 pad 2 → pool → conv 16@5x5 → pool → 120 → 84 → 10, ReLU, max-pool 2. */
 function lenet(ratio: number): Model {
-  const conv = (m: number, c: number, pad: number) =>
-    ({ type: 'Conv2D', weight: weight([m, c, 5, 5], ratio), bias: bias(m), strides: [1, 1], pads: [pad, pad, pad, pad], dilations: [1, 1], group: 1 }) as const;
-  const pool = { type: 'MaxPool', kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], ceilMode: false } as const;
-  const dense = (o: number, i: number) => ({ type: 'Dense', weight: weight([o, i], ratio), bias: bias(o) }) as const;
+  const conv = (m: number, c: number, pad: number): Conv2DOp =>
+    ({ type: 'Conv2D', weight: weight([m, c, 5, 5], ratio), bias: bias(m), strides: [1, 1], pads: [pad, pad, pad, pad], dilations: [1, 1], group: 1 });
+  const pool: MaxPoolOp = { type: 'MaxPool', kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], ceilMode: false };
+  const dense = (o: number, i: number): DenseOp => ({ type: 'Dense', weight: weight([o, i], ratio), bias: bias(o) });
   const chain: Model['nodes'][0]['op'][] = [
     { type: 'Reshape', shape: [-1, 1, 28, 28] }, conv(6, 1, 2), { type: 'Relu' }, pool, conv(16, 6, 0), { type: 'Relu' }, pool,
     { type: 'Flatten', axis: 1 }, dense(120, 400), { type: 'Relu' }, dense(84, 120), { type: 'Relu' }, dense(10, 84),
@@ -82,8 +82,21 @@ async function hnetSeconds(engine: EngineName, model: Model, threads: number, da
   return (seconds * 60000) / count;
 }
 
+/**
+ * PyTorch's environment: this machine sets OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) for old OpenBLAS
+ * builds, which pins Debian's OpenBLAS 0.3.21 to its AVX2 kernels on an AVX-512 CPU and makes the
+ * peer ~1.7x slower than it is: unset both for the peer alone, and give OpenBLAS the same thread
+ * count as torch (torch_reference.py prints the core OpenBLAS then picks).
+ */
+function torchEnv(threads: number): NodeJS.ProcessEnv {
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
+
 function torchSeconds(threads: number, config: string): { header: string; seconds: number } {
-  const run = spawnSync('/usr/bin/python3', ['bench/train/torch_reference.py', '--threads', String(threads), '--examples', String(examples), '--configs', config], { encoding: 'utf8' });
+  const run = spawnSync('/usr/bin/python3', ['bench/train/torch_reference.py', '--threads', String(threads), '--examples', String(examples), '--configs', config], { encoding: 'utf8', env: torchEnv(threads) });
   const m = /^RESULT \w+: [\d.]+ s\/epoch, ([\d.]+) s per 60k/m.exec(run.stdout);
   if (run.status !== 0 || !m) throw new Error(`torch_reference.py failed: ${run.stderr}`);
   return { header: run.stdout.split('\n')[0], seconds: Number(m[1]) };

@@ -18,6 +18,7 @@ libopenblas0-pthread first (the netlib reference BLAS is ~20x slower). The
 first output line names the BLAS library that is actually loaded.
 """
 import argparse
+import ctypes
 import gzip
 import struct
 import time
@@ -84,7 +85,13 @@ def blas_library():
     torch.randn(64, 64) @ torch.randn(64, 64)  # loads the BLAS
     with open("/proc/self/maps") as f:
         libs = {line.split()[-1] for line in f if "blas" in line.lower()}
-    return ", ".join(sorted(libs)) or "none found"
+    core = ""
+    for lib in libs:
+        if "libopenblas" in lib:  # which kernels OpenBLAS chose (OPENBLAS_CORETYPE forces a core)
+            get = ctypes.CDLL(lib).openblas_get_corename
+            get.restype = ctypes.c_char_p
+            core = f" (core {get().decode()})"
+    return (", ".join(sorted(libs)) or "none found") + core
 
 
 def mlp(hidden, ratio, gen):

@@ -1,11 +1,13 @@
 // The digit page. One path: fetch default.hnet → decode it (@hnet/format,
 // for the numbers shown) and load it into the WASM runtime (@hnet/runtime-wasm,
-// for inference) → on each stroke's end: canvas → MNIST image → model.run →
-// probabilities on screen. The file picker decodes another .hnet and shows
-// what `hnet inspect` would; a model that takes a 28×28 digit can then
-// replace the one that classifies the drawing. "Retrain" hashes the dense
-// model at 1/8 and retrains it with onnxruntime-web (retrain.js, loaded on
-// first use), and the result can classify the drawing too.
+// for inference) twice, materialized and streaming → on each stroke's end:
+// canvas → MNIST image → model.run in the chosen mode → probabilities on
+// screen, and both modes timed side by side with their memory. The file
+// picker decodes another .hnet and shows what `hnet inspect` would; a model
+// that takes a 28×28 digit can then replace the one that classifies the
+// drawing. "Retrain" hashes the dense model at 1/8 and retrains it with
+// onnxruntime-web (retrain.js, loaded on first use), and the result can
+// classify the drawing too.
 
 import { decode, encode, formatBytes, formatCount, formatShape, formatWeightShape, hex } from '@hnet/format';
 import { loadModel } from '@hnet/runtime-wasm';
@@ -17,15 +19,22 @@ const DENSE_MODEL = '/models/dense.hnet';
 const DIGITS = '/data/digits.bin.gz';
 const STROKE_WIDTH = 22; // px on the 280 px pad: about MNIST's stroke once fitted to 20×20
 const TIMING_MS = 30; // inference is timed over at least this long…
-const TIMING_MIN_RUNS = 10; // …and at least this many runs
+const TIMING_MIN_RUNS = 10; // …and at least this many runs…
+const TIMING_MAX_RUNS = 5000; // …but stops here: under a virtual clock (a headless screenshot) no time passes
+/** @type {('materialized' | 'streaming')[]} the runtime's two ways of holding hashed weights */
+const MODES = ['materialized', 'streaming'];
 
 const $ = (id) => document.getElementById(id);
 const pad = /** @type {HTMLCanvasElement} */ ($('pad'));
 const ink = pad.getContext('2d', { willReadFrequently: true });
 const seen = /** @type {HTMLCanvasElement} */ ($('seen')).getContext('2d');
 
-/** The model that classifies drawings: the runtime's handle plus what the page shows about it. */
+/** The model that classifies drawings: one runtime handle per mode, plus what the page shows about it. */
 let classifier = null;
+/** The mode whose output classifies the drawing: the radio button checked (a reload may restore either). */
+let mode = /** @type {HTMLInputElement} */ (document.querySelector('input[name="mode"]:checked')).value;
+/** The runtime handle of the chosen mode. */
+const activeModel = () => classifier.models[mode];
 /** The file last opened with the picker (kept for "Classify drawings with this model"). */
 let picked = null;
 
@@ -96,17 +105,17 @@ function showSeen(image) {
   seen.putImageData(pixels, 0, 0);
 }
 
-/** Mean milliseconds per model.run at batch 1, over ≥ TIMING_MS and ≥ TIMING_MIN_RUNS runs. */
+/** Mean milliseconds per model.run at batch 1, over ≥ TIMING_MS and ≥ TIMING_MIN_RUNS runs (≤ TIMING_MAX_RUNS); NaN when the clock stood still. */
 function timeInference(model, input) {
   let runs = 0;
   const start = performance.now();
   let elapsed = 0;
-  while (runs < TIMING_MIN_RUNS || elapsed < TIMING_MS) {
+  while (runs < TIMING_MIN_RUNS || (elapsed < TIMING_MS && runs < TIMING_MAX_RUNS)) {
     model.run(input);
     runs++;
     elapsed = performance.now() - start;
   }
-  return { ms: elapsed / runs, runs };
+  return { ms: elapsed > 0 ? elapsed / runs : NaN, runs };
 }
 
 function classifyDrawing() {
@@ -116,14 +125,30 @@ function classifyDrawing() {
   showSeen(image);
   try {
     const input = rawInput(image, classifier.scaling); // the runtime applies the recorded normalization
-    const output = classifier.model.run(input)[classifier.description.outputs[0].name]; // [1, 10]
+    const output = activeModel().run(input)[classifier.description.outputs[0].name]; // [1, 10]
     const probs = probabilities(output.data, classifier.description.lastOp);
     showPrediction(probs);
-    const { ms, runs } = timeInference(classifier.model, input);
-    $('time').textContent = `${ms.toFixed(3)} ms (mean of ${runs} runs, batch 1, ${classifier.model.info.mode})`;
+    const timings = showModes(input);
+    const { ms, runs } = timings[mode];
+    $('time').textContent = Number.isFinite(ms) ? `${ms.toFixed(3)} ms (mean of ${runs} runs, batch 1, ${mode})` : 'not measured: the clock did not advance';
   } catch (err) {
     showError(`classifying with ${classifier.name}: ${err.message}`);
   }
+}
+
+/** Times every mode on `input` and fills the side-by-side table: memory and time per inference. */
+function showModes(input) {
+  const timings = {};
+  for (const m of MODES) {
+    const model = classifier.models[m];
+    timings[m] = timeInference(model, input);
+    const row = document.querySelector(`#mode-table tr[data-mode="${m}"]`);
+    row.classList.toggle('active', m === mode);
+    row.querySelector('.weights').textContent = formatBytes(model.info.memory.weights);
+    row.querySelector('.wasm').textContent = formatBytes(model.info.memory.wasm);
+    row.querySelector('.time').textContent = Number.isFinite(timings[m].ms) ? `${timings[m].ms.toFixed(3)} ms` : '–';
+  }
+  return timings;
 }
 
 // ---- showing ---------------------------------------------------------------
@@ -150,7 +175,8 @@ function showPrediction(probs) {
 }
 
 function showClassifier() {
-  const { description: d, name, model } = classifier;
+  const { description: d, name } = classifier;
+  const model = activeModel();
   const { file, denseFloat32 } = d.bytes;
   $('model-name').textContent = name;
   $('size').textContent = `${formatBytes(file)} .hnet vs ${formatBytes(denseFloat32)} dense float32 weights: ${(denseFloat32 / file).toFixed(1)}× smaller`;
@@ -162,6 +188,8 @@ function showClassifier() {
   $('params').textContent = `${formatCount(d.parameters.real)} stored / ${formatCount(d.parameters.virtual)} virtual (${(d.parameters.virtual / d.parameters.real).toFixed(1)}× fewer)`;
   $('runtime').textContent = `@hnet/runtime-wasm, ${model.info.mode} weights, ${formatBytes(model.info.memory.weights)} in WebAssembly memory`;
   $('time').textContent = '–';
+  // Before any drawing, both modes are timed on a blank digit: the time does not depend on the ink.
+  showModes(rawInput(new Float32Array(FIELD * FIELD), classifier.scaling));
 }
 
 function cell(tag, text, className) {
@@ -237,12 +265,27 @@ async function useModel(bytes, name) {
     throw new Error(`${name} does not take a 28×28 digit to 10 classes (inputs ${description.inputs.map((t) => formatShape(t.shape)).join(', ')}, outputs ${description.outputs.map((t) => formatShape(t.shape)).join(', ')})`);
   }
   const scaling = inputScaling(decoded.metadata);
-  const model = await loadModel(bytes, { normalization: scaling.normalization });
-  classifier?.model.dispose();
-  classifier = { model, description, name, scaling };
+  const models = {};
+  try {
+    for (const m of MODES) models[m] = await loadModel(bytes, { mode: m, normalization: scaling.normalization });
+  } catch (err) {
+    for (const loaded of Object.values(models)) loaded.dispose();
+    throw err;
+  }
+  for (const m of MODES) classifier?.models[m].dispose();
+  classifier = { models, description, name, scaling };
   showClassifier();
   classifyDrawing();
 }
+
+document.querySelectorAll('input[name="mode"]').forEach((radio) => {
+  radio.addEventListener('change', (event) => {
+    mode = /** @type {HTMLInputElement} */ (event.target).value;
+    if (!classifier) return;
+    showClassifier();
+    classifyDrawing();
+  });
+});
 
 $('file').addEventListener('change', async (event) => {
   const file = /** @type {HTMLInputElement} */ (event.target).files?.[0];

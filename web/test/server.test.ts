@@ -1,9 +1,11 @@
-// The static server: what it serves, with which MIME type, and what it refuses.
+// The static server: what it serves, with which MIME type, what it refuses, and how it stops.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { MIME_TYPES, missingPieces, resolveRequest, startServer } from '../server.mjs';
 
 let server: { url: string; port: number; close(): Promise<void> };
@@ -85,3 +87,35 @@ test('GET and HEAD only', async () => {
   assert.equal(head.status, 200);
   assert.equal(head.body.length, 0);
 });
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  test(`node server.mjs stops cleanly on ${signal}: exit code 0, nothing on stderr`, async () => {
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../server.mjs', import.meta.url))], {
+      env: { ...process.env, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (c: Buffer) => {
+        stdout += c.toString();
+        const m = /serving the digit page at (\S+)/.exec(stdout);
+        if (m) resolve(m[1]);
+      });
+      child.on('exit', () => reject(new Error(`the server exited before listening: ${stderr}`)));
+    });
+    // A keep-alive connection is open when the signal comes, as a browser's would be.
+    const agent = new http.Agent({ keepAlive: true });
+    await new Promise<void>((resolve, reject) => {
+      http.get(url.replace('localhost', '127.0.0.1'), { agent }, (res) => res.resume().on('end', resolve)).on('error', reject);
+    });
+    child.kill(signal);
+    const result = await exited;
+    agent.destroy();
+    assert.deepEqual(result, { code: 0, signal: null });
+    assert.match(stdout, new RegExp(`hnet web: stopped \\(${signal}\\)`));
+    assert.equal(stderr.replace(/^hnet web: warning: .*\n/gm, ''), '', 'no error output');
+  });
+}

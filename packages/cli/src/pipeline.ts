@@ -3,11 +3,13 @@
 // pipeline(); the verbs only parse flags into its options and print reports.
 // @hnet/train (TensorFlow.js) is loaded only when there is a training step.
 
+import { statSync } from 'node:fs';
 import { hashModel, importOnnx, type HashPolicy, type HashReport, type ImportReport } from '@hnet/convert';
-import { checkNormalizationFits, encode, HnetFormatError, normalizationEntry, weightsOf, type Model, type Normalization } from '@hnet/format';
+import { checkNormalizationFits, encode, formatCount, HnetFormatError, normalizationEntry, weightsOf, type Model, type Normalization } from '@hnet/format';
 import type { DataSplits, TrainOptions, TrainSummary } from '@hnet/train';
 import { UsageError } from './args.js';
 import { loadAnyModel, loadHnet } from './common.js';
+import { SlowWork } from './slow-work.js';
 import type { Io } from './verb.js';
 
 export interface Training {
@@ -32,6 +34,7 @@ export interface Training {
 
 export interface PipelineResult {
   model: Model;
+  dense: Model; // the model before hashing
   bytes: Uint8Array; // the encoded .hnet
   imported: ImportReport | null; // null unless the input was an .onnx file
   hashing: HashReport;
@@ -39,11 +42,19 @@ export interface PipelineResult {
 }
 
 /**
- * Reads `input` (an .onnx or .hnet file, or a model already in memory),
- * records the given input preprocessing, hashes it by `policy`, trains it if
- * asked, and encodes it.
+ * Reads `input` (an .onnx or .hnet file, or a model already in memory), records the given input preprocessing,
+ * hashes it by `policy`, trains it if asked, and encodes it.
+ * `onHashed` sees the import and hashing reports before training starts (the verbs print them then).
  */
-export async function pipeline(input: string | Model, policy: HashPolicy, training: Training | null, io: Io, preprocessing: Normalization | null = training?.preprocessing ?? null): Promise<PipelineResult> {
+export async function pipeline(
+  input: string | Model,
+  policy: HashPolicy,
+  training: Training | null,
+  io: Io,
+  onHashed?: (imported: ImportReport | null, hashing: HashReport) => void,
+  preprocessing: Normalization | null = training?.preprocessing ?? null,
+): Promise<PipelineResult> {
+  const slow = new SlowWork(io.err);
   let imported: ImportReport | null = null;
   let dense: Model;
   if (typeof input !== 'string') {
@@ -51,7 +62,7 @@ export async function pipeline(input: string | Model, policy: HashPolicy, traini
   } else if (input.toLowerCase().endsWith('.hnet')) {
     dense = loadHnet(input).model;
   } else {
-    const r = importOnnx(input);
+    const r = slow.step(`importing ${input}`, fileSize(input), () => importOnnx(input));
     dense = r.model;
     imported = r.report;
   }
@@ -59,7 +70,10 @@ export async function pipeline(input: string | Model, policy: HashPolicy, traini
     fitsInput(preprocessing, dense);
     dense = { ...dense, metadata: { ...dense.metadata, ...normalizationEntry(preprocessing) } };
   }
-  const hashed = hashModel(dense, policy);
+  const hashed = slow.step('hashing', 0, (step) => hashModel(dense, policy, {
+    onWeight: (w) => step.item(`${w.layer} ${w.part}`, w.virtual, w.index, w.total, w.buckets === null ? '(dense)' : `→ ${formatCount(w.buckets)} buckets`),
+  }));
+  onHashed?.(imported, hashed.report);
   let model = hashed.model;
   let trained: PipelineResult['training'] = null;
   if (training) {
@@ -67,7 +81,16 @@ export async function pipeline(input: string | Model, policy: HashPolicy, traini
     model = r.model;
     trained = { summary: r.summary, data: r.data };
   }
-  return { model, bytes: encode(model), imported, hashing: hashed.report, training: trained };
+  return { model, dense, bytes: encode(model), imported, hashing: hashed.report, training: trained };
+}
+
+/** The size of a file, or 0 when it cannot be read (the importer then says why). */
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
 }
 
 const isDense = (model: Model): boolean =>

@@ -98,6 +98,7 @@ test('an unsupported model is refused with every node listed, and an existing ou
   assert.match(r.stderr, /bad\.onnx: 2 nodes cannot be converted; nothing was written:/);
   assert.match(r.stderr, /^ {2}elu1 \(Elu\): op not supported$/m);
   assert.match(r.stderr, /^ {2}fc \(Gemm\): transA=1/m);
+  assert.match(r.stderr, /^what to do:\n {2}Elu: not supported in hnet [\d.]+: the activations hnet runs are .*\n {2}supported ops: docs\/CLI\.md/m);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
   assert.equal(readFileSync(at('out.hnet'), 'utf8'), 'previous contents');
   assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);

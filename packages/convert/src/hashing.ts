@@ -42,6 +42,11 @@ export interface HashPolicy {
 
 export const DEFAULT_MIN_VIRTUAL = 1000;
 
+export interface HashOptions {
+  /** Called before each weight and bias is planned (a big layer's fit takes a while): its index of `total`, and K or null (dense). */
+  onWeight?: (weight: { layer: string; part: 'weight' | 'bias'; virtual: number; buckets: number | null; index: number; total: number }) => void;
+}
+
 /** One weight or bias in the hashing report. */
 export interface WeightReport {
   layer: string; // node name
@@ -71,7 +76,7 @@ export function deriveSeed(seed: number, nodeIndex: number, layer: string, part:
   return xxh32(utf8.encode(`${nodeIndex}\u0000${layer}\u0000${part}\u0000${role}`), seed >>> 0);
 }
 
-export function hashModel(model: Model, policy: HashPolicy): { model: Model; report: HashReport } {
+export function hashModel(model: Model, policy: HashPolicy, options: HashOptions = {}): { model: Model; report: HashReport } {
   const { compression } = policy;
   if (!(compression > 0 && compression <= 1)) {
     throw new ConvertError('bad-policy', `compression must be in (0, 1] (real / virtual weights, e.g. 1/8), got ${compression}`);
@@ -89,6 +94,10 @@ export function hashModel(model: Model, policy: HashPolicy): { model: Model; rep
   }
 
   const weights: WeightReport[] = [];
+  const total = model.nodes.reduce((n, node) => {
+    const w = node.op.type === 'Dense' || node.op.type === 'Conv2D' ? weightsOf(node.op) : null;
+    return n + (w ? (w.bias ? 2 : 1) : 0);
+  }, 0);
   const nodes = model.nodes.map((node, index): Node => {
     const w = weightsOf(node.op);
     if (!w || (node.op.type !== 'Dense' && node.op.type !== 'Conv2D')) return node;
@@ -104,6 +113,7 @@ export function hashModel(model: Model, policy: HashPolicy): { model: Model; rep
         throw new ConvertError('bad-policy', `layer "${node.name}": ${k} buckets for ${virtual} virtual weights; use at most ${virtual}, or --dense ${node.name}`);
       }
       if (part === 'weight') layerHashed = k !== null;
+      options.onWeight?.({ layer: node.name, part, virtual, buckets: k, index: weights.length, total });
       const values = expandWeight(weight);
       let next: Weight;
       if (k === null) {

@@ -123,6 +123,31 @@ test('one error lists every unsupported node by name and op type, for ops and at
     assert.match(e.message, /elu_1 \(Elu\): op not supported/);
     assert.match(e.message, /gemm_ta \(Gemm\): transA=1/);
     assert.match(e.message, /sm \(Softmax\): attribute bogus not supported/);
+    // Then what to do: Erf is planned, Elu is not (and says which activations are there); Gemm and Softmax have no hint.
+    const advice = e.message.slice(e.message.indexOf('\nwhat to do:\n'));
+    assert.match(advice, /^ {2}Erf: not supported yet in hnet \d+\.\d+ — planned/m);
+    assert.match(advice, /^ {2}Elu: not supported in hnet \d+\.\d+: the activations hnet runs are Relu, LeakyRelu, Sigmoid and Tanh$/m);
+    assert.doesNotMatch(advice, /Gemm|Softmax/);
+    assert.match(advice, /supported ops: docs\/CLI\.md, "What the importer reads"; .*test\/onnx-conformance\.test\.ts/);
+    return true;
+  });
+});
+
+test('the advice groups op types that share it, once per type', () => {
+  const bytes = onnxModel({
+    nodes: [
+      node('Concat', ['x', 'x'], ['c'], 'cat', [attr.int('axis', 1)]),
+      node('Mul', ['c', 'c'], ['m'], 'mul1'),
+      node('Mul', ['m', 'm'], ['y'], 'mul2'),
+    ],
+    inputs: [['x', [2, 2]]],
+    outputs: [['y', [2, 4]]],
+  });
+  assert.throws(() => importOnnx(bytes, { source: 'cat.onnx' }), (e: unknown) => {
+    assert.ok(e instanceof ConvertError);
+    const advice = e.message.split('\nwhat to do:\n')[1].split('\n');
+    assert.equal(advice.length, 2, e.message);
+    assert.match(advice[0], /^ {2}Concat, Mul: not supported yet in hnet \d+\.\d+ — planned/);
     return true;
   });
 });

@@ -18,7 +18,7 @@ function tool(command: string, args: string[], apt: string, input?: string): str
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
     if (err.code === 'ENOENT') assert.fail(`${command} is not installed; install it with: apt-get install -y ${apt}`);
-    throw new Error(`${command} failed: ${err.stderr ?? err.message}`);
+    throw new Error(`${command} failed: ${err.stderr ?? err.message}`, { cause: e });
   }
 }
 

@@ -8,12 +8,30 @@
 //   model.run({ x: { shape: [3, 784], data } });          // by name, with shape
 //   model.dispose();
 //
-// Only `import type` from @hnet/format: the emitted JS imports nothing, so a
-// browser can load it as a plain ES module without a bundler.
+// The package depends on nothing: the emitted JS imports nothing, so a browser
+// can load it as a plain ES module without a bundler, and the few types of
+// @hnet/format its API uses are restated here (test/format-types.test.ts
+// checks they stay the same as the format's).
 
-import type { Normalization, Tensor, TensorInfo } from '@hnet/format';
+/** A dense float32 tensor, row-major (@hnet/format Tensor). */
+export interface Tensor {
+  shape: number[];
+  data: Float32Array;
+}
 
-export type { Normalization, Tensor, TensorInfo };
+/** Graph input or output; -1 marks the symbolic batch dimension (@hnet/format TensorInfo). */
+export interface TensorInfo {
+  name: string;
+  shape: number[];
+}
+
+/** How raw input becomes the model's input: (raw · scale − mean[c]) / std[c] (@hnet/format Normalization). */
+export interface Normalization {
+  scale: number;
+  /** One value for every channel, or one per channel. */
+  mean: number[];
+  std: number[];
+}
 
 export type Mode = 'auto' | 'materialized' | 'streaming';
 

@@ -55,10 +55,12 @@ it('runs in chromium from dist/index.js, no bundler, both modes', { timeout: 60_
   const shape = [batch, ...model.inputs[0].shape.slice(1)];
   const input = randomArray(rng(3), sizeOf(shape));
   const results = await page.evaluate(async ({ shape, input }) => {
-    const { loadModel } = await import('/dist/index.js');
+    // The page's own URL, which tsc cannot resolve: it gets the wrapper's types by name.
+    const wrapper: string = '/dist/index.js';
+    const { loadModel } = (await import(wrapper)) as typeof import('../src/index.js');
     const bytes = new Uint8Array(await (await fetch('/model.hnet')).arrayBuffer());
     const out: Record<string, { mode: string; outputs: Record<string, { shape: number[]; data: number[] }> }> = {};
-    for (const mode of ['materialized', 'streaming']) {
+    for (const mode of ['materialized', 'streaming'] as const) {
       const m = await loadModel(bytes, { mode });
       const y = m.run({ x: { shape, data: new Float32Array(input) } });
       out[mode] = { mode: m.info.mode, outputs: Object.fromEntries(Object.entries(y).map(([k, t]) => [k, { shape: t.shape, data: Array.from(t.data) }])) };

@@ -114,7 +114,7 @@ for (const [build, cases] of [['release', CASES], ['debug', CASES / 4]] as const
         mkdirSync(new URL('../test-results/', import.meta.url), { recursive: true });
         const file = new URL(`../test-results/fuzz-${build}-case-${i}.hnet`, import.meta.url);
         writeFileSync(file, bytes);
-        throw new Error(`case ${i} (${how}) broke the runtime: ${(e as Error).message}; saved to ${file.pathname}`);
+        throw new Error(`case ${i} (${how}) broke the runtime: ${(e as Error).message}; saved to ${file.pathname}`, { cause: e });
       }
       if (i % 50 === 0) assert.deepEqual(runOnce(x, sentinel, 2, sentinelInput), sentinelOutput, `sentinel after case ${i}`);
     }

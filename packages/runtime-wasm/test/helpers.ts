@@ -11,7 +11,7 @@ export const WASM_PATHS = {
   debug: new URL('../build/hnet.debug.wasm', import.meta.url),
 };
 export type Build = keyof typeof WASM_PATHS;
-export const wasmBytes = (build: Build = 'release'): Uint8Array => new Uint8Array(readFileSync(WASM_PATHS[build]));
+export const wasmBytes = (build: Build = 'release'): Uint8Array<ArrayBuffer> => new Uint8Array(readFileSync(WASM_PATHS[build]));
 
 /** A raw instance: no wrapper, no imports. */
 export async function rawInstance(build: Build = 'release'): Promise<HnetExports> {

@@ -78,11 +78,12 @@ test('proto writer: a compiled training step decodes with onnx-proto, every node
   const m = onnx.ModelProto.decode(graph.bytes);
   assert.equal(Number(m.irVersion), 8);
   assert.equal(Number(m.opsetImport[0].version), 18);
-  const g = m.graph!;
+  const g = m.graph;
+  assert.ok(g?.node && g.initializer && g.input && g.output, 'the graph has nodes, initializers, inputs and outputs');
   assert.ok(g.node.length > 50, `${g.node.length} nodes`);
   for (const init of g.initializer) {
     const size = (init.dims as number[]).reduce((a, b) => a * Number(b), 1);
-    assert.equal(init.rawData.length, size * (init.dataType === 7 ? 8 : 4), init.name);
+    assert.equal(init.rawData?.length, size * (init.dataType === 7 ? 8 : 4), init.name ?? 'an initializer');
   }
   assert.ok(g.input.some((v) => v.name === 'x') && g.output.some((v) => v.name === 'loss'));
   assert.ok(g.input.some((v) => v.name === 'mask.0'));

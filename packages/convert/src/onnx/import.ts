@@ -24,6 +24,7 @@ import {
   METADATA_KEYS, type Model, type Node, type Op, type Pads4, type Pair, type TensorInfo,
 } from '@hnet/format';
 import { ConvertError, unsupportedNodes, type NodeIssue } from '../errors.js';
+import { whatToDo } from '../hints.js';
 import { CONVERT_VERSION } from '../version.js';
 import { DataType, dataTypeName, onnx, toNumber, toSafeInteger, type AttributeProto, type ModelProto, type NodeProto, type ValueInfoProto } from './proto.js';
 import { readTensor, type ConstTensor } from './tensors.js';
@@ -262,7 +263,7 @@ class Importer {
       }
     });
     const outputs = this.issues.length ? [] : this.nameOutputs();
-    if (this.issues.length) throw unsupportedNodes(this.source, this.issues);
+    if (this.issues.length) throw unsupportedNodes(this.source, this.issues, whatToDo(this.issues.map((i) => i.opType)));
 
     const model: Model = {
       inputs: this.inputs,

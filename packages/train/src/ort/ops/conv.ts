@@ -18,8 +18,8 @@ export const conv2d: OpRule<Conv2DOp> = {
     return { y }; // [N, M, OH, OW]
   },
   backward(g, op, s, dy, want) {
-    const [m, cg, kh, kw] = op.weight.shape;
-    const [n, c, h, w] = s.xShapes[0];
+    const [, cg, kh, kw] = op.weight.shape;
+    const [n, , h, w] = s.xShapes[0];
     const [, , oh, ow] = s.yShape;
     const groups = op.group;
     const [pt, pl] = op.pads;
