@@ -89,7 +89,7 @@ async function hnetSeconds(engine: EngineName, model: Model, threads: number, da
  * count as torch (torch_reference.py prints the core OpenBLAS then picks).
  */
 function torchEnv(threads: number): NodeJS.ProcessEnv {
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   return env;
