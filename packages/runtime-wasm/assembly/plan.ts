@@ -25,6 +25,13 @@ export class Plan {
   addSame: StaticArray<bool> = new StaticArray<bool>(0);
 }
 
+/** A graph input's declared shape with its symbolic batch (-1) set to `batch`. */
+function atBatch(decl: StaticArray<i64>, batch: i32): StaticArray<i32> {
+  const s = new StaticArray<i32>(decl.length);
+  for (let d = 0; d < decl.length; d++) s[d] = decl[d] == -1 ? batch : <i32>decl[d];
+  return s;
+}
+
 /**
  * True when every node's shapes fit at `batch` and the graph outputs have
  * their declared shapes; records an error otherwise. Shapes only: the load
@@ -36,10 +43,7 @@ export function shapesFit(m: Model, batch: i32): bool {
   for (let t = 0; t < shapes.length; t++) shapes[t] = new StaticArray<i32>(0);
   for (let i = 0; i < m.inputs.length; i++) {
     const t = m.inputs[i];
-    const decl = m.tensorShapes[t];
-    const s = new StaticArray<i32>(decl.length);
-    for (let d = 0; d < decl.length; d++) s[d] = decl[d] == -1 ? batch : <i32>decl[d];
-    shapes[t] = s;
+    shapes[t] = atBatch(m.tensorShapes[t], batch);
   }
   for (let i = 0; i < m.nodes.length; i++) {
     const n = m.nodes[i];
@@ -83,10 +87,7 @@ export function planArena(m: Model, batch: i32, naive: bool = false): Plan | nul
 
   for (let i = 0; i < m.inputs.length; i++) {
     const t = m.inputs[i];
-    const decl = m.tensorShapes[t];
-    const s = new StaticArray<i32>(decl.length);
-    for (let d = 0; d < decl.length; d++) s[d] = decl[d] == -1 ? batch : <i32>decl[d];
-    shapes[t] = s;
+    shapes[t] = atBatch(m.tensorShapes[t], batch);
     born[t] = -1; dies[t] = steps; // inputs stay: the caller writes them before run
   }
   let scratchFloats: i64 = 0;
