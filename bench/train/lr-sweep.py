@@ -17,24 +17,14 @@ bucket). Warm-up: linear over the first half epoch. Scored on 5,000 held-out tra
     /usr/bin/python3 bench/train/lr-sweep.py [--epochs 3] [--threads 1]
 """
 import argparse
-import gzip
 import math
-import struct
 import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-DATA = "/usr/share/datasets/fashion-mnist"
-
-
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    rank = raw[3]
-    dims = struct.unpack(">" + "I" * rank, raw[4 : 4 + 4 * rank])
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
+from torch_reference import DATA, idx  # the same IDX reader and data folder as the speed reference
 
 
 class Hashed(torch.nn.Module):
