@@ -3,7 +3,8 @@
 // lr 0.01, batch 100, cross-entropy) on Fashion-MNIST for 784-1000-10 dense,
 // HashNet 1/8 and 1/64, and a LeNet-5-style CNN with every weight hashed to
 // 1/8, at 1 and 2 threads. hnet is timed through the TrainingEngine that
-// train() uses (after one warm-up step that compiles the graphs); PyTorch by
+// train() uses, grouping batches into runs as train() does (after warm-up
+// runs that compile the graphs); PyTorch by
 // bench/train/torch_reference.py (needs libopenblas0-pthread, see README.md).
 // tfjs-wasm runs on one thread in Node, so it appears in the 1-thread rows only.
 // The three are interleaved per config and round (torch, ort, tfjs, torch, …)
@@ -74,9 +75,19 @@ async function hnetSeconds(engine: EngineName, model: Model, threads: number, da
     const n = Math.min(BATCH, count - from);
     return { count: n, x: data.x.subarray(from * size, (from + n) * size), labels: data.y!.subarray(from, from + n), teacher: null };
   };
-  await e.step(batch(0), 0.01); // warm-up: compiles the graph / kernels
+  // As train() does: stepsPerRun batches per run while there are that many, then one at a time.
+  const run = async (from: number, steps: number) => {
+    const batches = Array.from({ length: steps }, (_, t) => batch(from + t * BATCH));
+    await e.steps(batches, batches.map(() => 0.01));
+  };
+  await run(0, e.stepsPerRun); // warm-up: compiles the graphs / kernels
+  if (e.stepsPerRun > 1) await run(0, 1);
   const started = performance.now();
-  for (let from = 0; from < count; from += BATCH) await e.step(batch(from), 0.01);
+  for (let from = 0; from < count; ) {
+    const steps = Math.floor((count - from) / BATCH) >= e.stepsPerRun ? e.stepsPerRun : 1;
+    await run(from, steps);
+    from += steps * BATCH;
+  }
   const seconds = (performance.now() - started) / 1000;
   await e.dispose();
   return (seconds * 60000) / count;

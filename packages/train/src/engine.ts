@@ -66,6 +66,10 @@ export interface TrainingEngine {
   parameterCounts(): { stored: number; virtual: number };
   /** Forward, loss, backward and update on one batch at learning rate lr. */
   step(batch: Batch, lr: number): Promise<StepResult>;
+  /** How many steps steps() does best in one go (the ort engine runs them as one graph). */
+  readonly stepsPerRun: number;
+  /** step() on each batch in turn (batches of one size), batch t at rate lrs[t]. */
+  steps(batches: readonly Batch[], lrs: readonly number[]): Promise<StepResult[]>;
   /** The loss and its gradient for each parameter, without an update. */
   gradients(batch: Batch): Promise<{ loss: number; grads: Float32Array[] }>;
   /** Logits [count, classes] of normalised examples [count, ...]. */

@@ -99,6 +99,7 @@ function distillation(studentLogits: tf.Tensor, teacherLogits: tf.Tensor, T: num
 export class TfjsEngine implements TrainingEngine {
   readonly name = 'tfjs' as const;
   readonly threads = 1;
+  readonly stepsPerRun = 1;
   readonly description: string;
   readonly classes: number;
   private optimizer: Optimizer;
@@ -155,6 +156,12 @@ export class TfjsEngine implements TrainingEngine {
     const decay = this.options.weightDecay ?? 0;
     const list = vars.map((v) => (decay > 0 && this.decayed.has(v) ? tf.add(grads[v.name], tf.mul(v, decay)) : grads[v.name]));
     return { value, grads: list, logits: logitsOut! };
+  }
+
+  async steps(batches: readonly Batch[], lrs: readonly number[]): Promise<StepResult[]> {
+    const results: StepResult[] = [];
+    for (let t = 0; t < batches.length; t++) results.push(await this.step(batches[t], lrs[t]));
+    return results;
   }
 
   async step(batch: Batch, lr: number): Promise<StepResult> {

@@ -226,6 +226,32 @@ test('a few ort steps lower the loss on a fixed batch, for every optimiser', asy
   }
 });
 
+test('ort steps(): four steps in one graph give the losses, hits and values of four step() calls (distillation, dropout, every optimiser, weight decay, rate factors)', async () => {
+  for (const zoo of ZOO) {
+    for (const optimizer of [SGD, NESTEROV, ADAM_SPEC]) {
+      const model = zoo.make(rng(13), 'float16', true);
+      const rateFactors = trainableParams(model).map((_, k) => (k % 2 ? 0.5 : 1));
+      const options: EngineOptions = { loss: MIXED, optimizer, weightDecay: 1e-3, rateFactors, dropout: 0.2, threads: 1 };
+      const [one, four] = await Promise.all([createEngine('ort', model, { ...options, rng: new Rng(5) }), createEngine('ort', model, { ...options, rng: new Rng(5) })]);
+      assert.equal(four.stepsPerRun, 4);
+      const random = rng(14);
+      const batches = Array.from({ length: 4 }, () => randomBatch(random, 6, zoo.inputs, zoo.classes));
+      const rates = [0.05, 0.04, 0.03, 0.02].map((r) => (optimizer.name === 'adam' ? r / 10 : r));
+      const single = [];
+      for (let t = 0; t < 4; t++) single.push(await one.step(batches[t], rates[t]));
+      const together = await four.steps(batches, rates);
+      const what = `${zoo.name} ${optimizer.name}${'nesterov' in optimizer && optimizer.nesterov ? ' nesterov' : ''}`;
+      together.forEach((r, t) => {
+        assert.ok(Math.abs(r.loss - single[t].loss) <= 1e-6 * Math.abs(single[t].loss), `${what} step ${t}: loss ${r.loss} vs ${single[t].loss}`);
+        assert.equal(r.hits, single[t].hits, `${what} step ${t}: hits`);
+      });
+      const [a, b] = [four.snapshot(), one.snapshot()];
+      a.forEach((v, k) => assert.ok(relativeError(v, b[k]) <= 1e-6, `${what} param ${k}: ${relativeError(v, b[k])}`));
+      await Promise.all([one.dispose(), four.dispose()]);
+    }
+  }
+});
+
 test('ort dropout: seeded masks repeat a run exactly and change it from the undropped one', async () => {
   const model = denseZoo(rng(11), 'float32', true);
   const batch = randomBatch(rng(12), 8, 10, 5);

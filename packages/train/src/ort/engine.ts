@@ -3,9 +3,9 @@
 // which share onnxruntime-common's InferenceSession/Tensor API. Nothing here
 // imports Node. One session per (graph kind, batch size), created on first
 // use. Parameters and optimiser state live in two pre-allocated sets of
-// tensors; each step reads one set and writes the other through
-// pre-allocated outputs, then the two swap — no allocation per step
-// (on onnxruntime-node; see run() for onnxruntime-web).
+// tensors; each run reads one set and writes the other through
+// pre-allocated outputs, then the two swap. A run does STEPS_PER_RUN steps
+// on as many batches (compile.ts says why).
 
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { sizeOf, type Model } from '@hnet/format';
@@ -17,6 +17,8 @@ import { hashArrays } from './hashed.js';
 import { effectiveRate, stateSlots } from './optimizer.js';
 
 const EVAL_BATCH = 500;
+/** Steps per run of a step graph: 4 copies a dense layer's values out a quarter as often, for a graph 4× the size. */
+export const STEPS_PER_RUN = 4;
 
 /** What the engine uses of an onnxruntime package (onnxruntime-node and onnxruntime-web both are one). */
 export interface OrtModule {
@@ -41,11 +43,8 @@ export interface OrtRuntime {
 interface Session {
   graph: CompiledGraph;
   session: InferenceSession;
-  /** Pre-allocated per batch size: the one-hot targets, dropout masks, loss and logits outputs. */
-  target: Float32Array;
-  masks: Tensor[];
-  loss: Tensor;
-  logits: Tensor;
+  /** Pre-allocated per batch size and step of the graph: the one-hot targets, dropout masks, loss and logits outputs. */
+  perStep: { target: Float32Array; masks: Tensor[]; loss: Tensor; logits: Tensor }[];
 }
 
 /** Two sets of tensors (parameters or one optimiser state slot) that a step reads and writes alternately. */
@@ -54,11 +53,12 @@ type DoubleBuffer = [Tensor, Tensor];
 export class OrtEngine implements TrainingEngine {
   readonly name = 'ort' as const;
   readonly description: string;
+  readonly stepsPerRun = STEPS_PER_RUN;
   private readonly sessions = new Map<string, Promise<Session>>();
   private readonly values: DoubleBuffer[];
   private readonly state: DoubleBuffer[][];
   private current: 0 | 1 = 0;
-  private steps = 0;
+  private stepCount = 0;
 
   private constructor(
     private readonly model: Model,
@@ -107,12 +107,23 @@ export class OrtEngine implements TrainingEngine {
   }
 
   async step(batch: Batch, lr: number): Promise<StepResult> {
-    const s = await this.session('step', batch.count);
-    this.steps++;
-    const feeds = this.feeds(s, batch);
-    feeds.lr = new this.Tensor('float32', Float32Array.of(effectiveRate(this.spec.optimizer, lr, this.steps)), []);
+    return (await this.steps([batch], [lr]))[0];
+  }
+
+  async steps(batches: readonly Batch[], lrs: readonly number[]): Promise<StepResult[]> {
+    const n = batches[0].count;
+    if (batches.some((b) => b.count !== n) || lrs.length !== batches.length) throw new Error('ort engine: the batches of one run must have one size, and one rate each');
+    const s = await this.session('step', n, batches.length);
+    const feeds: Record<string, Tensor> = {};
+    const fetches: Record<string, Tensor> = {};
+    batches.forEach((batch, t) => {
+      this.stepCount++;
+      Object.assign(feeds, this.feeds(s.perStep[t], batch, `@${t}`));
+      feeds[`lr@${t}`] = new this.Tensor('float32', Float32Array.of(effectiveRate(this.spec.optimizer, lrs[t], this.stepCount)), []);
+      fetches[`loss@${t}`] = s.perStep[t].loss;
+      fetches[`logits@${t}`] = s.perStep[t].logits;
+    });
     const next = (1 - this.current) as 0 | 1;
-    const fetches: Record<string, Tensor> = { loss: s.loss, logits: s.logits };
     this.values.forEach((v, k) => {
       feeds[`param.${k}`] = v[this.current];
       fetches[`param.${k}.next`] = v[next];
@@ -123,12 +134,15 @@ export class OrtEngine implements TrainingEngine {
     });
     await this.run(s.session, feeds, fetches);
     this.current = next;
-    return { loss: (s.loss.data as Float32Array)[0], hits: countHits(s.logits.data as Float32Array, batch, this.classes) };
+    return batches.map((batch, t) => ({
+      loss: (s.perStep[t].loss.data as Float32Array)[0],
+      hits: countHits(s.perStep[t].logits.data as Float32Array, batch, this.classes),
+    }));
   }
 
   async gradients(batch: Batch): Promise<{ loss: number; grads: Float32Array[] }> {
     const s = await this.session('gradients', batch.count);
-    const feeds = this.feeds(s, batch);
+    const feeds = this.feeds(s.perStep[0], batch, '');
     this.values.forEach((v, k) => (feeds[`param.${k}`] = v[this.current]));
     const out = await s.session.run(feeds);
     return { loss: (out.loss.data as Float32Array)[0], grads: this.values.map((_, k) => Float32Array.from(out[`grad.${k}`].data as Float32Array)) };
@@ -142,8 +156,9 @@ export class OrtEngine implements TrainingEngine {
       const s = await this.session('logits', n);
       const feeds: Record<string, Tensor> = { x: new this.Tensor('float32', x.subarray(from * size, (from + n) * size), this.inputDims(n)) };
       this.values.forEach((v, k) => (feeds[`param.${k}`] = v[this.current]));
-      await this.run(s.session, feeds, { logits: s.logits });
-      out.set(s.logits.data as Float32Array, from * this.classes);
+      const { logits } = s.perStep[0];
+      await this.run(s.session, feeds, { logits });
+      out.set(logits.data as Float32Array, from * this.classes);
     }
     return out;
   }
@@ -158,7 +173,7 @@ export class OrtEngine implements TrainingEngine {
 
   resetOptimizer(): void {
     for (const slots of this.state) for (const st of slots) (st[this.current].data as Float32Array).fill(0);
-    this.steps = 0; // Adam's bias correction starts again
+    this.stepCount = 0; // Adam's bias correction starts again
   }
 
   toModel(): Model {
@@ -189,55 +204,54 @@ export class OrtEngine implements TrainingEngine {
     return [n, ...this.model.inputs[0].shape.slice(1)];
   }
 
-  /** x, targets and fresh dropout masks for one batch. */
-  private feeds(s: Session, batch: Batch): Record<string, Tensor> {
+  /** x, targets and fresh dropout masks for one batch, named for the step `at` ('@t', or '' outside step graphs). */
+  private feeds(s: Session['perStep'][number], batch: Batch, at: string): Record<string, Tensor> {
     const n = batch.count;
-    const feeds: Record<string, Tensor> = { x: new this.Tensor('float32', batch.x, this.inputDims(n)) };
+    const feeds: Record<string, Tensor> = { [`x${at}`]: new this.Tensor('float32', batch.x, this.inputDims(n)) };
     const { alpha } = this.spec.loss;
     if (alpha > 0) {
       if (!batch.labels) throw new TrainError('data', 'the loss weighs labels, but the batch has none');
       s.target.fill(0);
       for (let i = 0; i < n; i++) s.target[i * this.classes + batch.labels[i]] = 1;
-      feeds.target = new this.Tensor('float32', s.target, [n, this.classes]);
+      feeds[`target${at}`] = new this.Tensor('float32', s.target, [n, this.classes]);
     }
     if (alpha < 1) {
       if (!batch.teacher) throw new TrainError('data', 'the loss distils, but the batch has no teacher logits');
-      feeds.teacher = new this.Tensor('float32', batch.teacher, [n, this.classes]);
+      feeds[`teacher${at}`] = new this.Tensor('float32', batch.teacher, [n, this.classes]);
     }
     const rate = this.spec.dropout;
     s.masks.forEach((m, j) => {
       const data = m.data as Float32Array;
       for (let i = 0; i < data.length; i++) data[i] = this.options.rng!.next() < rate ? 0 : 1 / (1 - rate);
-      feeds[`mask.${j}`] = m;
+      feeds[`mask.${j}${at}`] = m;
     });
     return feeds;
   }
 
-  private session(kind: GraphKind, n: number): Promise<Session> {
-    const key = `${kind}:${n}`;
+  private session(kind: GraphKind, n: number, steps = 1): Promise<Session> {
+    const key = `${kind}:${n}:${steps}`;
     let s = this.sessions.get(key);
     if (!s) {
-      s = this.createSession(kind, n);
+      s = this.createSession(kind, n, steps);
       this.sessions.set(key, s);
     }
     return s;
   }
 
-  private async createSession(kind: GraphKind, n: number): Promise<Session> {
-    const graph = compile(this.model, this.params, kind, n, kind === 'logits' ? null : this.spec);
+  private async createSession(kind: GraphKind, n: number, steps: number): Promise<Session> {
+    const graph = compile(this.model, this.params, kind, n, kind === 'logits' ? null : this.spec, steps);
     const session = await this.runtime.ort.InferenceSession.create(graph.bytes, {
       intraOpNumThreads: this.threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
     });
-    return {
-      graph,
-      session,
+    const perStep = Array.from({ length: steps }, () => ({
       target: new Float32Array(n * graph.classes),
       masks: graph.masks.map((dims) => new this.Tensor('float32', new Float32Array(sizeOf(dims)), dims)),
       loss: new this.Tensor('float32', new Float32Array(1), []),
       logits: new this.Tensor('float32', new Float32Array(n * graph.classes), [n, graph.classes]),
-    };
+    }));
+    return { graph, session, perStep };
   }
 }
