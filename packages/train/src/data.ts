@@ -9,19 +9,11 @@ import { join } from 'node:path';
 import { constants as zlib, gunzipSync } from 'node:zlib';
 import { checkNormalization, HnetFormatError, normalizeValues, NpyError, readNpy as parseNpy, type Normalization, type TensorInfo } from '@hnet/format';
 import { TrainError } from './errors.js';
+import type { Dataset } from './dataset.js';
 import { Rng } from './rng.js';
 
-/** Examples stored back to back: x has count · product(shape) values. */
-export interface Dataset {
-  x: Float32Array;
-  /** Class labels, or null for unlabeled data (distillation only). */
-  y: Int32Array | null;
-  /** Shape of one example, e.g. [28, 28] or [784]. */
-  shape: number[];
-  count: number;
-  /** The file the labels came from, for messages (set by the loaders). */
-  labelsFile?: string;
-}
+export type { Dataset } from './dataset.js';
+export { sliceDataset } from './dataset.js';
 
 export interface DataSplits {
   train: Dataset;
@@ -384,17 +376,6 @@ export function loadData(spec: string, options: CsvOptions = {}): DataSplits {
     return { train: loadNpy(spec, y !== spec && existsSync(y) ? y : null), test: null, source: `npy:${spec}` };
   }
   return { train: loadIdx(spec), test: null, source: `idx:${spec}` };
-}
-
-/** Examples [from, from + n) of a dataset (views, no copy). */
-export function sliceDataset(data: Dataset, from: number, n: number): Dataset {
-  const per = data.x.length / data.count;
-  return {
-    x: data.x.subarray(from * per, (from + n) * per),
-    y: data.y ? data.y.subarray(from, from + n) : null,
-    shape: [...data.shape],
-    count: n,
-  };
 }
 
 /** Examples at the given indices (a copy). */

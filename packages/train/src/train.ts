@@ -3,29 +3,29 @@
 // or both, and returns the model with its trained values plus a summary.
 //
 // One path: resolve options → prepare data (normalise, split, teacher soft
-// targets once) → epoch loop (shuffle, engine.step per batch, validation,
-// early stopping, best checkpoint) → summary (write back in the student's
-// storage dtype, test accuracy of the written model, metadata).
-// Around the loop: the baseline (the hashed projection as it starts, and the
-// dense model) before it, and after it the verdict: worse than the start?
-// Inside it: the rate of each step (warm-up + schedule, schedule.ts) and the
-// divergence guard (guard.ts), which restores the last good state.
-// The arithmetic of a step lives in the engine (engine.ts): 'ort' or 'tfjs'.
+// targets once) → the loop of loop.ts (baseline, epochs, verdict; shared
+// with the browser) → summary (write back in the student's storage dtype,
+// test accuracy of the written model, metadata). This module adds what needs
+// Node: the engine by name (engines.ts), the dense model's baseline score,
+// progress on stderr. The arithmetic of a step lives in the engine
+// (engine.ts): 'ort' or 'tfjs'.
 
 import { IDENTITY_NORMALIZATION, METADATA_KEYS, normalizationEntry, readNormalization, sizeOf, type Model, type Normalization } from '@hnet/format';
 import type { BackendName } from './backend.js';
-import { checkLabels, normalize, sliceDataset, splitValidation, type Dataset } from './data.js';
-import { ADAM, argmaxRow, type Batch, type EngineName, type OptimizerSpec, type TrainingEngine } from './engine.js';
+import { checkLabels, normalize, splitValidation, type Dataset } from './data.js';
+import { ADAM, type EngineName, type OptimizerSpec, type TrainingEngine } from './engine.js';
 import { createEngine } from './engines.js';
 import { TrainError } from './errors.js';
-import { DivergenceGuard, type GuardOptions } from './guard.js';
+import type { GuardOptions } from './guard.js';
+import { percent, runEpochs, scoreLogits, type EpochStats, type LoopResult, type Score, type TrainingSets } from './loop.js';
 import { trainableParams, type Init } from './params.js';
 import { Progress, type ProgressSink } from './progress.js';
 import { Rng } from './rng.js';
-import { DEFAULT_SCHEDULE, defaultWarmupSteps, hashedRateFactor, learningRateAt, type Schedule, type ScheduleOptions } from './schedule.js';
+import { DEFAULT_SCHEDULE, defaultWarmupSteps, hashedRateFactor, type Schedule, type ScheduleOptions } from './schedule.js';
 
 export type OptimizerName = 'sgd' | 'adam';
 export type { Schedule };
+export type { EpochStats, Score } from './loop.js';
 
 export interface TrainOptions {
   epochs?: number; // default 10
@@ -83,25 +83,6 @@ export interface TrainOptions {
   quiet?: boolean;
 }
 
-export interface EpochStats {
-  epoch: number;
-  learningRate: number;
-  loss: number;
-  /** Accuracy on the training batches (labels, or agreement with the teacher when unlabeled). */
-  accuracy: number;
-  validationAccuracy: number | null;
-  validationLoss: number | null;
-  seconds: number;
-}
-
-/** An accuracy and what it was measured on. */
-export interface Score {
-  accuracy: number;
-  /** 'validation', or 'training' (the first examples of the training data) when there is no validation data. */
-  on: 'validation' | 'training';
-  count: number;
-}
-
 export interface TrainSummary {
   /** The engine as printed: "ort (onnxruntime-node 1.30.0, 2 threads)" or "tfjs (wasm)". */
   backend: string;
@@ -138,23 +119,6 @@ function batchShape(model: Model, data: Dataset, what: string): number[] {
   const have = data.shape.reduce((a, b) => a * b, 1);
   if (want !== have) throw new TrainError('data', `${what}: examples of shape [${data.shape}] (${have} values) do not fit model input [${model.inputs[0].shape}] (${want} values)`);
   return per;
-}
-
-/** Accuracy against labels (or against a teacher's argmax) and mean cross-entropy of logits. */
-function scoreLogits(logits: Float32Array, classes: number, labels: Int32Array | null, teacher: Float32Array | null): { accuracy: number; loss: number } {
-  const count = logits.length / classes;
-  let correct = 0;
-  let loss = 0;
-  for (let i = 0; i < count; i++) {
-    const target = labels ? labels[i] : argmaxRow(teacher!, i, classes);
-    if (argmaxRow(logits, i, classes) === target) correct++;
-    let max = -Infinity;
-    for (let c = 0; c < classes; c++) max = Math.max(max, logits[i * classes + c]);
-    let sum = 0;
-    for (let c = 0; c < classes; c++) sum += Math.exp(logits[i * classes + c] - max);
-    loss += Math.log(sum) + max - logits[i * classes + target];
-  }
-  return { accuracy: correct / count, loss: loss / count };
 }
 
 // ---- 1. options ------------------------------------------------------------------
@@ -237,15 +201,7 @@ function scheduleFor(o: Resolved, trainCount: number): ScheduleOptions {
 
 // ---- 2. data ---------------------------------------------------------------------
 
-interface Prepared {
-  train: Dataset;
-  validation: Dataset | null;
-  /** The teacher's logits on train / validation (computed once: the teacher is frozen). */
-  teacherTrain: Float32Array | null;
-  teacherValidation: Float32Array | null;
-}
-
-async function prepareData(student: Model, data: Dataset, options: TrainOptions, o: Resolved): Promise<Prepared> {
+async function prepareData(student: Model, data: Dataset, options: TrainOptions, o: Resolved): Promise<TrainingSets> {
   batchShape(student, data, 'training data');
   let train = normalize(data, o.normalization);
   let validation: Dataset | null = null;
@@ -272,139 +228,10 @@ async function prepareData(student: Model, data: Dataset, options: TrainOptions,
   return { train, validation, teacherTrain, teacherValidation };
 }
 
-// ---- 3. epochs ---------------------------------------------------------------------
-
-/** Reusable batch buffers for one batch size: examples order[from, from + count) gathered. */
-class Batcher {
-  private readonly buffers = new Map<number, Batch>();
-  constructor(
-    private readonly data: Dataset,
-    private readonly teacher: Float32Array | null,
-    private readonly classes: number,
-  ) {}
-
-  gather(order: Int32Array, from: number, count: number): Batch {
-    let b = this.buffers.get(count);
-    const size = this.data.x.length / this.data.count;
-    if (!b) {
-      b = { count, x: new Float32Array(count * size), labels: this.data.y ? new Int32Array(count) : null, teacher: this.teacher ? new Float32Array(count * this.classes) : null };
-      this.buffers.set(count, b);
-    }
-    for (let i = 0; i < count; i++) {
-      const k = order[from + i];
-      b.x.set(this.data.x.subarray(k * size, (k + 1) * size), i * size);
-      if (b.labels) b.labels[i] = this.data.y![k];
-      if (b.teacher) b.teacher.set(this.teacher!.subarray(k * this.classes, (k + 1) * this.classes), i * this.classes);
-    }
-    return b;
-  }
-}
-
-interface EpochLoopResult {
-  history: EpochStats[];
-  best: { epoch: number; accuracy: number } | null;
-  /** Times the guard restored a good state and lowered the rate, and the factor it left on the rate. */
-  divergences: number;
-  rateScale: number;
-}
-
-/** Steps between snapshots of the good state the guard goes back to. */
-const GOOD_STATE_EVERY = 100;
-
-async function epochLoop(engine: TrainingEngine, sets: Prepared, o: Resolved, schedule: ScheduleOptions, options: TrainOptions, rng: Rng, progress: Progress): Promise<EpochLoopResult> {
-  const { train: data, validation } = sets;
-  const guard = new DivergenceGuard(options.guard);
-  let good = { snapshot: engine.snapshot(), step: 0 };
-  let step = 0;
-  let lr = learningRateAt(0, schedule);
-  const batcher = new Batcher(data, sets.teacherTrain, engine.classes);
-  const accLabel = data.y ? 'acc' : 'agree';
-  const history: EpochStats[] = [];
-  let best: { epoch: number; accuracy: number; snapshot: Float32Array[] } | null = null;
-  let sinceBest = 0;
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
-    progress.startEpoch();
-    const started = performance.now();
-    const order = Int32Array.from({ length: data.count }, (_, i) => i);
-    rng.shuffle(order);
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    for (let from = 0; from < data.count; from += o.batchSize) {
-      const n = Math.min(o.batchSize, data.count - from);
-      lr = learningRateAt(step, schedule) * guard.rateScale;
-      const { loss, hits } = await engine.step(batcher.gather(order, from, n), lr);
-      step++;
-      const diverged = guard.check(loss);
-      if (diverged) {
-        // This step's update is applied already: go back to the last good state, with a fresh optimiser.
-        guard.backOff(`epoch ${epoch + 1}, step ${step}: ${diverged}`, o.learningRate);
-        engine.restore(good.snapshot);
-        engine.resetOptimizer();
-        progress.line(`epoch ${epoch + 1}, step ${step}: ${diverged}; restored the state of step ${good.step}, learning rate ×${guard.rateFactor} (retry ${guard.attempts}/${guard.retries})`);
-        continue;
-      }
-      if (step % GOOD_STATE_EVERY === 0) good = { snapshot: engine.snapshot(), step };
-      lossSum += loss * n;
-      correct += hits;
-      seen += n;
-      progress.step(epoch + 1, seen, data.count, lossSum / seen, correct / seen);
-    }
-    let validationAccuracy: number | null = null;
-    let validationLoss: number | null = null;
-    if (validation) {
-      const logits = await engine.logits(validation.x, validation.count);
-      ({ accuracy: validationAccuracy, loss: validationLoss } = scoreLogits(logits, engine.classes, validation.y, sets.teacherValidation));
-    }
-    const stats: EpochStats = {
-      epoch: epoch + 1, learningRate: lr, loss: lossSum / seen, accuracy: correct / seen,
-      validationAccuracy, validationLoss, seconds: (performance.now() - started) / 1000,
-    };
-    history.push(stats);
-    progress.endEpoch(
-      epoch + 1,
-      `loss ${stats.loss.toFixed(4)} ${accLabel} ${(100 * stats.accuracy).toFixed(2)}%` +
-        (validationAccuracy !== null ? ` · val ${accLabel} ${(100 * validationAccuracy).toFixed(2)}% val loss ${validationLoss!.toFixed(4)}` : ''),
-      o.epochs - epoch - 1,
-    );
-    if (validationAccuracy === null) continue;
-    if (!best || validationAccuracy > best.accuracy) {
-      best = { epoch: epoch + 1, accuracy: validationAccuracy, snapshot: engine.snapshot() };
-      sinceBest = 0;
-    } else if (++sinceBest >= o.patience) {
-      progress.line(`early stop: no better validation accuracy for ${o.patience} epochs; keeping epoch ${best.epoch}`);
-      break;
-    }
-  }
-  if (best) engine.restore(best.snapshot);
-  return { history, best: best && { epoch: best.epoch, accuracy: best.accuracy }, divergences: guard.attempts, rateScale: guard.rateScale };
-}
-
-// ---- baseline and verdict ------------------------------------------------------------
-
-/** The examples that judge the result: the validation data, else the first 5,000 training examples. */
-function judgeOn(sets: Prepared, classes: number): (engine: TrainingEngine) => Promise<Score> {
-  const examples = sets.validation ?? sliceDataset(sets.train, 0, Math.min(sets.train.count, 5000));
-  const teacher = sets.validation ? sets.teacherValidation : sets.teacherTrain?.subarray(0, examples.count * classes) ?? null;
-  const on: Score['on'] = sets.validation ? 'validation' : 'training';
-  return async (engine) => {
-    const logits = await engine.logits(examples.x, examples.count);
-    return { accuracy: scoreLogits(logits, classes, examples.y, teacher).accuracy, on, count: examples.count };
-  };
-}
-
-const percent = (v: number): string => `${(100 * v).toFixed(2)}%`;
-
-// ---- 4. summary --------------------------------------------------------------------
-
-interface Verdict {
-  start: Score;
-  dense: Score | null;
-  result: Score;
-}
+// ---- 3. summary --------------------------------------------------------------------
 
 async function summarize(
-  engine: TrainingEngine, run: EpochLoopResult, verdict: Verdict, sets: Prepared, schedule: ScheduleOptions, options: TrainOptions, o: Resolved,
+  engine: TrainingEngine, run: LoopResult, dense: Score | null, sets: TrainingSets, schedule: ScheduleOptions, options: TrainOptions, o: Resolved,
 ): Promise<{ model: Model; summary: TrainSummary }> {
   const trained = engine.toModel(); // in the student's storage dtypes
   const counts = engine.parameterCounts();
@@ -421,8 +248,10 @@ async function summarize(
     backend: engine.description,
     engine: engine.name,
     threads: engine.threads,
-    ...verdict,
-    worseThanStart: verdict.result.accuracy < verdict.start.accuracy,
+    start: run.start,
+    dense,
+    result: run.result,
+    worseThanStart: run.worseThanStart,
     divergences: run.divergences,
     lossMode: o.lossMode,
     epochs: history.length,
@@ -485,26 +314,21 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
     );
 
     // The baseline: the student as it starts (and the dense model) on the examples that judge the result.
-    const score = judgeOn(sets, engine.classes);
-    const start = await score(engine);
     const denseModel = options.dense ?? options.teacher;
     let dense: Score | null = null;
-    if (denseModel) {
-      const denseEngine = await createEngine(o.engine, denseModel, { threads: options.threads, backend: options.backend });
-      try {
-        dense = await score(denseEngine);
-      } finally {
-        await denseEngine.dispose();
+    const loop = { epochs: o.epochs, batchSize: o.batchSize, patience: o.patience, schedule, guard: options.guard };
+    const run = await runEpochs(engine, sets, loop, rng, progress, async (start, judge) => {
+      if (denseModel) {
+        const denseEngine = await createEngine(o.engine, denseModel, { threads: options.threads, backend: options.backend });
+        try {
+          dense = await judge(denseEngine);
+        } finally {
+          await denseEngine.dispose();
+        }
       }
-    }
-    progress.line(`baseline on ${start.count} ${start.on} examples: ${dense ? `dense model ${percent(dense.accuracy)}, ` : ''}hashed projection (start) ${percent(start.accuracy)}`);
-
-    const run = await epochLoop(engine, sets, o, schedule, options, rng, progress);
-    const result: Score = run.best ? { ...start, accuracy: run.best.accuracy } : await score(engine);
-    if (result.accuracy < start.accuracy) {
-      progress.line(`worse than the start: ${percent(result.accuracy)} after training against ${percent(start.accuracy)} before, on ${start.count} ${start.on} examples`);
-    }
-    return await summarize(engine, run, { start, dense, result }, sets, schedule, options, o);
+      progress.line(`baseline on ${start.count} ${start.on} examples: ${dense ? `dense model ${percent(dense.accuracy)}, ` : ''}hashed projection (start) ${percent(start.accuracy)}`);
+    });
+    return await summarize(engine, run, dense, sets, schedule, options, o);
   } finally {
     await engine.dispose();
   }
