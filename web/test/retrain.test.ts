@@ -1,6 +1,6 @@
 // The page's retraining without the DOM (src/retrain.js), in Node with
 // onnxruntime-web's WASM backend: the digits file, the loss measure, and a
-// short run from the 1/8 projection of the dense model.
+// short run of train()'s loop from the 1/8 projection of the dense model.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -38,16 +38,22 @@ test('lossAndAccuracy: mean cross-entropy of the softmax and the argmax hits', (
   assert.equal(accuracy, 0); // the first row ties (argmax 0 ≠ 3), the second picks 0 ≠ 1
 });
 
-test('retrain: a short run on onnxruntime-web lowers the held-out loss and raises the accuracy of the projection', async () => {
+test('retrain: two epochs of train()\'s loop on onnxruntime-web lower the held-out loss and raise the accuracy of the projection', async () => {
   ort.env.wasm.numThreads = 1;
   const data = parseDigits(digitsFile());
   const hashed = hashForRetraining(decode(readFileSync(new URL('../models/dense.hnet', import.meta.url))));
-  const progress: number[] = [];
-  const result = await retrain(hashed, data, ort, { steps: 30, every: 10, onProgress: async ({ step }) => void progress.push(step) });
-  assert.deepEqual(progress, [10, 20, 30]);
+  const progress: { epoch: number; step: number; steps: number }[] = [];
+  const result = await retrain(hashed, data, ort, { epochs: 2, onProgress: async ({ epoch, step, steps }) => void progress.push({ epoch, step, steps }) });
+  // 20 steps an epoch: a run of 16, then 4 single steps.
+  assert.deepEqual(progress.map((p) => p.step), [16, 17, 18, 19, 20, 36, 37, 38, 39, 40]);
+  assert.deepEqual(progress.map((p) => p.epoch), [1, 1, 1, 1, 1, 2, 2, 2, 2, 2]);
+  assert.ok(progress.every((p) => p.steps === 40));
   assert.ok(result.after.loss < result.before.loss, `loss ${result.before.loss} → ${result.after.loss}`);
   assert.ok(result.after.accuracy > result.before.accuracy + 0.2, `accuracy ${result.before.accuracy} → ${result.after.accuracy}`);
-  assert.equal(result.losses.length, 30);
+  assert.equal(result.worseThanStart, false);
+  assert.equal(result.divergences, 0);
+  assert.equal(result.history.length, 2);
+  assert.equal(result.steps, 40);
   assert.match(result.engine, /^ort \(onnxruntime-web 1\.\d+\.\d+, 1 thread\)$/);
   assert.equal(result.model.nodes.length, hashed.nodes.length);
 });

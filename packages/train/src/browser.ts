@@ -1,9 +1,12 @@
 // @hnet/train/browser: the ort engine with no Node import, for a page that
 // retrains with onnxruntime-web (WASM) — or for Node with an onnxruntime
-// given explicitly. The caller passes the onnxruntime module:
+// given explicitly — and the training loop train() runs (loop.ts: warm-up +
+// cosine schedule, divergence guard, worse-than-start verdict). The caller
+// passes the onnxruntime module:
 //
 //   import * as ort from 'onnxruntime-web';
-//   const engine = await createOrtEngine(model, { optimizer, threads: 1 }, ort);
+//   const engine = await createOrtEngine(model, { rateFactors: hashedRateFactors(model), threads: 1 }, ort);
+//   const run = await runEpochs(engine, sets, { epochs, batchSize, patience: Infinity, schedule: defaultSgdSchedule(epochs, stepsPerEpoch) }, rng, new Progress(null, epochs));
 //
 // Nothing reachable from here imports Node, onnx-proto or TensorFlow.js
 // (test/browser-entry.test.ts walks the imports).
@@ -33,6 +36,10 @@ export function createOrtEngine(model: Model, options: EngineOptions, ort: OrtPa
 }
 
 export { trainableParams, parameterCounts, type TrainableParam } from './params.js';
+export { runEpochs, scoreLogits, type EpochStats, type LoopOptions, type LoopResult, type Score, type TrainingSets } from './loop.js';
+export { DEFAULT_SGD_RATE, defaultSgdSchedule, hashedRateFactors, learningRateAt, type ScheduleOptions } from './schedule.js';
+export { Progress, type ProgressSink } from './progress.js';
+export type { Dataset } from './dataset.js';
 export { Rng } from './rng.js';
 export { TrainError } from './errors.js';
 export { argmaxRow, countHits, DEFAULT_OPTIMIZER, ADAM } from './engine.js';

@@ -32,7 +32,8 @@ export {
   type CsvOptions,
 } from './data.js';
 export { train, evaluate, predictLogits, type TrainOptions, type TrainSummary, type EpochStats, type EvaluateOptions, type OptimizerName, type Schedule, type Score } from './train.js';
-export { learningRateAt, defaultWarmupSteps, hashedRateFactor, DEFAULT_SCHEDULE, type ScheduleOptions } from './schedule.js';
+export { learningRateAt, defaultWarmupSteps, hashedRateFactor, hashedRateFactors, defaultSgdSchedule, DEFAULT_SCHEDULE, DEFAULT_SGD_RATE, type ScheduleOptions } from './schedule.js';
+export { runEpochs, scoreLogits, type LoopOptions, type LoopResult, type TrainingSets } from './loop.js';
 export { DivergenceGuard, type GuardOptions } from './guard.js';
 export { looksLikeBytes, candidatePreprocessings, clearlyAboveChance, choosePreprocessing, decidePreprocessing, type CandidateScore, type PreprocessChoice, type ChooseOptions } from './preprocess.js';
 export { Rng } from './rng.js';

@@ -204,8 +204,8 @@ async function epochLoop(engine: TrainingEngine, sets: TrainingSets, o: LoopOpti
         lossSum += r.loss * batches[t].count;
         correct += r.hits;
         seen += batches[t].count;
+        progress.step(epoch + 1, seen, data.count, lossSum / seen, correct / seen);
       });
-      progress.step(epoch + 1, seen, data.count, lossSum / seen, correct / seen);
       await o.onSteps?.({ epoch: epoch + 1, step, loss: results[group - 1].loss });
     }
     let validationAccuracy: number | null = null;

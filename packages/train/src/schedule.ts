@@ -9,6 +9,9 @@
 // or within 0.2 point of the best at 1/8, 1/16 and 1/64, where one global
 // rate had to be retuned per compression (0.03 at 1/8, 0.01 at 1/64).
 
+import { sizeOf, type Model } from '@hnet/format';
+import { trainableParams } from './params.js';
+
 export type Schedule = 'constant' | 'step' | 'cosine';
 
 export interface ScheduleOptions {
@@ -24,6 +27,8 @@ export interface ScheduleOptions {
 }
 
 export const DEFAULT_SCHEDULE: Schedule = 'cosine';
+/** SGD's default base rate; each hashed tensor trains at it × hashedRateFactor. */
+export const DEFAULT_SGD_RATE = 0.1;
 
 /** Half an epoch, at most a quarter of the run (the sweep's setting: half of the first of 3 epochs). */
 export function defaultWarmupSteps(stepsPerEpoch: number, epochs: number): number {
@@ -49,4 +54,14 @@ export function learningRateAt(step: number, o: ScheduleOptions): number {
 /** 1/√(virtual values per stored value) for a hashed tensor, 1 for a plain one. */
 export function hashedRateFactor(virtual: number, stored: number): number {
   return stored < virtual ? Math.sqrt(stored / virtual) : 1;
+}
+
+/** hashedRateFactor of each trainable parameter of a model, in trainableParams() order (SGD's rate factors). */
+export function hashedRateFactors(model: Model): number[] {
+  return trainableParams(model).map((p) => hashedRateFactor(sizeOf(p.weight.shape), p.values.length));
+}
+
+/** The default SGD schedule: a linear warm-up (defaultWarmupSteps), then a per-step cosine to 0 at the end of the run. */
+export function defaultSgdSchedule(epochs: number, stepsPerEpoch: number, learningRate = DEFAULT_SGD_RATE): ScheduleOptions {
+  return { learningRate, schedule: DEFAULT_SCHEDULE, stepEvery: 10, stepGamma: 0.1, epochs, stepsPerEpoch, warmupSteps: defaultWarmupSteps(stepsPerEpoch, epochs) };
 }

@@ -10,7 +10,7 @@
 // progress on stderr. The arithmetic of a step lives in the engine
 // (engine.ts): 'ort' or 'tfjs'.
 
-import { IDENTITY_NORMALIZATION, METADATA_KEYS, normalizationEntry, readNormalization, sizeOf, type Model, type Normalization } from '@hnet/format';
+import { IDENTITY_NORMALIZATION, METADATA_KEYS, normalizationEntry, readNormalization, type Model, type Normalization } from '@hnet/format';
 import type { BackendName } from './backend.js';
 import { checkLabels, normalize, splitValidation, type Dataset } from './data.js';
 import { ADAM, type EngineName, type OptimizerSpec, type TrainingEngine } from './engine.js';
@@ -21,9 +21,11 @@ import { percent, runEpochs, scoreLogits, type EpochStats, type LoopResult, type
 import { trainableParams, type Init } from './params.js';
 import { Progress, type ProgressSink } from './progress.js';
 import { Rng } from './rng.js';
-import { DEFAULT_SCHEDULE, defaultWarmupSteps, hashedRateFactor, type Schedule, type ScheduleOptions } from './schedule.js';
+import { DEFAULT_SCHEDULE, DEFAULT_SGD_RATE, defaultWarmupSteps, hashedRateFactors, type Schedule, type ScheduleOptions } from './schedule.js';
 
 export type OptimizerName = 'sgd' | 'adam';
+/** Adam's default rate. */
+const ADAM_RATE = 0.001;
 export type { Schedule };
 export type { EpochStats, Score } from './loop.js';
 
@@ -148,7 +150,7 @@ function resolveOptions(student: Model, data: Dataset, options: TrainOptions): R
   const epochs = options.epochs ?? 10;
   const batchSize = options.batchSize ?? 50;
   const opt = options.optimizer ?? 'sgd';
-  const learningRate = options.learningRate ?? (opt === 'adam' ? 0.001 : 0.1);
+  const learningRate = options.learningRate ?? (opt === 'adam' ? ADAM_RATE : DEFAULT_SGD_RATE);
   const dropout = options.dropout ?? 0;
   const hasLabels = data.y !== null;
   checkLabels(data, student.outputs[0], 'training data');
@@ -189,7 +191,7 @@ function resolveOptions(student: Model, data: Dataset, options: TrainOptions): R
       warmupSteps: options.warmupSteps ?? (opt === 'sgd' ? null : 0),
     },
     // SGD only: the factor was measured there, and Adam's normalised step does not scale with the gradient's load.
-    rateFactors: trainableParams(student).map((p) => (opt === 'sgd' ? hashedRateFactor(sizeOf(p.weight.shape), p.values.length) : 1)),
+    rateFactors: opt === 'sgd' ? hashedRateFactors(student) : trainableParams(student).map(() => 1),
     normalization: options.normalization ?? readNormalization(student.metadata) ?? IDENTITY_NORMALIZATION,
   };
 }
