@@ -7,7 +7,7 @@ import { runReference, type DType, type Model } from '@hnet/format';
 import { randomArray, rng } from '@hnet/format/testing';
 import { selectBackend } from '../src/backend.js';
 import { createEngine } from '../src/engines.js';
-import { ADAM, type Batch, type EngineOptions, type LossSpec, type OptimizerSpec } from '../src/engine.js';
+import { ADAM, type Batch, type EngineOptions, type LossSpec, type OptimizerSpec, type StepResult } from '../src/engine.js';
 import { trainableParams } from '../src/params.js';
 import { Rng } from '../src/rng.js';
 import { train } from '../src/train.js';
@@ -237,7 +237,7 @@ test('ort steps(): four steps in one graph give the losses, hits and values of f
       const random = rng(14);
       const batches = Array.from({ length: 4 }, () => randomBatch(random, 6, zoo.inputs, zoo.classes));
       const rates = [0.05, 0.04, 0.03, 0.02].map((r) => (optimizer.name === 'adam' ? r / 10 : r));
-      const single = [];
+      const single: StepResult[] = [];
       for (let t = 0; t < 4; t++) single.push(await one.step(batches[t], rates[t]));
       const together = await four.steps(batches, rates);
       const what = `${zoo.name} ${optimizer.name}${'nesterov' in optimizer && optimizer.nesterov ? ' nesterov' : ''}`;
