@@ -5,15 +5,18 @@
 // 1/8, at 1 and 2 threads. hnet is timed through the TrainingEngine that
 // train() uses, grouping batches into runs as train() does (after warm-up
 // runs that compile the graphs); PyTorch by
-// bench/train/torch_reference.py (needs libopenblas0-pthread, see README.md).
-// tfjs-wasm runs on one thread in Node, so it appears in the 1-thread rows only.
-// The three are interleaved per config and round (torch, ort, tfjs, torch, …)
+// bench/train/torch_reference.py (needs libopenblas0-pthread, and beyond one
+// thread libopenblas0-openmp: see README.md), in each of the set-ups of
+// torchSetups(), the fastest kept and named in its row. tfjs-wasm runs one
+// thread in Node: its 1-thread time stands in the other rows, marked †.
+// The three are interleaved per config and round (torch, ort, … tfjs, torch, …)
 // so that load from other processes hits them alike; medians over rounds.
 //
 //   node --import tsx bench/train/engines.ts [--examples 6000] [--rounds 3] [--tfjs-examples 1000] [--tfjs-cnn-examples 200] [--threads 1,2]
 //     [--configs dense,hash8,hash64,lenet8] [--tfjs no]   (a subset, for quick A/B checks; the table needs all)
 
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { hashedWeight, plainWeight, type Conv2DOp, type DenseOp, type MaxPoolOp, type Model, type Weight } from '@hnet/format';
 import { createEngine, loadIdxDir, normalize, selectBackend, sliceDataset, type Dataset, type EngineName } from '@hnet/train';
 
@@ -67,7 +70,9 @@ function lenet(ratio: number): Model {
   };
 }
 
-/** Seconds per 60k examples of engine.step over the first `count` examples. */
+let ortStepsPerRun = 0; // as the engine reports it, for the header
+
+/** Seconds per 60k examples of engine.steps over the first `count` examples. */
 async function hnetSeconds(engine: EngineName, model: Model, threads: number, data: Dataset, count: number): Promise<number> {
   const e = await createEngine(engine, model, {
     init: 'scratch', seed: 1, threads, quiet: true,
@@ -78,12 +83,14 @@ async function hnetSeconds(engine: EngineName, model: Model, threads: number, da
     const n = Math.min(BATCH, count - from);
     return { count: n, x: data.x.subarray(from * size, (from + n) * size), labels: data.y!.subarray(from, from + n), teacher: null };
   };
+  if (engine === 'ort') ortStepsPerRun = e.stepsPerRun;
   // As train() does: stepsPerRun batches per run while there are that many, then one at a time.
   const run = async (from: number, steps: number) => {
     const batches = Array.from({ length: steps }, (_, t) => batch(from + t * BATCH));
     await e.steps(batches, batches.map(() => 0.01));
   };
-  await run(0, e.stepsPerRun); // warm-up: compiles the graphs / kernels
+  // Warm-up: compiles the graphs (or kernels) of both run sizes.
+  if (Math.floor(count / BATCH) >= e.stepsPerRun) await run(0, e.stepsPerRun);
   if (e.stepsPerRun > 1) await run(0, 1);
   const started = performance.now();
   for (let from = 0; from < count; ) {
@@ -97,22 +104,52 @@ async function hnetSeconds(engine: EngineName, model: Model, threads: number, da
 }
 
 /**
- * PyTorch's environment: this machine sets OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) for old OpenBLAS
+ * PyTorch's environment. This machine sets OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) for old OpenBLAS
  * builds, which pins Debian's OpenBLAS 0.3.21 to its AVX2 kernels on an AVX-512 CPU and makes the
- * peer ~1.7x slower than it is: unset both for the peer alone, and give OpenBLAS the same thread
- * count as torch (torch_reference.py prints the core OpenBLAS then picks).
+ * peer ~1.7x slower than it is: unset both for the peer alone (torch_reference.py prints the core
+ * OpenBLAS then picks, and the library it loaded).
  */
-function torchEnv(threads: number): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
+function torchEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   return env;
 }
 
-function torchSeconds(threads: number, config: string): { header: string; seconds: number } {
-  const run = spawnSync('/usr/bin/python3', ['bench/train/torch_reference.py', '--threads', String(threads), '--examples', String(examples), '--configs', config], { encoding: 'utf8', env: torchEnv(threads) });
+/** Debian's libopenblas0-openmp: OpenBLAS on libgomp, the OpenMP runtime torch's own thread pool uses. */
+const OPENBLAS_OPENMP = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
+
+interface TorchSetup {
+  name: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * The PyTorch set-ups tried at a thread count; each row keeps the fastest (the fair comparison is
+ * with PyTorch at its best). One thread: the pthread OpenBLAS at one thread. More: with the pthread
+ * OpenBLAS at as many threads, its pool and torch's OpenMP pool spin against each other (on 2 cores
+ * torch got 3× slower than at 1 thread), so that set-up is not tried; instead OpenBLAS on OpenMP
+ * (one pool, selected for this process alone by LD_LIBRARY_PATH, the system default untouched), the
+ * same with OMP_WAIT_POLICY=PASSIVE (no spinning: on a loaded machine spinning threads steal the
+ * cores), and the pthread OpenBLAS kept at one thread with only torch's pool at `threads`.
+ */
+function torchSetups(threads: number): TorchSetup[] {
+  if (threads === 1) return [{ name: 'OpenBLAS pthread, 1 thread', env: torchEnv({ OPENBLAS_NUM_THREADS: '1' }) }];
+  const setups: TorchSetup[] = [{ name: `OpenBLAS pthread at 1 thread, torch's OpenMP pool at ${threads}`, env: torchEnv({ OPENBLAS_NUM_THREADS: '1' }) }];
+  if (existsSync(OPENBLAS_OPENMP)) {
+    const path = { LD_LIBRARY_PATH: [OPENBLAS_OPENMP, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
+    setups.push({ name: 'OpenBLAS OpenMP (one pool with torch)', env: torchEnv(path) });
+    setups.push({ name: 'OpenBLAS OpenMP, OMP_WAIT_POLICY=PASSIVE', env: torchEnv({ ...path, OMP_WAIT_POLICY: 'PASSIVE' }) });
+  } else {
+    console.error(`${OPENBLAS_OPENMP} is missing: PyTorch at ${threads} threads is tried without OpenBLAS on OpenMP (apt-get install -y libopenblas0-openmp; see bench/train/README.md)`);
+  }
+  return setups;
+}
+
+function torchSeconds(threads: number, config: string, setup: TorchSetup): { header: string; seconds: number } {
+  const run = spawnSync('/usr/bin/python3', ['bench/train/torch_reference.py', '--threads', String(threads), '--examples', String(examples), '--configs', config], { encoding: 'utf8', env: setup.env });
   const m = /^RESULT \w+: [\d.]+ s\/epoch, ([\d.]+) s per 60k/m.exec(run.stdout);
-  if (run.status !== 0 || !m) throw new Error(`torch_reference.py failed: ${run.stderr}`);
+  if (run.status !== 0 || !m) throw new Error(`torch_reference.py failed (${setup.name}): ${run.stderr}`);
   return { header: run.stdout.split('\n')[0], seconds: Number(m[1]) };
 }
 
@@ -127,25 +164,44 @@ const configs: { name: string; label: string; model: () => Model; tfjsCount: num
   { name: 'lenet8', label: 'LeNet-5 CNN HashNet 1/8', model: () => lenet(1 / 8), tfjsCount: tfjsCnnExamples },
 ];
 if (only) for (const name of only) if (!configs.some((c) => c.name === name)) throw new Error(`--configs: no config '${name}' (have ${configs.map((c) => c.name).join(', ')})`);
-const rows: string[] = [];
+const rows: { threads: number; text: string }[] = [];
 const headers = new Set<string>();
-for (const threads of threadCounts) {
-  for (const c of configs.filter((c) => !only || only.includes(c.name))) {
-    const times = { ort: [] as number[], tfjs: [] as number[], torch: [] as number[] };
-    for (let r = 0; r < rounds; r++) {
-      const torch = torchSeconds(threads, c.name);
-      headers.add(torch.header.replace(/, 1 epoch.*BLAS/, ', BLAS'));
-      times.torch.push(torch.seconds);
-      times.ort.push(await hnetSeconds('ort', c.model(), threads, data, examples));
-      if (threads === 1 && withTfjs) times.tfjs.push(await hnetSeconds('tfjs', c.model(), 1, data, c.tfjsCount));
+const setupLines: string[] = [];
+for (const c of configs.filter((c) => !only || only.includes(c.name))) {
+  const setups = new Map(threadCounts.map((t) => [t, torchSetups(t)]));
+  const times = new Map(threadCounts.map((t) => [t, { ort: [] as number[], torch: setups.get(t)!.map(() => [] as number[]) }]));
+  const tfjsTimes: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const threads of threadCounts) {
+      const t = times.get(threads)!;
+      setups.get(threads)!.forEach((setup, k) => {
+        const torch = torchSeconds(threads, c.name, setup);
+        headers.add(torch.header.replace(/, \d+ train \/ \d+ test, 1 epoch.*BLAS/, ', BLAS'));
+        t.torch[k].push(torch.seconds);
+      });
+      t.ort.push(await hnetSeconds('ort', c.model(), threads, data, examples));
     }
-    const [ort, py] = [median(times.ort), median(times.torch)];
-    const tfjs = times.tfjs.length ? median(times.tfjs) : null;
-    rows.push(`| ${c.label} | ${threads} | ${ort.toFixed(2)} s | ${tfjs === null ? '—' : `${tfjs.toFixed(1)} s`} | ${py.toFixed(2)} s | ${(ort / py).toFixed(2)}× | ${tfjs === null ? '—' : `${(tfjs / py).toFixed(1)}×`} |`);
-    console.error(rows.at(-1), `ort [${times.ort.map((t) => t.toFixed(2))}] torch [${times.torch.map((t) => t.toFixed(2))}]`);
+    if (withTfjs) tfjsTimes.push(await hnetSeconds('tfjs', c.model(), 1, data, c.tfjsCount));
+  }
+  // tfjs-wasm has one thread in Node: its time stands in every row, marked beyond 1 thread.
+  const tfjs = tfjsTimes.length ? median(tfjsTimes) : null;
+  for (const threads of threadCounts) {
+    const t = times.get(threads)!;
+    const medians = t.torch.map(median);
+    const best = medians.indexOf(Math.min(...medians));
+    const [ort, py] = [median(t.ort), medians[best]];
+    const setupList = setups.get(threads)!;
+    if (setupList.length > 1) setupLines.push(`${c.label}, ${threads} threads: ${setupList.map((s, k) => `${s.name} ${medians[k].toFixed(2)} s`).join('; ')}`);
+    const tfjsCell = tfjs === null ? '—' : `${tfjs.toFixed(1)} s${threads > 1 ? ' †' : ''}`;
+    const text = `| ${c.label} | ${threads} | ${ort.toFixed(2)} s | ${tfjsCell} | ${py.toFixed(2)} s | ${(ort / py).toFixed(2)}× | ${tfjs === null ? '—' : `${(tfjs / py).toFixed(1)}×`} | ${setupList[best].name} |`;
+    rows.push({ threads, text });
+    console.error(text, `ort [${t.ort.map((v) => v.toFixed(2))}] torch [${t.torch.map((v) => `[${v.map((x) => x.toFixed(2))}]`)}]${tfjsTimes.length ? ` tfjs [${tfjsTimes.map((v) => v.toFixed(1))}]` : ''}`);
   }
 }
-console.log(`hnet: ort engine (onnxruntime-node), tfjs engine (backend ${backend}); ${examples} examples (tfjs: ${tfjsExamples}, CNN ${tfjsCnnExamples}), batch ${BATCH}, scaled to 60k; median of ${rounds} interleaved rounds`);
+console.log(`hnet: ort engine (onnxruntime-node, ${ortStepsPerRun} steps per run), tfjs engine (backend ${backend}); ${examples} examples (tfjs: ${tfjsExamples}, CNN ${tfjsCnnExamples}), batch ${BATCH}, scaled to 60k; median of ${rounds} interleaved rounds`);
 for (const h of headers) console.log(h);
-console.log('\n| per 60,000 examples | threads | hnet ort | hnet tfjs | PyTorch | ort / PyTorch | tfjs / PyTorch |\n|---|---:|---:|---:|---:|---:|---:|');
-for (const r of rows) console.log(r);
+console.log('PyTorch set-ups tried beyond 1 thread (median s per 60k; each row keeps the fastest):');
+for (const l of setupLines) console.log(`  ${l}`);
+console.log('\n| per 60,000 examples | threads | hnet ort | hnet tfjs | PyTorch | ort / PyTorch | tfjs / PyTorch | PyTorch set-up |\n|---|---:|---:|---:|---:|---:|---:|---|');
+for (const r of [...rows].sort((a, b) => a.threads - b.threads)) console.log(r.text);
+if (withTfjs && threadCounts.some((t) => t > 1)) console.log('† tfjs-wasm runs one thread in Node: its 1-thread time.');
