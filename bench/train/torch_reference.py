@@ -15,7 +15,9 @@ as bench/train/engines.ts builds for hnet.
 Run with Debian's torch:  /usr/bin/python3 bench/train/torch_reference.py [--epochs 1] [--threads 1] [--examples 60000]
 Debian's torch uses whatever libblas the alternatives point to; install
 libopenblas0-pthread first (the netlib reference BLAS is ~20x slower). The
-first output line names the BLAS library that is actually loaded.
+first output line names the BLAS library that is actually loaded. Beyond one
+thread bench/train/engines.ts also runs it on libopenblas0-openmp (through
+LD_LIBRARY_PATH; see bench/train/README.md).
 """
 import argparse
 import ctypes
