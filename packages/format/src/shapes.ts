@@ -5,6 +5,7 @@
 import { formatShape as show } from './describe.js';
 import { HnetFormatError } from './errors.js';
 import type { Model, Node, Op, Pads4, Pair } from './model.js';
+import { pending11 } from './pending.js'; // PENDING-1.1
 
 /** The symbolic batch dimension. */
 export const BATCH = -1;
@@ -108,6 +109,8 @@ function reshape(where: string, x: readonly number[], target: readonly number[])
 export function inferOpShape(where: string, op: Op, inputs: readonly (readonly number[])[]): number[] {
   const x = inputs[0];
   switch (op.type) {
+    default:
+      return pending11(where, op.type); // PENDING-1.1
     case 'Dense': {
       const [outFeatures, inFeatures] = op.weight.shape;
       if (x.length !== 2) fail(where, `Dense expects a 2-D input [N, ${inFeatures}], got ${show(x)}; add a Flatten`);

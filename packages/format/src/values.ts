@@ -1,4 +1,4 @@
-// Stored values: float32, float16 (IEEE binary16) or int8 with a per-weight scale.
+// Stored values: float32, float16 (IEEE binary16), or int8 / int4 with a per-weight scale.
 
 import type { DType, StoredValues } from './model.js';
 
@@ -46,10 +46,18 @@ export function valueCount(values: StoredValues): number {
   return values.data.length;
 }
 
-/** Bytes per stored value of a dtype. */
+/** Bytes per stored value of a dtype (int4: half a byte; see storedBytes). */
 export function dtypeSize(dtype: DType): number {
-  return dtype === 'float32' ? 4 : dtype === 'float16' ? 2 : 1;
+  return dtype === 'float32' ? 4 : dtype === 'float16' ? 2 : dtype === 'int8' ? 1 : 0.5;
 }
+
+/** Bytes that `count` values of a dtype take in a file (int4 packs two per byte, rounding up). */
+export function storedBytes(dtype: DType, count: number): number {
+  return Math.ceil(count * dtypeSize(dtype));
+}
+
+/** The largest |q| of each integer dtype: symmetric ranges, so that -q is always representable. */
+const QMAX = { int8: 127, int4: 7 } as const;
 
 /** Decoded float32 values. Returns the stored array itself for float32. */
 export function valuesToFloat32(values: StoredValues): Float32Array {
@@ -58,7 +66,8 @@ export function valuesToFloat32(values: StoredValues): Float32Array {
       return values.data;
     case 'float16':
       return Float32Array.from(values.data, float16Value);
-    case 'int8': {
+    case 'int8':
+    case 'int4': {
       const out = new Float32Array(values.data.length);
       for (let i = 0; i < out.length; i++) out[i] = Math.fround(values.scale * values.data[i]);
       return out;
@@ -67,8 +76,8 @@ export function valuesToFloat32(values: StoredValues): Float32Array {
 }
 
 /**
- * Encodes float32 values in a storage dtype. int8 uses a symmetric scale,
- * max|v| / 127, so that the largest value is exact.
+ * Encodes float32 values in a storage dtype. int8 and int4 use a symmetric
+ * scale, max|v| / 127 (or / 7), so that the largest value is exact.
  */
 export function valuesFromFloat32(data: Float32Array, dtype: DType = 'float32'): StoredValues {
   switch (dtype) {
@@ -76,12 +85,14 @@ export function valuesFromFloat32(data: Float32Array, dtype: DType = 'float32'):
       return { dtype, data: Float32Array.from(data) };
     case 'float16':
       return { dtype, data: Uint16Array.from(data, float16Bits) };
-    case 'int8': {
+    case 'int8':
+    case 'int4': {
+      const qmax = QMAX[dtype];
       let max = 0;
       for (const v of data) max = Math.max(max, Math.abs(v));
-      const scale = max > 0 ? Math.fround(max / 127) : 1;
+      const scale = max > 0 ? Math.fround(max / qmax) : 1;
       const q = new Int8Array(data.length);
-      for (let i = 0; i < data.length; i++) q[i] = Math.max(-127, Math.min(127, Math.round(data[i] / scale)));
+      for (let i = 0; i < data.length; i++) q[i] = Math.max(-qmax, Math.min(qmax, Math.round(data[i] / scale)));
       return { dtype, data: q, scale };
     }
   }

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   inferOpShape,
+  pending11, // PENDING-1.1
   sizeOf,
   windowOutput,
   type Model,
@@ -136,6 +137,8 @@ export class TrainableGraph {
     const where = `nodes[${i}] (${node.name || op.type})`;
     const x = inputs[0];
     switch (op.type) {
+      default:
+        return pending11(where, op.type); // PENDING-1.1
       case 'Dense': {
         const { weight, bias } = this.paramsByNode.get(i)!;
         if (x.rank !== 2) throw new TrainError('model', `${where}: Dense needs a 2-D input, got shape [${x.shape}]`);

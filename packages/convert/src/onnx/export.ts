@@ -3,7 +3,7 @@
 // network a .hnet file stands for.
 
 import { CONVERT_VERSION } from '../version.js';
-import { expandWeight, type Model, type Node, type Op, type TensorInfo, type Weight } from '@hnet/format';
+import { expandWeight, pending11, type Model, type Node, type Op, type TensorInfo, type Weight } from '@hnet/format';
 import { DataType, onnx, type AttributeProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.js';
 import { floatTensor, int64Tensor } from './tensors.js';
 
@@ -93,6 +93,8 @@ function translate(
   shape: (v: number[]) => string,
 ): Translation {
   switch (op.type) {
+    default:
+      return pending11(name, op.type); // PENDING-1.1
     case 'Dense': // y = x · Wᵀ + b  ==  Gemm(x, W, b, transB=1)
       return ['Gemm', [weight(`${name}.weight`, op.weight), ...(op.bias ? [weight(`${name}.bias`, op.bias)] : [])], [int('transB', 1)]];
     case 'Conv2D':

@@ -8,6 +8,7 @@ import { HnetFormatError } from '../errors.js';
 import * as fb from '../generated/hnet_generated.js';
 import type { HashSpec, Model, Node, Op, Pads4, Pair, StoredValues, TensorInfo, Weight } from '../model.js';
 import { OP_TYPES } from '../model.js';
+import { pending11 } from '../pending.js'; // PENDING-1.1
 import { MAX_RANK } from '../limits.js';
 import { validateModel, validateTensorShape } from '../validate.js';
 import { FILE_IDENTIFIER, FORMAT_VERSION, formatVersionString, type Version } from '../version.js';
@@ -185,6 +186,8 @@ class Reader {
 
   op(field: string, type: Op['type'], table: unknown): Op {
     switch (type) {
+      default:
+        return pending11(field, type); // PENDING-1.1
       case 'Dense': {
         const t = table as fb.Dense;
         return { type, weight: this.requiredWeight(`${field}.weight`, t.weight()), bias: this.weight(`${field}.bias`, t.bias()) };

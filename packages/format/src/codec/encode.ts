@@ -3,6 +3,7 @@
 import * as flatbuffers from 'flatbuffers';
 import * as fb from '../generated/hnet_generated.js';
 import type { Model, Node, Op, StoredValues, Weight } from '../model.js';
+import { pending11 } from '../pending.js'; // PENDING-1.1
 
 /** Values tables already written, by array: weights that share one StoredValues share one table (as decode gives them). */
 type Written = Map<StoredValues, number>;
@@ -12,7 +13,7 @@ import { FILE_IDENTIFIER, FORMAT_VERSION, minReaderVersion } from '../version.js
 /** Bulk arrays start on this boundary so that readers can view them in place. */
 export const DATA_ALIGNMENT = 16;
 
-const DTYPE_TAG = { float32: fb.DType.Float32, float16: fb.DType.Float16, int8: fb.DType.Int8 } as const;
+const DTYPE_TAG = { float32: fb.DType.Float32, float16: fb.DType.Float16, int8: fb.DType.Int8, int4: fb.DType.Int4 } as const;
 
 export function encode(model: Model): Uint8Array {
   validateModel(model);
@@ -81,6 +82,8 @@ function encodeNode(builder: flatbuffers.Builder, node: Node, indicesOf: (names:
 
 function encodeOp(builder: flatbuffers.Builder, op: Op, written: Written): number {
   switch (op.type) {
+    default:
+      return pending11('encode', op.type); // PENDING-1.1
     case 'Dense': {
       const weight = encodeWeight(builder, op.weight, written);
       const bias = op.bias ? encodeWeight(builder, op.bias, written) : 0;
@@ -157,10 +160,11 @@ function encodeWeight(builder: flatbuffers.Builder, weight: Weight, written: Wri
   const hash = weight.hash
     ? fb.HashSpec.createHashSpec(
         builder,
-        fb.HashAlgorithm.XXH32,
+        weight.hash.algorithm === 'xxh32-block' ? fb.HashAlgorithm.XXH32Block : fb.HashAlgorithm.XXH32,
         weight.hash.bucketSeed >>> 0,
         (weight.hash.signSeed ?? 0) >>> 0,
         weight.hash.signSeed !== null,
+        weight.hash.algorithm === 'xxh32-block' ? weight.hash.block : 0,
       )
     : 0;
   fb.Weight.startWeight(builder);
@@ -171,6 +175,7 @@ function encodeWeight(builder: flatbuffers.Builder, weight: Weight, written: Wri
 }
 
 function encodeValues(builder: flatbuffers.Builder, values: StoredValues): number {
+  if (values.dtype === 'int4') return pending11('encode', 'int4 values'); // PENDING-1.1
   const { data } = values;
   // Little-endian bytes of the typed array (every platform Node and browsers run on is little-endian).
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);

@@ -6,11 +6,32 @@ import * as flatbuffers from 'flatbuffers';
 export enum DType {
   Float32 = 0,
   Float16 = 1,
-  Int8 = 2
+  Int8 = 2,
+  Int4 = 3
 }
 
 export enum HashAlgorithm {
-  XXH32 = 0
+  XXH32 = 0,
+  XXH32Block = 1
+}
+
+export enum ResizeMode {
+  Nearest = 0,
+  Linear = 1
+}
+
+export enum ResizeCoordinates {
+  HalfPixel = 0,
+  Asymmetric = 1,
+  AlignCorners = 2,
+  PytorchHalfPixel = 3
+}
+
+export enum ResizeNearest {
+  RoundPreferFloor = 0,
+  RoundPreferCeil = 1,
+  Floor = 2,
+  Ceil = 3
 }
 
 export enum Op {
@@ -29,13 +50,41 @@ export enum Op {
   AveragePool = 12,
   GlobalAveragePool = 13,
   BatchNorm = 14,
-  Add = 15
+  Add = 15,
+  Constant = 16,
+  Concat = 17,
+  Slice = 18,
+  Clip = 19,
+  HardSigmoid = 20,
+  HardSwish = 21,
+  Mul = 22,
+  Sub = 23,
+  Div = 24,
+  Pow = 25,
+  Sqrt = 26,
+  Exp = 27,
+  Erf = 28,
+  Neg = 29,
+  ReduceMean = 30,
+  ReduceSum = 31,
+  ReduceMax = 32,
+  Transpose = 33,
+  MatMul = 34,
+  LayerNorm = 35,
+  Gelu = 36,
+  Squeeze = 37,
+  Unsqueeze = 38,
+  Pad = 39,
+  GlobalMaxPool = 40,
+  Resize = 41,
+  ConvTranspose = 42,
+  Expand = 43
 }
 
 export function unionToOp(
   type: Op,
-  accessor: (obj:Add|AveragePool|BatchNorm|Conv2D|Dense|Flatten|GlobalAveragePool|LeakyRelu|LogSoftmax|MaxPool|Relu|Reshape|Sigmoid|Softmax|Tanh) => Add|AveragePool|BatchNorm|Conv2D|Dense|Flatten|GlobalAveragePool|LeakyRelu|LogSoftmax|MaxPool|Relu|Reshape|Sigmoid|Softmax|Tanh|null
-): Add|AveragePool|BatchNorm|Conv2D|Dense|Flatten|GlobalAveragePool|LeakyRelu|LogSoftmax|MaxPool|Relu|Reshape|Sigmoid|Softmax|Tanh|null {
+  accessor: (obj:Add|AveragePool|BatchNorm|Clip|Concat|Constant|Conv2D|ConvTranspose|Dense|Div|Erf|Exp|Expand|Flatten|Gelu|GlobalAveragePool|GlobalMaxPool|HardSigmoid|HardSwish|LayerNorm|LeakyRelu|LogSoftmax|MatMul|MaxPool|Mul|Neg|Pad|Pow|ReduceMax|ReduceMean|ReduceSum|Relu|Reshape|Resize|Sigmoid|Slice|Softmax|Sqrt|Squeeze|Sub|Tanh|Transpose|Unsqueeze) => Add|AveragePool|BatchNorm|Clip|Concat|Constant|Conv2D|ConvTranspose|Dense|Div|Erf|Exp|Expand|Flatten|Gelu|GlobalAveragePool|GlobalMaxPool|HardSigmoid|HardSwish|LayerNorm|LeakyRelu|LogSoftmax|MatMul|MaxPool|Mul|Neg|Pad|Pow|ReduceMax|ReduceMean|ReduceSum|Relu|Reshape|Resize|Sigmoid|Slice|Softmax|Sqrt|Squeeze|Sub|Tanh|Transpose|Unsqueeze|null
+): Add|AveragePool|BatchNorm|Clip|Concat|Constant|Conv2D|ConvTranspose|Dense|Div|Erf|Exp|Expand|Flatten|Gelu|GlobalAveragePool|GlobalMaxPool|HardSigmoid|HardSwish|LayerNorm|LeakyRelu|LogSoftmax|MatMul|MaxPool|Mul|Neg|Pad|Pow|ReduceMax|ReduceMean|ReduceSum|Relu|Reshape|Resize|Sigmoid|Slice|Softmax|Sqrt|Squeeze|Sub|Tanh|Transpose|Unsqueeze|null {
   switch(Op[type]) {
     case 'NONE': return null; 
     case 'Dense': return accessor(new Dense())! as Dense;
@@ -53,15 +102,43 @@ export function unionToOp(
     case 'GlobalAveragePool': return accessor(new GlobalAveragePool())! as GlobalAveragePool;
     case 'BatchNorm': return accessor(new BatchNorm())! as BatchNorm;
     case 'Add': return accessor(new Add())! as Add;
+    case 'Constant': return accessor(new Constant())! as Constant;
+    case 'Concat': return accessor(new Concat())! as Concat;
+    case 'Slice': return accessor(new Slice())! as Slice;
+    case 'Clip': return accessor(new Clip())! as Clip;
+    case 'HardSigmoid': return accessor(new HardSigmoid())! as HardSigmoid;
+    case 'HardSwish': return accessor(new HardSwish())! as HardSwish;
+    case 'Mul': return accessor(new Mul())! as Mul;
+    case 'Sub': return accessor(new Sub())! as Sub;
+    case 'Div': return accessor(new Div())! as Div;
+    case 'Pow': return accessor(new Pow())! as Pow;
+    case 'Sqrt': return accessor(new Sqrt())! as Sqrt;
+    case 'Exp': return accessor(new Exp())! as Exp;
+    case 'Erf': return accessor(new Erf())! as Erf;
+    case 'Neg': return accessor(new Neg())! as Neg;
+    case 'ReduceMean': return accessor(new ReduceMean())! as ReduceMean;
+    case 'ReduceSum': return accessor(new ReduceSum())! as ReduceSum;
+    case 'ReduceMax': return accessor(new ReduceMax())! as ReduceMax;
+    case 'Transpose': return accessor(new Transpose())! as Transpose;
+    case 'MatMul': return accessor(new MatMul())! as MatMul;
+    case 'LayerNorm': return accessor(new LayerNorm())! as LayerNorm;
+    case 'Gelu': return accessor(new Gelu())! as Gelu;
+    case 'Squeeze': return accessor(new Squeeze())! as Squeeze;
+    case 'Unsqueeze': return accessor(new Unsqueeze())! as Unsqueeze;
+    case 'Pad': return accessor(new Pad())! as Pad;
+    case 'GlobalMaxPool': return accessor(new GlobalMaxPool())! as GlobalMaxPool;
+    case 'Resize': return accessor(new Resize())! as Resize;
+    case 'ConvTranspose': return accessor(new ConvTranspose())! as ConvTranspose;
+    case 'Expand': return accessor(new Expand())! as Expand;
     default: return null;
   }
 }
 
 export function unionListToOp(
   type: Op, 
-  accessor: (index: number, obj:Add|AveragePool|BatchNorm|Conv2D|Dense|Flatten|GlobalAveragePool|LeakyRelu|LogSoftmax|MaxPool|Relu|Reshape|Sigmoid|Softmax|Tanh) => Add|AveragePool|BatchNorm|Conv2D|Dense|Flatten|GlobalAveragePool|LeakyRelu|LogSoftmax|MaxPool|Relu|Reshape|Sigmoid|Softmax|Tanh|null, 
+  accessor: (index: number, obj:Add|AveragePool|BatchNorm|Clip|Concat|Constant|Conv2D|ConvTranspose|Dense|Div|Erf|Exp|Expand|Flatten|Gelu|GlobalAveragePool|GlobalMaxPool|HardSigmoid|HardSwish|LayerNorm|LeakyRelu|LogSoftmax|MatMul|MaxPool|Mul|Neg|Pad|Pow|ReduceMax|ReduceMean|ReduceSum|Relu|Reshape|Resize|Sigmoid|Slice|Softmax|Sqrt|Squeeze|Sub|Tanh|Transpose|Unsqueeze) => Add|AveragePool|BatchNorm|Clip|Concat|Constant|Conv2D|ConvTranspose|Dense|Div|Erf|Exp|Expand|Flatten|Gelu|GlobalAveragePool|GlobalMaxPool|HardSigmoid|HardSwish|LayerNorm|LeakyRelu|LogSoftmax|MatMul|MaxPool|Mul|Neg|Pad|Pow|ReduceMax|ReduceMean|ReduceSum|Relu|Reshape|Resize|Sigmoid|Slice|Softmax|Sqrt|Squeeze|Sub|Tanh|Transpose|Unsqueeze|null, 
   index: number
-): Add|AveragePool|BatchNorm|Conv2D|Dense|Flatten|GlobalAveragePool|LeakyRelu|LogSoftmax|MaxPool|Relu|Reshape|Sigmoid|Softmax|Tanh|null {
+): Add|AveragePool|BatchNorm|Clip|Concat|Constant|Conv2D|ConvTranspose|Dense|Div|Erf|Exp|Expand|Flatten|Gelu|GlobalAveragePool|GlobalMaxPool|HardSigmoid|HardSwish|LayerNorm|LeakyRelu|LogSoftmax|MatMul|MaxPool|Mul|Neg|Pad|Pow|ReduceMax|ReduceMean|ReduceSum|Relu|Reshape|Resize|Sigmoid|Slice|Softmax|Sqrt|Squeeze|Sub|Tanh|Transpose|Unsqueeze|null {
   switch(Op[type]) {
     case 'NONE': return null; 
     case 'Dense': return accessor(index, new Dense())! as Dense;
@@ -79,6 +156,34 @@ export function unionListToOp(
     case 'GlobalAveragePool': return accessor(index, new GlobalAveragePool())! as GlobalAveragePool;
     case 'BatchNorm': return accessor(index, new BatchNorm())! as BatchNorm;
     case 'Add': return accessor(index, new Add())! as Add;
+    case 'Constant': return accessor(index, new Constant())! as Constant;
+    case 'Concat': return accessor(index, new Concat())! as Concat;
+    case 'Slice': return accessor(index, new Slice())! as Slice;
+    case 'Clip': return accessor(index, new Clip())! as Clip;
+    case 'HardSigmoid': return accessor(index, new HardSigmoid())! as HardSigmoid;
+    case 'HardSwish': return accessor(index, new HardSwish())! as HardSwish;
+    case 'Mul': return accessor(index, new Mul())! as Mul;
+    case 'Sub': return accessor(index, new Sub())! as Sub;
+    case 'Div': return accessor(index, new Div())! as Div;
+    case 'Pow': return accessor(index, new Pow())! as Pow;
+    case 'Sqrt': return accessor(index, new Sqrt())! as Sqrt;
+    case 'Exp': return accessor(index, new Exp())! as Exp;
+    case 'Erf': return accessor(index, new Erf())! as Erf;
+    case 'Neg': return accessor(index, new Neg())! as Neg;
+    case 'ReduceMean': return accessor(index, new ReduceMean())! as ReduceMean;
+    case 'ReduceSum': return accessor(index, new ReduceSum())! as ReduceSum;
+    case 'ReduceMax': return accessor(index, new ReduceMax())! as ReduceMax;
+    case 'Transpose': return accessor(index, new Transpose())! as Transpose;
+    case 'MatMul': return accessor(index, new MatMul())! as MatMul;
+    case 'LayerNorm': return accessor(index, new LayerNorm())! as LayerNorm;
+    case 'Gelu': return accessor(index, new Gelu())! as Gelu;
+    case 'Squeeze': return accessor(index, new Squeeze())! as Squeeze;
+    case 'Unsqueeze': return accessor(index, new Unsqueeze())! as Unsqueeze;
+    case 'Pad': return accessor(index, new Pad())! as Pad;
+    case 'GlobalMaxPool': return accessor(index, new GlobalMaxPool())! as GlobalMaxPool;
+    case 'Resize': return accessor(index, new Resize())! as Resize;
+    case 'ConvTranspose': return accessor(index, new ConvTranspose())! as ConvTranspose;
+    case 'Expand': return accessor(index, new Expand())! as Expand;
     default: return null;
   }
 }
@@ -151,8 +256,13 @@ signed():boolean {
   return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : true;
 }
 
+block():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
 static startHashSpec(builder:flatbuffers.Builder) {
-  builder.startObject(4);
+  builder.startObject(5);
 }
 
 static addAlgorithm(builder:flatbuffers.Builder, algorithm:HashAlgorithm) {
@@ -171,17 +281,22 @@ static addSigned(builder:flatbuffers.Builder, signed:boolean) {
   builder.addFieldInt8(3, +signed, +true);
 }
 
+static addBlock(builder:flatbuffers.Builder, block:number) {
+  builder.addFieldInt32(4, block, 0);
+}
+
 static endHashSpec(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createHashSpec(builder:flatbuffers.Builder, algorithm:HashAlgorithm, bucketSeed:number, signSeed:number, signed:boolean):flatbuffers.Offset {
+static createHashSpec(builder:flatbuffers.Builder, algorithm:HashAlgorithm, bucketSeed:number, signSeed:number, signed:boolean, block:number):flatbuffers.Offset {
   HashSpec.startHashSpec(builder);
   HashSpec.addAlgorithm(builder, algorithm);
   HashSpec.addBucketSeed(builder, bucketSeed);
   HashSpec.addSignSeed(builder, signSeed);
   HashSpec.addSigned(builder, signed);
+  HashSpec.addBlock(builder, block);
   return HashSpec.endHashSpec(builder);
 }
 }
@@ -1599,6 +1714,1723 @@ static endAdd(builder:flatbuffers.Builder):flatbuffers.Offset {
 static createAdd(builder:flatbuffers.Builder):flatbuffers.Offset {
   Add.startAdd(builder);
   return Add.endAdd(builder);
+}
+}
+
+export class Constant {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Constant {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsConstant(bb:flatbuffers.ByteBuffer, obj?:Constant):Constant {
+  return (obj || new Constant()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsConstant(bb:flatbuffers.ByteBuffer, obj?:Constant):Constant {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Constant()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+value(obj?:Weight):Weight|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? (obj || new Weight()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
+static startConstant(builder:flatbuffers.Builder) {
+  builder.startObject(1);
+}
+
+static addValue(builder:flatbuffers.Builder, valueOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, valueOffset, 0);
+}
+
+static endConstant(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  builder.requiredField(offset, 4) // value
+  return offset;
+}
+
+static createConstant(builder:flatbuffers.Builder, valueOffset:flatbuffers.Offset):flatbuffers.Offset {
+  Constant.startConstant(builder);
+  Constant.addValue(builder, valueOffset);
+  return Constant.endConstant(builder);
+}
+}
+
+export class Concat {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Concat {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsConcat(bb:flatbuffers.ByteBuffer, obj?:Concat):Concat {
+  return (obj || new Concat()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsConcat(bb:flatbuffers.ByteBuffer, obj?:Concat):Concat {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Concat()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+axis():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readInt32(this.bb_pos + offset) : 0;
+}
+
+static startConcat(builder:flatbuffers.Builder) {
+  builder.startObject(1);
+}
+
+static addAxis(builder:flatbuffers.Builder, axis:number) {
+  builder.addFieldInt32(0, axis, 0);
+}
+
+static endConcat(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createConcat(builder:flatbuffers.Builder, axis:number):flatbuffers.Offset {
+  Concat.startConcat(builder);
+  Concat.addAxis(builder, axis);
+  return Concat.endConcat(builder);
+}
+}
+
+export class Slice {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Slice {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsSlice(bb:flatbuffers.ByteBuffer, obj?:Slice):Slice {
+  return (obj || new Slice()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsSlice(bb:flatbuffers.ByteBuffer, obj?:Slice):Slice {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Slice()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+starts(index: number):bigint|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readInt64(this.bb!.__vector(this.bb_pos + offset) + index * 8) : BigInt(0);
+}
+
+startsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+ends(index: number):bigint|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readInt64(this.bb!.__vector(this.bb_pos + offset) + index * 8) : BigInt(0);
+}
+
+endsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+axes(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readInt32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+axesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+axesArray():Int32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? new Int32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+steps(index: number):bigint|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readInt64(this.bb!.__vector(this.bb_pos + offset) + index * 8) : BigInt(0);
+}
+
+stepsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+static startSlice(builder:flatbuffers.Builder) {
+  builder.startObject(4);
+}
+
+static addStarts(builder:flatbuffers.Builder, startsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, startsOffset, 0);
+}
+
+static createStartsVector(builder:flatbuffers.Builder, data:bigint[]):flatbuffers.Offset {
+  builder.startVector(8, data.length, 8);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt64(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startStartsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(8, numElems, 8);
+}
+
+static addEnds(builder:flatbuffers.Builder, endsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, endsOffset, 0);
+}
+
+static createEndsVector(builder:flatbuffers.Builder, data:bigint[]):flatbuffers.Offset {
+  builder.startVector(8, data.length, 8);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt64(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startEndsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(8, numElems, 8);
+}
+
+static addAxes(builder:flatbuffers.Builder, axesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(2, axesOffset, 0);
+}
+
+static createAxesVector(builder:flatbuffers.Builder, data:number[]|Int32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createAxesVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createAxesVector(builder:flatbuffers.Builder, data:number[]|Int32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startAxesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addSteps(builder:flatbuffers.Builder, stepsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, stepsOffset, 0);
+}
+
+static createStepsVector(builder:flatbuffers.Builder, data:bigint[]):flatbuffers.Offset {
+  builder.startVector(8, data.length, 8);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt64(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startStepsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(8, numElems, 8);
+}
+
+static endSlice(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  builder.requiredField(offset, 4) // starts
+  builder.requiredField(offset, 6) // ends
+  return offset;
+}
+
+static createSlice(builder:flatbuffers.Builder, startsOffset:flatbuffers.Offset, endsOffset:flatbuffers.Offset, axesOffset:flatbuffers.Offset, stepsOffset:flatbuffers.Offset):flatbuffers.Offset {
+  Slice.startSlice(builder);
+  Slice.addStarts(builder, startsOffset);
+  Slice.addEnds(builder, endsOffset);
+  Slice.addAxes(builder, axesOffset);
+  Slice.addSteps(builder, stepsOffset);
+  return Slice.endSlice(builder);
+}
+}
+
+export class Clip {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Clip {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsClip(bb:flatbuffers.ByteBuffer, obj?:Clip):Clip {
+  return (obj || new Clip()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsClip(bb:flatbuffers.ByteBuffer, obj?:Clip):Clip {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Clip()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+min():number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readFloat32(this.bb_pos + offset) : null;
+}
+
+max():number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readFloat32(this.bb_pos + offset) : null;
+}
+
+static startClip(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addMin(builder:flatbuffers.Builder, min:number) {
+  builder.addFieldFloat32(0, min, 0);
+}
+
+static addMax(builder:flatbuffers.Builder, max:number) {
+  builder.addFieldFloat32(1, max, 0);
+}
+
+static endClip(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createClip(builder:flatbuffers.Builder, min:number|null, max:number|null):flatbuffers.Offset {
+  Clip.startClip(builder);
+  if (min !== null)
+    Clip.addMin(builder, min);
+  if (max !== null)
+    Clip.addMax(builder, max);
+  return Clip.endClip(builder);
+}
+}
+
+export class HardSigmoid {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):HardSigmoid {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsHardSigmoid(bb:flatbuffers.ByteBuffer, obj?:HardSigmoid):HardSigmoid {
+  return (obj || new HardSigmoid()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsHardSigmoid(bb:flatbuffers.ByteBuffer, obj?:HardSigmoid):HardSigmoid {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new HardSigmoid()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+alpha():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readFloat32(this.bb_pos + offset) : 0.2;
+}
+
+beta():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readFloat32(this.bb_pos + offset) : 0.5;
+}
+
+static startHardSigmoid(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addAlpha(builder:flatbuffers.Builder, alpha:number) {
+  builder.addFieldFloat32(0, alpha, 0.2);
+}
+
+static addBeta(builder:flatbuffers.Builder, beta:number) {
+  builder.addFieldFloat32(1, beta, 0.5);
+}
+
+static endHardSigmoid(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createHardSigmoid(builder:flatbuffers.Builder, alpha:number, beta:number):flatbuffers.Offset {
+  HardSigmoid.startHardSigmoid(builder);
+  HardSigmoid.addAlpha(builder, alpha);
+  HardSigmoid.addBeta(builder, beta);
+  return HardSigmoid.endHardSigmoid(builder);
+}
+}
+
+export class HardSwish {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):HardSwish {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsHardSwish(bb:flatbuffers.ByteBuffer, obj?:HardSwish):HardSwish {
+  return (obj || new HardSwish()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsHardSwish(bb:flatbuffers.ByteBuffer, obj?:HardSwish):HardSwish {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new HardSwish()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static startHardSwish(builder:flatbuffers.Builder) {
+  builder.startObject(0);
+}
+
+static endHardSwish(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createHardSwish(builder:flatbuffers.Builder):flatbuffers.Offset {
+  HardSwish.startHardSwish(builder);
+  return HardSwish.endHardSwish(builder);
+}
+}
+
+export class Mul {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Mul {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsMul(bb:flatbuffers.ByteBuffer, obj?:Mul):Mul {
+  return (obj || new Mul()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsMul(bb:flatbuffers.ByteBuffer, obj?:Mul):Mul {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Mul()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static startMul(builder:flatbuffers.Builder) {
+  builder.startObject(0);
+}
+
+static endMul(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createMul(builder:flatbuffers.Builder):flatbuffers.Offset {
+  Mul.startMul(builder);
+  return Mul.endMul(builder);
+}
+}
+
+export class Sub {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Sub {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsSub(bb:flatbuffers.ByteBuffer, obj?:Sub):Sub {
+  return (obj || new Sub()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsSub(bb:flatbuffers.ByteBuffer, obj?:Sub):Sub {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Sub()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static startSub(builder:flatbuffers.Builder) {
+  builder.startObject(0);
+}
+
+static endSub(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createSub(builder:flatbuffers.Builder):flatbuffers.Offset {
+  Sub.startSub(builder);
+  return Sub.endSub(builder);
+}
+}
+
+export class Div {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Div {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsDiv(bb:flatbuffers.ByteBuffer, obj?:Div):Div {
+  return (obj || new Div()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsDiv(bb:flatbuffers.ByteBuffer, obj?:Div):Div {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Div()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static startDiv(builder:flatbuffers.Builder) {
+  builder.startObject(0);
+}
+
+static endDiv(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createDiv(builder:flatbuffers.Builder):flatbuffers.Offset {
+  Div.startDiv(builder);
+  return Div.endDiv(builder);
+}
+}
+
+export class Pow {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Pow {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsPow(bb:flatbuffers.ByteBuffer, obj?:Pow):Pow {
+  return (obj || new Pow()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsPow(bb:flatbuffers.ByteBuffer, obj?:Pow):Pow {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Pow()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+exponent():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readFloat32(this.bb_pos + offset) : 0.0;
+}
+
+static startPow(builder:flatbuffers.Builder) {
+  builder.startObject(1);
+}
+
+static addExponent(builder:flatbuffers.Builder, exponent:number) {
+  builder.addFieldFloat32(0, exponent, 0.0);
+}
+
+static endPow(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createPow(builder:flatbuffers.Builder, exponent:number):flatbuffers.Offset {
+  Pow.startPow(builder);
+  Pow.addExponent(builder, exponent);
+  return Pow.endPow(builder);
+}
+}
+
+export class Sqrt {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Sqrt {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsSqrt(bb:flatbuffers.ByteBuffer, obj?:Sqrt):Sqrt {
+  return (obj || new Sqrt()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsSqrt(bb:flatbuffers.ByteBuffer, obj?:Sqrt):Sqrt {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Sqrt()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static startSqrt(builder:flatbuffers.Builder) {
+  builder.startObject(0);
+}
+
+static endSqrt(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createSqrt(builder:flatbuffers.Builder):flatbuffers.Offset {
+  Sqrt.startSqrt(builder);
+  return Sqrt.endSqrt(builder);
+}
+}
+
+export class Exp {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Exp {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsExp(bb:flatbuffers.ByteBuffer, obj?:Exp):Exp {
+  return (obj || new Exp()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsExp(bb:flatbuffers.ByteBuffer, obj?:Exp):Exp {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Exp()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static startExp(builder:flatbuffers.Builder) {
+  builder.startObject(0);
+}
+
+static endExp(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createExp(builder:flatbuffers.Builder):flatbuffers.Offset {
+  Exp.startExp(builder);
+  return Exp.endExp(builder);
+}
+}
+
+export class Erf {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Erf {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsErf(bb:flatbuffers.ByteBuffer, obj?:Erf):Erf {
+  return (obj || new Erf()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsErf(bb:flatbuffers.ByteBuffer, obj?:Erf):Erf {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Erf()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static startErf(builder:flatbuffers.Builder) {
+  builder.startObject(0);
+}
+
+static endErf(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createErf(builder:flatbuffers.Builder):flatbuffers.Offset {
+  Erf.startErf(builder);
+  return Erf.endErf(builder);
+}
+}
+
+export class Neg {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Neg {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsNeg(bb:flatbuffers.ByteBuffer, obj?:Neg):Neg {
+  return (obj || new Neg()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsNeg(bb:flatbuffers.ByteBuffer, obj?:Neg):Neg {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Neg()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static startNeg(builder:flatbuffers.Builder) {
+  builder.startObject(0);
+}
+
+static endNeg(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createNeg(builder:flatbuffers.Builder):flatbuffers.Offset {
+  Neg.startNeg(builder);
+  return Neg.endNeg(builder);
+}
+}
+
+export class ReduceMean {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):ReduceMean {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsReduceMean(bb:flatbuffers.ByteBuffer, obj?:ReduceMean):ReduceMean {
+  return (obj || new ReduceMean()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsReduceMean(bb:flatbuffers.ByteBuffer, obj?:ReduceMean):ReduceMean {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new ReduceMean()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+axes(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readInt32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+axesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+axesArray():Int32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? new Int32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+keepdims():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : true;
+}
+
+static startReduceMean(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addAxes(builder:flatbuffers.Builder, axesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, axesOffset, 0);
+}
+
+static createAxesVector(builder:flatbuffers.Builder, data:number[]|Int32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createAxesVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createAxesVector(builder:flatbuffers.Builder, data:number[]|Int32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startAxesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addKeepdims(builder:flatbuffers.Builder, keepdims:boolean) {
+  builder.addFieldInt8(1, +keepdims, +true);
+}
+
+static endReduceMean(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createReduceMean(builder:flatbuffers.Builder, axesOffset:flatbuffers.Offset, keepdims:boolean):flatbuffers.Offset {
+  ReduceMean.startReduceMean(builder);
+  ReduceMean.addAxes(builder, axesOffset);
+  ReduceMean.addKeepdims(builder, keepdims);
+  return ReduceMean.endReduceMean(builder);
+}
+}
+
+export class ReduceSum {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):ReduceSum {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsReduceSum(bb:flatbuffers.ByteBuffer, obj?:ReduceSum):ReduceSum {
+  return (obj || new ReduceSum()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsReduceSum(bb:flatbuffers.ByteBuffer, obj?:ReduceSum):ReduceSum {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new ReduceSum()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+axes(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readInt32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+axesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+axesArray():Int32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? new Int32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+keepdims():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : true;
+}
+
+static startReduceSum(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addAxes(builder:flatbuffers.Builder, axesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, axesOffset, 0);
+}
+
+static createAxesVector(builder:flatbuffers.Builder, data:number[]|Int32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createAxesVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createAxesVector(builder:flatbuffers.Builder, data:number[]|Int32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startAxesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addKeepdims(builder:flatbuffers.Builder, keepdims:boolean) {
+  builder.addFieldInt8(1, +keepdims, +true);
+}
+
+static endReduceSum(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createReduceSum(builder:flatbuffers.Builder, axesOffset:flatbuffers.Offset, keepdims:boolean):flatbuffers.Offset {
+  ReduceSum.startReduceSum(builder);
+  ReduceSum.addAxes(builder, axesOffset);
+  ReduceSum.addKeepdims(builder, keepdims);
+  return ReduceSum.endReduceSum(builder);
+}
+}
+
+export class ReduceMax {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):ReduceMax {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsReduceMax(bb:flatbuffers.ByteBuffer, obj?:ReduceMax):ReduceMax {
+  return (obj || new ReduceMax()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsReduceMax(bb:flatbuffers.ByteBuffer, obj?:ReduceMax):ReduceMax {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new ReduceMax()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+axes(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readInt32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+axesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+axesArray():Int32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? new Int32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+keepdims():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : true;
+}
+
+static startReduceMax(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addAxes(builder:flatbuffers.Builder, axesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, axesOffset, 0);
+}
+
+static createAxesVector(builder:flatbuffers.Builder, data:number[]|Int32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createAxesVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createAxesVector(builder:flatbuffers.Builder, data:number[]|Int32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startAxesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addKeepdims(builder:flatbuffers.Builder, keepdims:boolean) {
+  builder.addFieldInt8(1, +keepdims, +true);
+}
+
+static endReduceMax(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createReduceMax(builder:flatbuffers.Builder, axesOffset:flatbuffers.Offset, keepdims:boolean):flatbuffers.Offset {
+  ReduceMax.startReduceMax(builder);
+  ReduceMax.addAxes(builder, axesOffset);
+  ReduceMax.addKeepdims(builder, keepdims);
+  return ReduceMax.endReduceMax(builder);
+}
+}
+
+export class Transpose {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Transpose {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsTranspose(bb:flatbuffers.ByteBuffer, obj?:Transpose):Transpose {
+  return (obj || new Transpose()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsTranspose(bb:flatbuffers.ByteBuffer, obj?:Transpose):Transpose {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Transpose()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+perm(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readUint32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+permLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+permArray():Uint32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? new Uint32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+static startTranspose(builder:flatbuffers.Builder) {
+  builder.startObject(1);
+}
+
+static addPerm(builder:flatbuffers.Builder, permOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, permOffset, 0);
+}
+
+static createPermVector(builder:flatbuffers.Builder, data:number[]|Uint32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createPermVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createPermVector(builder:flatbuffers.Builder, data:number[]|Uint32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startPermVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static endTranspose(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  builder.requiredField(offset, 4) // perm
+  return offset;
+}
+
+static createTranspose(builder:flatbuffers.Builder, permOffset:flatbuffers.Offset):flatbuffers.Offset {
+  Transpose.startTranspose(builder);
+  Transpose.addPerm(builder, permOffset);
+  return Transpose.endTranspose(builder);
+}
+}
+
+export class MatMul {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):MatMul {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsMatMul(bb:flatbuffers.ByteBuffer, obj?:MatMul):MatMul {
+  return (obj || new MatMul()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsMatMul(bb:flatbuffers.ByteBuffer, obj?:MatMul):MatMul {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new MatMul()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static startMatMul(builder:flatbuffers.Builder) {
+  builder.startObject(0);
+}
+
+static endMatMul(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createMatMul(builder:flatbuffers.Builder):flatbuffers.Offset {
+  MatMul.startMatMul(builder);
+  return MatMul.endMatMul(builder);
+}
+}
+
+export class LayerNorm {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):LayerNorm {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsLayerNorm(bb:flatbuffers.ByteBuffer, obj?:LayerNorm):LayerNorm {
+  return (obj || new LayerNorm()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsLayerNorm(bb:flatbuffers.ByteBuffer, obj?:LayerNorm):LayerNorm {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new LayerNorm()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+axis():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readInt32(this.bb_pos + offset) : -1;
+}
+
+epsilon():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readFloat32(this.bb_pos + offset) : 1e-5;
+}
+
+scale(obj?:Weight):Weight|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? (obj || new Weight()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
+bias(obj?:Weight):Weight|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? (obj || new Weight()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
+static startLayerNorm(builder:flatbuffers.Builder) {
+  builder.startObject(4);
+}
+
+static addAxis(builder:flatbuffers.Builder, axis:number) {
+  builder.addFieldInt32(0, axis, -1);
+}
+
+static addEpsilon(builder:flatbuffers.Builder, epsilon:number) {
+  builder.addFieldFloat32(1, epsilon, 1e-5);
+}
+
+static addScale(builder:flatbuffers.Builder, scaleOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(2, scaleOffset, 0);
+}
+
+static addBias(builder:flatbuffers.Builder, biasOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, biasOffset, 0);
+}
+
+static endLayerNorm(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  builder.requiredField(offset, 8) // scale
+  return offset;
+}
+
+}
+
+export class Gelu {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Gelu {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsGelu(bb:flatbuffers.ByteBuffer, obj?:Gelu):Gelu {
+  return (obj || new Gelu()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsGelu(bb:flatbuffers.ByteBuffer, obj?:Gelu):Gelu {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Gelu()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+tanhApproximation():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+static startGelu(builder:flatbuffers.Builder) {
+  builder.startObject(1);
+}
+
+static addTanhApproximation(builder:flatbuffers.Builder, tanhApproximation:boolean) {
+  builder.addFieldInt8(0, +tanhApproximation, +false);
+}
+
+static endGelu(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createGelu(builder:flatbuffers.Builder, tanhApproximation:boolean):flatbuffers.Offset {
+  Gelu.startGelu(builder);
+  Gelu.addTanhApproximation(builder, tanhApproximation);
+  return Gelu.endGelu(builder);
+}
+}
+
+export class Squeeze {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Squeeze {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsSqueeze(bb:flatbuffers.ByteBuffer, obj?:Squeeze):Squeeze {
+  return (obj || new Squeeze()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsSqueeze(bb:flatbuffers.ByteBuffer, obj?:Squeeze):Squeeze {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Squeeze()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+axes(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readInt32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+axesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+axesArray():Int32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? new Int32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+static startSqueeze(builder:flatbuffers.Builder) {
+  builder.startObject(1);
+}
+
+static addAxes(builder:flatbuffers.Builder, axesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, axesOffset, 0);
+}
+
+static createAxesVector(builder:flatbuffers.Builder, data:number[]|Int32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createAxesVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createAxesVector(builder:flatbuffers.Builder, data:number[]|Int32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startAxesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static endSqueeze(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  builder.requiredField(offset, 4) // axes
+  return offset;
+}
+
+static createSqueeze(builder:flatbuffers.Builder, axesOffset:flatbuffers.Offset):flatbuffers.Offset {
+  Squeeze.startSqueeze(builder);
+  Squeeze.addAxes(builder, axesOffset);
+  return Squeeze.endSqueeze(builder);
+}
+}
+
+export class Unsqueeze {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Unsqueeze {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsUnsqueeze(bb:flatbuffers.ByteBuffer, obj?:Unsqueeze):Unsqueeze {
+  return (obj || new Unsqueeze()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsUnsqueeze(bb:flatbuffers.ByteBuffer, obj?:Unsqueeze):Unsqueeze {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Unsqueeze()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+axes(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readInt32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+axesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+axesArray():Int32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? new Int32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+static startUnsqueeze(builder:flatbuffers.Builder) {
+  builder.startObject(1);
+}
+
+static addAxes(builder:flatbuffers.Builder, axesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, axesOffset, 0);
+}
+
+static createAxesVector(builder:flatbuffers.Builder, data:number[]|Int32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createAxesVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createAxesVector(builder:flatbuffers.Builder, data:number[]|Int32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startAxesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static endUnsqueeze(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  builder.requiredField(offset, 4) // axes
+  return offset;
+}
+
+static createUnsqueeze(builder:flatbuffers.Builder, axesOffset:flatbuffers.Offset):flatbuffers.Offset {
+  Unsqueeze.startUnsqueeze(builder);
+  Unsqueeze.addAxes(builder, axesOffset);
+  return Unsqueeze.endUnsqueeze(builder);
+}
+}
+
+export class Pad {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Pad {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsPad(bb:flatbuffers.ByteBuffer, obj?:Pad):Pad {
+  return (obj || new Pad()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsPad(bb:flatbuffers.ByteBuffer, obj?:Pad):Pad {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Pad()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+pads(index: number):bigint|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readInt64(this.bb!.__vector(this.bb_pos + offset) + index * 8) : BigInt(0);
+}
+
+padsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+value():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readFloat32(this.bb_pos + offset) : 0.0;
+}
+
+static startPad(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addPads(builder:flatbuffers.Builder, padsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, padsOffset, 0);
+}
+
+static createPadsVector(builder:flatbuffers.Builder, data:bigint[]):flatbuffers.Offset {
+  builder.startVector(8, data.length, 8);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt64(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startPadsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(8, numElems, 8);
+}
+
+static addValue(builder:flatbuffers.Builder, value:number) {
+  builder.addFieldFloat32(1, value, 0.0);
+}
+
+static endPad(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  builder.requiredField(offset, 4) // pads
+  return offset;
+}
+
+static createPad(builder:flatbuffers.Builder, padsOffset:flatbuffers.Offset, value:number):flatbuffers.Offset {
+  Pad.startPad(builder);
+  Pad.addPads(builder, padsOffset);
+  Pad.addValue(builder, value);
+  return Pad.endPad(builder);
+}
+}
+
+export class GlobalMaxPool {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):GlobalMaxPool {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsGlobalMaxPool(bb:flatbuffers.ByteBuffer, obj?:GlobalMaxPool):GlobalMaxPool {
+  return (obj || new GlobalMaxPool()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsGlobalMaxPool(bb:flatbuffers.ByteBuffer, obj?:GlobalMaxPool):GlobalMaxPool {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new GlobalMaxPool()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static startGlobalMaxPool(builder:flatbuffers.Builder) {
+  builder.startObject(0);
+}
+
+static endGlobalMaxPool(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createGlobalMaxPool(builder:flatbuffers.Builder):flatbuffers.Offset {
+  GlobalMaxPool.startGlobalMaxPool(builder);
+  return GlobalMaxPool.endGlobalMaxPool(builder);
+}
+}
+
+export class Resize {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Resize {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsResize(bb:flatbuffers.ByteBuffer, obj?:Resize):Resize {
+  return (obj || new Resize()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsResize(bb:flatbuffers.ByteBuffer, obj?:Resize):Resize {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Resize()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+mode():ResizeMode {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readInt8(this.bb_pos + offset) : ResizeMode.Nearest;
+}
+
+coordinates():ResizeCoordinates {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readInt8(this.bb_pos + offset) : ResizeCoordinates.HalfPixel;
+}
+
+nearest():ResizeNearest {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readInt8(this.bb_pos + offset) : ResizeNearest.RoundPreferFloor;
+}
+
+scales(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readFloat32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+scalesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+scalesArray():Float32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? new Float32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+static startResize(builder:flatbuffers.Builder) {
+  builder.startObject(4);
+}
+
+static addMode(builder:flatbuffers.Builder, mode:ResizeMode) {
+  builder.addFieldInt8(0, mode, ResizeMode.Nearest);
+}
+
+static addCoordinates(builder:flatbuffers.Builder, coordinates:ResizeCoordinates) {
+  builder.addFieldInt8(1, coordinates, ResizeCoordinates.HalfPixel);
+}
+
+static addNearest(builder:flatbuffers.Builder, nearest:ResizeNearest) {
+  builder.addFieldInt8(2, nearest, ResizeNearest.RoundPreferFloor);
+}
+
+static addScales(builder:flatbuffers.Builder, scalesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, scalesOffset, 0);
+}
+
+static createScalesVector(builder:flatbuffers.Builder, data:number[]|Float32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createScalesVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createScalesVector(builder:flatbuffers.Builder, data:number[]|Float32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addFloat32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startScalesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static endResize(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  builder.requiredField(offset, 10) // scales
+  return offset;
+}
+
+static createResize(builder:flatbuffers.Builder, mode:ResizeMode, coordinates:ResizeCoordinates, nearest:ResizeNearest, scalesOffset:flatbuffers.Offset):flatbuffers.Offset {
+  Resize.startResize(builder);
+  Resize.addMode(builder, mode);
+  Resize.addCoordinates(builder, coordinates);
+  Resize.addNearest(builder, nearest);
+  Resize.addScales(builder, scalesOffset);
+  return Resize.endResize(builder);
+}
+}
+
+export class ConvTranspose {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):ConvTranspose {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsConvTranspose(bb:flatbuffers.ByteBuffer, obj?:ConvTranspose):ConvTranspose {
+  return (obj || new ConvTranspose()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsConvTranspose(bb:flatbuffers.ByteBuffer, obj?:ConvTranspose):ConvTranspose {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new ConvTranspose()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+weight(obj?:Weight):Weight|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? (obj || new Weight()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
+bias(obj?:Weight):Weight|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? (obj || new Weight()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
+strides(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readUint32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+stridesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+stridesArray():Uint32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? new Uint32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+pads(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readUint32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+padsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+padsArray():Uint32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? new Uint32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+dilations(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readUint32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+dilationsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+dilationsArray():Uint32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? new Uint32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+outputPadding(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.readUint32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+outputPaddingLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+outputPaddingArray():Uint32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? new Uint32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+group():number {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 1;
+}
+
+static startConvTranspose(builder:flatbuffers.Builder) {
+  builder.startObject(7);
+}
+
+static addWeight(builder:flatbuffers.Builder, weightOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, weightOffset, 0);
+}
+
+static addBias(builder:flatbuffers.Builder, biasOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, biasOffset, 0);
+}
+
+static addStrides(builder:flatbuffers.Builder, stridesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(2, stridesOffset, 0);
+}
+
+static createStridesVector(builder:flatbuffers.Builder, data:number[]|Uint32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createStridesVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createStridesVector(builder:flatbuffers.Builder, data:number[]|Uint32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startStridesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addPads(builder:flatbuffers.Builder, padsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, padsOffset, 0);
+}
+
+static createPadsVector(builder:flatbuffers.Builder, data:number[]|Uint32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createPadsVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createPadsVector(builder:flatbuffers.Builder, data:number[]|Uint32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startPadsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addDilations(builder:flatbuffers.Builder, dilationsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(4, dilationsOffset, 0);
+}
+
+static createDilationsVector(builder:flatbuffers.Builder, data:number[]|Uint32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createDilationsVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createDilationsVector(builder:flatbuffers.Builder, data:number[]|Uint32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startDilationsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addOutputPadding(builder:flatbuffers.Builder, outputPaddingOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(5, outputPaddingOffset, 0);
+}
+
+static createOutputPaddingVector(builder:flatbuffers.Builder, data:number[]|Uint32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createOutputPaddingVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createOutputPaddingVector(builder:flatbuffers.Builder, data:number[]|Uint32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startOutputPaddingVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addGroup(builder:flatbuffers.Builder, group:number) {
+  builder.addFieldInt32(6, group, 1);
+}
+
+static endConvTranspose(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  builder.requiredField(offset, 4) // weight
+  return offset;
+}
+
+}
+
+export class Expand {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Expand {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsExpand(bb:flatbuffers.ByteBuffer, obj?:Expand):Expand {
+  return (obj || new Expand()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsExpand(bb:flatbuffers.ByteBuffer, obj?:Expand):Expand {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Expand()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+shape(index: number):bigint|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readInt64(this.bb!.__vector(this.bb_pos + offset) + index * 8) : BigInt(0);
+}
+
+shapeLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+static startExpand(builder:flatbuffers.Builder) {
+  builder.startObject(1);
+}
+
+static addShape(builder:flatbuffers.Builder, shapeOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, shapeOffset, 0);
+}
+
+static createShapeVector(builder:flatbuffers.Builder, data:bigint[]):flatbuffers.Offset {
+  builder.startVector(8, data.length, 8);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt64(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startShapeVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(8, numElems, 8);
+}
+
+static endExpand(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  builder.requiredField(offset, 4) // shape
+  return offset;
+}
+
+static createExpand(builder:flatbuffers.Builder, shapeOffset:flatbuffers.Offset):flatbuffers.Offset {
+  Expand.startExpand(builder);
+  Expand.addShape(builder, shapeOffset);
+  return Expand.endExpand(builder);
 }
 }
 
