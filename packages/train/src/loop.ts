@@ -190,6 +190,13 @@ async function epochLoop(engine: TrainingEngine, sets: TrainingSets, o: LoopOpti
       let diverged = -1;
       let why: string | null = null;
       while (!why && ++diverged < group) why = guard.check(results[diverged].loss);
+      // The healthy steps count in the epoch's loss and accuracy, as when they ran one by one.
+      results.slice(0, diverged).forEach((r, t) => {
+        lossSum += r.loss * batches[t].count;
+        correct += r.hits;
+        seen += batches[t].count;
+        progress.step(epoch + 1, seen, data.count, lossSum / seen, correct / seen);
+      });
       if (why) {
         // The updates of this run are applied already: go back to the last good state, with a fresh optimiser.
         const at = `epoch ${epoch + 1}, step ${stepBefore + diverged + 1}`;
@@ -200,12 +207,6 @@ async function epochLoop(engine: TrainingEngine, sets: TrainingSets, o: LoopOpti
         continue;
       }
       if (Math.floor(step / GOOD_STATE_EVERY) > Math.floor(stepBefore / GOOD_STATE_EVERY)) good = { snapshot: engine.snapshot(), step };
-      results.forEach((r, t) => {
-        lossSum += r.loss * batches[t].count;
-        correct += r.hits;
-        seen += batches[t].count;
-        progress.step(epoch + 1, seen, data.count, lossSum / seen, correct / seen);
-      });
       await o.onSteps?.({ epoch: epoch + 1, step, loss: results[group - 1].loss });
     }
     let validationAccuracy: number | null = null;
