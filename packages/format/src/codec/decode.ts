@@ -283,14 +283,15 @@ class Reader {
     let hash: HashSpec | null = null;
     if (spec) {
       const algorithm = this.at(`${field}.hash.algorithm`, () => spec.algorithm());
-      if (algorithm !== fb.HashAlgorithm.XXH32) {
+      if (algorithm !== fb.HashAlgorithm.XXH32 && algorithm !== fb.HashAlgorithm.XXH32Block) {
         throw new HnetFormatError('unsupported-version', `${field}.hash.algorithm`, `unknown hash algorithm ${algorithm}; the file may need a newer hnet`);
       }
-      hash = {
-        algorithm: 'xxh32',
-        bucketSeed: this.at(`${field}.hash.bucket_seed`, () => spec.bucketSeed()),
-        signSeed: this.at(`${field}.hash.signed`, () => spec.signed()) ? this.at(`${field}.hash.sign_seed`, () => spec.signSeed()) : null,
-      };
+      const bucketSeed = this.at(`${field}.hash.bucket_seed`, () => spec.bucketSeed());
+      const signSeed = this.at(`${field}.hash.signed`, () => spec.signed()) ? this.at(`${field}.hash.sign_seed`, () => spec.signSeed()) : null;
+      // The range of block (1..32) is checked by validate, like every other field's.
+      hash = algorithm === fb.HashAlgorithm.XXH32
+        ? { algorithm: 'xxh32', bucketSeed, signSeed }
+        : { algorithm: 'xxh32-block', bucketSeed, signSeed, block: this.at(`${field}.hash.block`, () => spec.block()) };
     }
     const values = this.values(`${field}.values`, this.at(`${field}.values`, () => w.values()));
     return { shape, hash, values };
