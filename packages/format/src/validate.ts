@@ -37,8 +37,13 @@ export function validateWeight(weight: Weight, field: string, rank: number): voi
   }
   const count = weight.values.data.length;
   if (count === 0) invalid(`${field}.values.count`, 'K = 0: a weight needs at least one stored value');
-  if (weight.values.dtype === 'int8' && !(Number.isFinite(weight.values.scale) && weight.values.scale > 0)) {
-    invalid(`${field}.values.scale`, `int8 scale must be finite and > 0, got ${weight.values.scale}`);
+  const { values } = weight;
+  if ((values.dtype === 'int8' || values.dtype === 'int4') && !(Number.isFinite(values.scale) && values.scale > 0)) {
+    invalid(`${field}.values.scale`, `${values.dtype} scale must be finite and > 0, got ${values.scale}`);
+  }
+  if (values.dtype === 'int4') {
+    const bad = values.data.findIndex((q) => q < -7 || q > 7);
+    if (bad >= 0) invalid(`${field}.values.data`, `int4 value ${bad} is ${values.data[bad]}, outside [-7, 7]`);
   }
   if (weight.hash === null) {
     if (count !== virtual) {
