@@ -280,7 +280,7 @@ class Importer {
     if (!(node.output?.[0])) refuse('no output');
     const ctx = this.context(node, index, attrs);
     const names = (node.input ?? []).map((n) => (n ? this.resolve(n) : ''));
-    if (names.some((n) => n && this.failed.has(n))) throw new Upstream();
+    // An input from a refused node: the converter still runs, so that the node's own problems are listed too.
     const allKnown = names.length > 0 && names.every((n) => !n || this.known.has(n));
     if (allKnown && converter.fold) {
       const values = converter.fold(ctx, names.map((n) => (n ? this.known.get(n)! : null)), node);
@@ -300,7 +300,12 @@ class Importer {
     const label = nodeName(node, index);
     const out = outputs[0];
     const has = (i: number): boolean => !!inputs[i];
-    const known = (i: number): Known | null => (has(i) ? this.known.get(this.resolve(inputs[i])) ?? null : null);
+    const known = (i: number): Known | null => {
+      if (!has(i)) return null;
+      const name = this.resolve(inputs[i]);
+      if (this.failed.has(name)) throw new Upstream();
+      return this.known.get(name) ?? null;
+    };
     const constant = (i: number, what: string): Known => {
       if (!has(i)) refuse(`${what} (input ${i}) is missing`);
       return known(i) ?? refuse(`${what} ("${inputs[i]}") must be a constant (an initializer or Constant node)`);
