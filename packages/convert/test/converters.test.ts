@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runReference, type Tensor } from '@hnet/format';
-import { ConvertError, importOnnx } from '../src/index.js';
+import { importOnnx } from '../src/index.js';
 import type { NodeProto, TensorProto } from '../src/onnx/proto.js';
 import { assertClose, attr, floatTensor, int64Tensor, node, onnxModel, randomArray, runOrt } from './helpers.js';
 
