@@ -337,3 +337,13 @@ test('unknown attributes of the new ops are refused naming the node', () => {
   });
   assert.throws(() => importOnnx(bytes), /cat \(Concat\): attribute bogus not supported/);
 });
+
+test('the registry: two converters claiming one op at overlapping opsets throw; a gap between ranges is refused naming them', async () => {
+  const { registryOf } = await import('../src/onnx/import/converters/index.js');
+  const { clipAttributes, clipInputs } = await import('../src/onnx/import/converters/elementwise.js');
+  assert.throws(() => registryOf([clipInputs, { ...clipAttributes, opsets: [1, 11] }]), /two converters claim Clip at opsets 1\.\.11 and 11\.\.\d+/);
+  const lookup = registryOf([clipAttributes, { ...clipInputs, opsets: [12, 22] }]);
+  assert.equal(lookup('Clip', 10), clipAttributes);
+  assert.throws(() => lookup('Clip', 11), /opset 11 of Clip is not supported \(hnet reads opsets 1\.\.10, 12\.\.22\)/);
+  assert.throws(() => lookup('Elu', 13), /op not supported/);
+});
