@@ -11,7 +11,7 @@
 // state.<k>.<s>.next. Parameters come in their stored layout: K buckets
 // when hashed, else the format's row-major [out, in] / [M, C/g, KH, KW].
 
-import { inferShapes, nodeLabel, weightsOf, type Model } from '@hnet/format';
+import { inferOpShape, nodeLabel, weightsOf, type Model } from '@hnet/format';
 import { TrainError } from '../errors.js';
 import { logitsName, type TrainableParam } from '../params.js';
 import { GraphBuilder } from './graph.js';
@@ -50,10 +50,14 @@ export interface CompiledGraph {
 
 const DROPPED = new Set(['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh']);
 
-/** Shapes of every tensor at batch size n. */
+/** Shapes of every tensor at batch size n (Expand's -1 included, which inferShapes leaves symbolic). */
 export function shapesAt(model: Model, n: number): Map<string, number[]> {
   const input = model.inputs[0];
-  return inferShapes({ ...model, inputs: [{ ...input, shape: [n, ...input.shape.slice(1)] }] });
+  const shapes = new Map([[input.name, [n, ...input.shape.slice(1)]]]);
+  model.nodes.forEach((node, i) => {
+    shapes.set(node.outputs[0], inferOpShape(nodeLabel(node, i), node.op, node.inputs.map((name) => shapes.get(name)!), n));
+  });
+  return shapes;
 }
 
 export function compile(model: Model, params: readonly CompiledParam[], kind: GraphKind, n: number, spec: StepSpec | null): CompiledGraph {
