@@ -72,13 +72,25 @@ export const conv2d: OpRule<Conv2DOp> = {
   },
 };
 
+/** onnxruntime refuses output_padding ≥ stride (ONNX allows it below the dilation). */
+const padsPastStride = (op: ConvTransposeOp) => op.outputPadding[0] >= op.strides[0] || op.outputPadding[1] >= op.strides[1];
+
 export const convTranspose: OpRule<ConvTransposeOp> = {
   forward(g, op, f) {
     const [, , kh, kw] = op.weight.shape;
-    const inputs = [f.x[0], f.weight!];
-    if (f.bias) inputs.push(f.bias);
-    const attributes = { kernel_shape: [kh, kw], strides: op.strides, pads: op.pads, dilations: op.dilations, output_padding: op.outputPadding, group: op.group };
-    return { y: g.op('ConvTranspose', inputs, attributes, 'convT') }; // [N, M, OH, OW]
+    const geometry = { kernel_shape: [kh, kw], strides: op.strides, dilations: op.dilations, group: op.group };
+    if (!padsPastStride(op)) {
+      const inputs = f.bias ? [f.x[0], f.weight!, f.bias] : [f.x[0], f.weight!];
+      return { y: g.op('ConvTranspose', inputs, { ...geometry, pads: op.pads, output_padding: op.outputPadding }, 'convT') }; // [N, M, OH, OW]
+    }
+    // Otherwise: the full output without its begin pads, cut or zero-extended at the end to [OH, OW], then the bias.
+    const [, m, oh, ow] = f.yShape;
+    const [, , h, w] = f.xShapes[0];
+    const open = g.op('ConvTranspose', [f.x[0], f.weight!], { ...geometry, pads: [op.pads[0], op.pads[1], 0, 0] }, 'convT.open');
+    const openSize = [(h - 1) * op.strides[0] + (kh - 1) * op.dilations[0] + 1 - op.pads[0], (w - 1) * op.strides[1] + (kw - 1) * op.dilations[1] + 1 - op.pads[1]];
+    const cut = g.op('Slice', [open, g.ints([0, 0]), g.ints([Math.min(oh, openSize[0]), Math.min(ow, openSize[1])]), g.ints([2, 3])], {}, 'convT.cut');
+    const y = g.op('Pad', [cut, g.ints([0, 0, 0, 0, 0, 0, Math.max(0, oh - openSize[0]), Math.max(0, ow - openSize[1])])], {}, 'convT.extended');
+    return { y: f.bias ? g.op('Add', [y, g.op('Reshape', [f.bias, g.ints([1, m, 1, 1])])], {}, 'convT') : y };
   },
   backward(g, op, s, dy, want) {
     const [, , kh, kw] = op.weight.shape;
@@ -87,8 +99,7 @@ export const convTranspose: OpRule<ConvTransposeOp> = {
     if (want[0]) {
       const conv = g.op('Conv', [dy, s.weight!], { kernel_shape: [kh, kw], strides: op.strides, pads: op.pads, dilations: op.dilations, group: op.group }, 'convT.dx');
       // Rows past x's end exist only where output_padding ≥ stride (allowed when below the dilation).
-      const over = op.outputPadding[0] >= op.strides[0] || op.outputPadding[1] >= op.strides[1];
-      dx = over ? g.op('Slice', [conv, g.ints([0, 0, 0, 0]), g.ints([n, c, h, w])], {}, 'convT.dx') : conv;
+      dx = padsPastStride(op) ? g.op('Slice', [conv, g.ints([0, 0, 0, 0]), g.ints([n, c, h, w])], {}, 'convT.dx') : conv;
     }
     // The adjoint convolution: dy [N, M, OH, OW] → x-shaped [N, C, H, W] by W read as [C, M/g, KH, KW].
     const dWeight = weightGradient(g, dy, s.yShape, s.x[0], s.xShapes[0], { ...op, weightShape: op.weight.shape }, 'convT');
