@@ -134,7 +134,9 @@ function assertNear(a: ArrayLike<number>, b: ArrayLike<number>, label: string): 
 
 const N = 3;
 
-test('the tfjs forward of each 1.1 op equals the reference forward (shape and values)', () => {
+// Both tfjs backends: a kernel (or a gradient) one of them lacks fails here.
+for (const backend of ['cpu', 'wasm'] as const) test(`the tfjs forward of each 1.1 op equals the reference forward (shape and values; ${backend} backend)`, async () => {
+  await selectBackend(backend, null);
   for (const c of CASES) {
     const model = modelOf(c, false);
     const x = randomArray(rng(5), N * sizeOf(c.input), 1.5);
@@ -170,13 +172,14 @@ function scaledModel(c: Case): Model {
   return modelOf({ ...c, nodes }, true);
 }
 
-test('tfjs and ort gradients agree on each 1.1 op (1e-4 of the largest), the input scaled by a trained Constant', async () => {
+for (const backend of ['cpu', 'wasm'] as const) test(`tfjs and ort gradients agree on each 1.1 op (1e-4 of the largest), the input scaled by a trained Constant (tfjs ${backend} backend)`, async () => {
+  await selectBackend(backend, null);
   for (const c of CASES) {
     const model = scaledModel(c);
     const classes = inferShapes(model).get('y')![1];
     const draw = rng(6);
     const batch = { count: N, x: randomArray(draw, N * sizeOf(c.input), 1.5), labels: Int32Array.from({ length: N }, () => Math.floor(draw() * classes)), teacher: null };
-    const [ort, tfjs] = [await createEngine('ort', model, { threads: 1 }), await createEngine('tfjs', model, {})];
+    const [ort, tfjs] = [await createEngine('ort', model, { threads: 1 }), await createEngine('tfjs', model, { backend })];
     const a = await ort.gradients(batch);
     const b = await tfjs.gradients(batch);
     assert.ok(Math.abs(a.loss - b.loss) <= 1e-5 * Math.max(1, b.loss), `${c.name}: loss ${a.loss} vs ${b.loss}`);
