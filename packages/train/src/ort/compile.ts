@@ -13,7 +13,7 @@
 // x@0, target@0, lr@0, mask.0@0, loss@0, logits@0, x@1, … Parameters come in their stored layout: K buckets
 // when hashed, else the format's row-major [out, in] / [M, C/g, KH, KW].
 
-import { inferShapes, nodeLabel, type Model } from '@hnet/format';
+import { inferOpShape, nodeLabel, weightsOf, type Model } from '@hnet/format';
 import { TrainError } from '../errors.js';
 import { logitsName, type TrainableParam } from '../params.js';
 import { GraphBuilder } from './graph.js';
@@ -54,10 +54,14 @@ export interface CompiledGraph {
 
 const DROPPED = new Set(['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh']);
 
-/** Shapes of every tensor at batch size n. */
+/** Shapes of every tensor at batch size n (Expand's -1 included, which inferShapes leaves symbolic). */
 export function shapesAt(model: Model, n: number): Map<string, number[]> {
   const input = model.inputs[0];
-  return inferShapes({ ...model, inputs: [{ ...input, shape: [n, ...input.shape.slice(1)] }] });
+  const shapes = new Map([[input.name, [n, ...input.shape.slice(1)]]]);
+  model.nodes.forEach((node, i) => {
+    shapes.set(node.outputs[0], inferOpShape(nodeLabel(node, i), node.op, node.inputs.map((name) => shapes.get(name)!), n));
+  });
+  return shapes;
 }
 
 export function compile(model: Model, params: readonly CompiledParam[], kind: GraphKind, n: number, spec: StepSpec | null, steps = 1): CompiledGraph {
@@ -69,7 +73,7 @@ export function compile(model: Model, params: readonly CompiledParam[], kind: Gr
   const logitsShape = shapes.get(logits)!;
   if (logitsShape.length !== 2) throw new TrainError('model', `the model output must be [N, classes] for classification, got [${logitsShape}]`);
   const classes = logitsShape[1];
-  const m: Compiling = { g, model, params, shapes, classes, constants: [], paramOf: new Map(params.map((p, k) => [p.param.field, k])) };
+  const m: Compiling = { g, model, params, shapes, classes, constants: [], paramOf: new Map(params.map((p, k) => [`${p.param.nodeIndex}.${p.param.role}`, k])) };
   const dims = (p: CompiledParam) => (p.hash ? [p.param.values.length] : p.param.weight.shape);
   const paramInputs = params.map((p, k) => g.input(`param.${k}`, 'float32', dims(p)));
   m.constants = params.map((p, k) => (p.hash ? hashConstants(g, p.hash, `p${k}`) : null));
@@ -148,8 +152,8 @@ function emitForward(m: Compiling, values: readonly string[], x: string, dropout
       if (!t) throw new TrainError('model', `${where}: input tensor '${name}' is not produced before use`);
       return t;
     });
-    const w = m.paramOf.get(`nodes[${i}].op.weight`);
-    const b = m.paramOf.get(`nodes[${i}].op.bias`);
+    const w = m.paramOf.get(`${i}.weight`);
+    const b = m.paramOf.get(`${i}.bias`);
     const f = {
       x: xs, xShapes: node.inputs.map((name) => shapes.get(name)!), yShape: shapes.get(node.outputs[0])!,
       weight: w === undefined ? null : virtual[w], bias: b === undefined ? null : virtual[b], where,
@@ -188,7 +192,7 @@ function emitLossAndGradients(m: Compiling, values: readonly string[], spec: Ste
   const dependsOnParams = new Set<string>();
   for (const { index } of saved) {
     const node = model.nodes[index];
-    if (node.op.type === 'Dense' || node.op.type === 'Conv2D' || node.inputs.some((t) => dependsOnParams.has(t))) dependsOnParams.add(node.outputs[0]);
+    if (weightsOf(node.op) || node.inputs.some((t) => dependsOnParams.has(t))) dependsOnParams.add(node.outputs[0]);
   }
   const grads = new Map<string, string>([[logitsName(model), dLogits]]);
   const dVirtual: (string | null)[] = params.map(() => null);
@@ -205,8 +209,8 @@ function emitLossAndGradients(m: Compiling, values: readonly string[], spec: Ste
       const before = grads.get(name);
       grads.set(name, before ? g.op('Add', [before, d], {}, 'dsum') : d);
     });
-    const w = m.paramOf.get(`nodes[${index}].op.weight`);
-    const b = m.paramOf.get(`nodes[${index}].op.bias`);
+    const w = m.paramOf.get(`${index}.weight`);
+    const b = m.paramOf.get(`${index}.bias`);
     if (w !== undefined && r.dWeight) dVirtual[w] = r.dWeight;
     if (b !== undefined && r.dBias) dVirtual[b] = r.dBias;
   }
@@ -215,7 +219,7 @@ function emitLossAndGradients(m: Compiling, values: readonly string[], spec: Ste
   const stored = params.map((p, k) => {
     const dv = dVirtual[k] ?? g.op('ConstantOfShape', [g.ints(p.hash ? p.hash.shape : p.param.weight.shape)], {}, `p${k}.unused`);
     let grad = p.hash ? emitBucketGradient(g, dv, p.hash, m.constants[k]!, `p${k}`) : dv;
-    if (spec.weightDecay > 0 && p.param.role === 'weight') grad = g.op('Add', [grad, g.op('Mul', [values[k], g.scalar(spec.weightDecay)])], {}, `p${k}.decayed`);
+    if (spec.weightDecay > 0 && p.param.layer) grad = g.op('Add', [grad, g.op('Mul', [values[k], g.scalar(spec.weightDecay)])], {}, `p${k}.decayed`);
     return grad;
   });
   return { loss, grads: stored };
