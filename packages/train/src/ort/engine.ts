@@ -38,6 +38,8 @@ export interface OrtRuntime {
    * but never copies the result back, so there the outputs are copied over.
    */
   writesIntoOutputs: boolean;
+  /** Session options of this onnxruntime beyond the engine's own (threads, sequential, all optimisations). */
+  sessionOptions?: InferenceSession.SessionOptions;
 }
 
 interface Session {
@@ -245,6 +247,7 @@ export class OrtEngine implements TrainingEngine {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      ...this.runtime.sessionOptions,
     });
     const perStep = Array.from({ length: steps }, () => ({
       target: new Float32Array(n * graph.classes),
