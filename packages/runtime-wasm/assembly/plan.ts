@@ -11,7 +11,7 @@ import {
   OP_ERF, OP_NEG, OP_REDUCEMEAN, OP_REDUCESUM, OP_REDUCEMAX, OP_TRANSPOSE, OP_MATMUL, OP_LAYERNORM, OP_GELU,
   OP_SQUEEZE, OP_UNSQUEEZE, OP_PAD, OP_RESIZE, OP_CONVTRANSPOSE, OP_EXPAND,
 } from "./model";
-import { MAX_ELEMENTS, MAX_RANK, MAX_WORK } from "./limits";
+import { MAX_DIMENSION, MAX_ELEMENTS, MAX_RANK, MAX_WORK } from "./limits";
 import { axisFlags, axisIndex, broadcastStrides, inferShape, sameShape, shapeString, sliceFirst } from "./shapes";
 import { align16 } from "./weights";
 import { Broadcast, Copy, MatMulPlan, Reduction, ResizePlan, planBroadcast, planReduction, planResize } from "./layout";
@@ -48,7 +48,7 @@ function atBatch(decl: StaticArray<i64>, batch: i32): StaticArray<i32> {
  * checks batch 2 with it, so that a graph whose shapes fit only at batch 1
  * (a Flatten over the batch, say) is refused as @hnet/format refuses it.
  */
-export function shapesFit(m: Model, batch: i32): bool {
+export function shapesFit(m: Model, batch: i32, atOne: Array<StaticArray<i32>>): bool {
   const shapes = new Array<StaticArray<i32>>(m.tensorNames.length);
   for (let t = 0; t < shapes.length; t++) shapes[t] = new StaticArray<i32>(0);
   for (let i = 0; i < m.inputs.length; i++) {
@@ -58,10 +58,48 @@ export function shapesFit(m: Model, batch: i32): bool {
   for (let i = 0; i < m.nodes.length; i++) {
     const n = m.nodes[i];
     const out = inferShape(i, n, inputShapes(n, shapes), batch);
-    if (out == null) return false;
+    if (out == null || !batchAxesFit(i, n, atOne, shapes)) return false;
     shapes[n.output] = out;
   }
   return outputsFit(m, shapes, batch);
+}
+
+/**
+ * The ops that need a known size where they compute with one refuse the
+ * batch axis there, as @hnet/format's symbolic inference does: an axis whose
+ * size differs between batch 1 (`one`) and the batch of `two` is the batch.
+ * Slice keeps it only whole; Pad does not pad it; Resize and ConvTranspose
+ * do not take it as a spatial axis.
+ */
+function batchAxesFit(i: i32, n: Node, one: Array<StaticArray<i32>>, two: Array<StaticArray<i32>>): bool {
+  if (n.input0 < 0) return true;
+  const a = one[n.input0], b = two[n.input0];
+  switch (n.op) {
+    case OP_SLICE:
+      for (let k = 0; k < n.axes.length; k++) {
+        const d = axisIndex(n.axes[k], a.length);
+        const whole = n.steps[k] == 1 && (n.starts[k] == 0 || n.starts[k] <= -MAX_DIMENSION) && n.ends[k] >= MAX_DIMENSION;
+        if (a[d] != b[d] && !whole) {
+          return fail(E_SHAPE, n.describe(i) + ": slicing axis " + d.toString() + ", the batch dimension, must keep it whole (start 0, end >= 2^31 - 1, step 1)");
+        }
+      }
+      return true;
+    case OP_PAD:
+      for (let d = 0; d < a.length; d++) {
+        if (a[d] != b[d] && (n.padding[d] != 0 || n.padding[a.length + d] != 0)) {
+          return fail(E_SHAPE, n.describe(i) + ": padded axis " + d.toString() + " is the batch dimension; Pad needs a known size there");
+        }
+      }
+      return true;
+    case OP_RESIZE:
+    case OP_CONVTRANSPOSE:
+      for (let d = 2; d < 4; d++) {
+        if (a[d] != b[d]) return fail(E_SHAPE, n.describe(i) + ": axis " + d.toString() + " is the batch dimension; this op needs a known size there");
+      }
+      return true;
+    default:
+      return true;
+  }
 }
 
 function inputShapes(n: Node, shapes: Array<StaticArray<i32>>): Array<StaticArray<i32>> {

@@ -72,7 +72,7 @@ export class Runtime {
     this.budget = budget == 0 ? DEFAULT_BUDGET : budget;
     // Shapes at batch 1 validate the graph and estimate the arena.
     const plan1 = planArena(m, 1, naiveKernels);
-    if (plan1 == null || !shapesFit(m, 2)) return false;
+    if (plan1 == null || !shapesFit(m, 2, plan1.shapes)) return false;
     const arena1 = plan1.arenaBytes;
     const tile = align16(<u64>tileFloats(m) * 4);
     const materialized = weightBytes(m, MODE_MATERIALIZED) + arena1;

@@ -278,6 +278,7 @@ export function inferShape(i: i32, n: Node, ins: Array<StaticArray<i32>>, batch:
       if (n.allAxes) for (let d = 0; d < rank; d++) flags[d] = true;
       let kept = 0;
       for (let d = 0; d < rank; d++) if (n.keepdims || !flags[d]) kept++;
+      if (kept == 0) { fail(E_SHAPE, n.describe(i) + ": reducing every axis of " + shapeString(x) + " without keepdims leaves a scalar; hnet tensors have rank >= 1"); return null; }
       out = new StaticArray<i32>(kept);
       let k = 0;
       for (let d = 0; d < rank; d++) {
@@ -325,6 +326,7 @@ export function inferShape(i: i32, n: Node, ins: Array<StaticArray<i32>>, batch:
     case OP_SQUEEZE: {
       const flags = axisFlags(n.axes, rank);
       if (flags == null) { fail(E_SHAPE, n.describe(i) + ": axes " + shapeString(n.axes) + " are out of range or repeated for rank " + rank.toString()); return null; }
+      if (rank == n.axes.length) { fail(E_SHAPE, n.describe(i) + ": squeezing every axis of " + shapeString(x) + " leaves a scalar; hnet tensors have rank >= 1"); return null; }
       out = new StaticArray<i32>(rank - n.axes.length);
       let k = 0;
       for (let d = 0; d < rank; d++) {
@@ -364,7 +366,8 @@ export function inferShape(i: i32, n: Node, ins: Array<StaticArray<i32>>, batch:
     }
     case OP_RESIZE: {
       if (rank != 4) { fail(E_SHAPE, n.describe(i) + ": input " + shapeString(x) + " is not [N, C, H, W]"); return null; }
-      const oh = Math.floor(<f64>x[2] * <f64>n.scaleH), ow = Math.floor(<f64>x[3] * <f64>n.scaleW);
+      // floor(f32(size · scale)), as onnxruntime computes it (the f64 product of an i32 and an f32 is exact)
+      const oh = Math.floor(<f64><f32>(<f64>x[2] * <f64>n.scaleH)), ow = Math.floor(<f64><f32>(<f64>x[3] * <f64>n.scaleW));
       if (!(oh >= 1 && ow >= 1 && oh <= <f64>MAX_ELEMENTS && ow <= <f64>MAX_ELEMENTS)) {
         fail(E_SHAPE, n.describe(i) + ": scales [" + n.scaleH.toString() + ", " + n.scaleW.toString() + "] make an output of " +
           oh.toString() + " x " + ow.toString() + " from " + shapeString(x) + ", expected 1..2^28 each");
