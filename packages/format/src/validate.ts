@@ -3,6 +3,7 @@
 // and decode() after reading, so no invalid model crosses the file boundary.
 
 import { HnetFormatError } from './errors.js';
+import { MAX_BLOCK } from './hash.js';
 import type { Model, Op, TensorInfo, Weight } from './model.js';
 import { OP_TYPES, sizeOf } from './model.js';
 import { MAX_DIMENSION, MAX_ELEMENTS, MAX_GEOMETRY, MAX_RANK, MAX_WORK } from './limits.js';
@@ -36,8 +37,13 @@ export function validateWeight(weight: Weight, field: string, rank: number): voi
   }
   const count = weight.values.data.length;
   if (count === 0) invalid(`${field}.values.count`, 'K = 0: a weight needs at least one stored value');
-  if (weight.values.dtype === 'int8' && !(Number.isFinite(weight.values.scale) && weight.values.scale > 0)) {
-    invalid(`${field}.values.scale`, `int8 scale must be finite and > 0, got ${weight.values.scale}`);
+  const { values } = weight;
+  if ((values.dtype === 'int8' || values.dtype === 'int4') && !(Number.isFinite(values.scale) && values.scale > 0)) {
+    invalid(`${field}.values.scale`, `${values.dtype} scale must be finite and > 0, got ${values.scale}`);
+  }
+  if (values.dtype === 'int4') {
+    const bad = values.data.findIndex((q) => q < -7 || q > 7);
+    if (bad >= 0) invalid(`${field}.values.data`, `int4 value ${bad} is ${values.data[bad]}, outside [-7, 7]`);
   }
   if (weight.hash === null) {
     if (count !== virtual) {
@@ -46,7 +52,10 @@ export function validateWeight(weight: Weight, field: string, rank: number): voi
     return;
   }
   const { algorithm, bucketSeed, signSeed } = weight.hash;
-  if (algorithm !== 'xxh32') invalid(`${field}.hash.algorithm`, `unknown hash algorithm ${String(algorithm)}`);
+  if (algorithm === 'xxh32-block') {
+    const z = weight.hash.block;
+    if (!(Number.isInteger(z) && z >= 1 && z <= MAX_BLOCK)) invalid(`${field}.hash.block`, `xxh32-block needs a block of 1..${MAX_BLOCK} columns, got ${z}`);
+  } else if (algorithm !== 'xxh32') invalid(`${field}.hash.algorithm`, `unknown hash algorithm ${String(algorithm)}`);
   if (!isUint32(bucketSeed)) invalid(`${field}.hash.bucket_seed`, `must be a uint32, got ${bucketSeed}`);
   if (signSeed !== null && !isUint32(signSeed)) invalid(`${field}.hash.sign_seed`, `must be a uint32, got ${signSeed}`);
   // More buckets than virtual values would store more than the plain weight.
