@@ -5,6 +5,7 @@
 // web page) and every error that shows a shape.
 
 import { readVersions } from './codec/decode.js';
+import { blockOf } from './hash.js';
 import type { Model, Weight } from './model.js';
 import { sizeOf, weightsOf } from './model.js';
 import { BATCH, inferShapes } from './shapes.js';
@@ -34,7 +35,7 @@ export interface WeightSummary {
   virtual: number;
   real: number; // stored values (K for a hashed weight)
   dtype: string;
-  hash: { algorithm: string; buckets: number; bucketSeed: number; signSeed: number | null } | null;
+  hash: { algorithm: string; buckets: number; bucketSeed: number; signSeed: number | null; block: number } | null; // block: columns per hash (1 for xxh32)
 }
 
 export interface ModelSummary {
@@ -57,7 +58,7 @@ export function summarizeModel(model: Model): ModelSummary {
       weights.push({
         node: i, layer: node.name, op: node.op.type, part, shape: [...weight.shape],
         virtual: sizeOf(weight.shape), real, dtype: weight.values.dtype,
-        hash: weight.hash && { algorithm: weight.hash.algorithm, buckets: real, bucketSeed: weight.hash.bucketSeed, signSeed: weight.hash.signSeed },
+        hash: weight.hash && { algorithm: weight.hash.algorithm, buckets: real, bucketSeed: weight.hash.bucketSeed, signSeed: weight.hash.signSeed, block: blockOf(weight.hash) },
       });
     };
     const w = weightsOf(node.op);
