@@ -81,6 +81,8 @@ const NOT_CLAIMED_RULES: [RegExp, string][] = [
   [/^test_gather_/, 'Gather with an index tensor: hnet claims a constant scalar index (Slice + Squeeze)'],
   [/^test_(edge|reflect)_pad$/, 'Pad modes edge and reflect: hnet pads with a constant'],
   [/^test_convtranspose_(1d|3d)$/, '1-D and 3-D ConvTranspose: hnet convolutions are 2-D'],
+  [/^test_convtranspose_(autopad_same|kernel_shape|output_shape|with_kernel)$/, 'ConvTranspose output_shape and auto_pad: the importer asks for explicit pads and output_padding'],
+  [/^test_layer_normalization_(\d)d_axis(0|_negative_\1)(_epsilon)?$/, 'LayerNormalization over every dimension: hnet\'s first dimension is the batch'],
   [/^test_resize_.*cubic/, 'Resize mode cubic: hnet resizes nearest and linear'],
   [/^test_resize_tf_crop_and_resize$|tf_half_pixel_for_nn$/, 'Resize coordinate modes tf_crop_and_resize and tf_half_pixel_for_nn'],
   [/^test_split_zero_size_splits$|^test_slice_start_out_of_bounds$/, 'zero-size outputs (an empty dimension)'],
