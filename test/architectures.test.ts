@@ -75,45 +75,66 @@ async function runWasm(bytes: Uint8Array, mode: 'materialized' | 'streaming', in
   }
 }
 
+/** The first `n` examples of a batch. */
+function firstExamples(x: Tensor, n: number): Tensor {
+  const per = x.data.length / x.shape[0];
+  return { shape: [n, ...x.shape.slice(1)], data: x.data.slice(0, n * per) };
+}
+
 for (const name of FIXTURES) {
   test(`fixtures/arch/${name}`, { timeout: 600_000 }, async (t) => {
     const file = path.join(DIR, `${name}.onnx`);
     const onnxBytes = new Uint8Array(readFileSync(file));
     const inputFile = path.join(DIR, `${name}.input.npy`);
     const x = readNpy(readFileSync(inputFile), inputFile);
-    const expected = await runOrt(onnxBytes, { [onnxInputName(onnxBytes)]: x });
     const dense: Model = importOnnx(file).model;
     assert.equal(dense.inputs.length, 1, `${name}: one graph input`);
-    const inputs = { [dense.inputs[0].name]: x };
+    // The committed batch of 2, and its first example alone: the batch dimension stays symbolic through every step.
+    const cases = await Promise.all([x, firstExamples(x, 1)].map(async (batch) => ({
+      label: `batch ${batch.shape[0]}`,
+      inputs: { [dense.inputs[0].name]: batch },
+      expected: await runOrt(onnxBytes, { [onnxInputName(onnxBytes)]: batch }),
+    })));
 
     await t.test('compression 1: the WASM runtime (both modes) matches onnxruntime', async () => {
       const bytes = encode(dense);
       for (const mode of ['materialized', 'streaming'] as const) {
-        const actual = await runWasm(bytes, mode, inputs);
-        for (const out of dense.outputs) assertClose(actual[out.name], expected[out.name], ORT_TOLERANCE, `${name} wasm ${mode} ${out.name}`);
+        for (const { label, inputs, expected } of cases) {
+          const actual = await runWasm(bytes, mode, inputs);
+          for (const out of dense.outputs) assertClose(actual[out.name], expected[out.name], ORT_TOLERANCE, `${name} wasm ${mode} ${label} ${out.name}`);
+        }
       }
     });
 
     await t.test('compression 1: exported back to ONNX, onnxruntime gives the original output', async () => {
-      const actual = await runOrt(exportOnnx(dense), inputs);
-      for (const out of dense.outputs) assertClose(actual[out.name], expected[out.name], ORT_TOLERANCE, `${name} exported ${out.name}`);
+      const exported = exportOnnx(dense);
+      for (const { label, inputs, expected } of cases) {
+        const actual = await runOrt(exported, inputs);
+        for (const out of dense.outputs) assertClose(actual[out.name], expected[out.name], ORT_TOLERANCE, `${name} exported ${label} ${out.name}`);
+      }
     });
 
     const { model: hashed, report } = hashModel(dense, { compression: 1 / 8, seed: 12, minVirtual: 64 });
     await t.test('1/8: the WASM runtime (both modes) equals the reference forward', async () => {
       assert.ok(report.weights.some((w) => w.hashed), `${name}: no weight was hashed at 1/8`);
       const bytes = encode(hashed);
-      const reference = runReference(decode(bytes), inputs);
-      for (const mode of ['materialized', 'streaming'] as const) {
-        const actual = await runWasm(bytes, mode, inputs);
-        for (const out of hashed.outputs) assertClose(actual[out.name], reference[out.name], REFERENCE_TOLERANCE, `${name} 1/8 wasm ${mode} ${out.name}`);
+      const decoded = decode(bytes);
+      for (const { label, inputs } of cases) {
+        const reference = runReference(decoded, inputs);
+        for (const mode of ['materialized', 'streaming'] as const) {
+          const actual = await runWasm(bytes, mode, inputs);
+          for (const out of hashed.outputs) assertClose(actual[out.name], reference[out.name], REFERENCE_TOLERANCE, `${name} 1/8 wasm ${mode} ${label} ${out.name}`);
+        }
       }
     });
 
     await t.test('1/8: exported back to ONNX, onnxruntime gives the reference output', async () => {
-      const reference = runReference(hashed, inputs);
-      const actual = await runOrt(exportOnnx(hashed), inputs);
-      for (const out of hashed.outputs) assertClose(actual[out.name], reference[out.name], ORT_TOLERANCE, `${name} 1/8 exported ${out.name}`);
+      const exported = exportOnnx(hashed);
+      for (const { label, inputs } of cases) {
+        const reference = runReference(hashed, inputs);
+        const actual = await runOrt(exported, inputs);
+        for (const out of hashed.outputs) assertClose(actual[out.name], reference[out.name], ORT_TOLERANCE, `${name} 1/8 exported ${label} ${out.name}`);
+      }
     });
   });
 }
