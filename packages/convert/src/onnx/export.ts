@@ -48,8 +48,8 @@ function valueInfo(t: TensorInfo): ValueInfoProto {
 interface Graph {
   /** A float initializer holding a weight's virtual values, in its shape. */
   weight(base: string, w: Weight): string;
-  /** A float initializer of `shape` (default: 1-D). */
-  floats(base: string, data: Float32Array, shape?: number[]): string;
+  /** A 1-D float initializer. */
+  floats(base: string, data: Float32Array): string;
   /** A float scalar initializer. */
   scalar(base: string, value: number): string;
   /** A 1-D int64 initializer. */
@@ -93,7 +93,7 @@ export function exportOnnx(model: Model): Uint8Array {
     let steps = 0;
     const graph: Graph = {
       weight: (base, w) => addInitializer(floatTensor(uniqueName(base), w.shape, expandWeight(w))),
-      floats: (base, data, shape = [data.length]) => addInitializer(floatTensor(uniqueName(base), shape, data)),
+      floats: (base, data) => addInitializer(floatTensor(uniqueName(base), [data.length], data)),
       scalar: (base, value) => addInitializer(floatTensor(uniqueName(base), [], Float32Array.of(value))),
       int64s: (base, values) => addInitializer(int64Tensor(uniqueName(base), values.map(clampInt64))),
       step: (opType, inputs, attribute = []) => {
