@@ -15,7 +15,7 @@ export interface WeightChoice {
 }
 
 /** Builds a graph one node at a time, tracking shapes with format's inference (-1 = batch). */
-class GraphBuilder {
+export class GraphBuilder {
   nodes: Node[] = [];
   shapes = new Map<string, number[]>();
   private count = 0;
