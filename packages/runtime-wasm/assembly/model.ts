@@ -661,6 +661,11 @@ export function parseModel(ptr: usize, size: u32): Model | null {
     if (io == 0) m.inputs = list; else m.outputs = list;
   }
   if (m.inputs.length == 0) { fail(E_INVALID, "Model.inputs is empty: a model needs at least one input"); return null; }
+  let hasBatch = false;
+  for (let i = 0; i < m.inputs.length; i++) {
+    const shape = m.tensorShapes[m.inputs[i]];
+    for (let d = 0; d < shape.length; d++) if (shape[d] == -1) hasBatch = true;
+  }
   if (m.outputs.length == 0) { fail(E_INVALID, "Model.outputs is empty: a model needs at least one output"); return null; }
 
   // Nodes, in topological order: each input must exist before it is used,
@@ -685,6 +690,11 @@ export function parseModel(ptr: usize, size: u32): Model | null {
     const desc = n.describe(<i32>i);
     readOp(r, op, n, desc);
     if (failed()) return null;
+    if (n.op == OP_EXPAND && !hasBatch) {
+      for (let k = 0; k < n.reshape.length; k++) {
+        if (n.reshape[k] == -1) { fail(E_INVALID, desc + ".shape: -1 stands for the batch size, but no graph input has a batch dimension (-1)"); return null; }
+      }
+    }
 
     const ins = r.vector(t, 3, 4, desc + ".inputs", true);
     const outs = r.vector(t, 4, 4, desc + ".outputs", true);

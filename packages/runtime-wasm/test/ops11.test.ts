@@ -12,7 +12,7 @@ import { decode, encode, plainWeight, runReference, sizeOf } from '@hnet/format'
 import { encodeUnvalidated } from '@hnet/format/testing';
 import { loadModel } from '../src/index.js';
 import { assertClose, lastErrorMessage, rawInstance, relativeError, TOLERANCE, WASM_PATHS } from './helpers.js';
-import { DTYPES, GraphBuilder, randomArray, rng } from './models.js';
+import { DTYPES, GraphBuilder, randomArray, randomModel11, rng } from './models.js';
 
 const MODES = ['materialized', 'streaming'] as const;
 const BATCHES = [1, 3, 8];
@@ -329,4 +329,18 @@ describe('format 1.1 load-time errors name the node and the field', () => {
       assert.match(message, pattern);
     });
   }
+});
+
+describe('random models of the 1.1 ops', () => {
+  it('match the reference, fast and naive, in both modes (30 seeds, mixed dtypes, hashed and plain)', async () => {
+    WASM = WASM_PATHS.release;
+    for (let seed = 1; seed <= 30; seed++) await check(randomModel11(seed), seed, `random 1.1 model ${seed}`);
+  });
+  it('with every weight hashed in each dtype (debug build)', async () => {
+    WASM = WASM_PATHS.debug;
+    for (const dtype of DTYPES) {
+      for (let seed = 100; seed < 104; seed++) await check(randomModel11(seed, { dtype, hashed: true }), seed, `random 1.1 model ${seed} ${dtype}`);
+    }
+    WASM = WASM_PATHS.release;
+  });
 });
