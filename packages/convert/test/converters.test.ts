@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runReference, type Tensor } from '@hnet/format';
-import { ConvertError, importOnnx } from '../src/index.js';
+import { importOnnx } from '../src/index.js';
 import type { NodeProto, TensorProto } from '../src/onnx/proto.js';
 import { assertClose, attr, floatTensor, int64Tensor, node, onnxModel, randomArray, runOrt } from './helpers.js';
 
@@ -336,4 +336,14 @@ test('unknown attributes of the new ops are refused naming the node', () => {
     inputs: [['x', ['N', 2]]], outputs: [['y', ['N', 4]]],
   });
   assert.throws(() => importOnnx(bytes), /cat \(Concat\): attribute bogus not supported/);
+});
+
+test('the registry: two converters claiming one op at overlapping opsets throw; a gap between ranges is refused naming them', async () => {
+  const { registryOf } = await import('../src/onnx/import/converters/index.js');
+  const { clipAttributes, clipInputs } = await import('../src/onnx/import/converters/elementwise.js');
+  assert.throws(() => registryOf([clipInputs, { ...clipAttributes, opsets: [1, 11] }]), /two converters claim Clip at opsets 1\.\.11 and 11\.\.\d+/);
+  const lookup = registryOf([clipAttributes, { ...clipInputs, opsets: [12, 22] }]);
+  assert.equal(lookup('Clip', 10), clipAttributes);
+  assert.throws(() => lookup('Clip', 11), /opset 11 of Clip is not supported \(hnet reads opsets 1\.\.10, 12\.\.22\)/);
+  assert.throws(() => lookup('Elu', 13), /op not supported/);
 });

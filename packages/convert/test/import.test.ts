@@ -126,7 +126,7 @@ test('one error lists every unsupported node by name and op type, for ops and at
     // Then what to do: GRU is not in the plan (export the feed-forward part), Elu neither (and says which activations are there); Gemm and Softmax have no hint.
     const advice = e.message.slice(e.message.indexOf('\nwhat to do:\n'));
     assert.match(advice, /^ {2}GRU: recurrent layers are not in hnet's plan/m);
-    assert.match(advice, /^ {2}Elu: not supported in hnet \d+\.\d+: the activations hnet runs are Relu, LeakyRelu, Sigmoid and Tanh$/m);
+    assert.match(advice, /^ {2}Elu: not supported in hnet \d+\.\d+: the activations hnet runs are Relu, LeakyRelu, Sigmoid, Tanh, Clip \(ReLU6\), HardSigmoid, HardSwish, Gelu and Erf$/m);
     assert.doesNotMatch(advice, /Gemm|Softmax/);
     assert.match(advice, /supported ops: docs\/CLI\.md, "What the importer reads"; .*test\/onnx-conformance\.test\.ts/);
     return true;

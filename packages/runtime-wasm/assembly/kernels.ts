@@ -590,11 +590,16 @@ export function depthwiseConv(s: ConvShape, x: usize, b: i32, c0: i32, count: i3
     const c = c0 + k;
     let plane = x + ((<usize>(b * s.c + c) * s.h * s.w) << 2);
     if (padded) {
-      memory.fill(scratch, 0, ((<usize>hp * wp) + 8) << 2);
+      // zeros only where the input does not land: top rows, each row's left and right pads, bottom rows and the slack
       const rowBytes = <usize>s.w << 2;
+      memory.fill(scratch, 0, (<usize>(s.pt * wp + s.pl)) << 2);
       for (let yy = 0; yy < s.h; yy++) {
-        memory.copy(scratch + ((<usize>((yy + s.pt) * wp + s.pl)) << 2), plane + <usize>yy * rowBytes, rowBytes);
+        const row = scratch + ((<usize>((yy + s.pt) * wp + s.pl)) << 2);
+        memory.copy(row, plane + <usize>yy * rowBytes, rowBytes);
+        memory.fill(row + rowBytes, 0, (<usize>(pr + s.pl)) << 2); // this row's right pad, the next row's left
       }
+      const tail = (<usize>((s.h + s.pt) * wp + s.pl)) << 2;
+      memory.fill(scratch + tail, 0, (((<usize>hp * wp) + 8) << 2) - tail);
       plane = scratch;
     }
     const wk = w + ((<usize>k * taps) << 2);
@@ -604,6 +609,27 @@ export function depthwiseConv(s: ConvShape, x: usize, b: i32, c0: i32, count: i3
       const rowBase = plane + ((<usize>(oy * sh) * wp) << 2);
       const yr = out + ((<usize>oy * ow) << 2);
       let ox = 0;
+      // eight columns per step: two independent accumulators keep more multiply-adds in flight
+      const ow8 = simd ? ow & ~7 : 0;
+      for (; ox < ow8; ox += 8) {
+        let a0 = f32x4.splat(bv), a1 = a0;
+        for (let ky = 0; ky < kh; ky++) {
+          const row = rowBase + ((<usize>(ky * dh) * wp) << 2);
+          for (let kx = 0; kx < kw; kx++) {
+            const p = row + (<usize>(ox * sw + kx * dw) << 2);
+            const wv = f32x4.splat(load<f32>(wk + (<usize>(ky * kw + kx) << 2)));
+            if (sw == 1) {
+              a0 = fma(a0, v128.load(p), wv);
+              a1 = fma(a1, v128.load(p, 16), wv);
+            } else {
+              a0 = fma(a0, i32x4.shuffle(v128.load(p), v128.load(p, 16), 0, 2, 4, 6), wv);
+              a1 = fma(a1, i32x4.shuffle(v128.load(p, 32), v128.load(p, 48), 0, 2, 4, 6), wv);
+            }
+          }
+        }
+        v128.store(yr + (<usize>ox << 2), a0);
+        v128.store(yr + (<usize>ox << 2), a1, 16);
+      }
       for (; ox < ow4; ox += 4) {
         let acc = f32x4.splat(bv);
         for (let ky = 0; ky < kh; ky++) {

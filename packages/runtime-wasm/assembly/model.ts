@@ -78,6 +78,9 @@ export const DT_FLOAT32: i32 = 0;
 export const DT_FLOAT16: i32 = 1;
 export const DT_INT8: i32 = 2;
 
+/** 2^53: Slice's integers stay within what a JavaScript number holds exactly. */
+const SAFE_INTEGER: i64 = 1 << 53;
+
 export const READER_MAJOR: u32 = 1;
 export const READER_MINOR: u32 = 1;
 
@@ -180,13 +183,22 @@ function readU32s(r: Reader, table: u32, id: i32, expected: i32, what: string, r
   return out;
 }
 
-/** Reads a vector of i32 (axes: negative counts from the end), each within the rank cap. */
+/**
+ * Reads a vector of i32 axes (negative counts from the end): at most the rank
+ * cap, none twice as written, at least one when `required` or present.
+ */
 function readAxes(r: Reader, table: u32, id: i32, what: string, required: bool): StaticArray<i32> {
   const v = r.vector(table, id, 4, what, required);
   if (failed() || !r.charge(<u64>v.length * 4, what)) return new StaticArray<i32>(0);
   if (v.length > <u32>MAX_RANK) { fail(E_INVALID, what + " has " + v.length.toString() + " entries, more than the rank cap " + MAX_RANK.toString()); return new StaticArray<i32>(0); }
+  if (required && v.length == 0 && !failed()) { fail(E_INVALID, what + " needs at least one axis"); return new StaticArray<i32>(0); }
   const out = new StaticArray<i32>(v.length);
-  for (let i: u32 = 0; i < v.length && !failed(); i++) out[i] = r.i32(v.start + 4 * i, what);
+  for (let i: u32 = 0; i < v.length && !failed(); i++) {
+    out[i] = r.i32(v.start + 4 * i, what);
+    for (let k: u32 = 0; k < i; k++) {
+      if (out[k] == out[i]) { fail(E_INVALID, what + "[" + i.toString() + "]: axis " + out[i].toString() + " is listed twice"); break; }
+    }
+  }
   return out;
 }
 
@@ -393,7 +405,7 @@ function readOp(r: Reader, op: u32, n: Node, what: string): void {
       n.starts = readI64s(r, op, 0, what + ".starts", true);
       n.ends = readI64s(r, op, 1, what + ".ends", true);
       const hasAxes = r.field(op, 2, what + ".axes") != 0;
-      const axes = readAxes(r, op, 2, what + ".axes", false);
+      const axes = readAxes(r, op, 2, what + ".axes", hasAxes);
       const hasSteps = r.field(op, 3, what + ".steps") != 0;
       const steps = readI64s(r, op, 3, what + ".steps", false);
       if (failed()) break;
@@ -405,6 +417,11 @@ function readOp(r: Reader, op: u32, n: Node, what: string): void {
       n.axes = new StaticArray<i32>(count);
       n.steps = new StaticArray<i64>(count);
       for (let k = 0; k < count; k++) {
+        // ±2^53: the integers a JavaScript number (the format library's) holds exactly
+        if (abs(n.starts[k]) > SAFE_INTEGER || abs(n.ends[k]) > SAFE_INTEGER || (hasSteps && abs(steps[k]) > SAFE_INTEGER)) {
+          fail(E_INVALID, what + ": starts, ends and steps must be integers within ±2^53 (entry " + k.toString() + ")");
+          break;
+        }
         n.axes[k] = hasAxes ? axes[k] : k;
         n.steps[k] = hasSteps ? steps[k] : 1;
         if (n.steps[k] == 0) { fail(E_INVALID, what + ".steps[" + k.toString() + "] = 0, expected a non-zero step"); break; }
@@ -414,7 +431,8 @@ function readOp(r: Reader, op: u32, n: Node, what: string): void {
     case OP_CLIP:
       if (r.field(op, 0, what + ".min") != 0) n.lo = r.fieldF32(op, 0, 0, what + ".min");
       if (r.field(op, 1, what + ".max") != 0) n.hi = r.fieldF32(op, 1, 0, what + ".max");
-      if (isNaN(n.lo) || isNaN(n.hi)) fail(E_INVALID, what + ": min and max must be numbers, not NaN");
+      if (!isFinite(n.lo) && r.field(op, 0, what + ".min") != 0) fail(E_INVALID, what + ".min = " + n.lo.toString() + ", expected a finite number");
+      if (!isFinite(n.hi) && r.field(op, 1, what + ".max") != 0) fail(E_INVALID, what + ".max = " + n.hi.toString() + ", expected a finite number");
       break;
     case OP_HARDSIGMOID:
       n.alpha = finiteF32(r, op, 0, 0.2, what + ".alpha");
@@ -427,7 +445,7 @@ function readOp(r: Reader, op: u32, n: Node, what: string): void {
     case OP_REDUCESUM:
     case OP_REDUCEMAX:
       n.allAxes = r.field(op, 0, what + ".axes") == 0;
-      n.axes = readAxes(r, op, 0, what + ".axes", false);
+      n.axes = readAxes(r, op, 0, what + ".axes", !n.allAxes); // all axes is an absent vector, never an empty one
       n.keepdims = r.fieldU8(op, 1, 1, what + ".keepdims") != 0;
       break;
     case OP_TRANSPOSE: {
@@ -457,12 +475,12 @@ function readOp(r: Reader, op: u32, n: Node, what: string): void {
     case OP_SQUEEZE:
     case OP_UNSQUEEZE:
       n.axes = readAxes(r, op, 0, what + ".axes", true);
-      if (!failed() && n.axes.length == 0) fail(E_INVALID, what + ".axes is empty");
       break;
     case OP_PAD: {
       n.padding = readI64s(r, op, 0, what + ".pads", true);
       n.value = r.fieldF32(op, 1, 0, what + ".value");
       if (failed()) break;
+      if (isNaN(n.value)) { fail(E_INVALID, what + ".value is NaN, expected a number"); break; }
       if (n.padding.length == 0 || (n.padding.length & 1) != 0 || n.padding.length > 2 * MAX_RANK) {
         fail(E_INVALID, what + ".pads has " + n.padding.length.toString() + " entries, expected 2 per axis");
         break;
@@ -483,7 +501,7 @@ function readOp(r: Reader, op: u32, n: Node, what: string): void {
       if (n.nearest > ROUND_CEIL) { fail(E_INVALID, what + ".nearest = " + n.nearest.toString() + " is unknown (0..3)"); break; }
       if (scales.length != 2) { fail(E_INVALID, what + ".scales has " + scales.length.toString() + " entries, expected 2 [scale_h, scale_w]"); break; }
       for (let k = 0; k < 2; k++) {
-        if (!(scales[k] > 0 && isFinite(scales[k]))) { fail(E_INVALID, what + ".scales[" + k.toString() + "] = " + scales[k].toString() + ", expected > 0 and finite"); break; }
+        if (!(scales[k] > 0 && <f64>scales[k] <= <f64>MAX_GEOMETRY)) { fail(E_INVALID, what + ".scales[" + k.toString() + "] = " + scales[k].toString() + ", expected > 0 and at most 2^28"); break; }
       }
       n.scaleH = scales[0]; n.scaleW = scales[1];
       break;
@@ -512,6 +530,9 @@ function readOp(r: Reader, op: u32, n: Node, what: string): void {
     case OP_EXPAND: {
       n.reshape = readI64s(r, op, 0, what + ".shape", true);
       if (failed()) break;
+      let batchDims = 0;
+      for (let k = 0; k < n.reshape.length; k++) if (n.reshape[k] == -1) batchDims++;
+      if (batchDims > 1) { fail(E_INVALID, what + ".shape has more than one -1: the batch is one dimension"); break; }
       if (n.reshape.length == 0 || n.reshape.length > MAX_RANK) { fail(E_INVALID, what + ".shape has rank " + n.reshape.length.toString() + ", expected 1.." + MAX_RANK.toString()); break; }
       for (let k = 0; k < n.reshape.length; k++) {
         const d = n.reshape[k];
@@ -640,6 +661,11 @@ export function parseModel(ptr: usize, size: u32): Model | null {
     if (io == 0) m.inputs = list; else m.outputs = list;
   }
   if (m.inputs.length == 0) { fail(E_INVALID, "Model.inputs is empty: a model needs at least one input"); return null; }
+  let hasBatch = false;
+  for (let i = 0; i < m.inputs.length; i++) {
+    const shape = m.tensorShapes[m.inputs[i]];
+    for (let d = 0; d < shape.length; d++) if (shape[d] == -1) hasBatch = true;
+  }
   if (m.outputs.length == 0) { fail(E_INVALID, "Model.outputs is empty: a model needs at least one output"); return null; }
 
   // Nodes, in topological order: each input must exist before it is used,
@@ -664,6 +690,11 @@ export function parseModel(ptr: usize, size: u32): Model | null {
     const desc = n.describe(<i32>i);
     readOp(r, op, n, desc);
     if (failed()) return null;
+    if (n.op == OP_EXPAND && !hasBatch) {
+      for (let k = 0; k < n.reshape.length; k++) {
+        if (n.reshape[k] == -1) { fail(E_INVALID, desc + ".shape: -1 stands for the batch size, but no graph input has a batch dimension (-1)"); return null; }
+      }
+    }
 
     const ins = r.vector(t, 3, 4, desc + ".inputs", true);
     const outs = r.vector(t, 4, 4, desc + ".outputs", true);

@@ -555,10 +555,15 @@ export function reduceNaive(op: i32, x: usize, y: usize, red: Reduction, index: 
 
 /**
  * LayerNorm over rows of `len` (the trailing axes): y = (x − mean) /
- * sqrt(var + eps) · scale + bias, the mean and variance in f32x4 sums.
+ * sqrt(var + eps) · scale + bias in f32x4. A row's spread can be far below
+ * its mean (a row shifted by a large value), where x − mean in f32 would
+ * lose the digits that matter: so the mean is m0 + δ, m0 the f32 mean of a
+ * first pass and δ the mean of x − m0 (exact differences, small sums) from
+ * a second, which also sums the squares: var = mean((x − m0)²) − δ².
  */
 export function layerNorm(x: usize, y: usize, rows: i32, len: i32, scale: usize, bias: usize, eps: f32): void {
   const len4 = len & ~3;
+  const n = <f32>len;
   for (let r = 0; r < rows; r++) {
     const xr = x + ((<usize>r * len) << 2), yr = y + ((<usize>r * len) << 2);
     let acc = f32x4.splat(0);
@@ -566,24 +571,28 @@ export function layerNorm(x: usize, y: usize, rows: i32, len: i32, scale: usize,
     for (; i < len4; i += 4) acc = f32x4.add(acc, v128.load(xr + (<usize>i << 2)));
     let sum = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
     for (; i < len; i++) sum += at(xr, i);
-    const mean = sum / <f32>len;
-    const m4 = f32x4.splat(mean);
-    acc = f32x4.splat(0);
+    const m0 = sum / n;
+    const m4 = f32x4.splat(m0);
+    let d4 = f32x4.splat(0), q4 = f32x4.splat(0);
     for (i = 0; i < len4; i += 4) {
       const d = f32x4.sub(v128.load(xr + (<usize>i << 2)), m4);
-      acc = f32x4.add(acc, f32x4.mul(d, d));
+      d4 = f32x4.add(d4, d);
+      q4 = f32x4.add(q4, f32x4.mul(d, d));
     }
-    let sq = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
-    for (; i < len; i++) { const d = at(xr, i) - mean; sq += d * d; }
-    const inv = f32x4.splat(<f32>(1 / Math.sqrt(<f64>(sq / <f32>len) + <f64>eps)));
+    let ds = (f32x4.extract_lane(d4, 0) + f32x4.extract_lane(d4, 1)) + (f32x4.extract_lane(d4, 2) + f32x4.extract_lane(d4, 3));
+    let qs = (f32x4.extract_lane(q4, 0) + f32x4.extract_lane(q4, 1)) + (f32x4.extract_lane(q4, 2) + f32x4.extract_lane(q4, 3));
+    for (; i < len; i++) { const d = at(xr, i) - m0; ds += d; qs += d * d; }
+    const delta = ds / n;
+    const variance = max<f64>(<f64>qs / <f64>len - <f64>delta * <f64>delta, 0);
+    const invS = <f32>(1 / Math.sqrt(variance + <f64>eps));
+    const inv = f32x4.splat(invS), delta4 = f32x4.splat(delta);
     for (i = 0; i < len4; i += 4) {
       const off = <usize>i << 2;
-      let v = f32x4.mul(f32x4.mul(f32x4.sub(v128.load(xr + off), m4), inv), v128.load(scale + off));
+      let v = f32x4.mul(f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + off), m4), delta4), inv), v128.load(scale + off));
       if (bias != 0) v = f32x4.add(v, v128.load(bias + off));
       v128.store(yr + off, v);
     }
-    const invS = f32x4.extract_lane(inv, 0);
-    for (; i < len; i++) put(yr, i, (at(xr, i) - mean) * invS * at(scale, i) + (bias != 0 ? at(bias, i) : 0));
+    for (; i < len; i++) put(yr, i, ((at(xr, i) - m0) - delta) * invS * at(scale, i) + (bias != 0 ? at(bias, i) : 0));
   }
 }
 

@@ -188,16 +188,16 @@ function planStep(n: Node, ins: Array<StaticArray<i32>>, out: StaticArray<i32>, 
       return 0;
     case OP_CONV2D: {
       const w = n.weight!;
-      if (n.group == x[1] && w.shape[0] == x[1] && w.shape[1] == 1) {
-        // depthwise: one padded plane (and four floats of slack for the SIMD reads past a row's end)
-        return <i64>(x[2] + n.pt + n.pb) * (x[3] + n.pl + n.pr) + 8;
-      }
       // stride 1 along W: tap offsets (K ints) and, when padded, the padded
       // planes of one group; otherwise the im2col matrix [C/g·KH·KW, OH·OW]
       const padded = n.pt + n.pl + n.pb + n.pr > 0;
-      return n.sw == 1
+      const general = n.sw == 1
         ? <i64>w.cols + 4 + (padded ? <i64>(x[1] / n.group) * (x[2] + n.pt + n.pb) * (x[3] + n.pl + n.pr) : 0)
         : <i64>out[2] * out[3] * w.cols;
+      // Depthwise needs only one padded plane (and slack for the SIMD reads past a
+      // row's end); the cap stays @hnet/format's rule, which counts the general scratch.
+      const depthwise = n.group == x[1] && w.shape[0] == x[1] && w.shape[1] == 1;
+      return depthwise && general <= MAX_ELEMENTS ? <i64>(x[2] + n.pt + n.pb) * (x[3] + n.pl + n.pr) + 8 : general;
     }
     default:
       return 0;

@@ -81,15 +81,24 @@ function openFile(bytes: Uint8Array): { root: fb.Model; reader: Reader; versions
   return { root, reader, versions: { format, minReader } };
 }
 
+/**
+ * Whether a reader of version `reader` may read a file (docs/FORMAT.md, "Versioning"):
+ * the same major version, and a minor at least the file's min_reader_version.
+ * Throws HnetFormatError 'unsupported-version' saying which side to upgrade.
+ */
+export function checkReaderVersion(file: FileVersions, reader: Version = FORMAT_VERSION): void {
+  const { format, minReader } = file;
+  if (format.major !== reader.major) {
+    throw new HnetFormatError('unsupported-version', 'format_version', `file is format ${formatVersionString(format)} but this reader supports ${formatVersionString(reader)}; ${format.major > reader.major ? 'upgrade hnet to read it' : 'convert it again with a current hnet'}`);
+  }
+  if (minReader.major !== reader.major || minReader.minor > reader.minor) {
+    throw new HnetFormatError('unsupported-version', 'min_reader_version', `file needs a reader of format ${formatVersionString(minReader)} or newer, this one is ${formatVersionString(reader)}; upgrade hnet`);
+  }
+}
+
 export function decode(bytes: Uint8Array): Model {
   const { root, reader, versions } = openFile(bytes);
-  const { format, minReader } = versions;
-  if (format.major !== FORMAT_VERSION.major) {
-    throw new HnetFormatError('unsupported-version', 'format_version', `file is format ${formatVersionString(format)} but this reader supports ${formatVersionString(FORMAT_VERSION)}; ${format.major > FORMAT_VERSION.major ? 'upgrade hnet to read it' : 'convert it again with a current hnet'}`);
-  }
-  if (minReader.major !== FORMAT_VERSION.major || minReader.minor > FORMAT_VERSION.minor) {
-    throw new HnetFormatError('unsupported-version', 'min_reader_version', `file needs a reader of format ${formatVersionString(minReader)} or newer, this one is ${formatVersionString(FORMAT_VERSION)}; upgrade hnet`);
-  }
+  checkReaderVersion(versions);
 
   // Names are unique (checked while reading: a file may repeat one huge tensor many times).
   const seenNames = new Map<string, number>();
@@ -453,6 +462,8 @@ class Reader {
       if (!(Number.isFinite(scale) && scale > 0)) invalid(`${field}.scale`, `${name} scale must be finite and > 0, got ${scale}`);
     }
     if (name === 'int4') {
+      // An odd count leaves the last high nibble unused: it must be 0, so that every int4 array has one encoding.
+      if (count % 2 === 1 && bytes[bytes.length - 1] >> 4 !== 0) invalid(`${field}.data`, `the unused high nibble after int4 value ${count - 1} must be 0`);
       const q = unpackInt4(bytes, count);
       const bad = q.indexOf(-8);
       if (bad >= 0) invalid(`${field}.data`, `int4 value ${bad} is -8; the format's int4 range is [-7, 7]`);

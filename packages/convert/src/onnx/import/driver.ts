@@ -21,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import {
-  HnetFormatError, inferOpShape, plainWeight, validateModel, BATCH,
+  HnetFormatError, inferOpShape, plainWeight, runReference, validateModel, BATCH,
   METADATA_KEYS, type Model, type Node, type Op, type TensorInfo,
 } from '@hnet/format';
 import { ConvertError, unsupportedNodes, type NodeIssue } from '../../errors.js';
@@ -30,7 +30,7 @@ import { CONVERT_VERSION } from '../../version.js';
 import { DataType, dataTypeName, onnx, toNumber, type AttributeProto, type ModelProto, type NodeProto, type ValueInfoProto } from '../proto.js';
 import { readTensor } from '../tensors.js';
 import { exactInteger, float, int, readAttributes, typedAttribute } from './attributes.js';
-import type { ConvertContext } from './converter.js';
+import type { Converter, ConvertContext } from './converter.js';
 import { converterFor } from './converters/index.js';
 import { count, fromConst, type Known } from './known.js';
 import { runPasses } from './passes/index.js';
@@ -97,6 +97,14 @@ export function importOnnx(input: Uint8Array | string, options: ImportOptions = 
 const AttributeType = onnx.AttributeProto.AttributeType;
 const PASS_THROUGH = ['Identity', 'Dropout'];
 const DROPOUT_ATTRIBUTES = { ratio: float(0.5), seed: int(0), is_test: int(0) };
+
+/** Where a converter emits when its node is evaluated at import (Importer.evaluate). */
+interface Scratch {
+  nodes: Node[];
+  shapes: Map<string, number[]>;
+  constantNodes: Map<string, string>;
+  results: Map<string, Known>;
+}
 
 const isDefaultDomain = (node: NodeProto): boolean => !node.domain || node.domain === 'ai.onnx';
 
@@ -282,19 +290,24 @@ class Importer {
     const names = (node.input ?? []).map((n) => (n ? this.resolve(n) : ''));
     // An input from a refused node: the converter still runs, so that the node's own problems are listed too.
     const allKnown = names.length > 0 && names.every((n) => !n || this.known.has(n));
-    if (allKnown && converter.fold) {
-      const values = converter.fold(ctx, names.map((n) => (n ? this.known.get(n)! : null)), node);
+    if (allKnown) {
+      const values = converter.fold
+        ? converter.fold(ctx, names.map((n) => (n ? this.known.get(n)! : null)), node)
+        : this.evaluate(converter, node, index, attrs);
       if (values) {
-        values.forEach((v, i) => node.output?.[i] && this.known.set(node.output[i], v));
+        values.forEach((v, i) => v && node.output?.[i] && this.known.set(node.output[i], v));
         return;
       }
-    } else if (allKnown) {
-      refuse(`every input is a constant, and hnet cannot evaluate ${op} at import`);
     }
     converter.convert(ctx, node);
   }
 
-  private context(node: NodeProto, index: number, attrs: ConvertContext['attrs']): ConvertContext {
+  /**
+   * The context a converter sees. With `scratch`, what it emits goes to a
+   * scratch graph instead (evaluate(), below), and its data inputs are the
+   * known values as Constant nodes.
+   */
+  private context(node: NodeProto, index: number, attrs: ConvertContext['attrs'], scratch: Scratch | null = null): ConvertContext {
     const inputs = node.input ?? [];
     const outputs = node.output ?? [];
     const label = nodeName(node, index);
@@ -311,6 +324,7 @@ class Importer {
       return known(i) ?? refuse(`${what} ("${inputs[i]}") must be a constant (an initializer or Constant node)`);
     };
     const data = (i: number): string => {
+      if (scratch) return operand(i);
       const raw = inputs[i] ?? '';
       if (!raw) refuse(`input ${i} is missing`);
       const name = this.resolve(raw);
@@ -319,28 +333,34 @@ class Importer {
       if (!this.shapes.has(name)) refuse(`input ${i} ("${raw}") is not produced by any node or graph input`);
       return name;
     };
-    const shape = (name: string): number[] => this.shapes.get(name) ?? refuse(`shape of "${name}" is unknown`);
+    const shapes = scratch?.shapes ?? this.shapes;
+    const shape = (name: string): number[] => shapes.get(name) ?? refuse(`shape of "${name}" is unknown`);
     const emit = (op: Op, from: string[], output = out, suffix?: string): string => {
       const name = suffix ? `${label}/${suffix}` : label;
       const outShape = inferOpShape(`node ${name}`, op, from.map(shape));
       const hnetNode: Node = { name, op, inputs: from, outputs: [output] };
-      this.shapes.set(output, outShape);
+      shapes.set(output, outShape);
+      if (scratch) {
+        scratch.nodes.push(hnetNode);
+        return output;
+      }
       this.batchScales.set(output, batchScaleOf(op, from.map(shape), outShape, from.map((f) => this.batchScales.get(f) ?? 1)));
       this.nodes.push(hnetNode);
       this.producer.set(output, hnetNode);
       return output;
     };
+    const constantNodes = scratch?.constantNodes ?? this.constantNodes;
     const operand = (i: number): string => {
       const k = known(i);
       if (!k) return data(i);
       const name = this.resolve(inputs[i]);
-      const existing = this.constantNodes.get(name);
+      const existing = constantNodes.get(name);
       if (existing) return existing;
       if (k.batch && k.batch.some((b) => b !== 0)) refuse(`input ${i} ("${inputs[i]}") depends on the batch size; hnet needs it computed or constant`);
       // hnet weights have dims >= 1: a scalar is stored as [1], which broadcasts the same.
       const dims = k.dims.length ? k.dims : [1];
       if (dims.includes(0)) refuse(`input ${i} ("${inputs[i]}") is an empty constant`);
-      this.constantNodes.set(name, name);
+      constantNodes.set(name, name);
       return emit({ type: 'Constant', value: plainWeight(Float32Array.from(k.values), dims) }, [], name, `const ${i}`);
     };
     return {
@@ -362,10 +382,42 @@ class Importer {
       batchScale: (name) => this.batchScales.get(name) ?? 1,
       emit,
       temp: (suffix) => `${out}/${suffix}`,
-      define: (output, value) => void this.known.set(output, value),
-      alias: (output, input) => void this.alias.set(output, input),
-      note: (text) => void this.folded.push(text),
+      define: (output, value) => void (scratch?.results ?? this.known).set(output, value),
+      alias: (output, input) => {
+        if (!scratch) return void this.alias.set(output, input);
+        scratch.results.set(output, this.known.get(this.resolve(input)) ?? refuse(`"${input}" is not known at import`));
+      },
+      note: (text) => void (scratch ? undefined : this.folded.push(text)),
     };
+  }
+
+  /**
+   * A node whose inputs are all known, for an op without its own fold (a
+   * Conv of constants): its converter emits into a scratch graph that reads
+   * the values as Constant nodes, and the reference forward pass — the
+   * definition of what hnet computes — runs it.
+   */
+  private evaluate(converter: Converter, node: NodeProto, index: number, attrs: ConvertContext['attrs']): (Known | null)[] {
+    const scratch: Scratch = { nodes: [], shapes: new Map(), constantNodes: new Map(), results: new Map() };
+    converter.convert(this.context(node, index, attrs, scratch), node);
+    const outputs = node.output ?? [];
+    const computed = outputs.filter((o) => o && !scratch.results.has(o) && scratch.shapes.has(o));
+    if (computed.length) {
+      // The reference forward pass wants a graph input; this one is read by no node.
+      const unused = `${outputs[0]}/unused input`;
+      const values = runReference({
+        inputs: [{ name: unused, shape: [1] }],
+        outputs: computed.map((name) => ({ name, shape: scratch.shapes.get(name)! })),
+        nodes: scratch.nodes,
+        metadata: {},
+      }, { [unused]: { shape: [1], data: new Float32Array(1) } });
+      for (const name of computed) {
+        const t = values[name];
+        scratch.results.set(name, { dims: t.shape, dataType: DataType.FLOAT, values: Float64Array.from(t.data), batch: null });
+      }
+    }
+    // An output the converter does not produce (BatchNormalization's training statistics) must be unused.
+    return outputs.map((o) => scratch.results.get(o) ?? (o && this.isUsed(o) ? refuse(`output "${o}" could not be evaluated at import`) : null));
   }
 
   /** Gives a node a new output name (the graph output it computes). */

@@ -29,24 +29,29 @@ const CONVERTERS: Converter[] = [
   shape, constantOfShape, range, cast,
 ] as Converter[];
 
-const BY_OP = new Map<string, Converter[]>();
-for (const c of CONVERTERS) {
-  for (const op of c.opTypes) {
-    const list = BY_OP.get(op) ?? [];
-    const clash = list.find((o) => o.opsets[0] <= c.opsets[1] && c.opsets[0] <= o.opsets[1]);
-    if (clash) throw new Error(`two converters claim ${op} at opsets ${c.opsets} and ${clash.opsets}`);
-    BY_OP.set(op, [...list, c]);
+/**
+ * The lookup over a list of converters: op type and opset → converter, or a
+ * refusal saying why there is none. Two converters that claim the same op at
+ * an overlapping opset throw here.
+ */
+export function registryOf(converters: readonly Converter[]): (opType: string, opset: number) => Converter {
+  const byOp = new Map<string, Converter[]>();
+  for (const c of converters) {
+    for (const op of c.opTypes) {
+      const list = byOp.get(op) ?? [];
+      const clash = list.find((o) => o.opsets[0] <= c.opsets[1] && c.opsets[0] <= o.opsets[1]);
+      if (clash) throw new Error(`two converters claim ${op} at opsets ${c.opsets.join('..')} and ${clash.opsets.join('..')}`);
+      byOp.set(op, [...list, c]);
+    }
   }
+  return (opType, opset) => {
+    const list = byOp.get(opType) ?? refuse('op not supported');
+    const c = list.find((o) => o.opsets[0] <= opset && opset <= o.opsets[1]);
+    if (c) return c;
+    const ranges = list.map((o) => `${o.opsets[0]}..${o.opsets[1]}`).join(', ');
+    return refuse(`opset ${opset} of ${opType} is not supported (hnet reads opsets ${ranges})`);
+  };
 }
 
 /** The converter of an op at a default-domain opset, or a refusal saying why there is none. */
-export function converterFor(opType: string, opset: number): Converter {
-  const list = BY_OP.get(opType) ?? refuse('op not supported');
-  const c = list.find((o) => o.opsets[0] <= opset && opset <= o.opsets[1]);
-  if (c) return c;
-  const ranges = list.map((o) => `${o.opsets[0]}..${o.opsets[1]}`).join(', ');
-  return refuse(`opset ${opset} of ${opType} is not supported (hnet reads opsets ${ranges})`);
-}
-
-/** Every ONNX op type some converter reads. */
-export const SUPPORTED_OPS: readonly string[] = [...BY_OP.keys()].sort();
+export const converterFor = registryOf(CONVERTERS);

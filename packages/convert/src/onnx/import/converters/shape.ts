@@ -4,7 +4,7 @@
 import { BATCH } from '@hnet/format';
 import { int, tensor } from '../attributes.js';
 import { converter, LATEST_OPSET } from '../converter.js';
-import { count, elementwise, fromConst, intList, plainValues, roundTo, type Known } from '../known.js';
+import { count, elementwise, fromConst, intList, plainValues, roundTo } from '../known.js';
 import { DataType, dataTypeName } from '../../proto.js';
 import { refuse } from '../refusal.js';
 import { readTensor } from '../../tensors.js';

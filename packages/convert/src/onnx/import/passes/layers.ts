@@ -66,7 +66,7 @@ export function foldBiasAdd(g: Graph, notes: string[]): void {
     const c = g.constant(cName)!;
     let layer = soleLayer(g, x, add);
     let reshape: Node | null = null;
-    let values: Float32Array | null = null;
+    let values: Float32Array | null;
     if (layer) {
       values = perChannel(c, layer.op.weight.shape[0], g.shape(x).length);
     } else {
