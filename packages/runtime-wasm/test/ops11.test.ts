@@ -126,7 +126,12 @@ for (const build of ['release', 'debug'] as const) describe(`format 1.1 ops, ${b
       outs.push(e, g.add({ type: 'Sqrt' }, [e]), g.add({ type: 'Pow', exponent: -0.5 }, [e]));
       // exp over its whole range: overflow to Infinity, underflow to 0
       const wide = g.add({ type: 'Mul' }, ['x', constant(g, [1])]);
-      outs.push(g.add({ type: 'Exp' }, [g.add({ type: 'Mul' }, [wide, g.add({ type: 'Constant', value: plainWeight(Float32Array.of(60), [1]) }, [])])]));
+      const far = g.add({ type: 'Mul' }, [wide, g.add({ type: 'Constant', value: plainWeight(Float32Array.of(60), [1]) }, [])]);
+      outs.push(g.add({ type: 'Exp' }, [far]));
+      // and the ones built on exp4 over a wide range too: tails, saturation, overflow inside
+      for (const op of [{ type: 'Sigmoid' }, { type: 'Erf' }, { type: 'Gelu', tanhApproximation: false }, { type: 'Gelu', tanhApproximation: true }] as Op[]) {
+        outs.push(g.add(op, [far]), g.add(op, [g.add({ type: 'Mul' }, ['x', constant(g, [1])])]));
+      }
       await check(graph(g, inputs, outs), 10 + i, `element-wise ${JSON.stringify(shape)}`);
     }
   });
