@@ -47,6 +47,9 @@ test('Clip with either bound absent, HardSigmoid, HardSwish', () => {
   near(runOne({ type: 'Clip', min: 0, max: 6 }, x).data, [0, 0.5, 6]);
   near(runOne({ type: 'Clip', min: null, max: 1 }, x).data, [-2, 0.5, 1]);
   near(runOne({ type: 'Clip', min: -1, max: null }, x).data, [-1, 0.5, 7]);
+  // min(max(x, min), max): with min > max every value is max, as in ONNX and PyTorch.
+  near(runOne({ type: 'Clip', min: 2, max: 1 }, x).data, [1, 1, 1]);
+  assert.ok(Number.isNaN(runOne({ type: 'Clip', min: 0, max: 6 }, { shape: [1], data: [NaN] }).data[0]));
   near(runOne({ type: 'HardSigmoid', alpha: 0.2, beta: 0.5 }, { shape: [4], data: [-5, 0, 1, 3] }).data, [0, 0.5, 0.7, 1]);
   // x · clamp(x/6 + 1/2, 0, 1): −4 → 0, −1 → −1/3, 1 → 2/3, 4 → 4
   near(runOne({ type: 'HardSwish' }, { shape: [5], data: [-4, -1, 0, 1, 4] }).data, [0, -1 / 3, 0, 2 / 3, 4]);
