@@ -278,7 +278,7 @@ export const U_GELU_TANH: i32 = 10; // the tanh approximation
 @inline function unaryScalar(op: i32, v: f32, p: f32, q: f32): f32 {
   const x = <f64>v;
   switch (op) {
-    case U_CLIP: return v < p ? p : v > q ? q : v; // the reference's order: min wins over max; NaN stays NaN
+    case U_CLIP: return <f32>Math.min(Math.max(x, <f64>p), <f64>q); // as the schema: min > max gives max; NaN stays NaN
     case U_HARDSIGMOID: return <f32>Math.max(0, Math.min(1, <f64>p * x + <f64>q));
     case U_HARDSWISH: return <f32>(x * Math.max(0, Math.min(1, x / 6 + 0.5)));
     case U_NEG: return -v;
@@ -328,7 +328,7 @@ export const U_GELU_TANH: i32 = 10; // the tanh approximation
 // @ts-ignore: decorator
 @inline function unary4(op: i32, v: v128, p: v128, q: v128): v128 {
   switch (op) {
-    case U_CLIP: return v128.bitselect(p, v128.bitselect(q, v, f32x4.gt(v, q)), f32x4.lt(v, p));
+    case U_CLIP: return f32x4.min(f32x4.max(v, p), q); // wasm's min/max propagate NaN, as Math's
     case U_HARDSIGMOID: return f32x4.max(f32x4.splat(0), f32x4.min(f32x4.splat(1), f32x4.add(f32x4.mul(p, v), q)));
     case U_HARDSWISH: {
       const gate = f32x4.max(f32x4.splat(0), f32x4.min(f32x4.splat(1), f32x4.add(f32x4.div(v, f32x4.splat(6)), f32x4.splat(0.5))));

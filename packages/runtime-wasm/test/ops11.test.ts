@@ -110,7 +110,7 @@ for (const build of ['release', 'debug'] as const) describe(`format 1.1 ops, ${b
       const outs = [
         g.add({ type: 'Clip', min: -0.5, max: 0.7 }, ['x']),
         g.add({ type: 'Clip', min: null, max: 0.25 }, ['x']),
-        g.add({ type: 'Clip', min: 0.5, max: -0.5 }, ['x']),                 // min above max: min wins, as the reference
+        g.add({ type: 'Clip', min: 0.5, max: -0.5 }, ['x']),                 // min above max: every value is max (ONNX, PyTorch)
         g.add({ type: 'HardSigmoid', alpha: 0.2, beta: 0.5 }, ['x']),
         g.add({ type: 'HardSigmoid', alpha: 1 / 6, beta: 0.5 }, ['x']),
         g.add({ type: 'HardSwish' }, ['x']),
