@@ -675,10 +675,11 @@ export function softmaxRows(x: usize, y: usize, rows: i32, len: i32, log: bool):
       sum += e;
     }
     if (log) {
-      const shift = f32x4.splat(mx + <f32>Math.log(<f64>sum));
-      for (i = 0; i < len4; i += 4) v128.store(yr + (<usize>i << 2), f32x4.sub(v128.load(xr + (<usize>i << 2)), shift));
-      const sh = f32x4.extract_lane(shift, 0);
-      for (; i < len; i++) put(yr, i, at(xr, i) - sh);
+      // (x − max) − log(sum): x − max is exact, where max + log(sum) would round away a large max's digits
+      const ls = <f32>Math.log(<f64>sum);
+      const ls4 = f32x4.splat(ls);
+      for (i = 0; i < len4; i += 4) v128.store(yr + (<usize>i << 2), f32x4.sub(f32x4.sub(v128.load(xr + (<usize>i << 2)), m4), ls4));
+      for (; i < len; i++) put(yr, i, (at(xr, i) - mx) - ls);
     } else {
       const s = f32x4.splat(sum);
       for (i = 0; i < len4; i += 4) v128.store(yr + (<usize>i << 2), f32x4.div(v128.load(yr + (<usize>i << 2)), s));
