@@ -305,9 +305,10 @@ function validateOp(op: Op, field: string): void {
   }
 }
 
-const RESIZE_MODES: readonly ResizeOp['mode'][] = ['nearest', 'linear'];
-const RESIZE_COORDINATES: readonly ResizeOp['coordinates'][] = ['half_pixel', 'asymmetric', 'align_corners', 'pytorch_half_pixel'];
-const RESIZE_NEAREST: readonly ResizeOp['nearest'][] = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
+/** Resize's enums in the schema's order: a name's index is its value in the file (ResizeMode, ResizeCoordinates, ResizeNearest). */
+export const RESIZE_MODES: readonly ResizeOp['mode'][] = ['nearest', 'linear'];
+export const RESIZE_COORDINATES: readonly ResizeOp['coordinates'][] = ['half_pixel', 'asymmetric', 'align_corners', 'pytorch_half_pixel'];
+export const RESIZE_NEAREST: readonly ResizeOp['nearest'][] = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
 
 /** A declared shape (of a graph input or output, or any tensor in the file): rank 1..8, entries -1 or 1..2^28. */
 export function validateTensorShape(name: string, shape: readonly number[], field: string): void {

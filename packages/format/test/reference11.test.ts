@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { arityOf, BATCH, inferOpShape, plainWeight, runReference, validateModel, type Model, type Op, type Weight } from '../src/index.js';
 import { erf } from '../src/reference/erf.js';
+import { randomArray, randomModel, rng } from './models.js';
 
 type Given = { shape: number[]; data: number[] };
 
@@ -315,4 +316,23 @@ test('arityOf: Constant none, Concat one or more, binaries two, the rest one; va
   assert.throws(() => validateModel(model({ type: 'Concat', axis: 0 }, [])), /Concat takes 1 or more inputs, got 0/);
   assert.throws(() => validateModel(model({ type: 'Mul' }, ['x'])), /Mul takes 2 inputs, got 1/);
   assert.throws(() => validateModel(model({ type: 'Constant', value: plainWeight(new Float32Array(4), [2, 2]) }, ['x'])), /Constant takes 0 inputs, got 1/);
+});
+
+test('random models through every op run to finite outputs, each example independent of the others in its batch', () => {
+  for (let seed = 1; seed <= 8; seed++) {
+    const model = randomModel(seed);
+    const x = randomArray(rng(seed), 3 * 2 * 6 * 6);
+    const batch = runReference(model, { x: { shape: [3, 2, 6, 6], data: x } });
+    for (const [name, t] of Object.entries(batch)) assert.ok(t.data.every(Number.isFinite), `seed ${seed}: ${name} has a non-finite value`);
+    // z's last ReduceMax may reduce over every axis, the batch included: then it is one value for the batch.
+    const last = model.nodes[model.nodes.length - 1].op;
+    const perExample = last.type === 'ReduceMax' && last.axes === null ? ['y'] : ['y', 'z'];
+    for (let n = 0; n < 3; n++) {
+      const one = runReference(model, { x: { shape: [1, 2, 6, 6], data: x.subarray(n * 72, (n + 1) * 72) } });
+      for (const name of perExample) {
+        const size = one[name].data.length;
+        near([...one[name].data], [...batch[name].data.subarray(n * size, (n + 1) * size)], 1e-6);
+      }
+    }
+  }
 });

@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CheckedByteBuffer } from '../src/codec/checked-byte-buffer.js';
 import * as fb from '../src/generated/hnet_generated.js';
-import { decode, encode, HnetFormatError, inferOpShape, plainWeight, validateModel, type FormatErrorCode, type Model, type Op, type Weight } from '../src/index.js';
+import {
+  decode, encode, HnetFormatError, inferOpShape, plainWeight, RESIZE_COORDINATES, RESIZE_MODES, RESIZE_NEAREST, validateModel,
+  type FormatErrorCode, type Model, type Op, type Weight,
+} from '../src/index.js';
 import { encodeUnvalidated } from '../src/testing.js';
 
 function rejects(run: () => unknown, code: FormatErrorCode, message: RegExp, what = ''): void {
@@ -135,4 +138,12 @@ test('the work cap counts MatMul by K, ConvTranspose by its kernel per input, re
     metadata: {},
   };
   rejects(() => validateModel(reductions), 'limit', /nodes\[256\] \(r256, ReduceMax\): the model needs more than 2\^36/);
+});
+
+test("Resize's enum names are in the schema's order (a name's index is its value in the file)", () => {
+  // half_pixel → HalfPixel, the generated enum's member.
+  const valueOf = (enumeration: Record<string, string | number>, name: string): unknown => enumeration[name.replace(/(^|_)([a-z])/g, (_m, _s, c: string) => c.toUpperCase())];
+  assert.deepStrictEqual(RESIZE_MODES.map((name) => valueOf(fb.ResizeMode, name)), [0, 1]);
+  assert.deepStrictEqual(RESIZE_COORDINATES.map((name) => valueOf(fb.ResizeCoordinates, name)), [0, 1, 2, 3]);
+  assert.deepStrictEqual(RESIZE_NEAREST.map((name) => valueOf(fb.ResizeNearest, name)), [0, 1, 2, 3]);
 });

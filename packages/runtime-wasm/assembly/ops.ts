@@ -27,10 +27,6 @@ export function leakyRelu(x: usize, y: usize, n: i32, alpha: f32): void {
   for (let i = 0; i < n; i++) { const v = at(x, i); put(y, i, v >= 0 ? v : alpha * v); }
 }
 
-export function sigmoid(x: usize, y: usize, n: i32): void {
-  for (let i = 0; i < n; i++) put(y, i, <f32>(1.0 / (1.0 + Math.exp(-<f64>at(x, i)))));
-}
-
 export function tanh(x: usize, y: usize, n: i32): void {
   for (let i = 0; i < n; i++) put(y, i, <f32>Math.tanh(<f64>at(x, i)));
 }
@@ -240,6 +236,10 @@ export const U_NEG: i32 = 3;
 export const U_SQRT: i32 = 4;
 export const U_SQUARE: i32 = 5; // Pow with exponent 2
 export const U_EXP: i32 = 6;
+export const U_SIGMOID: i32 = 7;
+export const U_ERF: i32 = 8;
+export const U_GELU: i32 = 9;      // x · Φ(x), with erf
+export const U_GELU_TANH: i32 = 10; // the tanh approximation
 
 /**
  * exp of four lanes in f32: e^x = 2^k · e^r with k = round(x / ln 2) and
@@ -278,20 +278,57 @@ export const U_EXP: i32 = 6;
 @inline function unaryScalar(op: i32, v: f32, p: f32, q: f32): f32 {
   const x = <f64>v;
   switch (op) {
-    case U_CLIP: return v < p ? p : v > q ? q : v; // the reference's order: min wins over max; NaN stays NaN
+    case U_CLIP: return <f32>Math.min(Math.max(x, <f64>p), <f64>q); // as the schema: min > max gives max; NaN stays NaN
     case U_HARDSIGMOID: return <f32>Math.max(0, Math.min(1, <f64>p * x + <f64>q));
     case U_HARDSWISH: return <f32>(x * Math.max(0, Math.min(1, x / 6 + 0.5)));
     case U_NEG: return -v;
     case U_SQRT: return <f32>Math.sqrt(x);
     case U_SQUARE: return <f32>(x * x);
+    case U_SIGMOID: return <f32>(1.0 / (1.0 + Math.exp(-x)));
+    case U_ERF: return <f32>erf64(x);
+    case U_GELU: return <f32>(0.5 * x * (1 + erf64(x * 0.7071067811865476)));
+    case U_GELU_TANH: return <f32>(0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))));
     default: return <f32>Math.exp(x);
   }
+}
+
+/**
+ * erf64's formulas in f32x4: the series (in x², to x^13) below 0.5, else
+ * 1 − erfc with the same Chebyshev fit and exp4, with x's sign.
+ */
+// @ts-ignore: decorator
+@inline function erf4(x: v128): v128 {
+  const sign = f32x4.splat(-0.0);
+  const a = f32x4.abs(x);
+  const z = f32x4.mul(x, x);
+  // Σ (−1)^n x^(2n+1) / (n! (2n + 1)) · 2/√π, Horner in z
+  let s = f32x4.splat(0.00012055332981789664);                           // n = 6
+  s = f32x4.add(f32x4.mul(s, z), f32x4.splat(-0.0008548327023450852));   // n = 5
+  s = f32x4.add(f32x4.mul(s, z), f32x4.splat(0.005223977625442188));     // n = 4
+  s = f32x4.add(f32x4.mul(s, z), f32x4.splat(-0.026866170645131252));    // n = 3
+  s = f32x4.add(f32x4.mul(s, z), f32x4.splat(0.11283791670955126));      // n = 2
+  s = f32x4.add(f32x4.mul(s, z), f32x4.splat(-0.37612638903183754));     // n = 1
+  const series = f32x4.mul(x, f32x4.add(f32x4.mul(s, z), f32x4.splat(1.1283791670955126)));
+  const t = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), f32x4.mul(f32x4.splat(0.5), a)));
+  let p = f32x4.splat(0.17087277);
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.82215223));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.48851587));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.13520398));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.27886807));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.18628806));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.09678418));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.37409196));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.00002368));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.26551223));
+  const erfc = f32x4.mul(t, exp4(f32x4.sub(p, z)));
+  const large = v128.or(f32x4.sub(f32x4.splat(1), erfc), v128.and(x, sign)); // 1 − erfc ≥ 0, with x's sign
+  return v128.bitselect(series, large, f32x4.lt(a, f32x4.splat(0.5)));
 }
 
 // @ts-ignore: decorator
 @inline function unary4(op: i32, v: v128, p: v128, q: v128): v128 {
   switch (op) {
-    case U_CLIP: return v128.bitselect(p, v128.bitselect(q, v, f32x4.gt(v, q)), f32x4.lt(v, p));
+    case U_CLIP: return f32x4.min(f32x4.max(v, p), q); // wasm's min/max propagate NaN, as Math's
     case U_HARDSIGMOID: return f32x4.max(f32x4.splat(0), f32x4.min(f32x4.splat(1), f32x4.add(f32x4.mul(p, v), q)));
     case U_HARDSWISH: {
       const gate = f32x4.max(f32x4.splat(0), f32x4.min(f32x4.splat(1), f32x4.add(f32x4.div(v, f32x4.splat(6)), f32x4.splat(0.5))));
@@ -300,6 +337,15 @@ export const U_EXP: i32 = 6;
     case U_NEG: return f32x4.neg(v);
     case U_SQRT: return f32x4.sqrt(v);
     case U_SQUARE: return f32x4.mul(v, v);
+    case U_SIGMOID: return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), exp4(f32x4.neg(v))));
+    case U_ERF: return erf4(v);
+    case U_GELU: return f32x4.mul(f32x4.mul(f32x4.splat(0.5), v), f32x4.add(f32x4.splat(1), erf4(f32x4.mul(v, f32x4.splat(0.7071067811865476)))));
+    case U_GELU_TANH: {
+      // tanh(u) = 1 − 2 / (e^(2u) + 1): ±1 where e^(2u) overflows or vanishes
+      const u = f32x4.mul(f32x4.splat(0.7978845608028654), f32x4.add(v, f32x4.mul(f32x4.splat(0.044715), f32x4.mul(v, f32x4.mul(v, v)))));
+      const th = f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(exp4(f32x4.add(u, u)), f32x4.splat(1))));
+      return f32x4.mul(f32x4.mul(f32x4.splat(0.5), v), f32x4.add(f32x4.splat(1), th));
+    }
     default: return exp4(v);
   }
 }
@@ -325,6 +371,10 @@ export function unary(op: i32, x: usize, y: usize, n: i32, p: f32, q: f32): void
     case U_NEG: unaryLoop(U_NEG, x, y, n, p, q); break;
     case U_SQRT: unaryLoop(U_SQRT, x, y, n, p, q); break;
     case U_SQUARE: unaryLoop(U_SQUARE, x, y, n, p, q); break;
+    case U_SIGMOID: unaryLoop(U_SIGMOID, x, y, n, p, q); break;
+    case U_ERF: unaryLoop(U_ERF, x, y, n, p, q); break;
+    case U_GELU: unaryLoop(U_GELU, x, y, n, p, q); break;
+    case U_GELU_TANH: unaryLoop(U_GELU_TANH, x, y, n, p, q); break;
     default: unaryLoop(U_EXP, x, y, n, p, q);
   }
 }
@@ -358,21 +408,6 @@ export function erf64(x: f64): f64 {
   const erfc = t * Math.exp(-a * a - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
     t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
   return x >= 0 ? 1 - erfc : erfc - 1;
-}
-
-export function erf(x: usize, y: usize, n: i32): void {
-  for (let i = 0; i < n; i++) put(y, i, <f32>erf64(<f64>at(x, i)));
-}
-
-/** y = x · Φ(x) = x/2 · (1 + erf(x/√2)), or the tanh approximation x/2 · (1 + tanh(√(2/π) (x + 0.044715 x³))). */
-export function gelu(x: usize, y: usize, n: i32, tanhApproximation: bool): void {
-  for (let i = 0; i < n; i++) {
-    const v = <f64>at(x, i);
-    const g = tanhApproximation
-      ? 0.5 * v * (1 + Math.tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)))
-      : 0.5 * v * (1 + erf64(v * 0.7071067811865476));
-    put(y, i, <f32>g);
-  }
 }
 
 export const B_ADD: i32 = 0;
@@ -640,10 +675,11 @@ export function softmaxRows(x: usize, y: usize, rows: i32, len: i32, log: bool):
       sum += e;
     }
     if (log) {
-      const shift = f32x4.splat(mx + <f32>Math.log(<f64>sum));
-      for (i = 0; i < len4; i += 4) v128.store(yr + (<usize>i << 2), f32x4.sub(v128.load(xr + (<usize>i << 2)), shift));
-      const sh = f32x4.extract_lane(shift, 0);
-      for (; i < len; i++) put(yr, i, at(xr, i) - sh);
+      // (x − max) − log(sum): x − max is exact, where max + log(sum) would round away a large max's digits
+      const ls = <f32>Math.log(<f64>sum);
+      const ls4 = f32x4.splat(ls);
+      for (i = 0; i < len4; i += 4) v128.store(yr + (<usize>i << 2), f32x4.sub(f32x4.sub(v128.load(xr + (<usize>i << 2)), m4), ls4));
+      for (; i < len; i++) put(yr, i, (at(xr, i) - mx) - ls);
     } else {
       const s = f32x4.splat(sum);
       for (i = 0; i < len4; i += 4) v128.store(yr + (<usize>i << 2), f32x4.div(v128.load(yr + (<usize>i << 2)), s));

@@ -208,7 +208,7 @@ export class Runtime {
         }
         case OP_RELU: ops.relu(x, y, size); break;
         case OP_LEAKYRELU: ops.leakyRelu(x, y, size, n.alpha); break;
-        case OP_SIGMOID: ops.sigmoid(x, y, size); break;
+        case OP_SIGMOID: this.unary(ops.U_SIGMOID, x, y, size, 0, 0, naive); break;
         case OP_TANH: ops.tanh(x, y, size); break;
         case OP_SOFTMAX:
         case OP_LOGSOFTMAX: {
@@ -283,8 +283,8 @@ export class Runtime {
           if (n.exponent == 2) this.unary(ops.U_SQUARE, x, y, size, 0, 0, naive);
           else ops.pow(x, y, size, n.exponent);
           break;
-        case OP_ERF: ops.erf(x, y, size); break;
-        case OP_GELU: ops.gelu(x, y, size, n.tanhApproximation); break;
+        case OP_ERF: this.unary(ops.U_ERF, x, y, size, 0, 0, naive); break;
+        case OP_GELU: this.unary(n.tanhApproximation ? ops.U_GELU_TANH : ops.U_GELU, x, y, size, 0, 0, naive); break;
         case OP_REDUCEMEAN:
         case OP_REDUCESUM:
         case OP_REDUCEMAX: {

@@ -110,7 +110,7 @@ for (const build of ['release', 'debug'] as const) describe(`format 1.1 ops, ${b
       const outs = [
         g.add({ type: 'Clip', min: -0.5, max: 0.7 }, ['x']),
         g.add({ type: 'Clip', min: null, max: 0.25 }, ['x']),
-        g.add({ type: 'Clip', min: 0.5, max: -0.5 }, ['x']),                 // min above max: min wins, as the reference
+        g.add({ type: 'Clip', min: 0.5, max: -0.5 }, ['x']),                 // min above max: every value is max (ONNX, PyTorch)
         g.add({ type: 'HardSigmoid', alpha: 0.2, beta: 0.5 }, ['x']),
         g.add({ type: 'HardSigmoid', alpha: 1 / 6, beta: 0.5 }, ['x']),
         g.add({ type: 'HardSwish' }, ['x']),
@@ -126,7 +126,12 @@ for (const build of ['release', 'debug'] as const) describe(`format 1.1 ops, ${b
       outs.push(e, g.add({ type: 'Sqrt' }, [e]), g.add({ type: 'Pow', exponent: -0.5 }, [e]));
       // exp over its whole range: overflow to Infinity, underflow to 0
       const wide = g.add({ type: 'Mul' }, ['x', constant(g, [1])]);
-      outs.push(g.add({ type: 'Exp' }, [g.add({ type: 'Mul' }, [wide, g.add({ type: 'Constant', value: plainWeight(Float32Array.of(60), [1]) }, [])])]));
+      const far = g.add({ type: 'Mul' }, [wide, g.add({ type: 'Constant', value: plainWeight(Float32Array.of(60), [1]) }, [])]);
+      outs.push(g.add({ type: 'Exp' }, [far]));
+      // and the ones built on exp4 over a wide range too: tails, saturation, overflow inside
+      for (const op of [{ type: 'Sigmoid' }, { type: 'Erf' }, { type: 'Gelu', tanhApproximation: false }, { type: 'Gelu', tanhApproximation: true }] as Op[]) {
+        outs.push(g.add(op, [far]), g.add(op, [g.add({ type: 'Mul' }, ['x', constant(g, [1])])]));
+      }
       await check(graph(g, inputs, outs), 10 + i, `element-wise ${JSON.stringify(shape)}`);
     }
   });
@@ -188,8 +193,11 @@ for (const build of ['release', 'debug'] as const) describe(`format 1.1 ops, ${b
     const inputs = { x: [-1, 10] };
     const g = builder(45, inputs);
     const big = g.add({ type: 'Mul' }, ['x', g.add({ type: 'Constant', value: plainWeight(Float32Array.of(80), [1]) }, [])]);
+    // logits far from 0 (ONNX's test_logsoftmax_large_number): the log needs x − max before − log(sum)
+    const shifted = g.add({ type: 'Add' }, ['x', g.add({ type: 'Constant', value: plainWeight(Float32Array.of(10000), [1]) }, [])]);
     const masked = g.add({ type: 'Add' }, [big, g.add({ type: 'Constant', value: plainWeight(Float32Array.from({ length: 10 }, (_, i) => (i % 3 === 0 ? -Infinity : 0)), [10]) }, [])]);
-    await check(graph(g, inputs, [g.add({ type: 'Softmax', axis: -1 }, [masked]), g.add({ type: 'LogSoftmax', axis: -1 }, [big])]), 45, 'softmax range');
+    const outs = [g.add({ type: 'Softmax', axis: -1 }, [masked]), g.add({ type: 'LogSoftmax', axis: -1 }, [big]), g.add({ type: 'LogSoftmax', axis: -1 }, [shifted]), g.add({ type: 'Softmax', axis: -1 }, [shifted])];
+    await check(graph(g, inputs, outs), 45, 'softmax range');
   });
 
   it('MatMul: batched, broadcast batch axes, attention-shaped, odd sizes', async () => {

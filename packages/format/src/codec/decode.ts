@@ -9,7 +9,7 @@ import * as fb from '../generated/hnet_generated.js';
 import type { DType, HashSpec, Model, Node, Op, Pads4, Pair, StoredValues, TensorInfo, Weight } from '../model.js';
 import { OP_TYPES } from '../model.js';
 import { MAX_RANK } from '../limits.js';
-import { validateModel, validateTensorShape } from '../validate.js';
+import { RESIZE_COORDINATES, RESIZE_MODES, RESIZE_NEAREST, validateModel, validateTensorShape } from '../validate.js';
 import { FILE_IDENTIFIER, FORMAT_VERSION, formatVersionString, type Version } from '../version.js';
 import { storedBytes, unpackInt4 } from '../values.js';
 import { CheckedByteBuffer } from './checked-byte-buffer.js';
@@ -18,11 +18,6 @@ import { CheckedByteBuffer } from './checked-byte-buffer.js';
 const DTYPE_NAME: Record<number, DType | undefined> = {
   [fb.DType.Float32]: 'float32', [fb.DType.Float16]: 'float16', [fb.DType.Int8]: 'int8', [fb.DType.Int4]: 'int4',
 };
-
-/** Resize's enums by schema value (ResizeMode, ResizeCoordinates, ResizeNearest). */
-const RESIZE_MODE = ['nearest', 'linear'] as const;
-const RESIZE_COORDINATES = ['half_pixel', 'asymmetric', 'align_corners', 'pytorch_half_pixel'] as const;
-const RESIZE_NEAREST = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] as const;
 
 const invalid = (field: string, detail: string): never => {
   throw new HnetFormatError('invalid-field', field, detail);
@@ -195,6 +190,10 @@ class Reader {
     }
     const table = this.at(`${field}.op`, () => n!.op(new fb[type]()));
     if (!table) invalid(`${field}.op`, `missing required ${type} table`);
+    // The table's vtable is checked here for every op, not only when a field is read: an op without
+    // fields (Relu, Sub...) would otherwise accept a corrupt table offset that the runtime refuses.
+    this.bb.field = `${field}.op`;
+    this.at(`${field}.op`, () => this.bb.__offset((table as { bb_pos: number }).bb_pos, 4));
     const op = this.op(`${field}.op`, type, table!);
     const refs = (key: 'inputs' | 'outputs'): string[] => {
       const length = this.at(`${field}.${key}`, () => n![`${key}Length`]());
@@ -335,7 +334,7 @@ class Reader {
         const [h, w] = this.floats(`${field}.scales`, 2, (i) => t.scales(i));
         return {
           type,
-          mode: this.enumValue(`${field}.mode`, RESIZE_MODE, this.at(`${field}.mode`, () => t.mode())),
+          mode: this.enumValue(`${field}.mode`, RESIZE_MODES, this.at(`${field}.mode`, () => t.mode())),
           coordinates: this.enumValue(`${field}.coordinates`, RESIZE_COORDINATES, this.at(`${field}.coordinates`, () => t.coordinates())),
           nearest: this.enumValue(`${field}.nearest`, RESIZE_NEAREST, this.at(`${field}.nearest`, () => t.nearest())),
           scales: [h, w],

@@ -6,7 +6,7 @@ import type { Model, Node, Op, StoredValues, Weight } from '../model.js';
 
 /** Values tables already written, by array: weights that share one StoredValues share one table (as decode gives them). */
 type Written = Map<StoredValues, number>;
-import { validateModel } from '../validate.js';
+import { RESIZE_COORDINATES, RESIZE_MODES, RESIZE_NEAREST, validateModel } from '../validate.js';
 import { packInt4 } from '../values.js';
 import { FILE_IDENTIFIER, FORMAT_VERSION, minReaderVersion } from '../version.js';
 
@@ -158,8 +158,14 @@ function encodeOp(builder: flatbuffers.Builder, op: Op, written: Written): numbe
       const steps = fb.Slice.createStepsVector(builder, op.steps.map(BigInt));
       return fb.Slice.createSlice(builder, starts, ends, axes, steps);
     }
-    case 'Clip':
-      return fb.Clip.createClip(builder, op.min, op.max);
+    case 'Clip': {
+      // flatc 2.0.8 gives an optional float field the default 0, so a bound of 0 (ReLU6's min) would
+      // be dropped and read back as "no bound": write the present bounds whatever their value.
+      builder.forceDefaults(true);
+      const clip = fb.Clip.createClip(builder, op.min, op.max);
+      builder.forceDefaults(false);
+      return clip;
+    }
     case 'HardSigmoid':
       return fb.HardSigmoid.createHardSigmoid(builder, op.alpha, op.beta);
     case 'HardSwish':
@@ -215,7 +221,7 @@ function encodeOp(builder: flatbuffers.Builder, op: Op, written: Written): numbe
       return fb.GlobalMaxPool.createGlobalMaxPool(builder);
     case 'Resize':
       return fb.Resize.createResize(
-        builder, RESIZE_MODE[op.mode], RESIZE_COORDINATES[op.coordinates], RESIZE_NEAREST[op.nearest],
+        builder, RESIZE_MODES.indexOf(op.mode), RESIZE_COORDINATES.indexOf(op.coordinates), RESIZE_NEAREST.indexOf(op.nearest),
         fb.Resize.createScalesVector(builder, op.scales),
       );
     case 'ConvTranspose': {
@@ -240,15 +246,6 @@ function encodeOp(builder: flatbuffers.Builder, op: Op, written: Written): numbe
   }
 }
 
-const RESIZE_MODE = { nearest: fb.ResizeMode.Nearest, linear: fb.ResizeMode.Linear } as const;
-const RESIZE_COORDINATES = {
-  half_pixel: fb.ResizeCoordinates.HalfPixel, asymmetric: fb.ResizeCoordinates.Asymmetric,
-  align_corners: fb.ResizeCoordinates.AlignCorners, pytorch_half_pixel: fb.ResizeCoordinates.PytorchHalfPixel,
-} as const;
-const RESIZE_NEAREST = {
-  round_prefer_floor: fb.ResizeNearest.RoundPreferFloor, round_prefer_ceil: fb.ResizeNearest.RoundPreferCeil,
-  floor: fb.ResizeNearest.Floor, ceil: fb.ResizeNearest.Ceil,
-} as const;
 
 function encodeWeight(builder: flatbuffers.Builder, weight: Weight, written: Written): number {
   const shape = fb.Weight.createShapeVector(builder, weight.shape);

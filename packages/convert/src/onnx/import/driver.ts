@@ -411,9 +411,12 @@ class Importer {
         nodes: scratch.nodes,
         metadata: {},
       }, { [unused]: { shape: [1], data: new Float32Array(1) } });
+      // Scalars stay scalars (a Constant node holds one as [1]).
+      const scalars = (node.input ?? []).every((n) => !n || this.known.get(this.resolve(n))!.dims.length === 0);
       for (const name of computed) {
         const t = values[name];
-        scratch.results.set(name, { dims: t.shape, dataType: DataType.FLOAT, values: Float64Array.from(t.data), batch: null });
+        const dims = scalars && t.data.length === 1 ? [] : t.shape;
+        scratch.results.set(name, { dims, dataType: DataType.FLOAT, values: Float64Array.from(t.data), batch: null });
       }
     }
     // An output the converter does not produce (BatchNormalization's training statistics) must be unused.

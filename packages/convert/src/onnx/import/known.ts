@@ -117,12 +117,6 @@ export function elementwise(inputs: readonly Known[], dataType: number, f: (xs: 
   return { dims, dataType, values, batch };
 }
 
-/** A float op on values that do not depend on N. */
-export const constantOnly = (what: string, f: (...v: number[]) => number) => (xs: Affine[]): Affine => {
-  if (xs.some((x) => x.b !== 0)) refuse(`${what} of a value that depends on the batch size cannot be folded`);
-  return { a: f(...xs.map((x) => x.a)), b: 0 };
-};
-
 /** ONNX Transpose of a known tensor. */
 export function transposeKnown(k: Known, perm: readonly number[]): Known {
   const dims = perm.map((p) => k.dims[p]);
@@ -265,23 +259,4 @@ export function matmulKnown(a: Known, b: Known): Known {
   }
   const dims = [...lead, ...(a.dims.length === 1 ? [] : [m]), ...(b.dims.length === 1 ? [] : [n])];
   return { dims, dataType: a.dataType, values: out, batch: null };
-}
-
-/** erf(x) to float64 precision: its Taylor series near 0, a continued fraction of erfc further out. */
-export function erf(x: number): number {
-  const ax = Math.abs(x);
-  if (ax < 2.5) {
-    let term = x;
-    let sum = x;
-    for (let n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
-      term *= (-x * x) / n;
-      sum += term / (2 * n + 1);
-    }
-    return (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  // erfc(x) = exp(-x²)/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...)))), evaluated from the tail.
-  let f = ax;
-  for (let n = 60; n >= 1; n--) f = ax + n / 2 / f;
-  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
-  return x > 0 ? 1 - erfc : erfc - 1;
 }

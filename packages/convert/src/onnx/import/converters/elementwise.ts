@@ -1,54 +1,42 @@
 // Element-wise ops: activations and math of one input, arithmetic of two with
-// numpy broadcasting. Each evaluates on known inputs too (constant folding);
-// Add/Sub/Mul/Div/Neg stay exact on shape arithmetic that involves the batch
-// size (value a + b·N).
+// numpy broadcasting. On known inputs the activations are evaluated by the
+// reference forward pass (the driver's evaluate), the definition of what hnet
+// computes; the arithmetic has folds of its own, since shape arithmetic is
+// integer and may involve the batch size (value a + b·N), which they keep exact.
 
 import type { Op } from '@hnet/format';
 import { float, int, ints, string, type AttrSpec, type AttrValues } from '../attributes.js';
 import { converter, LATEST_OPSET, type Converter, type NodeContext } from '../converter.js';
-import { constantOnly, elementwise, erf, plainValues, type Affine, type Known } from '../known.js';
+import { elementwise, plainValues, type Affine } from '../known.js';
 import { DataType } from '../../proto.js';
 import { refuse } from '../refusal.js';
 
 const LEGACY = { consumed_inputs: ints() }; // opset < 6: an optimization hint, meaningless here
 
-/** One converter for an op of one input that maps to one hnet op and evaluates element by element. */
-function unary<S extends AttrSpec>(
-  opType: string, opsets: [number, number], attributes: S,
-  toOp: (a: AttrValues<S>, ctx: NodeContext<S>) => Op, evaluate: (a: AttrValues<S>) => (x: number) => number,
-): Converter<S> {
+/** One converter for an op of one input that maps to one hnet op. */
+function unary<S extends AttrSpec>(opType: string, opsets: [number, number], attributes: S, toOp: (a: AttrValues<S>) => Op): Converter<S> {
   return converter({
     opTypes: [opType],
     opsets,
     attributes,
-    convert: (ctx) => void ctx.emit(toOp(ctx.attrs, ctx), [ctx.data(0)]),
-    fold: (ctx, [x]) => [elementwise([x!], x!.dataType, constantOnly(opType, evaluate(ctx.attrs)))],
+    convert: (ctx) => void ctx.emit(toOp(ctx.attrs), [ctx.data(0)]),
   });
 }
 
-const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
-const hardSigmoid = (alpha: number, beta: number) => (x: number): number => Math.max(0, Math.min(1, alpha * x + beta));
-
-export const relu = unary('Relu', [1, LATEST_OPSET], LEGACY, () => ({ type: 'Relu' }), () => (x) => Math.max(0, x));
-export const leakyRelu = unary('LeakyRelu', [1, LATEST_OPSET], { ...LEGACY, alpha: float(0.01) },
-  (a) => ({ type: 'LeakyRelu', alpha: a.alpha }), (a) => (x) => (x >= 0 ? x : a.alpha * x));
-export const sigmoidOp = unary('Sigmoid', [1, LATEST_OPSET], LEGACY, () => ({ type: 'Sigmoid' }), () => sigmoid);
-export const tanh = unary('Tanh', [1, LATEST_OPSET], LEGACY, () => ({ type: 'Tanh' }), () => Math.tanh);
-export const hardSigmoidOp = unary('HardSigmoid', [1, LATEST_OPSET], { ...LEGACY, alpha: float(0.2), beta: float(0.5) },
-  (a) => ({ type: 'HardSigmoid', alpha: a.alpha, beta: a.beta }), (a) => hardSigmoid(a.alpha, a.beta));
-export const hardSwish = unary('HardSwish', [14, LATEST_OPSET], {}, () => ({ type: 'HardSwish' }),
-  () => (x) => x * hardSigmoid(1 / 6, 0.5)(x));
-export const sqrt = unary('Sqrt', [1, LATEST_OPSET], LEGACY, () => ({ type: 'Sqrt' }), () => Math.sqrt);
-export const exp = unary('Exp', [1, LATEST_OPSET], LEGACY, () => ({ type: 'Exp' }), () => Math.exp);
-export const erfOp = unary('Erf', [9, LATEST_OPSET], {}, () => ({ type: 'Erf' }), () => erf);
-export const gelu = unary('Gelu', [20, LATEST_OPSET], { approximate: string('none') },
-  (a) => {
-    if (a.approximate !== 'none' && a.approximate !== 'tanh') refuse(`approximate "${a.approximate}" is not supported (none or tanh)`);
-    return { type: 'Gelu', tanhApproximation: a.approximate === 'tanh' };
-  },
-  (a) => a.approximate === 'tanh'
-    ? (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)))
-    : (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)));
+export const relu = unary('Relu', [1, LATEST_OPSET], LEGACY, () => ({ type: 'Relu' }));
+export const leakyRelu = unary('LeakyRelu', [1, LATEST_OPSET], { ...LEGACY, alpha: float(0.01) }, (a) => ({ type: 'LeakyRelu', alpha: a.alpha }));
+export const sigmoid = unary('Sigmoid', [1, LATEST_OPSET], LEGACY, () => ({ type: 'Sigmoid' }));
+export const tanh = unary('Tanh', [1, LATEST_OPSET], LEGACY, () => ({ type: 'Tanh' }));
+export const hardSigmoid = unary('HardSigmoid', [1, LATEST_OPSET], { ...LEGACY, alpha: float(0.2), beta: float(0.5) },
+  (a) => ({ type: 'HardSigmoid', alpha: a.alpha, beta: a.beta }));
+export const hardSwish = unary('HardSwish', [14, LATEST_OPSET], {}, () => ({ type: 'HardSwish' }));
+export const sqrt = unary('Sqrt', [1, LATEST_OPSET], LEGACY, () => ({ type: 'Sqrt' }));
+export const exp = unary('Exp', [1, LATEST_OPSET], LEGACY, () => ({ type: 'Exp' }));
+export const erf = unary('Erf', [9, LATEST_OPSET], {}, () => ({ type: 'Erf' }));
+export const gelu = unary('Gelu', [20, LATEST_OPSET], { approximate: string('none') }, (a) => {
+  if (a.approximate !== 'none' && a.approximate !== 'tanh') refuse(`approximate "${a.approximate}" is not supported (none or tanh)`);
+  return { type: 'Gelu', tanhApproximation: a.approximate === 'tanh' };
+});
 
 // Neg is exact on values that involve the batch size.
 export const neg = converter({
@@ -59,22 +47,18 @@ export const neg = converter({
   fold: (_ctx, [x]) => [elementwise([x!], x!.dataType, ([v]) => ({ a: -v.a, b: -v.b }))],
 });
 
-const clipOf = (min: number | null, max: number | null): Op => ({ type: 'Clip', min, max });
-const clamp = (min: number | null, max: number | null) => (x: number): number => Math.min(max ?? Infinity, Math.max(min ?? -Infinity, x));
-
 /** Clip before opset 11: the bounds are attributes (absent: no bound). */
 export const clipAttributes = converter({
   opTypes: ['Clip'],
   opsets: [1, 10],
   attributes: { ...LEGACY, min: float(null), max: float(null) },
-  convert: (ctx) => void ctx.emit(clipOf(ctx.attrs.min, ctx.attrs.max), [ctx.data(0)]),
-  fold: (ctx, [x]) => [elementwise([x!], x!.dataType, constantOnly('Clip', clamp(ctx.attrs.min, ctx.attrs.max)))],
+  convert: (ctx) => void ctx.emit({ type: 'Clip', min: ctx.attrs.min, max: ctx.attrs.max }, [ctx.data(0)]),
 });
 
 /** Clip from opset 11: the bounds are optional inputs, which hnet needs constant. */
-function clipBound(ctx: NodeContext, k: Known | null, i: number, what: string): number | null {
+function clipBound(ctx: NodeContext, i: number, what: string): number | null {
   if (!ctx.has(i)) return null;
-  const v = plainValues(k ?? ctx.constant(i, what), what);
+  const v = plainValues(ctx.constant(i, what), what);
   if (v.length !== 1) refuse(`${what} must be a scalar, got ${v.length} values`);
   return v[0];
 }
@@ -85,10 +69,8 @@ export const clipInputs = converter({
   attributes: {},
   convert(ctx) {
     const x = ctx.data(0);
-    ctx.emit(clipOf(clipBound(ctx, null, 1, 'min'), clipBound(ctx, null, 2, 'max')), [x]);
+    ctx.emit({ type: 'Clip', min: clipBound(ctx, 1, 'min'), max: clipBound(ctx, 2, 'max') }, [x]);
   },
-  fold: (ctx, [x, min, max]) =>
-    [elementwise([x!], x!.dataType, constantOnly('Clip', clamp(clipBound(ctx, min, 1, 'min'), clipBound(ctx, max, 2, 'max'))))],
 });
 
 export const pow = converter({
@@ -101,7 +83,6 @@ export const pow = converter({
     if (new Set(e).size !== 1) refuse(`the exponent must be one value (a scalar), got ${e.length} different values`);
     ctx.emit({ type: 'Pow', exponent: e[0] }, [x]);
   },
-  fold: (_ctx, [x, e]) => [elementwise([x!, e!], x!.dataType, constantOnly('Pow', (a, b) => a ** b))],
 });
 
 type Binary = 'Add' | 'Sub' | 'Mul' | 'Div';

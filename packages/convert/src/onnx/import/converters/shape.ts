@@ -78,7 +78,7 @@ export const cast = converter({
     // A computed tensor is float32 already; a Cast to float changes nothing.
     const x = ctx.data(0);
     const to = ctx.attrs.to;
-    if (to !== DataType.FLOAT) refuse(`only casts of shapes to int64/int32 are supported (to ${dataTypeName(to)})`);
+    if (to !== DataType.FLOAT) refuse(`a Cast of computed data to ${dataTypeName(to)} is not supported; hnet computes in float32 (casts of shapes and constants fold)`);
     ctx.alias(ctx.out, x);
   },
   fold(ctx, [x]) {
