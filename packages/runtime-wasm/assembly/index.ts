@@ -74,7 +74,8 @@ export function hnet_load(ptr: usize, len: u32, budget: u32, mode: i32): i32 {
   clearError();
   __collect(); // reclaim what earlier loads and unloads left behind (no live locals here yet)
   if (mode < MODE_AUTO || mode > MODE_STREAMING) { fail(E_ARGUMENT, "mode " + mode.toString() + " is not 0 (auto), 1 (materialized) or 2 (streaming)"); return 0; }
-  if (!checkMemory(ptr, len, "hnet_load")) return 0;
+  // An empty file is a truncated file (E_TRUNCATED from the parser), whatever pointer the host passes for it.
+  if (len > 0 && !checkMemory(ptr, len, "hnet_load")) return 0;
   const model = parseModel(ptr, len);
   if (model == null || failed()) return 0;
   const rt = new Runtime(model);

@@ -681,6 +681,9 @@ export function parseModel(ptr: usize, size: u32): Model | null {
     n.name = r.string(t, 0, what + ".name", false);
     const opType = <i32>r.fieldU8(t, 1, 0, what + ".op_type");
     const op = r.table(t, 2, what + ".op", true);
+    // The op table's vtable is checked for every op, as @hnet/format's decode does: an op without
+    // fields (Relu, Sub...) never reads one otherwise, and a corrupt table would load.
+    r.field(op, 0, what + ".op");
     if (failed()) return null;
     if (opType < 1 || opType > OP_LAST) {
       fail(E_VERSION, what + ".op has union type " + opType.toString() + ", this runtime knows 1.." + OP_LAST.toString() + "; the file may need a newer runtime");
