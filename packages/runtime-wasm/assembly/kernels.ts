@@ -80,6 +80,8 @@ import { PRIME3, bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState, keySig
  * for each tile of rows during the matmul/conv.
  */
 export function expandRow(w: Weight, src: usize, r: i32, dst: usize): void {
+  if (naiveExpand) { expandRowNaive(w, src, r, dst); return; }
+  if (w.block > 1) { expandBlockRow(w, src, r, dst); return; } // Z = 1 is the per-element map: the loop below
   // One loop, specialised per dtype and sign by constant arguments (inlined,
   // so the per-element branches on them fold away).
   const signed = w.signed;
@@ -137,6 +139,83 @@ export function expandRow(w: Weight, src: usize, r: i32, dst: usize): void {
     let v = storedValue(src, dtype, scale, bucketOf(keyFinish(bucketRow, <u32>c), count));
     if (signed && (keyFinish(signRow, <u32>c) >> 31) != 0) v = -v;
     store<f32>(dst + (<usize>c << 2), v);
+  }
+}
+
+/** Use expandRowNaive instead (runtime.ts's setNaiveKernels switches it with the other naive kernels). */
+let naiveExpand = false;
+export function setNaiveExpand(on: bool): void { naiveExpand = on; }
+
+/**
+ * Naive twin of expandRow, straight from the hash spec, one element at a
+ * time: the two hashes of the element's block b = c / Z, the bucket
+ * (start + o) mod K and the sign bit 31 - o (per-element xxh32 is Z = 1).
+ */
+export function expandRowNaive(w: Weight, src: usize, r: i32, dst: usize): void {
+  const z = w.block;
+  for (let c = 0; c < w.cols; c++) {
+    const block = <u32>(c / z);
+    const offset = <u32>(c % z);
+    const start = bucketOf(keyFinish(keyRowState(<u32>r, w.bucketSeed), block), w.count);
+    let v = storedValue(src, w.dtype, w.scale, <u32>((<u64>start + <u64>offset) % <u64>w.count));
+    if (w.signed && ((keyFinish(keyRowState(<u32>r, w.signSeed), block) >> (31 - offset)) & 1) != 0) v = -v;
+    store<f32>(dst + (<usize>c << 2), v);
+  }
+}
+
+/** Four consecutive stored values from bucket k on, decoded to f32: a block's run is contiguous, so plain loads. */
+// @ts-ignore: decorator
+@inline function load4(src: usize, dtype: i32, scale: f32, k: u32): v128 {
+  if (dtype == DT_FLOAT32) return v128.load(src + (<usize>k << 2));
+  if (dtype == DT_FLOAT16) return float16x4ToF32(i32x4.extend_low_i16x8_u(v128.load64_zero(src + (<usize>k << 1))));
+  const q = i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(src + <usize>k)));
+  return f32x4.mul(f32x4.splat(scale), f32x4.convert_i32x4_s(q));
+}
+
+/** expandRow for xxh32-block with Z > 1: one hash pair per block, its run read four buckets at a time. */
+function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
+  const signed = w.signed;
+  switch (w.dtype) {
+    case DT_FLOAT32:
+      if (signed) blockLoop(w, src, r, dst, DT_FLOAT32, true); else blockLoop(w, src, r, dst, DT_FLOAT32, false);
+      break;
+    case DT_FLOAT16:
+      if (signed) blockLoop(w, src, r, dst, DT_FLOAT16, true); else blockLoop(w, src, r, dst, DT_FLOAT16, false);
+      break;
+    default:
+      if (signed) blockLoop(w, src, r, dst, DT_INT8, true); else blockLoop(w, src, r, dst, DT_INT8, false);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function blockLoop(w: Weight, src: usize, r: i32, dst: usize, dtype: i32, signed: bool): void {
+  const cols = w.cols;
+  const z = w.block;
+  const count = w.count;
+  const scale = w.scale;
+  const bucketRow = keyRowState(<u32>r, w.bucketSeed);
+  const signRow = keyRowState(<u32>r, w.signSeed);
+  // Lane j of splat(s << o) · [1, 2, 4, 8] is s << (o + j): its top bit is the
+  // sign bit 31 - (o + j) of column o + j, moved onto the float's sign bit.
+  const laneShift = i32x4(1, 2, 4, 8);
+  const signMask = i32x4.splat(0x80000000);
+  for (let b = 0, c0 = 0; c0 < cols; b++, c0 += z) {
+    const start = bucketOf(keyFinish(bucketRow, <u32>b), count);
+    const s: u32 = signed ? keyFinish(signRow, <u32>b) : 0;
+    const len = min(z, cols - c0);
+    const contiguous = <i32>min<u32>(<u32>len, count - start); // offsets before the run wraps past bucket K - 1
+    const out = dst + (<usize>c0 << 2);
+    let o = 0;
+    for (; o + 4 <= contiguous; o += 4) {
+      let v = load4(src, dtype, scale, start + <u32>o);
+      if (signed) v = v128.xor(v, v128.and(i32x4.mul(i32x4.splat(s << <u32>o), laneShift), signMask));
+      v128.store(out + (<usize>o << 2), v);
+    }
+    for (; o < len; o++) { // the block's tail, and a run that wraps
+      let v = storedValue(src, dtype, scale, <u32>((<u64>start + <u64>o) % <u64>count));
+      if (signed && ((s << <u32>o) >> 31) != 0) v = -v;
+      store<f32>(out + (<usize>o << 2), v);
+    }
   }
 }
 

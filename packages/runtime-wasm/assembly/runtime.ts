@@ -14,7 +14,7 @@ import {
   OP_FLATTEN, OP_RESHAPE, OP_MAXPOOL, OP_AVERAGEPOOL, OP_GLOBALAVERAGEPOOL, OP_BATCHNORM, OP_ADD,
 } from "./model";
 import { MAX_RANK } from "./limits";
-import { ConvShape, convDirect, convGemm, convNaive, gemm, gemmNaive, im2col, padCopy } from "./kernels";
+import { ConvShape, convDirect, convGemm, convNaive, gemm, gemmNaive, im2col, padCopy, setNaiveExpand } from "./kernels";
 import * as ops from "./ops";
 import { Plan, planArena, shapesFit } from "./plan";
 import { MODE_AUTO, MODE_MATERIALIZED, MODE_STREAMING, Weights, align16, tileFloats, weightBytes } from "./weights";
@@ -24,7 +24,7 @@ export const DEFAULT_BUDGET: u64 = 1 << 30;
 
 /** Use the naive reference kernels (tests compare them with the fast ones). */
 export let naiveKernels = false;
-export function setNaiveKernels(on: bool): void { naiveKernels = on; }
+export function setNaiveKernels(on: bool): void { naiveKernels = on; setNaiveExpand(on); }
 
 export class Runtime {
   model: Model;
