@@ -219,6 +219,91 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
   }
 }
 
+/**
+ * The streaming Dense at batch 1 for xxh32-block, fused: y[m] = Σ_c x[c] ·
+ * V[m, c] + bias[m], each block's run of buckets read in place and multiplied
+ * into x without building the weight row. Four blocks are hashed at a time in
+ * SIMD. Its naive twin is expandRowNaive then gemmNaive (hnet_set_naive).
+ */
+export function blockGemv(w: Weight, x: usize, y: usize, bias: usize): void {
+  const signed = w.signed;
+  switch (w.dtype) {
+    case DT_FLOAT32:
+      if (signed) blockGemvLoop(w, x, y, bias, DT_FLOAT32, true); else blockGemvLoop(w, x, y, bias, DT_FLOAT32, false);
+      break;
+    case DT_FLOAT16:
+      if (signed) blockGemvLoop(w, x, y, bias, DT_FLOAT16, true); else blockGemvLoop(w, x, y, bias, DT_FLOAT16, false);
+      break;
+    default:
+      if (signed) blockGemvLoop(w, x, y, bias, DT_INT8, true); else blockGemvLoop(w, x, y, bias, DT_INT8, false);
+  }
+}
+
+/** Σ over one block's run of x[c0 + o] · ξ · stored[start + o], o < len, into acc (SIMD) and the returned scalar part. */
+// @ts-ignore: decorator
+@inline function runDot(src: usize, dtype: i32, scale: f32, count: u32, start: u32, s: u32, x: usize, len: i32, signed: bool, acc: v128): v128 {
+  const contiguous = <i32>min<u32>(<u32>len, count - start);
+  // Lane j of bits holds s << (o + j): its top bit is the sign of column o + j (see blockLoop).
+  let bits = i32x4.mul(i32x4.splat(s), i32x4(1, 2, 4, 8));
+  let o = 0;
+  for (; o + 4 <= contiguous; o += 4) {
+    let v = load4(src, dtype, scale, start + <u32>o);
+    if (signed) v = v128.xor(v, v128.and(bits, i32x4.splat(0x80000000)));
+    bits = i32x4.shl(bits, 4);
+    acc = fma(acc, v128.load(x + (<usize>o << 2)), v);
+  }
+  if (o == len) return acc; // the common case: a whole run of Z = 4k buckets, no wrap
+  let tail: f32 = 0;
+  for (; o < len; o++) {
+    let v = storedValue(src, dtype, scale, <u32>((<u64>start + <u64>o) % <u64>count));
+    if (signed && ((s << <u32>o) >> 31) != 0) v = -v;
+    tail += v * load<f32>(x + (<usize>o << 2));
+  }
+  return f32x4.replace_lane(acc, 0, f32x4.extract_lane(acc, 0) + tail);
+}
+
+// @ts-ignore: decorator
+@inline function blockGemvLoop(w: Weight, x: usize, y: usize, bias: usize, dtype: i32, signed: bool): void {
+  const cols = w.cols;
+  const z = w.block;
+  const count = w.count;
+  const scale = w.scale;
+  const src = w.stored;
+  const count4 = i32x4.splat(count);
+  const blocks = (cols + z - 1) / z;
+  for (let m = 0; m < w.rows; m++) {
+    const bucketRow4 = i32x4.splat(keyRowState(<u32>m, w.bucketSeed));
+    const signRow4 = i32x4.splat(keyRowState(<u32>m, w.signSeed));
+    let blockP3 = i32x4(0, PRIME3, 2 * PRIME3, 3 * PRIME3); // [b, b+1, b+2, b+3] · PRIME3
+    let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+    let b = 0;
+    for (; b < blocks; b += 4) {
+      // the hash pairs of four blocks at once; a last group past the row's end hashes unused blocks
+      const starts = bucketOf4(keyFinish4(bucketRow4, blockP3), count4);
+      const signs = signed ? keyFinish4(signRow4, blockP3) : i32x4.splat(0);
+      blockP3 = i32x4.add(blockP3, i32x4.splat(4 * PRIME3));
+      const c0 = b * z;
+      const xb = x + (<usize>c0 << 2);
+      const zBytes = <usize>z << 2;
+      if (b + 4 <= blocks && c0 + 4 * z <= cols) {
+        acc0 = runDot(src, dtype, scale, count, i32x4.extract_lane(starts, 0), i32x4.extract_lane(signs, 0), xb, z, signed, acc0);
+        acc1 = runDot(src, dtype, scale, count, i32x4.extract_lane(starts, 1), i32x4.extract_lane(signs, 1), xb + zBytes, z, signed, acc1);
+        acc0 = runDot(src, dtype, scale, count, i32x4.extract_lane(starts, 2), i32x4.extract_lane(signs, 2), xb + 2 * zBytes, z, signed, acc0);
+        acc1 = runDot(src, dtype, scale, count, i32x4.extract_lane(starts, 3), i32x4.extract_lane(signs, 3), xb + 3 * zBytes, z, signed, acc1);
+      } else {
+        for (let j = 0; j < 4 && b + j < blocks; j++) {
+          const cj = c0 + j * z;
+          const st = j == 0 ? i32x4.extract_lane(starts, 0) : j == 1 ? i32x4.extract_lane(starts, 1) : j == 2 ? i32x4.extract_lane(starts, 2) : i32x4.extract_lane(starts, 3);
+          const sg = j == 0 ? i32x4.extract_lane(signs, 0) : j == 1 ? i32x4.extract_lane(signs, 1) : j == 2 ? i32x4.extract_lane(signs, 2) : i32x4.extract_lane(signs, 3);
+          acc0 = runDot(src, dtype, scale, count, st, sg, x + (<usize>cj << 2), min(z, cols - cj), signed, acc0);
+        }
+      }
+    }
+    const total = hsum(f32x4.add(acc0, acc1)) + (bias != 0 ? load<f32>(bias + (<usize>m << 2)) : 0);
+    store<f32>(y + (<usize>m << 2), total);
+  }
+}
+
 /** Decodes `count` stored values to f32 (plain weights, biases). */
 export function decodeValues(src: usize, dtype: i32, scale: f32, count: i32, dst: usize): void {
   for (let i = 0; i < count; i++) store<f32>(dst + (<usize>i << 2), storedValue(src, dtype, scale, <u32>i));

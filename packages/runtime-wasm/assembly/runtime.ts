@@ -14,7 +14,7 @@ import {
   OP_FLATTEN, OP_RESHAPE, OP_MAXPOOL, OP_AVERAGEPOOL, OP_GLOBALAVERAGEPOOL, OP_BATCHNORM, OP_ADD,
 } from "./model";
 import { MAX_RANK } from "./limits";
-import { ConvShape, convDirect, convGemm, convNaive, gemm, gemmNaive, im2col, padCopy, setNaiveExpand } from "./kernels";
+import { ConvShape, convDirect, convGemm, convNaive, gemm, gemmNaive, im2col, padCopy, setNaiveExpand, blockGemv } from "./kernels";
 import * as ops from "./ops";
 import { Plan, planArena, shapesFit } from "./plan";
 import { MODE_AUTO, MODE_MATERIALIZED, MODE_STREAMING, Weights, align16, tileFloats, weightBytes } from "./weights";
@@ -126,6 +126,10 @@ export class Runtime {
           const w = n.weight!;
           const b = n.bias;
           const outF = ys[1];
+          if (!naive && xs[0] == 1 && w.stored != 0 && w.block > 1) { // streaming xxh32-block at batch 1: fused, no tile
+            blockGemv(w, x, y, b != null ? b.dense : 0);
+            break;
+          }
           const step = this.weights.rowsPerCall(w);
           for (let o = 0; o < outF; o += step) {
             const count = min(step, outF - o);
