@@ -13,6 +13,7 @@ export { decode, readVersions, readMetadata, type FileVersions } from './codec/d
 export type { Tensor } from './tensor.js';
 export * from './metadata.js';
 export { runReference } from './reference/forward.js';
+export { erf } from './reference/erf.js';
 export {
   summarizeModel, describeFile, formatShape, formatWeightShape, formatBytes, formatCount, hex,
   type ModelSummary, type WeightSummary, type FileDescription,

@@ -7,7 +7,7 @@ import { MAX_BLOCK } from './hash.js';
 import type { Model, Op, TensorInfo, Weight } from './model.js';
 import { OP_TYPES, sizeOf } from './model.js';
 import { MAX_DIMENSION, MAX_ELEMENTS, MAX_GEOMETRY, MAX_RANK, MAX_WORK } from './limits.js';
-import { arityOf, BATCH, inferOpShape, inferShapes, nodeLabel } from './shapes.js';
+import { arityOf, BATCH, formatArity, inferOpShape, inferShapes, nodeLabel } from './shapes.js';
 
 const UINT32_MAX = 0xffffffff;
 const INT32_MIN = -0x80000000;
@@ -37,8 +37,13 @@ export function validateWeight(weight: Weight, field: string, rank: number): voi
   }
   const count = weight.values.data.length;
   if (count === 0) invalid(`${field}.values.count`, 'K = 0: a weight needs at least one stored value');
-  if (weight.values.dtype === 'int8' && !(Number.isFinite(weight.values.scale) && weight.values.scale > 0)) {
-    invalid(`${field}.values.scale`, `int8 scale must be finite and > 0, got ${weight.values.scale}`);
+  const { values } = weight;
+  if ((values.dtype === 'int8' || values.dtype === 'int4') && !(Number.isFinite(values.scale) && values.scale > 0)) {
+    invalid(`${field}.values.scale`, `${values.dtype} scale must be finite and > 0, got ${values.scale}`);
+  }
+  if (values.dtype === 'int4') {
+    const bad = values.data.findIndex((q) => q < -7 || q > 7);
+    if (bad >= 0) invalid(`${field}.values.data`, `int4 value ${bad} is ${values.data[bad]}, outside [-7, 7]`);
   }
   if (weight.hash === null) {
     if (count !== virtual) {
@@ -184,8 +189,9 @@ export function validateModel(model: Model): void {
     const where = nodeLabel(node, i);
     if (!OP_TYPES.includes(node.op.type)) invalid(`${where}.op`, `unknown op type ${String(node.op.type)}`);
     validateOp(node.op, `${where}.op`);
-    if (node.inputs.length !== arityOf(node.op)) {
-      graphError(`${where}.inputs`, `${node.op.type} takes ${arityOf(node.op)} input(s), got ${node.inputs.length}`);
+    const arity = arityOf(node.op);
+    if (node.inputs.length < arity.min || node.inputs.length > arity.max) {
+      graphError(`${where}.inputs`, `${node.op.type} takes ${formatArity(arity)}, got ${node.inputs.length}`);
     }
     if (node.outputs.length !== 1) graphError(`${where}.outputs`, `expected 1 output, got ${node.outputs.length}`);
     for (const name of node.outputs) {
@@ -238,7 +244,7 @@ function checkLimits(model: Model): void {
         overLimit(where, `the padded input of [${x.join(', ')}] with pads [${op.pads.join(', ')}] is larger than the cap of 2^28 along an axis`);
       }
     }
-    const out = inferOpShape(where, op, node.inputs.map((name) => shapes.get(name)!));
+    const out = inferOpShape(where, op, node.inputs.map((name) => shapes.get(name)!), 1);
     if (out.length > MAX_RANK) overLimit(where, `output rank ${out.length} is above the cap of ${MAX_RANK}`);
     const size = sizeOf(out);
     if (size > MAX_ELEMENTS) overLimit(where, `output [${out.join(', ')}] at batch 1 has ${size} elements, more than the cap of 2^28`);
@@ -264,7 +270,7 @@ function checkLimits(model: Model): void {
   const at2 = new Map<string, number[]>();
   for (const t of model.inputs) at2.set(t.name, t.shape.map((d) => (d === BATCH ? 2 : d)));
   model.nodes.forEach((node, i) => {
-    at2.set(node.outputs[0], inferOpShape(`${nodeLabel(node, i)} at batch 2`, node.op, node.inputs.map((name) => at2.get(name)!)));
+    at2.set(node.outputs[0], inferOpShape(`${nodeLabel(node, i)} at batch 2`, node.op, node.inputs.map((name) => at2.get(name)!), 2));
   });
   checkOutputsAt(model, at2, 2);
 }

@@ -57,7 +57,21 @@ export function storedBytes(dtype: DType, count: number): number {
 }
 
 /** The largest |q| of each integer dtype: symmetric ranges, so that -q is always representable. */
-const QMAX = { int8: 127, int4: 7 } as const;
+export const QMAX = { int8: 127, int4: 7 } as const;
+
+/** int4 q values (each in [-7, 7]) two per byte, element 2i in the low nibble of byte i (docs/FORMAT.md). */
+export function packInt4(q: Int8Array): Uint8Array {
+  const bytes = new Uint8Array(Math.ceil(q.length / 2));
+  for (let i = 0; i < q.length; i++) bytes[i >> 1] |= (q[i] & 0xf) << ((i & 1) * 4);
+  return bytes;
+}
+
+/** The `count` int4 q values of packed bytes (the twin of packInt4), sign-extended. */
+export function unpackInt4(bytes: Uint8Array, count: number): Int8Array {
+  const q = new Int8Array(count);
+  for (let i = 0; i < count; i++) q[i] = (((bytes[i >> 1] >> ((i & 1) * 4)) & 0xf) << 28) >> 28;
+  return q;
+}
 
 /** Decoded float32 values. Returns the stored array itself for float32. */
 export function valuesToFloat32(values: StoredValues): Float32Array {

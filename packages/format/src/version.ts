@@ -11,8 +11,7 @@ export interface Version {
 }
 
 /** The version this library writes, and the newest it reads. */
-// PENDING-1.1: becomes 1.1 when the codec and the golden files for 1.1 land.
-export const FORMAT_VERSION: Readonly<Version> = { major: 1, minor: 0 };
+export const FORMAT_VERSION: Readonly<Version> = { major: 1, minor: 1 };
 
 /** The format minor version that introduced each op: a file using it needs a reader at least that new. */
 const OP_SINCE_MINOR: Record<OpType, number> = {

@@ -51,7 +51,7 @@ test('the file starts with the identifier and records format and min reader vers
   const bytes = encode(randomModel(1));
   assert.equal(new TextDecoder().decode(bytes.subarray(4, 8)), 'HNET');
   const root = fb.Model.getRootAsModel(new CheckedByteBuffer(bytes));
-  assert.deepStrictEqual([root.formatVersion()!.major(), root.formatVersion()!.minor()], [1, 0]);
+  assert.deepStrictEqual([root.formatVersion()!.major(), root.formatVersion()!.minor()], [1, 1]);
   assert.deepStrictEqual([root.minReaderVersion()!.major(), root.minReaderVersion()!.minor()], [1, 0]);
 });
 

@@ -6,13 +6,19 @@
 
 import { HnetFormatError } from '../errors.js';
 import * as fb from '../generated/hnet_generated.js';
-import type { HashSpec, Model, Node, Op, Pads4, Pair, StoredValues, TensorInfo, Weight } from '../model.js';
+import type { DType, HashSpec, Model, Node, Op, Pads4, Pair, StoredValues, TensorInfo, Weight } from '../model.js';
 import { OP_TYPES } from '../model.js';
 import { pending11 } from '../pending.js'; // PENDING-1.1
 import { MAX_RANK } from '../limits.js';
 import { validateModel, validateTensorShape } from '../validate.js';
 import { FILE_IDENTIFIER, FORMAT_VERSION, formatVersionString, type Version } from '../version.js';
+import { storedBytes, unpackInt4 } from '../values.js';
 import { CheckedByteBuffer } from './checked-byte-buffer.js';
+
+/** The storage dtype of each DType tag of the schema. */
+const DTYPE_NAME: Record<number, DType | undefined> = {
+  [fb.DType.Float32]: 'float32', [fb.DType.Float16]: 'float16', [fb.DType.Int8]: 'int8', [fb.DType.Int4]: 'int4',
+};
 
 const invalid = (field: string, detail: string): never => {
   throw new HnetFormatError('invalid-field', field, detail);
@@ -315,25 +321,34 @@ class Reader {
     const dtype = this.at(`${field}.dtype`, () => v.dtype());
     const count = this.at(`${field}.count`, () => v.count());
     const scale = this.at(`${field}.scale`, () => v.scale());
-    const size = dtype === fb.DType.Float32 ? 4 : dtype === fb.DType.Float16 ? 2 : dtype === fb.DType.Int8 ? 1 : 0;
-    if (size === 0) throw new HnetFormatError('unsupported-version', `${field}.dtype`, `unknown dtype ${dtype}; the file may need a newer hnet`);
+    const name = DTYPE_NAME[dtype];
+    if (name === undefined) throw new HnetFormatError('unsupported-version', `${field}.dtype`, `unknown dtype ${dtype}; the file may need a newer hnet`);
     if (count === 0) invalid(`${field}.count`, 'K = 0: a weight needs at least one stored value');
     const bytes = this.dataBytes(`${field}.data`, v);
-    if (bytes.length !== count * size) {
-      invalid(`${field}.data`, `holds ${bytes.length} bytes but count ${count} of ${fb.DType[dtype]} needs ${count * size}`);
+    const expected = storedBytes(name, count);
+    if (bytes.length !== expected) {
+      invalid(`${field}.data`, `holds ${bytes.length} bytes but count ${count} of ${fb.DType[dtype]} needs ${expected}`);
     }
     // A second Values table over data already decoded is aliasing: it counts.
     if (this.decodedData.has(bytes.byteOffset)) this.bb.charge(bytes.length);
     this.decodedData.add(bytes.byteOffset);
+    if (name === 'int8' || name === 'int4') {
+      if (!(Number.isFinite(scale) && scale > 0)) invalid(`${field}.scale`, `${name} scale must be finite and > 0, got ${scale}`);
+    }
+    if (name === 'int4') {
+      const q = unpackInt4(bytes, count);
+      const bad = q.indexOf(-8);
+      if (bad >= 0) invalid(`${field}.data`, `int4 value ${bad} is -8; the format's int4 range is [-7, 7]`);
+      return { dtype: 'int4', data: q, scale };
+    }
     // Copy into a fresh, aligned array: the model must not alias the caller's buffer.
     const copy = bytes.slice();
-    switch (dtype) {
-      case fb.DType.Float32:
+    switch (name) {
+      case 'float32':
         return { dtype: 'float32', data: new Float32Array(copy.buffer) };
-      case fb.DType.Float16:
+      case 'float16':
         return { dtype: 'float16', data: new Uint16Array(copy.buffer) };
       default:
-        if (!(Number.isFinite(scale) && scale > 0)) invalid(`${field}.scale`, `int8 scale must be finite and > 0, got ${scale}`);
         return { dtype: 'int8', data: new Int8Array(copy.buffer), scale };
     }
   }

@@ -8,6 +8,7 @@ import { pending11 } from '../pending.js'; // PENDING-1.1
 /** Values tables already written, by array: weights that share one StoredValues share one table (as decode gives them). */
 type Written = Map<StoredValues, number>;
 import { validateModel } from '../validate.js';
+import { packInt4 } from '../values.js';
 import { FILE_IDENTIFIER, FORMAT_VERSION, minReaderVersion } from '../version.js';
 
 /** Bulk arrays start on this boundary so that readers can view them in place. */
@@ -175,13 +176,12 @@ function encodeWeight(builder: flatbuffers.Builder, weight: Weight, written: Wri
 }
 
 function encodeValues(builder: flatbuffers.Builder, values: StoredValues): number {
-  if (values.dtype === 'int4') return pending11('encode', 'int4 values'); // PENDING-1.1
   const { data } = values;
-  // Little-endian bytes of the typed array (every platform Node and browsers run on is little-endian).
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  // Little-endian bytes of the typed array (every platform Node and browsers run on is little-endian); int4 two per byte.
+  const bytes = values.dtype === 'int4' ? packInt4(values.data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   // prep() pads so that the vector's first byte lands on DATA_ALIGNMENT.
   builder.prep(DATA_ALIGNMENT, bytes.length);
   const dataOffset = builder.createByteVector(bytes);
-  const scale = values.dtype === 'int8' ? values.scale : 1;
+  const scale = values.dtype === 'int8' || values.dtype === 'int4' ? values.scale : 1;
   return fb.Values.createValues(builder, DTYPE_TAG[values.dtype], data.length, scale, dataOffset);
 }
