@@ -245,13 +245,28 @@ export function blockGemv(w: Weight, x: usize, y: usize, bias: usize): void {
   const contiguous = <i32>min<u32>(<u32>len, count - start);
   // Lane j of bits holds s << (o + j): its top bit is the sign of column o + j (see blockLoop).
   let bits = i32x4.mul(i32x4.splat(s), i32x4(1, 2, 4, 8));
+  // The run's products go into two partial sums of its own, added to acc once:
+  // a chain of dependent adds through acc would bound the loop by add latency.
+  let part0 = f32x4.splat(0), part1 = f32x4.splat(0);
   let o = 0;
+  for (; o + 8 <= contiguous; o += 8) {
+    let v0 = load4(src, dtype, scale, start + <u32>o);
+    let v1 = load4(src, dtype, scale, start + <u32>o + 4);
+    if (signed) {
+      v0 = v128.xor(v0, v128.and(bits, i32x4.splat(0x80000000)));
+      v1 = v128.xor(v1, v128.and(i32x4.shl(bits, 4), i32x4.splat(0x80000000)));
+    }
+    bits = i32x4.shl(bits, 8);
+    part0 = fma(part0, v128.load(x + (<usize>o << 2)), v0);
+    part1 = fma(part1, v128.load(x + (<usize>o << 2) + 16), v1);
+  }
   for (; o + 4 <= contiguous; o += 4) {
     let v = load4(src, dtype, scale, start + <u32>o);
     if (signed) v = v128.xor(v, v128.and(bits, i32x4.splat(0x80000000)));
     bits = i32x4.shl(bits, 4);
-    acc = fma(acc, v128.load(x + (<usize>o << 2)), v);
+    part0 = fma(part0, v128.load(x + (<usize>o << 2)), v);
   }
+  acc = f32x4.add(acc, f32x4.add(part0, part1));
   if (o == len) return acc; // the common case: a whole run of Z = 4k buckets, no wrap
   let tail: f32 = 0;
   for (; o < len; o++) {
