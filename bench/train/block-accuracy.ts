@@ -7,10 +7,11 @@
 //
 //   node --import tsx bench/train/block-accuracy.ts [--epochs 10] [--seeds 1,2] [--models mlp,lenet]
 //        [--compressions 8,64] [--blocks none,4,8,16,32] [--threads 1] [--train 60000] [--out bench/out/block-accuracy.json]
+//        [--merge earlier.json]   (adds the rows of an earlier run, e.g. other seeds, to the table and the output)
 //
 // Prints the markdown table of docs/RESULTS.md ("Block hashing").
 
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Model } from '@hnet/format';
 import { loadIdxDir, sliceDataset, train, type TrainOptions } from '@hnet/train';
@@ -49,7 +50,8 @@ const data = sliceDataset(splits.train, 0, Math.min(Number(args.get('train') ?? 
 console.error(`fashion-mnist: ${data.count} train, ${splits.test!.count} test; ${epochs} epochs; seeds ${seeds.join(',')}`);
 
 interface Row { model: string; compression: number; block: number | null; seed: number; testAccuracy: number; secondsPerEpoch: number }
-const rows: Row[] = [];
+const merged = args.get('merge');
+const rows: Row[] = merged ? (JSON.parse(readFileSync(merged, 'utf8')) as { rows: Row[] }).rows : [];
 for (const seed of seeds) {
   for (const name of models) {
     const build = BUILDERS[name] ?? (() => { throw new Error(`unknown model '${name}' (mlp, lenet)`); })();
