@@ -7,7 +7,8 @@
 //
 //   node --import tsx bench/train/block-accuracy.ts [--epochs 10] [--seeds 1,2] [--models mlp,lenet]
 //        [--compressions 8,64] [--blocks none,4,8,16,32] [--threads 1] [--train 60000] [--out bench/out/block-accuracy.json]
-//        [--merge earlier.json]   (adds the rows of an earlier run, e.g. other seeds, to the table and the output)
+//        [--merge earlier.json]   (adds the rows of an earlier run, e.g. other seeds, to the table and the output;
+//                                  with --seeds none it only prints that file's table)
 //
 // Prints the markdown table of docs/RESULTS.md ("Block hashing").
 
@@ -21,7 +22,7 @@ const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
 const list = (name: string, fallback: string): string[] => (args.get(name) ?? fallback).split(',');
 const epochs = Number(args.get('epochs') ?? 10);
-const seeds = list('seeds', '1,2').map(Number);
+const seeds = args.get('seeds') === 'none' ? [] : list('seeds', '1,2').map(Number); // none: only print the --merge file's table
 const models = list('models', 'mlp,lenet');
 const compressions = list('compressions', '8,64').map(Number);
 const blocks = list('blocks', 'none,4,8,16,32').map((b) => (b === 'none' ? null : Number(b)));
@@ -75,8 +76,10 @@ const accuracy = (model: string, compression: number, block: number | null): num
   rows.filter((r) => r.model === model && r.compression === compression && r.block === block).map((r) => r.testAccuracy);
 console.log(`| model | per-element | ${blocks.filter((b) => b !== null).map((b) => `Z = ${b}`).join(' | ')} |`);
 console.log(`|---|---:|${blocks.filter((b) => b !== null).map(() => '---:').join('|')}|`);
-for (const name of models) {
-  for (const compression of compressions) {
+const present = <T>(key: (r: Row) => T): T[] => [...new Set(rows.map(key))];
+for (const name of present((r) => r.model)) {
+  for (const compression of present((r) => r.compression).sort((a, b) => a - b)) {
+    if (!rows.some((r) => r.model === name && r.compression === compression)) continue;
     const base = mean(accuracy(name, compression, null));
     const cells = blocks.filter((b) => b !== null).map((b) => {
       const a = mean(accuracy(name, compression, b));
