@@ -71,8 +71,9 @@ export const MODELS: Record<string, () => Model> = {
   'mlp-1/8': () => mlp(8),
   'mlp-1/64': () => mlp(64),
   'lenet-1/8': () => lenet(8),
-  // xxh32-block at the default Z (docs/RESULTS.md, "Block hashing")
+  // xxh32-block at the default Z = 32, and at Z = 16 for comparison (docs/RESULTS.md, "Block hashing")
   'mlp-1/8-block16': () => mlp(8, 16),
-  'mlp-1/64-block16': () => mlp(64, 16),
-  'lenet-1/8-block16': () => lenet(8, 16),
+  'mlp-1/8-block32': () => mlp(8, 32),
+  'mlp-1/64-block32': () => mlp(64, 32),
+  'lenet-1/8-block32': () => lenet(8, 32),
 };

@@ -8,7 +8,7 @@
 //
 // Targets: materialized >= ORT-web speed; streaming <= 2x materialized at
 // batch 1 and <= 1.25x at batch 64; streaming memory below the dense weights;
-// for the *-block16 models (xxh32-block, issue 14) streaming >= 0.8x ORT-web at batch 1.
+// for the *-block* models (xxh32-block, issue 14) streaming >= 0.8x ORT-web at batch 1.
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';

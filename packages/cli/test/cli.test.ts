@@ -162,7 +162,7 @@ test('convert --hash xxh32-block --block 16: recorded per weight and in hash.pol
   // the default Z, and the usage errors
   const byDefault = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'd.hnet', '--compression', '1/8', '--hash', 'xxh32-block');
   assert.equal(byDefault.code, 0, byDefault.stderr);
-  assert.match(decode(readFileSync(at('d.hnet'))).metadata['hash.policy'], /"block":16/);
+  assert.match(decode(readFileSync(at('d.hnet'))).metadata['hash.policy'], /"block":32/);
   for (const [flags, message] of [[['--block', '8'], /--block needs --hash xxh32-block/], [['--hash', 'xxh32-block', '--block', '33'], /--block must be an integer in \[1, 32\], got "33"/], [['--hash', 'md5'], /--hash must be xxh32 or xxh32-block, got "md5"/]] as const) {
     const bad = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'bad.hnet', '--compression', '1/8', ...flags);
     assert.equal(bad.code, 2, bad.stderr);

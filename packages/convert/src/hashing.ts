@@ -46,7 +46,7 @@ export interface HashPolicy {
 
 export const DEFAULT_MIN_VIRTUAL = 1000;
 /** The default Z of xxh32-block (docs/RESULTS.md, "Block hashing": the accuracy and speed behind it). */
-export const DEFAULT_BLOCK = 16;
+export const DEFAULT_BLOCK = 32;
 
 export interface HashOptions {
   /** Called before each weight and bias is planned (a big layer's fit takes a while): its index of `total`, and K or null (dense). */
