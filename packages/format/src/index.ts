@@ -9,7 +9,7 @@ export * from './version.js';
 export * from './shapes.js';
 export * from './validate.js';
 export { encode, DATA_ALIGNMENT } from './codec/encode.js';
-export { decode, readVersions, readMetadata, type FileVersions } from './codec/decode.js';
+export { decode, readVersions, readMetadata, checkReaderVersion, type FileVersions } from './codec/decode.js';
 export type { Tensor } from './tensor.js';
 export * from './metadata.js';
 export { runReference } from './reference/forward.js';

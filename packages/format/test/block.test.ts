@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import {
   decode, encode, expandWeight, forEachHashed, hashedWeight, hashOfElement, HnetFormatError, minReaderVersion, plainWeight, runReference,
-  type DenseOp, type HashSpec, type Model,
+  type HashSpec, type Model,
 } from '../src/index.js';
 import { randomArray, rng } from './models.js';
 
@@ -126,7 +126,9 @@ test('a block-hashed weight round-trips through the file, needs a 1.1 reader, an
     const model = blockModel(block);
     assert.deepEqual(minReaderVersion(model), { major: 1, minor: 1 });
     const back = decode(encode(model));
-    assert.deepEqual((back.nodes[0].op as DenseOp).weight.hash, blockSpec(block, 11, 12));
+    const decoded = back.nodes[0].op;
+    assert.ok(decoded.type === 'Dense');
+    assert.deepEqual(decoded.weight.hash, blockSpec(block, 11, 12));
     // The reference forward with the block-hashed weight is x · Vᵀ + b, with V from hashOfElement.
     const x = randomArray(rng(3), 2 * 37);
     const y = runReference(back, { x: { shape: [2, 37], data: x } }).y.data;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { arityOf, BATCH, inferOpShape, plainWeight, runReference, validateModel, type Model, type Op, type Weight } from '../src/index.js';
 import { erf } from '../src/reference/erf.js';
+import { randomArray, randomModel, rng } from './models.js';
 
 type Given = { shape: number[]; data: number[] };
 
@@ -47,6 +48,9 @@ test('Clip with either bound absent, HardSigmoid, HardSwish', () => {
   near(runOne({ type: 'Clip', min: 0, max: 6 }, x).data, [0, 0.5, 6]);
   near(runOne({ type: 'Clip', min: null, max: 1 }, x).data, [-2, 0.5, 1]);
   near(runOne({ type: 'Clip', min: -1, max: null }, x).data, [-1, 0.5, 7]);
+  // min(max(x, min), max): with min > max every value is max, as in ONNX and PyTorch.
+  near(runOne({ type: 'Clip', min: 2, max: 1 }, x).data, [1, 1, 1]);
+  assert.ok(Number.isNaN(runOne({ type: 'Clip', min: 0, max: 6 }, { shape: [1], data: [NaN] }).data[0]));
   near(runOne({ type: 'HardSigmoid', alpha: 0.2, beta: 0.5 }, { shape: [4], data: [-5, 0, 1, 3] }).data, [0, 0.5, 0.7, 1]);
   // x · clamp(x/6 + 1/2, 0, 1): −4 → 0, −1 → −1/3, 1 → 2/3, 4 → 4
   near(runOne({ type: 'HardSwish' }, { shape: [5], data: [-4, -1, 0, 1, 4] }).data, [0, -1 / 3, 0, 2 / 3, 4]);
@@ -312,4 +316,23 @@ test('arityOf: Constant none, Concat one or more, binaries two, the rest one; va
   assert.throws(() => validateModel(model({ type: 'Concat', axis: 0 }, [])), /Concat takes 1 or more inputs, got 0/);
   assert.throws(() => validateModel(model({ type: 'Mul' }, ['x'])), /Mul takes 2 inputs, got 1/);
   assert.throws(() => validateModel(model({ type: 'Constant', value: plainWeight(new Float32Array(4), [2, 2]) }, ['x'])), /Constant takes 0 inputs, got 1/);
+});
+
+test('random models through every op run to finite outputs, each example independent of the others in its batch', () => {
+  for (let seed = 1; seed <= 8; seed++) {
+    const model = randomModel(seed);
+    const x = randomArray(rng(seed), 3 * 2 * 6 * 6);
+    const batch = runReference(model, { x: { shape: [3, 2, 6, 6], data: x } });
+    for (const [name, t] of Object.entries(batch)) assert.ok(t.data.every(Number.isFinite), `seed ${seed}: ${name} has a non-finite value`);
+    // z's last ReduceMax may reduce over every axis, the batch included: then it is one value for the batch.
+    const last = model.nodes[model.nodes.length - 1].op;
+    const perExample = last.type === 'ReduceMax' && last.axes === null ? ['y'] : ['y', 'z'];
+    for (let n = 0; n < 3; n++) {
+      const one = runReference(model, { x: { shape: [1, 2, 6, 6], data: x.subarray(n * 72, (n + 1) * 72) } });
+      for (const name of perExample) {
+        const size = one[name].data.length;
+        near([...one[name].data], [...batch[name].data.subarray(n * size, (n + 1) * size)], 1e-6);
+      }
+    }
+  }
 });

@@ -79,7 +79,7 @@ function runOp(op: Op, args: Tensor[], out: Tensor, where: string): void {
     case 'Clip': {
       const min = op.min ?? -Infinity;
       const max = op.max ?? Infinity;
-      return map(x, out, (v) => (v < min ? min : v > max ? max : v)); // NaN stays NaN
+      return map(x, out, (v) => Math.min(Math.max(v, min), max)); // as the schema says, so min > max gives max; NaN stays NaN
     }
     case 'HardSigmoid':
       return map(x, out, (v) => Math.max(0, Math.min(1, op.alpha * v + op.beta)));
