@@ -165,12 +165,12 @@ function readWeight(r: Reader, table: u32, what: string): Weight {
     w.bucketSeed = r.fieldU32(hash, 1, 0, what + ".hash.bucket_seed");
     w.signSeed = r.fieldU32(hash, 2, 0, what + ".hash.sign_seed");
     w.signed = r.fieldU8(hash, 3, 1, what + ".hash.signed") != 0;
+    const block = r.fieldU32(hash, 4, 0, what + ".hash.block");
+    if (failed()) return w;
     if (algorithm == HASH_XXH32_BLOCK) {
-      const block = r.fieldU32(hash, 4, 0, what + ".hash.block");
-      if (failed()) return w;
       if (block < 1 || block > MAX_BLOCK) { fail(E_INVALID, what + ".hash.block = " + block.toString() + ": xxh32-block needs a block of 1..32 columns"); return w; }
       w.block = <i32>block;
-    }
+    } else if (block != 0) { fail(E_INVALID, what + ".hash.block = " + block.toString() + " is set, but block is only for xxh32-block"); return w; }
   }
 
   const values = r.table(table, 2, what + ".values", true);
