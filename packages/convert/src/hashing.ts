@@ -20,7 +20,7 @@
 // never share a hash map.
 
 import {
-  expandWeight, hashedWeight, sizeOf, weightsOf, xxh32,
+  expandWeight, hashedWeight, MAX_BLOCK, sizeOf, weightsOf, xxh32,
   type DType, type HashSpec, type Model, type Node, type Op, type Weight,
   METADATA_KEYS,
 } from '@hnet/format';
@@ -43,9 +43,15 @@ export interface HashPolicy {
   bucketDtype?: DType;
   /** false: no sign hash (ξ = +1). */
   signed?: boolean;
+  /** The hash of every hashed weight (default xxh32, one per virtual weight). */
+  hash?: HashSpec['algorithm'];
+  /** xxh32-block: columns per hash, 1..32 (default DEFAULT_BLOCK). */
+  block?: number;
 }
 
 export const DEFAULT_MIN_VIRTUAL = 1000;
+/** The default Z of xxh32-block (docs/RESULTS.md, "Block hashing": the accuracy and speed behind it). */
+export const DEFAULT_BLOCK = 32;
 
 /** The ops whose weights the policy may hash. */
 const HASHABLE: readonly Op['type'][] = ['Dense', 'Conv2D', 'ConvTranspose', 'Constant'];
@@ -102,6 +108,12 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
   }
   const seed = policy.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ConvertError('bad-policy', `seed must be a uint32, got ${seed}`);
+  const algorithm = policy.hash ?? 'xxh32';
+  if (algorithm !== 'xxh32' && algorithm !== 'xxh32-block') throw new ConvertError('bad-policy', `hash must be xxh32 or xxh32-block, got ${String(algorithm)}`);
+  const block = policy.block ?? DEFAULT_BLOCK;
+  if (algorithm === 'xxh32-block' && !(Number.isInteger(block) && block >= 1 && block <= MAX_BLOCK)) {
+    throw new ConvertError('bad-policy', `block must be an integer in 1..${MAX_BLOCK} (columns per hash), got ${block}`);
+  }
   const minVirtual = policy.minVirtual ?? DEFAULT_MIN_VIRTUAL;
   const dtype = policy.bucketDtype ?? 'float32';
   const dense = new Set(policy.dense ?? []);
@@ -138,11 +150,11 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
       if (k === null) {
         next = weight.hash === null ? weight : { shape: [...weight.shape], hash: null, values: { dtype: 'float32', data: values } };
       } else {
-        const hash: HashSpec = {
-          algorithm: 'xxh32',
+        const seeds = {
           bucketSeed: deriveSeed(seed, index, node.name, part, 'bucket'),
           signSeed: policy.signed === false ? null : deriveSeed(seed, index, node.name, part, 'sign'),
         };
+        const hash: HashSpec = algorithm === 'xxh32' ? { algorithm, ...seeds } : { algorithm, ...seeds, block };
         next = hashedWeight(values, weight.shape, hash, k, dtype);
       }
       weights.push({
@@ -159,6 +171,7 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
 
   const policyNote = {
     compression, seed, minVirtual, hashBias: !!policy.hashBias, bucketDtype: dtype, signed: policy.signed !== false,
+    hash: algorithm, ...(algorithm === 'xxh32-block' ? { block } : {}),
     ...(buckets.size ? { buckets: Object.fromEntries(buckets) } : {}), ...(dense.size ? { dense: [...dense] } : {}),
   };
   const out: Model = {

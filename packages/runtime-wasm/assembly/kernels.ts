@@ -81,6 +81,8 @@ import { PRIME3, bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState, keySig
  * for each tile of rows during the matmul/conv.
  */
 export function expandRow(w: Weight, src: usize, r: i32, dst: usize): void {
+  if (naiveExpand) { expandRowNaive(w, src, r, dst); return; }
+  if (w.block > 1) { expandBlockRow(w, src, r, dst); return; } // Z = 1 is the per-element map: the loop below
   // One loop, specialised per dtype and sign by constant arguments (inlined,
   // so the per-element branches on them fold away).
   const signed = w.signed;
@@ -138,6 +140,183 @@ export function expandRow(w: Weight, src: usize, r: i32, dst: usize): void {
     let v = storedValue(src, dtype, scale, bucketOf(keyFinish(bucketRow, <u32>c), count));
     if (signed && (keyFinish(signRow, <u32>c) >> 31) != 0) v = -v;
     store<f32>(dst + (<usize>c << 2), v);
+  }
+}
+
+/** Use expandRowNaive instead (runtime.ts's setNaiveKernels switches it with the other naive kernels). */
+let naiveExpand = false;
+export function setNaiveExpand(on: bool): void { naiveExpand = on; }
+
+/**
+ * Naive twin of expandRow, straight from the hash spec, one element at a
+ * time: the two hashes of the element's block b = c / Z, the bucket
+ * (start + o) mod K and the sign bit 31 - o (per-element xxh32 is Z = 1).
+ */
+export function expandRowNaive(w: Weight, src: usize, r: i32, dst: usize): void {
+  const z = w.block;
+  for (let c = 0; c < w.cols; c++) {
+    const block = <u32>(c / z);
+    const offset = <u32>(c % z);
+    const start = bucketOf(keyFinish(keyRowState(<u32>r, w.bucketSeed), block), w.count);
+    let v = storedValue(src, w.dtype, w.scale, <u32>((<u64>start + <u64>offset) % <u64>w.count));
+    if (w.signed && ((keyFinish(keyRowState(<u32>r, w.signSeed), block) >> (31 - offset)) & 1) != 0) v = -v;
+    store<f32>(dst + (<usize>c << 2), v);
+  }
+}
+
+/** Four consecutive stored values from bucket k on, decoded to f32: a block's run is contiguous, so plain loads. */
+// @ts-ignore: decorator
+@inline function load4(src: usize, dtype: i32, scale: f32, k: u32): v128 {
+  if (dtype == DT_FLOAT32) return v128.load(src + (<usize>k << 2));
+  if (dtype == DT_FLOAT16) return float16x4ToF32(i32x4.extend_low_i16x8_u(v128.load64_zero(src + (<usize>k << 1))));
+  const q = i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(src + <usize>k)));
+  return f32x4.mul(f32x4.splat(scale), f32x4.convert_i32x4_s(q));
+}
+
+/** expandRow for xxh32-block with Z > 1: one hash pair per block, its run read four buckets at a time. */
+function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
+  const signed = w.signed;
+  switch (w.dtype) {
+    case DT_FLOAT32:
+      if (signed) blockLoop(w, src, r, dst, DT_FLOAT32, true); else blockLoop(w, src, r, dst, DT_FLOAT32, false);
+      break;
+    case DT_FLOAT16:
+      if (signed) blockLoop(w, src, r, dst, DT_FLOAT16, true); else blockLoop(w, src, r, dst, DT_FLOAT16, false);
+      break;
+    default:
+      if (signed) blockLoop(w, src, r, dst, DT_INT8, true); else blockLoop(w, src, r, dst, DT_INT8, false);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function blockLoop(w: Weight, src: usize, r: i32, dst: usize, dtype: i32, signed: bool): void {
+  const cols = w.cols;
+  const z = w.block;
+  const count = w.count;
+  const scale = w.scale;
+  const bucketRow = keyRowState(<u32>r, w.bucketSeed);
+  const signRow = keyRowState(<u32>r, w.signSeed);
+  // Lane j of splat(s << o) · [1, 2, 4, 8] is s << (o + j): its top bit is the
+  // sign bit 31 - (o + j) of column o + j, moved onto the float's sign bit.
+  const laneShift = i32x4(1, 2, 4, 8);
+  const signMask = i32x4.splat(0x80000000);
+  for (let b = 0, c0 = 0; c0 < cols; b++, c0 += z) {
+    const start = bucketOf(keyFinish(bucketRow, <u32>b), count);
+    const s: u32 = signed ? keyFinish(signRow, <u32>b) : 0;
+    const len = min(z, cols - c0);
+    const contiguous = <i32>min<u32>(<u32>len, count - start); // offsets before the run wraps past bucket K - 1
+    const out = dst + (<usize>c0 << 2);
+    let o = 0;
+    for (; o + 4 <= contiguous; o += 4) {
+      let v = load4(src, dtype, scale, start + <u32>o);
+      if (signed) v = v128.xor(v, v128.and(i32x4.mul(i32x4.splat(s << <u32>o), laneShift), signMask));
+      v128.store(out + (<usize>o << 2), v);
+    }
+    for (; o < len; o++) { // the block's tail, and a run that wraps
+      let v = storedValue(src, dtype, scale, <u32>((<u64>start + <u64>o) % <u64>count));
+      if (signed && ((s << <u32>o) >> 31) != 0) v = -v;
+      store<f32>(out + (<usize>o << 2), v);
+    }
+  }
+}
+
+/**
+ * The streaming Dense at batch 1 for xxh32-block, fused: y[m] = Σ_c x[c] ·
+ * V[m, c] + bias[m], each block's run of buckets read in place and multiplied
+ * into x without building the weight row. Four blocks are hashed at a time in
+ * SIMD. Its naive twin is expandRowNaive then gemmNaive (hnet_set_naive).
+ */
+export function blockGemv(w: Weight, x: usize, y: usize, bias: usize): void {
+  const signed = w.signed;
+  switch (w.dtype) {
+    case DT_FLOAT32:
+      if (signed) blockGemvLoop(w, x, y, bias, DT_FLOAT32, true); else blockGemvLoop(w, x, y, bias, DT_FLOAT32, false);
+      break;
+    case DT_FLOAT16:
+      if (signed) blockGemvLoop(w, x, y, bias, DT_FLOAT16, true); else blockGemvLoop(w, x, y, bias, DT_FLOAT16, false);
+      break;
+    default:
+      if (signed) blockGemvLoop(w, x, y, bias, DT_INT8, true); else blockGemvLoop(w, x, y, bias, DT_INT8, false);
+  }
+}
+
+/** Σ over one block's run of x[c0 + o] · ξ · stored[start + o], o < len, into acc (SIMD) and the returned scalar part. */
+// @ts-ignore: decorator
+@inline function runDot(src: usize, dtype: i32, scale: f32, count: u32, start: u32, s: u32, x: usize, len: i32, signed: bool, acc: v128): v128 {
+  const contiguous = <i32>min<u32>(<u32>len, count - start);
+  // Lane j of bits holds s << (o + j): its top bit is the sign of column o + j (see blockLoop).
+  let bits = i32x4.mul(i32x4.splat(s), i32x4(1, 2, 4, 8));
+  // The run's products go into two partial sums of its own, added to acc once:
+  // a chain of dependent adds through acc would bound the loop by add latency.
+  let part0 = f32x4.splat(0), part1 = f32x4.splat(0);
+  let o = 0;
+  for (; o + 8 <= contiguous; o += 8) {
+    let v0 = load4(src, dtype, scale, start + <u32>o);
+    let v1 = load4(src, dtype, scale, start + <u32>o + 4);
+    if (signed) {
+      v0 = v128.xor(v0, v128.and(bits, i32x4.splat(0x80000000)));
+      v1 = v128.xor(v1, v128.and(i32x4.shl(bits, 4), i32x4.splat(0x80000000)));
+    }
+    bits = i32x4.shl(bits, 8);
+    part0 = fma(part0, v128.load(x + (<usize>o << 2)), v0);
+    part1 = fma(part1, v128.load(x + (<usize>o << 2) + 16), v1);
+  }
+  for (; o + 4 <= contiguous; o += 4) {
+    let v = load4(src, dtype, scale, start + <u32>o);
+    if (signed) v = v128.xor(v, v128.and(bits, i32x4.splat(0x80000000)));
+    bits = i32x4.shl(bits, 4);
+    part0 = fma(part0, v128.load(x + (<usize>o << 2)), v);
+  }
+  acc = f32x4.add(acc, f32x4.add(part0, part1));
+  if (o == len) return acc; // the common case: a whole run of Z = 4k buckets, no wrap
+  let tail: f32 = 0;
+  for (; o < len; o++) {
+    let v = storedValue(src, dtype, scale, <u32>((<u64>start + <u64>o) % <u64>count));
+    if (signed && ((s << <u32>o) >> 31) != 0) v = -v;
+    tail += v * load<f32>(x + (<usize>o << 2));
+  }
+  return f32x4.replace_lane(acc, 0, f32x4.extract_lane(acc, 0) + tail);
+}
+
+// @ts-ignore: decorator
+@inline function blockGemvLoop(w: Weight, x: usize, y: usize, bias: usize, dtype: i32, signed: bool): void {
+  const cols = w.cols;
+  const z = w.block;
+  const count = w.count;
+  const scale = w.scale;
+  const src = w.stored;
+  const count4 = i32x4.splat(count);
+  const blocks = (cols + z - 1) / z;
+  for (let m = 0; m < w.rows; m++) {
+    const bucketRow4 = i32x4.splat(keyRowState(<u32>m, w.bucketSeed));
+    const signRow4 = i32x4.splat(keyRowState(<u32>m, w.signSeed));
+    let blockP3 = i32x4(0, PRIME3, 2 * PRIME3, 3 * PRIME3); // [b, b+1, b+2, b+3] · PRIME3
+    let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+    let b = 0;
+    for (; b < blocks; b += 4) {
+      // the hash pairs of four blocks at once; a last group past the row's end hashes unused blocks
+      const starts = bucketOf4(keyFinish4(bucketRow4, blockP3), count4);
+      const signs = signed ? keyFinish4(signRow4, blockP3) : i32x4.splat(0);
+      blockP3 = i32x4.add(blockP3, i32x4.splat(4 * PRIME3));
+      const c0 = b * z;
+      const xb = x + (<usize>c0 << 2);
+      const zBytes = <usize>z << 2;
+      if (b + 4 <= blocks && c0 + 4 * z <= cols) {
+        acc0 = runDot(src, dtype, scale, count, i32x4.extract_lane(starts, 0), i32x4.extract_lane(signs, 0), xb, z, signed, acc0);
+        acc1 = runDot(src, dtype, scale, count, i32x4.extract_lane(starts, 1), i32x4.extract_lane(signs, 1), xb + zBytes, z, signed, acc1);
+        acc0 = runDot(src, dtype, scale, count, i32x4.extract_lane(starts, 2), i32x4.extract_lane(signs, 2), xb + 2 * zBytes, z, signed, acc0);
+        acc1 = runDot(src, dtype, scale, count, i32x4.extract_lane(starts, 3), i32x4.extract_lane(signs, 3), xb + 3 * zBytes, z, signed, acc1);
+      } else {
+        for (let j = 0; j < 4 && b + j < blocks; j++) {
+          const cj = c0 + j * z;
+          const st = j == 0 ? i32x4.extract_lane(starts, 0) : j == 1 ? i32x4.extract_lane(starts, 1) : j == 2 ? i32x4.extract_lane(starts, 2) : i32x4.extract_lane(starts, 3);
+          const sg = j == 0 ? i32x4.extract_lane(signs, 0) : j == 1 ? i32x4.extract_lane(signs, 1) : j == 2 ? i32x4.extract_lane(signs, 2) : i32x4.extract_lane(signs, 3);
+          acc0 = runDot(src, dtype, scale, count, st, sg, x + (<usize>cj << 2), min(z, cols - cj), signed, acc0);
+        }
+      }
+    }
+    const total = hsum(f32x4.add(acc0, acc1)) + (bias != 0 ? load<f32>(bias + (<usize>m << 2)) : 0);
+    store<f32>(y + (<usize>m << 2), total);
   }
 }
 

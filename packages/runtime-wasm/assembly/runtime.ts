@@ -18,8 +18,8 @@ import {
 } from "./model";
 import { MAX_RANK } from "./limits";
 import {
-  ConvShape, ConvTransposeShape, convDirect, convGemm, convNaive, convTranspose, convTransposeInit, convTransposeNaive,
-  depthwiseConv, gemm, gemmNaive, im2col, matmul, matmulNaive, padCopy,
+  ConvShape, ConvTransposeShape, blockGemv, convDirect, convGemm, convNaive, convTranspose, convTransposeInit,
+  convTransposeNaive, depthwiseConv, gemm, gemmNaive, im2col, matmul, matmulNaive, padCopy, setNaiveExpand,
 } from "./kernels";
 import { Step } from "./plan";
 import * as ops from "./ops";
@@ -31,7 +31,7 @@ export const DEFAULT_BUDGET: u64 = 1 << 30;
 
 /** Use the naive reference kernels (tests compare them with the fast ones). */
 export let naiveKernels = false;
-export function setNaiveKernels(on: bool): void { naiveKernels = on; }
+export function setNaiveKernels(on: bool): void { naiveKernels = on; setNaiveExpand(on); }
 
 export class Runtime {
   model: Model;
@@ -135,6 +135,10 @@ export class Runtime {
           const w = n.weight!;
           const b = n.bias;
           const outF = ys[1];
+          if (!naive && xs[0] == 1 && w.stored != 0 && w.block > 1) { // streaming xxh32-block at batch 1: fused, no tile
+            blockGemv(w, x, y, b != null ? b.dense : 0);
+            break;
+          }
           const step = this.weights.rowsPerCall(w);
           for (let o = 0; o < outF; o += step) {
             const count = min(step, outF - o);

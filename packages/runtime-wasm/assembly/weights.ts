@@ -4,7 +4,8 @@
 //   plain weights and biases as f32; hashed weights either expanded to f32
 //   (materialized) or kept as stored buckets (streaming), with a tile of a few
 //   virtual weight rows (about 32 KiB) rebuilt from the hash for each group of
-//   output units, once per run.
+//   output units, once per run (or, for an xxh32-block Dense at batch 1, no
+//   tile at all: runtime.ts calls blockGemv, which reads the runs in place).
 
 import { Model, Weight, DT_FLOAT32 } from "./model";
 import { decodeValues, expandRow } from "./kernels";

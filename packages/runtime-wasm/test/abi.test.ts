@@ -168,6 +168,15 @@ describe('errors name what is wrong', () => {
     new DataView(bad.buffer).setUint16(root + view.getUint16(vtable + 4, true), 2, true);
     await assert.rejects(loadModel(bad), (e: HnetRuntimeError) => e.codeName === 'version' && /major version/.test(e.message));
   });
+  it('an xxh32-block hash with a block outside 1..32', async () => {
+    for (const block of [0, 33]) {
+      const model = mlpModel(1, [40, 3], { hashed: true, block: 4 });
+      const fc = model.nodes[0].op as { weight: { hash: { block: number } } };
+      fc.weight.hash.block = block;
+      await assert.rejects(loadModel(encodeUnvalidated(model)),
+        (e: HnetRuntimeError) => e.codeName === 'invalid' && new RegExp(`weight\\.hash\\.block = ${block}: xxh32-block needs a block of 1\\.\\.32`).test(e.message));
+    }
+  });
   it('a wrong-sized input', async () => {
     const m = await loadModel(bytes);
     assert.throws(() => m.run(new Float32Array(5)), /needs 4/);

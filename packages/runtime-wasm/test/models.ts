@@ -12,6 +12,8 @@ export const DTYPES: DType[] = ['float32', 'float16', 'int8'];
 export interface WeightChoice {
   dtype?: DType;
   hashed?: boolean;
+  /** Hash with xxh32-block of this many columns per block instead of per-element xxh32. */
+  block?: number;
 }
 
 /** Builds a graph one node at a time, tracking shapes with format's inference (-1 = batch). */
@@ -35,11 +37,12 @@ export class GraphBuilder {
     const dtype = this.choice.dtype ?? this.pick(DTYPES);
     const hashed = this.choice.hashed ?? this.random() < 0.75;
     if (!hashed) return plainWeight(dense, shape, dtype);
-    const hash: HashSpec = {
-      algorithm: 'xxh32',
+    const seeds = {
       bucketSeed: Math.floor(this.random() * 2 ** 32),
       signSeed: this.random() < 0.8 ? Math.floor(this.random() * 2 ** 32) : null,
     };
+    const block = this.choice.block;
+    const hash: HashSpec = block === undefined ? { algorithm: 'xxh32', ...seeds } : { algorithm: 'xxh32-block', ...seeds, block };
     return hashedWeight(dense, shape, hash, this.int(1, Math.max(1, Math.ceil(n / 2))), dtype);
   }
 
