@@ -19,6 +19,7 @@ import {
 import { TrainError } from './errors.js';
 import { fromTfLayout, hashedVirtual, hashLayout, tfShapeOf, toTfLayout, type HashLayout } from './hashed.js';
 import { averageDivisor } from './pooling.js';
+import { fakeQuantize, type QuantizedDType } from './quantize.js';
 import { logitsName, trainableParams, withValues, type Init } from './params.js';
 import type { Rng } from './rng.js';
 
@@ -32,6 +33,8 @@ export interface Param {
   role: 'weight' | 'bias';
   weight: Weight;
   hashed: HashLayout | null;
+  /** int8/int4: the forward sees the variable fake-quantized to its storage (quantize.ts). */
+  quantized: QuantizedDType | null;
   variable: tf.Variable;
 }
 
@@ -42,6 +45,8 @@ export interface GraphOptions {
   /** 'project': the model's stored values; 'scratch': seeded Glorot-uniform weights, zero biases. */
   init?: Init;
   seed?: number;
+  /** Fake-quantize int8/int4 parameters in the forward (quantization-aware training). */
+  quantizationAware?: boolean;
 }
 
 export interface ForwardOptions {
@@ -66,13 +71,13 @@ export class TrainableGraph {
     readonly model: Model,
     options: GraphOptions = {},
   ) {
-    const { trainable = true, init = 'project', seed = 0 } = options;
-    for (const t of trainableParams(model, init, seed)) {
+    const { trainable = true, init = 'project', seed = 0, quantizationAware = false } = options;
+    for (const t of trainableParams(model, init, seed, quantizationAware)) {
       const hashed = t.weight.hash ? hashLayout(t.weight.shape, t.weight.hash, t.values.length) : null;
       const data = hashed ? t.values : toTfLayout(t.values, t.weight.shape);
       const shape = hashed ? [t.values.length] : tfShapeOf(t.weight.shape);
       const param: Param = {
-        field: t.field, nodeIndex: t.nodeIndex, role: t.role, weight: t.weight, hashed,
+        field: t.field, nodeIndex: t.nodeIndex, role: t.role, weight: t.weight, hashed, quantized: t.quantized,
         variable: tf.tidy(() => tf.variable(tf.tensor(data, shape, 'float32'), trainable, `${t.field}#${nextVariableId++}`)),
       };
       this.params.push(param);
@@ -129,7 +134,8 @@ export class TrainableGraph {
 
   /** The virtual weight of a param in tf layout ([in, out] for Dense). */
   private virtual(p: Param): tf.Tensor {
-    return p.hashed ? hashedVirtual(p.variable as tf.Tensor1D, p.hashed) : p.variable;
+    const stored = p.quantized ? fakeQuantized(p.variable, p.quantized) : p.variable;
+    return p.hashed ? hashedVirtual(stored as tf.Tensor1D, p.hashed) : stored;
   }
 
   private runNode(i: number, node: Node, inputs: tf.Tensor[]): tf.Tensor {
@@ -293,4 +299,14 @@ function conv2d(
   let y: tf.Tensor = outs.length === 1 ? outs[0] : tf.concat(outs, 1);
   if (bias) y = tf.add(y, bias);
   return tf.transpose(tf.reshape(y, [n, outH, outW, m]), [0, 3, 1, 2]);
+}
+
+/** The values rounded to their int8/int4 storage in the forward; the gradient passes straight through. */
+export function fakeQuantized(values: tf.Tensor, dtype: QuantizedDType): tf.Tensor {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const w = args[0] as tf.Tensor;
+    const value = tf.tensor(fakeQuantize(w.dataSync() as Float32Array, dtype), w.shape, 'float32');
+    return { value, gradFunc: (dy: tf.Tensor) => dy };
+  });
+  return op(values);
 }

@@ -5,6 +5,7 @@
 
 import { keyGrid, sizeOf, valuesFromFloat32, valuesToFloat32, type Model, type Node, type Op, type Weight } from '@hnet/format';
 import { TrainError } from './errors.js';
+import { quantizedDType, type QuantizedDType } from './quantize.js';
 import { Rng } from './rng.js';
 
 export type Init = 'project' | 'scratch';
@@ -17,13 +18,16 @@ export interface TrainableParam {
   weight: Weight;
   /** Initial stored values (float32): buckets when hashed, else row-major virtual values. */
   values: Float32Array;
+  /** int8/int4 when the forward fake-quantizes the values to their storage dtype (quantize.ts), else null. */
+  quantized: QuantizedDType | null;
 }
 
 /**
  * The trainable arrays of a model, in node order (weight before bias).
  * 'project': the model's stored values; 'scratch': seeded Glorot-uniform weights, zero biases.
+ * quantizationAware: int8/int4 values are trained through their quantized form (quantize.ts).
  */
-export function trainableParams(model: Model, init: Init = 'project', seed = 0): TrainableParam[] {
+export function trainableParams(model: Model, init: Init = 'project', seed = 0, quantizationAware = false): TrainableParam[] {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new TrainError('model', `the trainer needs a model with one input and one output (it has ${model.inputs.length} and ${model.outputs.length})`);
   }
@@ -44,7 +48,8 @@ export function trainableParams(model: Model, init: Init = 'project', seed = 0):
           for (let k = 0; k < values.length; k++) values[k] = (2 * rng.next() - 1) * limit;
         }
       }
-      params.push({ field: `nodes[${i}].op.${role}`, nodeIndex: i, role, weight, values });
+      const quantized = quantizationAware ? quantizedDType(weight.values.dtype) : null;
+      params.push({ field: `nodes[${i}].op.${role}`, nodeIndex: i, role, weight, values, quantized });
     };
     make(op.weight, 'weight');
     if (op.bias) make(op.bias, 'bias');
