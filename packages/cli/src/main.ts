@@ -13,10 +13,11 @@ import { FORMAT_VERSION, formatVersionString, HnetFormatError, NpyError } from '
 import { HnetRuntimeError } from '@hnet/runtime-wasm';
 import { TrainError } from '@hnet/train/errors';
 import { flagHelp, parseArgs, UsageError, type FlagSpec } from './args.js';
+import { TargetError } from './budget.js';
 import { printable } from './common.js';
 import type { Io, Verb } from './verb.js';
 
-export const EXIT = { ok: 0, internal: 1, usage: 2, input: 3 } as const;
+export const EXIT = { ok: 0, internal: 1, usage: 2, input: 3, target: 4 } as const;
 
 interface VerbEntry {
   name: string;
@@ -138,6 +139,10 @@ function report(e: unknown, verb: string, io: Io): number {
   if (e instanceof NpyError || e instanceof TrainError) {
     io.err(`${prefix}: ${e.message}`);
     return EXIT.input;
+  }
+  if (e instanceof TargetError) {
+    io.err(`${prefix}: ${e.message}`);
+    return EXIT.target;
   }
   if (e instanceof HnetRuntimeError) {
     io.err(`${prefix}: WASM runtime: ${e.message}`);

@@ -36,6 +36,8 @@ export interface HashPolicy {
   minVirtual?: number;
   /** Storage type of the bucket values (dense weights stay float32). */
   bucketDtype?: DType;
+  /** Bucket storage by layer (node) name, over bucketDtype: the budget search picks one per layer. */
+  dtypes?: Record<string, DType>;
   /** false: no sign hash (ξ = +1). */
   signed?: boolean;
 }
@@ -87,7 +89,8 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
   const dtype = policy.bucketDtype ?? 'float32';
   const dense = new Set(policy.dense ?? []);
   const buckets = new Map(Object.entries(policy.buckets ?? {}));
-  checkNames(model, [...dense, ...buckets.keys()]);
+  const dtypes = new Map(Object.entries(policy.dtypes ?? {}));
+  checkNames(model, [...dense, ...buckets.keys(), ...dtypes.keys()]);
   for (const [name, k] of buckets) {
     if (dense.has(name)) throw new ConvertError('bad-policy', `layer "${name}" is given both as dense and with ${k} buckets`);
     if (!Number.isInteger(k) || k < 1) throw new ConvertError('bad-policy', `buckets for "${name}" must be a positive integer, got ${k}`);
@@ -124,7 +127,7 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
           bucketSeed: deriveSeed(seed, index, node.name, part, 'bucket'),
           signSeed: policy.signed === false ? null : deriveSeed(seed, index, node.name, part, 'sign'),
         };
-        next = hashedWeight(values, weight.shape, hash, k, dtype);
+        next = hashedWeight(values, weight.shape, hash, k, dtypes.get(node.name) ?? dtype);
       }
       weights.push({
         layer: node.name, nodeIndex: index, op: node.op.type, part, shape: [...weight.shape], virtual,
@@ -140,7 +143,8 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
 
   const policyNote = {
     compression, seed, minVirtual, hashBias: !!policy.hashBias, bucketDtype: dtype, signed: policy.signed !== false,
-    ...(buckets.size ? { buckets: Object.fromEntries(buckets) } : {}), ...(dense.size ? { dense: [...dense] } : {}),
+    ...(buckets.size ? { buckets: Object.fromEntries(buckets) } : {}), ...(dtypes.size ? { dtypes: Object.fromEntries(dtypes) } : {}),
+    ...(dense.size ? { dense: [...dense] } : {}),
   };
   const out: Model = {
     ...model, nodes,
