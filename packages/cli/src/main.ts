@@ -33,6 +33,7 @@ const VERBS: readonly VerbEntry[] = [
   { name: 'inspect', summary: 'show the graph, parameters, hash specs and metadata of a .hnet file', load: () => import('./verbs/inspect.js') },
   { name: 'train', summary: 'retrain a model (.onnx or .hnet) on data, optionally hashing it first, and write .hnet', load: () => import('./verbs/train.js') },
   { name: 'eval', summary: 'accuracy of a model (.hnet or .onnx) on labelled data', load: () => import('./verbs/eval.js') },
+  { name: 'frontier', summary: 'train a sweep of compressions and plot test accuracy against file bytes (SVG)', load: () => import('./verbs/frontier.js') },
   { name: 'bench', summary: 'latency and throughput of a .hnet per engine mode and batch size', load: () => import('./verbs/bench.js') },
   { name: 'demo', summary: 'the embedded example: retrain a dense MNIST MLP into HashedNets at 1/8 and 1/64, run them in WASM', load: () => import('./verbs/demo.js') },
 ];

@@ -90,7 +90,7 @@ export function readModel(input: string, io: Io): ReadModel {
 }
 
 /** The size of a file, or 0 when it cannot be read (the importer then says why). */
-function fileSize(file: string): number {
+export function fileSize(file: string): number {
   try {
     return statSync(file).size;
   } catch {
