@@ -96,3 +96,25 @@ test('convert --max-drop 100 (anything goes) writes the smallest file the search
   // Every candidate at its smallest bucket array: 200,704 / 4 bytes halved while at least 64, = 98 bytes (int8 98 buckets, int4 196).
   assert.match(r.stdout, /^\/fc1\/Gemm\s+200,704\s+(98 buckets \(1\/2048\)\s+int8|196 buckets \(1\/1024\)\s+int4)\s/m);
 });
+
+test('hnet frontier: every family trained and scored, sizes as written, the SVG with one mark per point', () => {
+  const r = hnet('frontier', fixture('mnist_mlp.onnx'), '--data', 'mnist', '--limit', '300', '--epochs', '1', '--threads', '1',
+    '--ratios', '1/8,1/32', '--dtypes', 'float32,int4', '--widths', '1/8', '--narrow-dtypes', 'float32,int8', '-o', 'f.svg', '--json', '--quiet');
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { denseAccuracy: number; points: { family: string; setting: string; dtype: string; bytes: number; accuracy: number }[] };
+  assert.deepStrictEqual(report.points.map((p) => `${p.family} ${p.setting} ${p.dtype}`), [
+    'dense as given float32', 'hashed 1/8 float32', 'hashed 1/8 int4', 'hashed 1/32 float32', 'hashed 1/32 int4', 'narrow width 1/8 float32', 'narrow width 1/8 int8',
+  ]);
+  const bytes = Object.fromEntries(report.points.map((p) => [`${p.family} ${p.setting} ${p.dtype}`, p.bytes]));
+  assert.ok(bytes['hashed 1/8 int4'] < bytes['hashed 1/8 float32'] / 4, 'int4 buckets take an eighth of float32');
+  assert.ok(bytes['hashed 1/32 float32'] < bytes['hashed 1/8 float32']);
+  assert.ok(bytes['narrow width 1/8 int8'] < bytes['narrow width 1/8 float32']);
+  for (const p of report.points) assert.ok(p.accuracy > 0.1 && p.accuracy <= 1, `${p.family} ${p.setting}: ${p.accuracy}`);
+  assert.equal(report.points[0].accuracy, report.denseAccuracy);
+  const svg = readFileSync(at('f.svg'), 'utf8');
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  const series = new Set(report.points.map((p) => `${p.family} ${p.dtype}`)).size; // 5: dense, two hashed, two narrow
+  assert.equal(svg.match(/<circle /g)!.length, report.points.length + series, 'a mark per point and one per legend entry');
+  assert.match(svg, />hashed \(xxh32\), int4</);
+  assert.match(svg, />equal-size dense, float32</);
+});
