@@ -24,7 +24,7 @@ export interface PlotSpec {
 
 const WIDTH = 760;
 const HEIGHT = 460;
-const MARGIN = { left: 64, right: 200, top: 40, bottom: 52 };
+const MARGIN = { left: 64, right: 230, top: 40, bottom: 52 };
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const num = (v: number): string => (Math.round(v * 10) / 10).toString();
@@ -78,14 +78,15 @@ export function plotSvg(spec: PlotSpec): string {
   out.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#888"/>`);
   out.push(`<text x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 12}" text-anchor="middle">${esc(spec.xLabel)}</text>`);
   out.push(`<text transform="translate(16 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}</text>`);
-  for (const r of spec.references) {
+  // Labels alternate above and below their line, so that two close lines stay readable.
+  spec.references.forEach((r, i) => {
     out.push(`<line x1="${MARGIN.left}" y1="${num(py(r.y))}" x2="${MARGIN.left + plotW}" y2="${num(py(r.y))}" stroke="#555" stroke-dasharray="5 4"/>`);
-    out.push(`<text x="${MARGIN.left + plotW - 4}" y="${num(py(r.y) - 4)}" text-anchor="end" fill="#555">${esc(r.label)}</text>`);
-  }
-  for (const v of spec.verticals ?? []) {
+    out.push(`<text x="${MARGIN.left + 4}" y="${num(py(r.y) + (i % 2 ? 13 : -4))}" fill="#555">${esc(r.label)}</text>`);
+  });
+  (spec.verticals ?? []).forEach((v, i) => {
     out.push(`<line x1="${num(px(v.x))}" y1="${MARGIN.top}" x2="${num(px(v.x))}" y2="${MARGIN.top + plotH}" stroke="#555" stroke-dasharray="2 3"/>`);
-    out.push(`<text x="${num(px(v.x) + 4)}" y="${MARGIN.top + 12}" fill="#555">${esc(v.label)}</text>`);
-  }
+    out.push(`<text x="${num(px(v.x) + 4)}" y="${MARGIN.top + plotH - 8 - 14 * i}" fill="#555">${esc(v.label)}</text>`);
+  });
   // Series, then the legend.
   spec.series.forEach((s, i) => {
     const points = [...s.points].sort((a, b) => a.x - b.x);

@@ -146,7 +146,7 @@ async function frontier(args: ParsedArgs, io: Io): Promise<void> {
     title: args.strings.get('title') ?? `${input.split('/').pop()}: test accuracy against file size`,
     xLabel: 'whole .hnet file (bytes, log scale)',
     yLabel: 'test accuracy (%)',
-    formatX: formatBytes,
+    formatX: decimalBytes,
     series: seriesOf(points),
     references: [
       { y: denseAccuracy * 100, label: `dense ${(denseAccuracy * 100).toFixed(2)}%` },
@@ -167,6 +167,9 @@ async function frontier(args: ParsedArgs, io: Io): Promise<void> {
   io.out(`wrote ${output}: ${points.length} points in ${((performance.now() - started) / 60000).toFixed(1)} min (smaller: against the ${formatBytes(onnxBytes)} ONNX file)`);
 }
 
+/** Tick labels at 1, 2, 5 × 10^k bytes: "20 kB", "1 MB". */
+const decimalBytes = (n: number): string => (n >= 1e6 ? `${n / 1e6} MB` : n >= 1e3 ? `${n / 1e3} kB` : `${n} B`);
+
 const fractionText = (v: number): string => (1 / v === Math.round(1 / v) ? `1/${Math.round(1 / v)}` : String(v));
 
 const COLORS: Record<string, string> = {
@@ -175,7 +178,7 @@ const COLORS: Record<string, string> = {
   'budget per layer': '#238b45', 'dense float32': '#000000',
 };
 const NAMES: Record<FrontierPoint['family'], string> = {
-  hashed: 'hashed (xxh32)', budget: 'budget search', narrow: 'equal-size dense', dense: 'dense model',
+  hashed: 'hashed (xxh32)', budget: 'budget search (per layer)', narrow: 'equal-size dense', dense: 'dense model',
 };
 
 function seriesOf(points: FrontierPoint[]): Series[] {
@@ -185,7 +188,7 @@ function seriesOf(points: FrontierPoint[]): Series[] {
     groups.set(key, [...(groups.get(key) ?? []), p]);
   }
   return [...groups].map(([key, group]) => ({
-    name: group[0].family === 'dense' ? NAMES.dense : group[0].family === 'budget' ? `${NAMES.budget} (per-layer K, dtype)` : `${NAMES[group[0].family]}, ${group[0].dtype}`,
+    name: group[0].family === 'dense' ? NAMES.dense : group[0].family === 'budget' ? NAMES.budget : `${NAMES[group[0].family]}, ${group[0].dtype}`,
     color: COLORS[key] ?? '#777777',
     line: group[0].family === 'hashed' || group[0].family === 'narrow',
     points: group.map((p) => ({ x: p.bytes, y: p.accuracy * 100 })),
