@@ -25,6 +25,8 @@ export const MIN_OPTION_BYTES = 64;
 /** The bucket dtypes tried. float32 buckets are left out: at equal bytes int8 holds 4× the buckets, and with
  * quantization-aware retraining its rounding costs less than the buckets it buys (docs/RESULTS.md, the frontier). */
 export const SEARCH_DTYPES: readonly DType[] = ['int8', 'int4'];
+/** Biases stored as int8 (trained quantization-aware): in a file of a few KiB their float32 bytes are a sixth of it. */
+export const SEARCH_BIAS_DTYPE: DType = 'int8';
 export const SENSITIVITY_EPOCHS = 1;
 /** Training examples of each sensitivity run, and the held-out examples that score it (the end of the training data). */
 export const SENSITIVITY_EXAMPLES = 6000;
@@ -132,7 +134,7 @@ export function allocationPolicy(allocation: Allocation, seed: number, signed: b
     }
   }
   // compression 1: layers outside the allocation (smaller than SEARCH_MIN_VIRTUAL) stay dense too.
-  return { compression: 1, buckets, dtypes, dense, seed, signed, minVirtual: SEARCH_MIN_VIRTUAL };
+  return { compression: 1, buckets, dtypes, dense, seed, signed, minVirtual: SEARCH_MIN_VIRTUAL, biasDtype: SEARCH_BIAS_DTYPE };
 }
 
 /** What the search is asked for: a whole-file size in bytes, or a drop in points. */
@@ -177,7 +179,7 @@ export async function searchBudget(ctx: SearchContext, target: Target): Promise<
     return (await evaluate(trained, heldOut, { normalization: ctx.normalization, ...ctx.engine, quiet: true })).accuracy;
   };
   const started = performance.now();
-  const baseline = await briefly(ctx.dense);
+  const baseline = await briefly(hashModel(ctx.dense, { compression: 1, biasDtype: SEARCH_BIAS_DTYPE }).model);
   const runs = candidates.reduce((n, c) => n + hashedOptions(c).length, 0);
   ctx.log(`budget search: ${runs} sensitivity runs (${SENSITIVITY_EPOCHS} epoch on ${slice.count} examples each, scored on ${heldOut.count} held out); dense retrained the same way: ${(baseline * 100).toFixed(2)}%`);
   const measured: LayerOption[] = [];
@@ -185,7 +187,7 @@ export async function searchBudget(ctx: SearchContext, target: Target): Promise<
   for (const c of candidates) {
     const raw: LayerOption[] = [];
     for (const option of hashedOptions(c)) {
-      const hashed = hashModel(ctx.dense, { compression: 1, buckets: { [c.layer]: option.buckets! }, dtypes: { [c.layer]: option.dtype }, seed: ctx.seed, signed: ctx.signed }).model;
+      const hashed = hashModel(ctx.dense, { compression: 1, buckets: { [c.layer]: option.buckets! }, dtypes: { [c.layer]: option.dtype }, seed: ctx.seed, signed: ctx.signed, biasDtype: SEARCH_BIAS_DTYPE }).model;
       const accuracy = await briefly(hashed);
       raw.push({ ...option, drop: (baseline - accuracy) * 100 });
       ctx.log(`  ${c.layer} ${option.dtype} ${option.buckets} buckets (${formatBytes(option.bytes)}): ${(accuracy * 100).toFixed(2)}% (drop ${((baseline - accuracy) * 100).toFixed(2)})`);

@@ -15,7 +15,7 @@
 // never share a hash map.
 
 import {
-  expandWeight, hashedWeight, sizeOf, weightsOf, xxh32,
+  expandWeight, hashedWeight, plainWeight, sizeOf, weightsOf, xxh32,
   type DType, type HashSpec, type Model, type Node, type Weight,
   METADATA_KEYS,
 } from '@hnet/format';
@@ -38,6 +38,8 @@ export interface HashPolicy {
   bucketDtype?: DType;
   /** Bucket storage by layer (node) name, over bucketDtype: the budget search picks one per layer. */
   dtypes?: Record<string, DType>;
+  /** Storage of the biases that stay dense (default float32; int8 saves 3 bytes a bias, which counts in files of a few KiB). */
+  biasDtype?: DType;
   /** false: no sign hash (ξ = +1). */
   signed?: boolean;
 }
@@ -120,7 +122,10 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
       const values = expandWeight(weight);
       let next: Weight;
       if (k === null) {
-        next = weight.hash === null ? weight : { shape: [...weight.shape], hash: null, values: { dtype: 'float32', data: values } };
+        // A plain weight keeps its storage; a bias is re-stored when biasDtype asks; a hashed input weight is expanded to float32.
+        const biasDtype = part === 'bias' ? policy.biasDtype : undefined;
+        const keep = weight.hash === null && (biasDtype === undefined || weight.values.dtype === biasDtype);
+        next = keep ? weight : plainWeight(values, weight.shape, biasDtype ?? 'float32');
       } else {
         const hash: HashSpec = {
           algorithm: 'xxh32',
@@ -143,6 +148,7 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
 
   const policyNote = {
     compression, seed, minVirtual, hashBias: !!policy.hashBias, bucketDtype: dtype, signed: policy.signed !== false,
+    ...(policy.biasDtype && policy.biasDtype !== 'float32' ? { biasDtype: policy.biasDtype } : {}),
     ...(buckets.size ? { buckets: Object.fromEntries(buckets) } : {}), ...(dtypes.size ? { dtypes: Object.fromEntries(dtypes) } : {}),
     ...(dense.size ? { dense: [...dense] } : {}),
   };
