@@ -20,6 +20,8 @@ export interface PlotSpec {
   /** Vertical reference lines (a size target). */
   verticals?: { x: number; label: string }[];
   formatX: (x: number) => string;
+  /** Bottom of the y axis; points and lines below it are cut off (else the lowest point sets it). */
+  yMin?: number;
 }
 
 const WIDTH = 760;
@@ -52,10 +54,10 @@ function linearTicks(lo: number, hi: number): number[] {
 export function plotSvg(spec: PlotSpec): string {
   const all = spec.series.flatMap((s) => s.points);
   const xs = [...all.map((p) => p.x), ...(spec.verticals ?? []).map((v) => v.x)];
-  const ys = [...all.map((p) => p.y), ...spec.references.map((r) => r.y)];
+  const ys = [...all.map((p) => p.y).filter((y) => spec.yMin === undefined || y >= spec.yMin), ...spec.references.map((r) => r.y)];
   const xLo = Math.min(...xs) / 1.3;
   const xHi = Math.max(...xs) * 1.3;
-  const yLo = Math.floor(Math.min(...ys) - 0.5);
+  const yLo = spec.yMin ?? Math.floor(Math.min(...ys) - 0.5);
   const yHi = Math.ceil(Math.max(...ys) + 0.5);
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
@@ -87,13 +89,14 @@ export function plotSvg(spec: PlotSpec): string {
     out.push(`<line x1="${num(px(v.x))}" y1="${MARGIN.top}" x2="${num(px(v.x))}" y2="${MARGIN.top + plotH}" stroke="#555" stroke-dasharray="2 3"/>`);
     out.push(`<text x="${num(px(v.x) + 4)}" y="${MARGIN.top + plotH - 8 - 14 * i}" fill="#555">${esc(v.label)}</text>`);
   });
-  // Series, then the legend.
+  // Series (cut to the plot area), then the legend.
+  out.push(`<clipPath id="plot"><rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}"/></clipPath>`);
   spec.series.forEach((s, i) => {
     const points = [...s.points].sort((a, b) => a.x - b.x);
     if (s.line && points.length > 1) {
-      out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${points.map((p) => `${num(px(p.x))},${num(py(p.y))}`).join(' ')}"/>`);
+      out.push(`<polyline clip-path="url(#plot)" fill="none" stroke="${s.color}" stroke-width="1.5" points="${points.map((p) => `${num(px(p.x))},${num(py(p.y))}`).join(' ')}"/>`);
     }
-    for (const p of points) out.push(`<circle cx="${num(px(p.x))}" cy="${num(py(p.y))}" r="3.5" fill="${s.color}"/>`);
+    for (const p of points) if (p.y >= yLo) out.push(`<circle cx="${num(px(p.x))}" cy="${num(py(p.y))}" r="3.5" fill="${s.color}"/>`);
     const ly = MARGIN.top + 10 + i * 18;
     const lx = MARGIN.left + plotW + 14;
     out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 18}" y2="${ly}" stroke="${s.color}" stroke-width="${s.line ? 1.5 : 0}"/><circle cx="${lx + 9}" cy="${ly}" r="3.5" fill="${s.color}"/>`);

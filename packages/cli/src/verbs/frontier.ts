@@ -142,18 +142,7 @@ async function frontier(args: ParsedArgs, io: Io): Promise<void> {
   }
 
   const onnxBytes = fileSize(input);
-  const svg = plotSvg({
-    title: args.strings.get('title') ?? `${input.split('/').pop()}: test accuracy against file size`,
-    xLabel: 'whole .hnet file (bytes, log scale)',
-    yLabel: 'test accuracy (%)',
-    formatX: decimalBytes,
-    series: seriesOf(points),
-    references: [
-      { y: denseAccuracy * 100, label: `dense ${(denseAccuracy * 100).toFixed(2)}%` },
-      { y: denseAccuracy * 100 - 1, label: 'dense − 1 point' },
-    ],
-    verticals: onnxBytes > 0 ? [{ x: onnxBytes / 100, label: '100× smaller' }, { x: onnxBytes / 40, label: '40×' }] : [],
-  });
+  const svg = frontierSvg(points, denseAccuracy, onnxBytes, args.strings.get('title') ?? `${input.split('/').pop()}: test accuracy against file size`);
   writeFileAtomic(output, svg);
   if (args.booleans.has('json')) {
     io.out(toJson({ input, onnxBytes, data: splits.source, test: splits.test!.count, denseAccuracy, points }, 2));
@@ -165,6 +154,24 @@ async function frontier(args: ParsedArgs, io: Io): Promise<void> {
     `${((p.accuracy - denseAccuracy) * 100 >= 0 ? '+' : '')}${((p.accuracy - denseAccuracy) * 100).toFixed(2)}`,
   ])));
   io.out(`wrote ${output}: ${points.length} points in ${((performance.now() - started) / 60000).toFixed(1)} min (smaller: against the ${formatBytes(onnxBytes)} ONNX file)`);
+}
+
+/** Points below the dense accuracy by more than this are left off the plot (the table lists them): they would flatten the rest. */
+const PLOT_DEPTH = 12;
+
+/** The plot of a sweep: one series per family and dtype, the dense accuracy and one point below it, the 100× and 40× sizes. */
+export function frontierSvg(points: FrontierPoint[], denseAccuracy: number, onnxBytes: number, title: string): string {
+  const dense = denseAccuracy * 100;
+  return plotSvg({
+    title,
+    xLabel: 'whole .hnet file (bytes, log scale)',
+    yLabel: 'test accuracy (%)',
+    formatX: decimalBytes,
+    series: seriesOf(points),
+    references: [{ y: dense, label: `dense ${dense.toFixed(2)}%` }, { y: dense - 1, label: 'dense − 1 point' }],
+    verticals: onnxBytes > 0 ? [{ x: onnxBytes / 100, label: '100× smaller' }, { x: onnxBytes / 40, label: '40×' }] : [],
+    yMin: Math.floor(dense - PLOT_DEPTH),
+  });
 }
 
 /** Tick labels at 1, 2, 5 × 10^k bytes: "20 kB", "1 MB". */
