@@ -15,7 +15,7 @@ import { DEFAULT_MIN_VIRTUAL, writeFileAtomic } from '@hnet/convert';
 import { encode, formatBytes, normalizationEntry, type DType, type Model } from '@hnet/format';
 import type { DataSplits } from '@hnet/train';
 import { parseFraction, parseInteger, UsageError, type ParsedArgs } from '../args.js';
-import { allocationPolicy, searchBudget } from '../budget.js';
+import { allocationPolicy, searchBudget, TargetError } from '../budget.js';
 import { table, toJson } from '../common.js';
 import { TRAINING_FLAGS, trainingFromArgs } from '../flags/training.js';
 import { PREPROCESS_FLAGS, PREPROCESS_HELP } from '../flags/preprocessing.js';
@@ -133,9 +133,15 @@ async function frontier(args: ParsedArgs, io: Io): Promise<void> {
     }
   }
   for (const size of budgets) {
-    const search = await searchBudget({ dense, normalization, train: splits.train, seed, signed: true, engine, log }, { size });
-    const r = await trained(dense, allocationPolicy(search.allocation, seed, true), 'project');
-    add({ family: 'budget', setting: formatBytes(size), dtype: 'per layer', ...r });
+    try {
+      const search = await searchBudget({ dense, normalization, train: splits.train, seed, signed: true, engine, log }, { size });
+      const r = await trained(dense, allocationPolicy(search.allocation, seed, true), 'project');
+      add({ family: 'budget', setting: formatBytes(size), dtype: 'per layer', ...r });
+    } catch (e) {
+      // A size below what the search can make is a finding of the sweep, not the end of it.
+      if (!(e instanceof TargetError)) throw e;
+      io.err(`hnet frontier: no budget point at ${formatBytes(size)}: ${e.message}`);
+    }
   }
   for (const width of widths) {
     for (const dtype of narrowDtypes) {
