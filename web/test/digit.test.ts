@@ -138,7 +138,7 @@ test('describeModel: BatchNorm counts as stored parameters; a non-digit model is
     metadata: {},
   };
   const d = describeModel(model, encode(model));
-  assert.deepEqual(d.parameters, { virtual: 28, real: 28, batchNorm: 16 });
+  assert.deepEqual(d.parameters, { virtual: 28, real: 28, batchNorm: 16, storedBytes: 28 * 4 }); // all float32
   assert.equal(d.lastOp, 'Softmax');
   assert.equal(classifiesDigits(d), false);
 });

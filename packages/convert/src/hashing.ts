@@ -1,6 +1,11 @@
 // Dense model → HashedNet: each chosen weight keeps K bucket values, the
 // least-squares projection of its dense values (hashedWeight, @hnet/format).
 //
+// Which weights may be hashed: those of Dense, Conv2D (grouped and depthwise
+// included) and ConvTranspose layers, and Constant tensors (position
+// embeddings, class tokens), under the same size rule. LayerNorm's scale and
+// bias stay dense: they are few, and each one scales a whole feature.
+//
 // Which weights are hashed (in this order of precedence):
 //   1. `dense` names a layer        → every weight of that layer stays dense;
 //   2. `buckets` gives K for a layer → its weight is hashed with exactly K buckets;
@@ -16,7 +21,7 @@
 
 import {
   expandWeight, hashedWeight, plainWeight, sizeOf, weightsOf, xxh32,
-  type DType, type HashSpec, type Model, type Node, type Weight,
+  type DType, type HashSpec, type Model, type Node, type Op, type Weight,
   METADATA_KEYS,
 } from '@hnet/format';
 import { ConvertError } from './errors.js';
@@ -45,6 +50,20 @@ export interface HashPolicy {
 }
 
 export const DEFAULT_MIN_VIRTUAL = 1000;
+
+/** The ops whose weights the policy may hash. */
+const HASHABLE: readonly Op['type'][] = ['Dense', 'Conv2D', 'ConvTranspose', 'Constant'];
+
+/** The weight and bias of a hashable node, or null. */
+function hashable(op: Op): { weight: Weight; bias: Weight | null } | null {
+  return HASHABLE.includes(op.type) ? weightsOf(op) : null;
+}
+
+/** The op with its weight and bias replaced. */
+function withWeights(op: Op, weight: Weight, bias: Weight | null): Op {
+  if (op.type === 'Constant') return { ...op, value: weight };
+  return { ...op, weight, bias } as Op;
+}
 
 export interface HashOptions {
   /** Called before each weight and bias is planned (a big layer's fit takes a while): its index of `total`, and K or null (dense). */
@@ -100,12 +119,12 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
 
   const weights: WeightReport[] = [];
   const total = model.nodes.reduce((n, node) => {
-    const w = node.op.type === 'Dense' || node.op.type === 'Conv2D' ? weightsOf(node.op) : null;
+    const w = hashable(node.op);
     return n + (w ? (w.bias ? 2 : 1) : 0);
   }, 0);
   const nodes = model.nodes.map((node, index): Node => {
-    const w = weightsOf(node.op);
-    if (!w || (node.op.type !== 'Dense' && node.op.type !== 'Conv2D')) return node;
+    const w = hashable(node.op);
+    if (!w) return node;
     let layerHashed = false; // set by the weight, read by the bias
     const plan = (weight: Weight, part: 'weight' | 'bias'): Weight => {
       const virtual = sizeOf(weight.shape);
@@ -143,7 +162,7 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
     };
     const weight = plan(w.weight, 'weight');
     const bias = w.bias ? plan(w.bias, 'bias') : null;
-    return { ...node, op: { ...node.op, weight, bias } };
+    return { ...node, op: withWeights(node.op, weight, bias) };
   });
 
   const policyNote = {
@@ -178,9 +197,9 @@ export function relativeError(a: Float32Array, b: Float32Array): number {
 }
 
 function checkNames(model: Model, names: string[]): void {
-  const layers = model.nodes.filter((n) => n.op.type === 'Dense' || n.op.type === 'Conv2D').map((n) => n.name);
+  const layers = model.nodes.filter((n) => hashable(n.op)).map((n) => n.name);
   const unknown = names.filter((n) => !layers.includes(n));
   if (unknown.length) {
-    throw new ConvertError('bad-policy', `no Dense/Conv2D layer named ${unknown.map((n) => `"${n}"`).join(', ')}; the layers are: ${layers.join(', ')}`);
+    throw new ConvertError('bad-policy', `no Dense/Conv2D layer named ${unknown.map((n) => `"${n}"`).join(', ')} (nor ConvTranspose or Constant, the other hashable nodes); the layers are: ${layers.join(', ')}`);
   }
 }

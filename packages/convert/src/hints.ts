@@ -11,20 +11,16 @@ const RELEASE = `hnet ${CONVERT_VERSION.split('.').slice(0, 2).join('.')}`;
 export const SUPPORTED_OPS_REFERENCE =
   'supported ops: docs/CLI.md, "What the importer reads"; checked op by op by the ONNX conformance table (test/onnx-conformance.test.ts)';
 
-const PLANNED = `not supported yet in ${RELEASE} — planned (more ops for MobileNet, EfficientNet, DenseNet, ConvNeXt, small transformers)`;
+const ACTIVATIONS = 'Relu, LeakyRelu, Sigmoid, Tanh, Clip (ReLU6), HardSigmoid, HardSwish, Gelu and Erf';
 
 /** Op type → what to do. Ops not listed get the pointer to the supported ops alone. */
 const HINTS: Record<string, string> = {
-  // In the plan for the next release (issue 12 of the tracker).
-  ...Object.fromEntries(
-    ['Concat', 'Split', 'Mul', 'Sub', 'Div', 'Pow', 'Sqrt', 'Exp', 'Erf', 'Neg', 'ReduceMean', 'ReduceSum', 'ReduceMax',
-      'Transpose', 'MatMul', 'LayerNormalization', 'Gelu', 'Resize', 'Upsample', 'ConvTranspose', 'GlobalMaxPool',
-      'HardSigmoid', 'HardSwish', 'Squeeze', 'Unsqueeze', 'Slice', 'Pad'].map((op) => [op, PLANNED]),
-  ),
-  Clip: `${PLANNED}; meanwhile export ReLU6 as ReLU (nn.ReLU) if the model allows it`,
-  Gelu: `${PLANNED}; meanwhile a model trained with ReLU exports without it`,
-  Transpose: `${PLANNED}; today a Transpose is folded only before a flatten into a MatMul/Gemm — for a Keras CNN export with \`tf2onnx --inputs-as-nchw INPUT\``,
-  MatMul: `${PLANNED} for two computed inputs; today MatMul needs a constant 2-D weight (a linear layer)`,
+  // Near what hnet reads: say which form of it does convert.
+  Resize: 'hnet resizes H and W of [N, C, H, W] in nearest or linear (bilinear) mode, by constant scales or sizes; export with mode "nearest" or "bilinear"',
+  Upsample: 'hnet resizes H and W of [N, C, H, W] in nearest or linear (bilinear) mode, by constant scales or sizes; export with mode "nearest" or "bilinear"',
+  Einsum: 'not supported: write the contraction with torch.matmul (MatMul, batched, is supported) before exporting',
+  InstanceNormalization: `not supported in ${RELEASE}: BatchNormalization and LayerNormalization are`,
+  GroupNormalization: `not supported in ${RELEASE}: BatchNormalization and LayerNormalization are`,
   // Not in the plan: say what to export instead.
   LSTM: 'recurrent layers are not in hnet\'s plan: hnet hashes Dense and Conv layers (export the feed-forward part)',
   GRU: 'recurrent layers are not in hnet\'s plan: hnet hashes Dense and Conv layers (export the feed-forward part)',
@@ -37,9 +33,10 @@ const HINTS: Record<string, string> = {
   QLinearConv: 'a quantized model: export the float32 model; hnet compresses by hashing and can store int8 buckets (--bucket-dtype int8)',
   QLinearMatMul: 'a quantized model: export the float32 model; hnet compresses by hashing and can store int8 buckets (--bucket-dtype int8)',
   PRelu: `not supported in ${RELEASE}: LeakyRelu (one fixed slope) is; export with nn.LeakyReLU if a single slope will do`,
-  Elu: `not supported in ${RELEASE}: the activations hnet runs are Relu, LeakyRelu, Sigmoid and Tanh`,
-  Selu: `not supported in ${RELEASE}: the activations hnet runs are Relu, LeakyRelu, Sigmoid and Tanh`,
-  Softplus: `not supported in ${RELEASE}: the activations hnet runs are Relu, LeakyRelu, Sigmoid and Tanh`,
+  Elu: `not supported in ${RELEASE}: the activations hnet runs are ${ACTIVATIONS}`,
+  Selu: `not supported in ${RELEASE}: the activations hnet runs are ${ACTIVATIONS}`,
+  Softplus: `not supported in ${RELEASE}: the activations hnet runs are ${ACTIVATIONS}`,
+  Mish: `not supported in ${RELEASE}: the activations hnet runs are ${ACTIVATIONS}`,
 };
 
 /** The advice for one op type, or null when the table has none. */

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decode, encode, expandWeight, runReference, weightsOf, type DenseOp, type Model } from '@hnet/format';
+import { decode, encode, expandWeight, plainWeight, runReference, weightsOf, type DenseOp, type Model } from '@hnet/format';
 import { ConvertError, exportOnnx, hashModel, importOnnx } from '../src/index.js';
 import { assertClose, fixture, loadNpy, runOrt } from './helpers.js';
 
@@ -103,4 +103,31 @@ test('export-onnx of an unhashed import reproduces the original model', async ()
   const x = loadNpy(fixture('bn_residual.input.npy'));
   const exported = (await runOrt(exportOnnx(model), { input: x })).output;
   assertClose(exported, loadNpy(fixture('bn_residual.output.npy')), 1e-4, 'round trip through hnet');
+});
+
+test('format 1.1 weights: ConvTranspose and large Constants are hashed like layers; LayerNorm scale and bias stay dense', () => {
+  const values = (n: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i));
+  const model: Model = {
+    inputs: [{ name: 'x', shape: [-1, 8, 4, 4] }],
+    outputs: [{ name: 'y', shape: [-1, 8, 8, 8] }],
+    metadata: {},
+    nodes: [
+      { name: 'up', inputs: ['x'], outputs: ['u'], op: {
+        type: 'ConvTranspose', weight: plainWeight(values(8 * 8 * 4 * 4), [8, 8, 4, 4]), bias: plainWeight(values(8), [8]),
+        strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1], outputPadding: [0, 0], group: 1,
+      } },
+      { name: 'ln', inputs: ['u'], outputs: ['n'], op: { type: 'LayerNorm', axis: 1, epsilon: 1e-5, scale: plainWeight(values(512), [8, 8, 8]), bias: plainWeight(values(512), [8, 8, 8]) } },
+      { name: 'pos', inputs: [], outputs: ['p'], op: { type: 'Constant', value: plainWeight(values(512 * 2), [2, 8, 8, 8]) } },
+      { name: 'small', inputs: [], outputs: ['s'], op: { type: 'Constant', value: plainWeight(values(8), [8, 1, 1]) } },
+      { name: 'add', inputs: ['n', 's'], outputs: ['y'], op: { type: 'Add' } },
+    ],
+  };
+  const { model: hashed, report } = hashModel(model, { compression: 1 / 8 });
+  const hashedLayers = report.weights.filter((w) => w.hashed).map((w) => `${w.layer}/${w.part}`);
+  assert.deepEqual(hashedLayers, ['up/weight', 'pos/weight']);
+  assert.ok(!report.weights.some((w) => w.layer === 'ln'));
+  const pos = hashed.nodes.find((n) => n.name === 'pos')!.op;
+  assert.ok(pos.type === 'Constant' && pos.value.hash !== null && pos.value.values.data.length === 128);
+  // The names the policy accepts are the hashable layers'.
+  assert.throws(() => hashModel(model, { compression: 1, dense: ['ln'] }), /no Dense\/Conv2D layer named "ln" \(nor ConvTranspose or Constant, the other hashable nodes\); the layers are: up, pos, small$/);
 });

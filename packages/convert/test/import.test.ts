@@ -108,7 +108,7 @@ test('one error lists every unsupported node by name and op type, for ops and at
       node('Elu', ['x'], ['t'], 'elu_1', [attr.float('alpha', 1)]),
       node('Relu', ['t'], ['r'], 'ok_relu'),
       node('Gemm', ['r', 'w'], ['g'], 'gemm_ta', [attr.int('transA', 1)]),
-      node('Erf', ['g'], ['e'], ''),
+      node('GRU', ['g'], ['e'], ''),
       node('Softmax', ['e'], ['y'], 'sm', [attr.int('axis', 1), attr.int('bogus', 3)]),
     ],
     inputs: [['x', [4, 4]]],
@@ -118,15 +118,15 @@ test('one error lists every unsupported node by name and op type, for ops and at
   assert.throws(() => importOnnx(bytes, { source: 'bad.onnx' }), (e: unknown) => {
     assert.ok(e instanceof ConvertError);
     assert.equal(e.code, 'unsupported');
-    assert.deepEqual(e.issues.map((i) => `${i.node}/${i.opType}`), ['elu_1/Elu', 'gemm_ta/Gemm', '#3/Erf', 'sm/Softmax']);
+    assert.deepEqual(e.issues.map((i) => `${i.node}/${i.opType}`), ['elu_1/Elu', 'gemm_ta/Gemm', '#3/GRU', 'sm/Softmax']);
     assert.match(e.message, /^bad\.onnx: 4 nodes cannot be converted; nothing was written:/);
     assert.match(e.message, /elu_1 \(Elu\): op not supported/);
     assert.match(e.message, /gemm_ta \(Gemm\): transA=1/);
     assert.match(e.message, /sm \(Softmax\): attribute bogus not supported/);
-    // Then what to do: Erf is planned, Elu is not (and says which activations are there); Gemm and Softmax have no hint.
+    // Then what to do: GRU is not in the plan (export the feed-forward part), Elu neither (and says which activations are there); Gemm and Softmax have no hint.
     const advice = e.message.slice(e.message.indexOf('\nwhat to do:\n'));
-    assert.match(advice, /^ {2}Erf: not supported yet in hnet \d+\.\d+ — planned/m);
-    assert.match(advice, /^ {2}Elu: not supported in hnet \d+\.\d+: the activations hnet runs are Relu, LeakyRelu, Sigmoid and Tanh$/m);
+    assert.match(advice, /^ {2}GRU: recurrent layers are not in hnet's plan/m);
+    assert.match(advice, /^ {2}Elu: not supported in hnet \d+\.\d+: the activations hnet runs are Relu, LeakyRelu, Sigmoid, Tanh, Clip \(ReLU6\), HardSigmoid, HardSwish, Gelu and Erf$/m);
     assert.doesNotMatch(advice, /Gemm|Softmax/);
     assert.match(advice, /supported ops: docs\/CLI\.md, "What the importer reads"; .*test\/onnx-conformance\.test\.ts/);
     return true;
@@ -136,9 +136,9 @@ test('one error lists every unsupported node by name and op type, for ops and at
 test('the advice groups op types that share it, once per type', () => {
   const bytes = onnxModel({
     nodes: [
-      node('Concat', ['x', 'x'], ['c'], 'cat', [attr.int('axis', 1)]),
-      node('Mul', ['c', 'c'], ['m'], 'mul1'),
-      node('Mul', ['m', 'm'], ['y'], 'mul2'),
+      node('LSTM', ['x'], ['c'], 'lstm'),
+      node('GRU', ['c'], ['m'], 'gru1'),
+      node('GRU', ['m'], ['y'], 'gru2'),
     ],
     inputs: [['x', [2, 2]]],
     outputs: [['y', [2, 4]]],
@@ -147,7 +147,7 @@ test('the advice groups op types that share it, once per type', () => {
     assert.ok(e instanceof ConvertError);
     const advice = e.message.split('\nwhat to do:\n')[1].split('\n');
     assert.equal(advice.length, 2, e.message);
-    assert.match(advice[0], /^ {2}Concat, Mul: not supported yet in hnet \d+\.\d+ — planned/);
+    assert.match(advice[0], /^ {2}LSTM, GRU: recurrent layers are not in hnet's plan/);
     return true;
   });
 });
@@ -228,7 +228,7 @@ test('shape arithmetic on computed data is refused; the batch size in a non-batc
     outputs: [['y', ['N']]],
     initializers: [int64Tensor('i', [0])],
   });
-  assert.throws(() => importOnnx(gatherData), (e: unknown) => e instanceof ConvertError && /embed \(Gather\): Gather is only supported on shapes and constants/.test(e.message));
+  assert.throws(() => importOnnx(gatherData), (e: unknown) => e instanceof ConvertError && /embed \(Gather\): gathering along the batch axis 0 is not supported/.test(e.message));
   const moved = onnxModel({
     nodes: [
       node('Shape', ['x'], ['s'], 'shape'),
@@ -270,13 +270,16 @@ test("tf2onnx's NHWC flatten (Transpose [0,2,3,1] → Reshape [-1, k] → MatMul
     const x = { shape: [2, 2, 3, 5], data: randomArray(60, 14) };
     assertClose(runReference(model, { x }).y, (await runOrt(bytes, { x })).y, 1e-4, `NHWC ${flatten}`);
   }
-  // Anywhere else a Transpose is refused, naming the node that reads it.
+  // Anywhere else a Transpose is a node of its own (format 1.1).
   const other = onnxModel({
     nodes: [node('Transpose', ['x'], ['t'], 'tr', [attr.ints('perm', [0, 2, 1])]), node('Relu', ['t'], ['y'], 'after')],
     inputs: [['x', ['N', 2, 3]]],
     outputs: [['y', ['N', 3, 2]]],
   });
-  assert.throws(() => importOnnx(other), (e: unknown) => e instanceof ConvertError && /after \(Relu\): input 0 \("t"\) comes from a Transpose/.test(e.message));
+  const { model } = importOnnx(other);
+  assert.deepEqual(model.nodes.map((n) => n.op.type), ['Transpose', 'Relu']);
+  const x = { shape: [2, 2, 3], data: randomArray(12, 15) };
+  assertClose(runReference(model, { x }).y, (await runOrt(other, { x })).y, 0, 'Transpose then Relu');
 });
 
 test('60,000 Dropouts in a chain import in linear time (was a scan of every node per Dropout: 60 s)', () => {

@@ -1,9 +1,10 @@
-// Writes vectors/hash-vectors.json and prints the Markdown table of docs/FORMAT.md.
+// Writes vectors/hash-vectors.json and prints the Markdown tables of docs/FORMAT.md
+// ("Test vectors" and "Block hashing").
 // The vectors come from this package's hash.ts; test/hash.test.ts checks them
 // against Debian's xxhsum and python3-xxhash, which share no code with it.
 // Run: npx tsx scripts/hash-vectors.ts
 import { writeFileSync } from 'node:fs';
-import { bucketOf, signOf, xxh32Key } from '../src/hash.js';
+import { blockSignOf, bucketOf, runBucket, signOf, xxh32Key } from '../src/hash.js';
 
 const keys: [number, number][] = [[0, 0], [0, 1], [1, 2], [999, 783], [65535, 65536], [123456, 7], [4294967295, 4294967295]];
 const seeds = [0, 1, 42, 0x9747b28c, 4294967295];
@@ -22,10 +23,38 @@ for (const seed of seeds) {
   const hash = xxh32Key(7, 3, seed);
   vectors.push({ row: 7, col: 3, seed, key: hex(7, 3), hash, sign: signOf(hash), buckets: Object.fromEntries(bucketCounts.map((k) => [k, bucketOf(hash, k)])) });
 }
-writeFileSync(new URL('../vectors/hash-vectors.json', import.meta.url), JSON.stringify({ bucketCounts, vectors }, null, 1) + '\n');
+
+// Block hashing (xxh32-block): [row, col, Z, K, bucket seed, sign seed]. Chosen to reach
+// the last offset of a block (o = Z - 1, o = 31), a run that wraps past K - 1 and
+// Z = 1 (the per-element hash); the bucket and sign seeds differ as writers make them.
+const blockCases: [number, number, number, number, number, number][] = [
+  [0, 0, 4, 10, 0, 1], [0, 5, 4, 10, 0, 1], [1, 2, 1, 1000, 42, 43], [999, 783, 16, 98000, 0x9747b28c, 7],
+  [3, 31, 32, 7, 5, 6], [7, 100, 8, 1000, 1, 2], [2, 19, 16, 10, 11, 12], [65535, 65536, 32, 4294967295, 4294967295, 0],
+  [123456, 7, 3, 98000, 42, 0x9747b28c], [0, 47, 16, 12, 9, 10],
+];
+const blockVectors = blockCases.map(([row, col, block, buckets, bucketSeed, signSeed]) => {
+  const b = Math.floor(col / block);
+  const offset = col % block;
+  const bucketHash = xxh32Key(row, b, bucketSeed);
+  const signHash = xxh32Key(row, b, signSeed);
+  const start = bucketOf(bucketHash, buckets);
+  return {
+    row, col, block, buckets, bucketSeed, signSeed, blockIndex: b, offset, key: hex(row, b),
+    bucketHash, start, bucket: runBucket(start, offset, buckets), signHash, sign: blockSignOf(signHash, offset),
+  };
+});
+writeFileSync(new URL('../vectors/hash-vectors.json', import.meta.url), JSON.stringify({ bucketCounts, vectors, blockVectors }, null, 1) + '\n');
 
 console.log('| row | col | key bytes (hex) | seed | XXH32 | ξ | bucket K=10 | bucket K=1000 | bucket K=98000 |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const v of vectors) {
   console.log(`| ${v.row} | ${v.col} | \`${v.key}\` | ${v.seed} | \`0x${v.hash.toString(16).padStart(8, '0')}\` | ${v.sign > 0 ? '+1' : '−1'} | ${v.buckets[10]} | ${v.buckets[1000]} | ${v.buckets[98000]} |`);
+}
+
+console.log('\nBlock hashing:\n');
+console.log('| row | col | Z | b | o | key (r, b) bytes (hex) | K | bucket seed | XXH32 h | start | bucket | sign seed | XXH32 s | ξ |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+const h8 = (v: number): string => `\`0x${v.toString(16).padStart(8, '0')}\``;
+for (const v of blockVectors) {
+  console.log(`| ${v.row} | ${v.col} | ${v.block} | ${v.blockIndex} | ${v.offset} | \`${v.key}\` | ${v.buckets} | ${v.bucketSeed} | ${h8(v.bucketHash)} | ${v.start} | ${v.bucket} | ${v.signSeed} | ${h8(v.signHash)} | ${v.sign > 0 ? '+1' : '−1'} |`);
 }

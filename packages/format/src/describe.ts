@@ -5,9 +5,11 @@
 // web page) and every error that shows a shape.
 
 import { readVersions } from './codec/decode.js';
+import { blockOf } from './hash.js';
 import type { Model, Weight } from './model.js';
 import { sizeOf, weightsOf } from './model.js';
 import { BATCH, inferShapes } from './shapes.js';
+import { storedBytes } from './values.js';
 import { formatVersionString } from './version.js';
 
 /** A tensor shape as "[N, 1, 28, 28]" (N: the batch dimension); "?" when unknown. */
@@ -34,7 +36,8 @@ export interface WeightSummary {
   virtual: number;
   real: number; // stored values (K for a hashed weight)
   dtype: string;
-  hash: { algorithm: string; buckets: number; bucketSeed: number; signSeed: number | null } | null;
+  storedBytes: number; // bytes of the stored values in the file (int4: two per byte)
+  hash: { algorithm: string; buckets: number; bucketSeed: number; signSeed: number | null; block: number } | null; // block: columns per hash (1 for xxh32)
 }
 
 export interface ModelSummary {
@@ -42,8 +45,11 @@ export interface ModelSummary {
   outputs: Model['outputs'];
   nodes: { index: number; name: string; op: string; inputs: string[]; outputs: string[]; shape: number[] | null }[];
   weights: WeightSummary[];
-  /** BatchNorm's four vectors count as stored, dense parameters. */
-  parameters: { virtual: number; real: number; batchNorm: number };
+  /**
+   * BatchNorm's four vectors count as stored, dense parameters (float32).
+   * storedBytes: the bytes of every stored value, weights and BatchNorm, without the file's framing.
+   */
+  parameters: { virtual: number; real: number; batchNorm: number; storedBytes: number };
   metadata: Record<string, string>;
 }
 
@@ -56,8 +62,8 @@ export function summarizeModel(model: Model): ModelSummary {
       const real = weight.values.data.length;
       weights.push({
         node: i, layer: node.name, op: node.op.type, part, shape: [...weight.shape],
-        virtual: sizeOf(weight.shape), real, dtype: weight.values.dtype,
-        hash: weight.hash && { algorithm: weight.hash.algorithm, buckets: real, bucketSeed: weight.hash.bucketSeed, signSeed: weight.hash.signSeed },
+        virtual: sizeOf(weight.shape), real, dtype: weight.values.dtype, storedBytes: storedBytes(weight.values.dtype, real),
+        hash: weight.hash && { algorithm: weight.hash.algorithm, buckets: real, bucketSeed: weight.hash.bucketSeed, signSeed: weight.hash.signSeed, block: blockOf(weight.hash) },
       });
     };
     const w = weightsOf(node.op);
@@ -78,6 +84,7 @@ export function summarizeModel(model: Model): ModelSummary {
       virtual: weights.reduce((s, w) => s + w.virtual, 0) + batchNorm,
       real: weights.reduce((s, w) => s + w.real, 0) + batchNorm,
       batchNorm,
+      storedBytes: weights.reduce((s, w) => s + w.storedBytes, 0) + 4 * batchNorm,
     },
     metadata: model.metadata,
   };

@@ -10,6 +10,17 @@
 //   bucket     = (uint64(h) * K) >> 32          (multiply-shift range reduction)
 //   s          = XXH32(key, sign_seed)
 //   sign ξ     = +1 if the top bit of s is 0, else -1   (+1 when the weight is unsigned)
+//
+// Block hashing (xxh32-block, format 1.1; docs/FORMAT.md, "Block hashing"):
+// columns go in blocks of Z, b = floor(c / Z), o = c mod Z, and one hash pair
+// per block serves its Z weights:
+//   start      = (uint64(XXH32(key(r, b), bucket_seed)) * K) >> 32
+//   bucket     = (start + o) mod K              (a circular run of Z buckets)
+//   s          = XXH32(key(r, b), sign_seed)
+//   sign ξ     = -1 if bit (31 - o) of s is set, else +1
+// With Z = 1 this is the per-element hash above, exactly.
+
+import type { HashSpec } from './model.js';
 
 const PRIME1 = 0x9e3779b1;
 const PRIME2 = 0x85ebca77;
@@ -105,4 +116,35 @@ export function keyGrid(shape: readonly number[]): { rows: number; cols: number 
   let cols = 1;
   for (let i = 1; i < shape.length; i++) cols *= shape[i];
   return { rows: shape.length === 0 ? 1 : shape[0], cols };
+}
+
+/** The largest block: one 32-bit sign hash gives one sign bit per column of a block. */
+export const MAX_BLOCK = 32;
+
+/** Columns per hash of a spec: its block Z, 1 for per-element xxh32. */
+export function blockOf(hash: HashSpec): number {
+  return hash.algorithm === 'xxh32-block' ? hash.block : 1;
+}
+
+/** Bucket of offset o (0 <= o < Z) in the run that starts at bucket `start` of K: the run wraps around. */
+export function runBucket(start: number, offset: number, bucketCount: number): number {
+  return (start + offset) % bucketCount;
+}
+
+/** The sign ξ of offset o in a block from the block's sign hash s: bit 31 - o. */
+export function blockSignOf(s: number, offset: number): 1 | -1 {
+  return (s << offset) >>> 31 ? -1 : 1;
+}
+
+/**
+ * Bucket and sign of the single virtual element (r, c), straight from the
+ * spec (no per-row state): the naive twin that the fast loops are tested against.
+ */
+export function hashOfElement(hash: HashSpec, bucketCount: number, row: number, col: number): { bucket: number; sign: 1 | -1 } {
+  const z = blockOf(hash);
+  const block = Math.floor(col / z);
+  const offset = col % z;
+  const start = bucketOf(xxh32Key(row, block, hash.bucketSeed), bucketCount);
+  const sign = hash.signSeed === null ? 1 : blockSignOf(xxh32Key(row, block, hash.signSeed), offset);
+  return { bucket: runBucket(start, offset, bucketCount), sign };
 }

@@ -9,10 +9,11 @@ export * from './version.js';
 export * from './shapes.js';
 export * from './validate.js';
 export { encode, DATA_ALIGNMENT } from './codec/encode.js';
-export { decode, readVersions, readMetadata, type FileVersions } from './codec/decode.js';
+export { decode, readVersions, readMetadata, checkReaderVersion, type FileVersions } from './codec/decode.js';
 export type { Tensor } from './tensor.js';
 export * from './metadata.js';
 export { runReference } from './reference/forward.js';
+export { erf } from './reference/erf.js';
 export {
   summarizeModel, describeFile, formatShape, formatWeightShape, formatBytes, formatCount, hex,
   type ModelSummary, type WeightSummary, type FileDescription,

@@ -9,7 +9,13 @@ export const MAX_ELEMENTS = 2 ** 28;
 /** Rank of any shape: tensors, weights, Reshape targets. */
 export const MAX_RANK = 8;
 
-/** Work of one example, summed over the nodes, in multiply-adds (window reads for pools, elements for the rest). */
+/**
+ * Work of one example, summed over the nodes: multiply-adds for Dense and Conv2D
+ * (output size × product(weight.shape[1..])), ConvTranspose (input size ×
+ * product(weight.shape[1..])) and MatMul (output size × K); window reads for
+ * MaxPool and AveragePool (output size × KH × KW); input size for ReduceMean,
+ * ReduceSum and ReduceMax; output size for every other op (validate.ts workOf).
+ */
 export const MAX_WORK = 2 ** 36;
 
 /** Kernel sizes, strides, pads, dilations and padded spatial axes: at most 2^28 (keeps i32 index arithmetic exact). */

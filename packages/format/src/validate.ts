@@ -3,10 +3,11 @@
 // and decode() after reading, so no invalid model crosses the file boundary.
 
 import { HnetFormatError } from './errors.js';
-import type { Model, Op, TensorInfo, Weight } from './model.js';
+import { MAX_BLOCK } from './hash.js';
+import type { Model, Op, ResizeOp, TensorInfo, Weight } from './model.js';
 import { OP_TYPES, sizeOf } from './model.js';
 import { MAX_DIMENSION, MAX_ELEMENTS, MAX_GEOMETRY, MAX_RANK, MAX_WORK } from './limits.js';
-import { arityOf, BATCH, inferOpShape, inferShapes, nodeLabel } from './shapes.js';
+import { arityOf, BATCH, formatArity, inferOpShape, inferShapes, nodeLabel } from './shapes.js';
 
 const UINT32_MAX = 0xffffffff;
 const INT32_MIN = -0x80000000;
@@ -51,13 +52,44 @@ export function validateWeight(weight: Weight, field: string, rank: number): voi
     return;
   }
   const { algorithm, bucketSeed, signSeed } = weight.hash;
-  if (algorithm !== 'xxh32') invalid(`${field}.hash.algorithm`, `unknown hash algorithm ${String(algorithm)}`);
+  if (algorithm === 'xxh32-block') {
+    const z = weight.hash.block;
+    if (!(Number.isInteger(z) && z >= 1 && z <= MAX_BLOCK)) invalid(`${field}.hash.block`, `xxh32-block needs a block of 1..${MAX_BLOCK} columns, got ${z}`);
+  } else if (algorithm !== 'xxh32') invalid(`${field}.hash.algorithm`, `unknown hash algorithm ${String(algorithm)}`);
   if (!isUint32(bucketSeed)) invalid(`${field}.hash.bucket_seed`, `must be a uint32, got ${bucketSeed}`);
   if (signSeed !== null && !isUint32(signSeed)) invalid(`${field}.hash.sign_seed`, `must be a uint32, got ${signSeed}`);
   // More buckets than virtual values would store more than the plain weight.
   if (count > virtual) {
     invalid(`${field}.values.count`, `K = ${count} exceeds the virtual size ${virtual} of the hashed weight [${weight.shape.join(', ')}]; store it plain`);
   }
+}
+
+/** A weight whose rank is its own (Constant, LayerNorm): 1..8 dimensions. */
+function validateWeightOfAnyRank(weight: Weight, field: string): void {
+  const rank = weight.shape.length;
+  if (rank === 0) invalid(`${field}.shape`, 'a weight needs at least one dimension');
+  if (rank > MAX_RANK) overLimit(`${field}.shape`, `rank ${rank} is above the cap of ${MAX_RANK}`);
+  validateWeight(weight, field, rank);
+}
+
+const isInt32 = (n: number): boolean => Number.isInteger(n) && n >= INT32_MIN && n <= MAX_DIMENSION;
+
+/** A list of axes: 1..8 int32 values (negative counts from the end), none twice as written. */
+function validateAxes(field: string, axes: readonly number[]): void {
+  if (axes.length === 0) invalid(field, 'needs at least one axis');
+  if (axes.length > MAX_RANK) overLimit(field, `${axes.length} axes is above the rank cap of ${MAX_RANK}`);
+  axes.forEach((a, i) => {
+    if (!isInt32(a)) invalid(`${field}[${i}]`, `must be an int32, got ${a}`);
+    if (axes.indexOf(a) !== i) invalid(`${field}[${i}]`, `axis ${a} is listed twice`);
+  });
+}
+
+function validateAxis(field: string, axis: number): void {
+  if (!isInt32(axis)) invalid(field, `must be an int32, got ${axis}`);
+}
+
+function validateFinite(field: string, value: number): void {
+  if (!Number.isFinite(value)) invalid(field, `must be finite, got ${value}`);
 }
 
 /** Window geometry (kernel, strides, pads, dilations): integers in [min, 2^28]. */
@@ -132,14 +164,151 @@ function validateOp(op: Op, field: string): void {
       if (op.shape.filter((d) => d === -1).length > 1) invalid(`${field}.shape`, `[${op.shape.join(', ')}] has more than one -1`);
       return;
     }
+    case 'Constant':
+      validateWeightOfAnyRank(op.value, `${field}.value`);
+      return;
+    case 'Concat':
+      validateAxis(`${field}.axis`, op.axis);
+      return;
+    case 'Slice': {
+      const n = op.starts.length;
+      if (n === 0) invalid(`${field}.starts`, 'needs at least one sliced axis');
+      for (const key of ['ends', 'axes', 'steps'] as const) {
+        if (op[key].length !== n) invalid(`${field}.${key}`, `has ${op[key].length} entries but starts has ${n}`);
+      }
+      validateAxes(`${field}.axes`, op.axes);
+      for (const key of ['starts', 'ends', 'steps'] as const) {
+        op[key].forEach((v, i) => {
+          if (!Number.isSafeInteger(v)) invalid(`${field}.${key}[${i}]`, `must be an integer within ±2^53, got ${v}`);
+        });
+      }
+      op.steps.forEach((v, i) => {
+        if (v === 0) invalid(`${field}.steps[${i}]`, 'a step of 0 never advances');
+      });
+      return;
+    }
+    case 'Clip':
+      if (op.min !== null) validateFinite(`${field}.min`, op.min);
+      if (op.max !== null) validateFinite(`${field}.max`, op.max);
+      return;
+    case 'HardSigmoid':
+      validateFinite(`${field}.alpha`, op.alpha);
+      validateFinite(`${field}.beta`, op.beta);
+      return;
+    case 'Pow':
+      validateFinite(`${field}.exponent`, op.exponent);
+      return;
+    case 'ReduceMean':
+    case 'ReduceSum':
+    case 'ReduceMax':
+      // All axes is null, not [], so that the file (no vector) and the model agree.
+      if (op.axes !== null) validateAxes(`${field}.axes`, op.axes);
+      return;
+    case 'Transpose': {
+      const n = op.perm.length;
+      if (n === 0) invalid(`${field}.perm`, 'needs at least one axis');
+      if (n > MAX_RANK) overLimit(`${field}.perm`, `${n} axes is above the rank cap of ${MAX_RANK}`);
+      const isPermutation = [...op.perm].sort((a, b) => a - b).every((p, i) => p === i);
+      if (!isPermutation) invalid(`${field}.perm`, `[${op.perm.join(', ')}] is not a permutation of 0..${n - 1}`);
+      return;
+    }
+    case 'LayerNorm':
+      validateAxis(`${field}.axis`, op.axis);
+      if (!(Number.isFinite(op.epsilon) && op.epsilon >= 0)) invalid(`${field}.epsilon`, `must be finite and >= 0, got ${op.epsilon}`);
+      validateWeightOfAnyRank(op.scale, `${field}.scale`);
+      if (op.bias) {
+        validateWeightOfAnyRank(op.bias, `${field}.bias`);
+        const same = op.bias.shape.length === op.scale.shape.length && op.bias.shape.every((d, i) => d === op.scale.shape[i]);
+        if (!same) invalid(`${field}.bias.shape`, `bias [${op.bias.shape}] does not match scale [${op.scale.shape}]`);
+      }
+      return;
+    case 'Squeeze':
+    case 'Unsqueeze':
+      validateAxes(`${field}.axes`, op.axes);
+      return;
+    case 'Pad': {
+      const n = op.pads.length;
+      if (n === 0 || n % 2 !== 0) invalid(`${field}.pads`, `needs [begins..., ends...], an even number of entries >= 2, got ${n}`);
+      if (n > 2 * MAX_RANK) overLimit(`${field}.pads`, `${n / 2} axes is above the rank cap of ${MAX_RANK}`);
+      op.pads.forEach((p, i) => {
+        if (!(Number.isInteger(p) && p >= 0)) invalid(`${field}.pads[${i}]`, `expected an integer >= 0, got ${p}`);
+        if (p > MAX_GEOMETRY) overLimit(`${field}.pads[${i}]`, `${p} is above the cap of 2^28`);
+      });
+      if (Number.isNaN(op.value)) invalid(`${field}.value`, 'must be a number, got NaN');
+      return;
+    }
+    case 'Resize':
+      if (!RESIZE_MODES.includes(op.mode)) invalid(`${field}.mode`, `unknown mode ${String(op.mode)}`);
+      if (!RESIZE_COORDINATES.includes(op.coordinates)) invalid(`${field}.coordinates`, `unknown coordinate transformation ${String(op.coordinates)}`);
+      if (!RESIZE_NEAREST.includes(op.nearest)) invalid(`${field}.nearest`, `unknown nearest mode ${String(op.nearest)}`);
+      if (op.scales.length !== 2) invalid(`${field}.scales`, `expected [scale_h, scale_w], got ${op.scales.length} values`);
+      op.scales.forEach((v, i) => {
+        if (!(Number.isFinite(v) && v > 0)) invalid(`${field}.scales[${i}]`, `must be finite and > 0, got ${v}`);
+        if (v > MAX_GEOMETRY) overLimit(`${field}.scales[${i}]`, `${v} is above the cap of 2^28`);
+      });
+      return;
+    case 'ConvTranspose': {
+      validateWeight(op.weight, `${field}.weight`, 4);
+      validatePairs(`${field}.strides`, op.strides, 2, 1);
+      validatePairs(`${field}.pads`, op.pads, 4, 0);
+      validatePairs(`${field}.dilations`, op.dilations, 2, 1);
+      validatePairs(`${field}.output_padding`, op.outputPadding, 2, 0);
+      op.outputPadding.forEach((p, i) => {
+        // ONNX: output padding only fills the gap a stride or dilation leaves, never a whole step.
+        if (p >= Math.max(op.strides[i], op.dilations[i])) {
+          invalid(`${field}.output_padding[${i}]`, `${p} must be smaller than the stride ${op.strides[i]} or the dilation ${op.dilations[i]}`);
+        }
+      });
+      const [c, mPerGroup] = op.weight.shape;
+      if (!isPositiveInt(op.group) || op.group > MAX_DIMENSION || c % op.group !== 0) {
+        invalid(`${field}.group`, `group ${op.group} must be >= 1 and divide the ${c} input channels`);
+      }
+      if (mPerGroup * op.group > MAX_DIMENSION) overLimit(`${field}.group`, `${mPerGroup} x ${op.group} output channels is above the cap of ${MAX_DIMENSION}`);
+      if (op.bias) {
+        validateWeight(op.bias, `${field}.bias`, 1);
+        if (op.bias.shape[0] !== mPerGroup * op.group) {
+          invalid(`${field}.bias.shape`, `bias [${op.bias.shape}] does not match ${mPerGroup * op.group} output channels`);
+        }
+      }
+      return;
+    }
+    case 'Expand':
+      if (op.shape.length === 0) invalid(`${field}.shape`, 'empty target shape');
+      if (op.shape.length > MAX_RANK) overLimit(`${field}.shape`, `rank ${op.shape.length} is above the cap of ${MAX_RANK}`);
+      op.shape.forEach((d, i) => {
+        if (!(d === -1 || isPositiveInt(d))) invalid(`${field}.shape[${i}]`, `expected -1 (the batch) or a size >= 1, got ${d}`);
+        if (d > MAX_ELEMENTS) overLimit(`${field}.shape[${i}]`, `${d} is above the cap of 2^28`);
+      });
+      if (op.shape.filter((d) => d === -1).length > 1) invalid(`${field}.shape`, `[${op.shape.join(', ')}] has more than one -1: the batch is one dimension`);
+      return;
     case 'Relu':
     case 'Sigmoid':
     case 'Tanh':
     case 'GlobalAveragePool':
+    case 'GlobalMaxPool':
     case 'Add':
+    case 'Mul':
+    case 'Sub':
+    case 'Div':
+    case 'HardSwish':
+    case 'Sqrt':
+    case 'Exp':
+    case 'Erf':
+    case 'Neg':
+    case 'MatMul':
+    case 'Gelu':
       return;
+    default: {
+      const unknown: never = op; // every op type has a case above
+      invalid(field, `unknown op type ${String((unknown as Op).type)}`);
+    }
   }
 }
+
+/** Resize's enums in the schema's order: a name's index is its value in the file (ResizeMode, ResizeCoordinates, ResizeNearest). */
+export const RESIZE_MODES: readonly ResizeOp['mode'][] = ['nearest', 'linear'];
+export const RESIZE_COORDINATES: readonly ResizeOp['coordinates'][] = ['half_pixel', 'asymmetric', 'align_corners', 'pytorch_half_pixel'];
+export const RESIZE_NEAREST: readonly ResizeOp['nearest'][] = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
 
 /** A declared shape (of a graph input or output, or any tensor in the file): rank 1..8, entries -1 or 1..2^28. */
 export function validateTensorShape(name: string, shape: readonly number[], field: string): void {
@@ -185,8 +354,9 @@ export function validateModel(model: Model): void {
     const where = nodeLabel(node, i);
     if (!OP_TYPES.includes(node.op.type)) invalid(`${where}.op`, `unknown op type ${String(node.op.type)}`);
     validateOp(node.op, `${where}.op`);
-    if (node.inputs.length !== arityOf(node.op)) {
-      graphError(`${where}.inputs`, `${node.op.type} takes ${arityOf(node.op)} input(s), got ${node.inputs.length}`);
+    const arity = arityOf(node.op);
+    if (node.inputs.length < arity.min || node.inputs.length > arity.max) {
+      graphError(`${where}.inputs`, `${node.op.type} takes ${formatArity(arity)}, got ${node.inputs.length}`);
     }
     if (node.outputs.length !== 1) graphError(`${where}.outputs`, `expected 1 output, got ${node.outputs.length}`);
     for (const name of node.outputs) {
@@ -208,6 +378,13 @@ export function validateModel(model: Model): void {
   });
   model.outputs.forEach((t, i) => {
     if (!producer.has(t.name)) graphError(`outputs[${i}]`, `output "${t.name}" is not produced by any node or graph input`);
+  });
+
+  const hasBatch = model.inputs.some((t) => t.shape.includes(BATCH));
+  model.nodes.forEach((node, i) => {
+    if (node.op.type === 'Expand' && node.op.shape.includes(-1) && !hasBatch) {
+      invalid(`${nodeLabel(node, i)}.op.shape`, `-1 stands for the batch size, but no graph input has a batch dimension (-1)`);
+    }
   });
 
   const shapes = inferShapes(model);
@@ -239,14 +416,11 @@ function checkLimits(model: Model): void {
         overLimit(where, `the padded input of [${x.join(', ')}] with pads [${op.pads.join(', ')}] is larger than the cap of 2^28 along an axis`);
       }
     }
-    const out = inferOpShape(where, op, node.inputs.map((name) => shapes.get(name)!));
+    const out = inferOpShape(where, op, node.inputs.map((name) => shapes.get(name)!), 1);
     if (out.length > MAX_RANK) overLimit(where, `output rank ${out.length} is above the cap of ${MAX_RANK}`);
     const size = sizeOf(out);
     if (size > MAX_ELEMENTS) overLimit(where, `output [${out.join(', ')}] at batch 1 has ${size} elements, more than the cap of 2^28`);
-    // Work in multiply-adds (window reads for pools, elements for the rest).
-    if (op.type === 'Dense' || op.type === 'Conv2D') work += size * sizeOf(op.weight.shape.slice(1));
-    else if (op.type === 'MaxPool' || op.type === 'AveragePool') work += size * op.kernel[0] * op.kernel[1];
-    else work += size;
+    work += workOf(op, node.inputs.map((name) => shapes.get(name)!), size);
     if (work > MAX_WORK) overLimit(where, `the model needs more than 2^36 multiply-adds per example (${work} up to this node)`);
     if (op.type === 'Conv2D') {
       // The runtime's scratch for one image: taps plus a padded copy (stride 1 along W), else an im2col matrix.
@@ -265,9 +439,35 @@ function checkLimits(model: Model): void {
   const at2 = new Map<string, number[]>();
   for (const t of model.inputs) at2.set(t.name, t.shape.map((d) => (d === BATCH ? 2 : d)));
   model.nodes.forEach((node, i) => {
-    at2.set(node.outputs[0], inferOpShape(`${nodeLabel(node, i)} at batch 2`, node.op, node.inputs.map((name) => at2.get(name)!)));
+    at2.set(node.outputs[0], inferOpShape(`${nodeLabel(node, i)} at batch 2`, node.op, node.inputs.map((name) => at2.get(name)!), 2));
   });
   checkOutputsAt(model, at2, 2);
+}
+
+/**
+ * Work of one node for one example (limits.ts, MAX_WORK): multiply-adds for the
+ * ops with a weight or an inner dimension, window reads for pools, elements read
+ * for reductions, and output elements for every other op.
+ */
+function workOf(op: Op, inputs: readonly number[][], outputSize: number): number {
+  switch (op.type) {
+    case 'Dense':
+    case 'Conv2D':
+      return outputSize * sizeOf(op.weight.shape.slice(1));
+    case 'ConvTranspose': // every input element scatters M/group x KH x KW products
+      return sizeOf(inputs[0]) * sizeOf(op.weight.shape.slice(1));
+    case 'MatMul':
+      return outputSize * inputs[0][inputs[0].length - 1];
+    case 'MaxPool':
+    case 'AveragePool':
+      return outputSize * op.kernel[0] * op.kernel[1];
+    case 'ReduceMean':
+    case 'ReduceSum':
+    case 'ReduceMax':
+      return sizeOf(inputs[0]);
+    default:
+      return outputSize;
+  }
 }
 
 function checkOutputsAt(model: Model, shapes: Map<string, number[]>, batch: number): void {

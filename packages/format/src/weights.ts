@@ -1,14 +1,16 @@
 // Virtual weights: from stored buckets to the dense tensor they stand for,
 // and back (the least-squares projection of a dense tensor onto buckets).
 
-import { bucketOf, keyFinish, keyGrid, keyRowState, signOf } from './hash.js';
+import { blockOf, blockSignOf, bucketOf, keyFinish, keyGrid, keyRowState, runBucket } from './hash.js';
 import type { DType, HashSpec, Weight } from './model.js';
 import { sizeOf } from './model.js';
 import { valuesFromFloat32, valuesToFloat32 } from './values.js';
 
 /**
  * Calls visit(flatIndex, bucket, sign) for every virtual element of a hashed
- * shape in row-major order. The one loop that every use of the hash goes through.
+ * shape in row-major order. The one loop that every use of the hash goes
+ * through: per-element xxh32 hashes each (r, c); xxh32-block hashes each
+ * block (r, b) once and walks its run of buckets.
  */
 export function forEachHashed(
   shape: readonly number[],
@@ -17,13 +19,17 @@ export function forEachHashed(
   visit: (flat: number, bucket: number, sign: 1 | -1) => void,
 ): void {
   const { rows, cols } = keyGrid(shape);
+  const z = blockOf(hash);
   for (let r = 0; r < rows; r++) {
     const bucketRow = keyRowState(r, hash.bucketSeed);
     const signRow = hash.signSeed === null ? 0 : keyRowState(r, hash.signSeed);
-    for (let c = 0; c < cols; c++) {
-      const bucket = bucketOf(keyFinish(bucketRow, c), bucketCount);
-      const sign = hash.signSeed === null ? 1 : signOf(keyFinish(signRow, c));
-      visit(r * cols + c, bucket, sign);
+    for (let b = 0, c0 = 0; c0 < cols; b++, c0 += z) {
+      const start = bucketOf(keyFinish(bucketRow, b), bucketCount);
+      const s = hash.signSeed === null ? 0 : keyFinish(signRow, b);
+      const end = Math.min(cols, c0 + z);
+      for (let c = c0; c < end; c++) {
+        visit(r * cols + c, runBucket(start, c - c0, bucketCount), blockSignOf(s, c - c0));
+      }
     }
   }
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { decode, OP_TYPES, readNpy, runReference } from '../src/index.js';
-import { DTYPES, goldenFiles, isGoldenFile, STORAGES, type GoldenManifest } from '../scripts/golden.js';
+import { DTYPES, goldenFiles, isGoldenFile, LAYERS, STORAGES, type GoldenManifest } from '../scripts/golden.js';
 
 const dir = new URL('../golden/', import.meta.url);
 const read = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(name, dir)));
@@ -21,7 +21,7 @@ test('the generator makes exactly the committed files', () => {
 
 test('one case per op, and one per dtype and storage for the ops with weights', () => {
   assert.deepEqual([...new Set(manifest.cases.map((c) => c.op))].sort(), [...OP_TYPES].sort());
-  for (const op of ['Dense', 'Conv2D'] as const) {
+  for (const op of LAYERS) {
     const storages = manifest.cases.filter((c) => c.op === op).map((c) => `${c.weights?.dtype} ${c.weights?.storage}`);
     assert.deepEqual(storages.sort(), DTYPES.flatMap((d) => STORAGES.map((s) => `${d} ${s}`)).sort(), op);
   }

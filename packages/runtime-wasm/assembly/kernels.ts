@@ -3,6 +3,7 @@
 // loops use raw load/store. Layout is NCHW; shapes are noted at each kernel.
 
 import { Weight, DT_FLOAT32, DT_FLOAT16, DT_INT8, DT_INT4 } from "./model";
+import { MatMulPlan } from "./layout";
 import { PRIME3, bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState, keySignBits4 } from "./hash";
 
 // ---- Stored values ----------------------------------------------------------
@@ -603,6 +604,253 @@ export function convNaive(s: ConvShape, x: usize, wrow: usize, m: i32, bias: f32
           }
         }
         store<f32>(y + ((<usize>(((b * s.m + m) * s.oh + oh) * s.ow + ow)) << 2), acc);
+      }
+    }
+  }
+}
+
+// ---- Depthwise Conv2D: group == C == M, weight [C, 1, KH, KW] -------------------
+
+/**
+ * Channels c0 .. c0 + count of every image, SIMD over four output columns
+ * at a time: acc[ox..ox+3] += w[ky, kx] · src[oy·sh + ky·dh, ox·sw + kx·dw]
+ * for each tap, src being the channel's plane, or its zero-padded copy in
+ * `scratch` when there is padding ([H + pt + pb, W + pl + pr] plus slack for
+ * the last stride-2 load). Stride 1 and 2 along W run in f32x4 (stride 2
+ * picks the even lanes of two loads); other strides run the scalar loop.
+ * w: `count` weight rows of KH·KW floats; bias: `count` floats or 0.
+ */
+export function depthwiseConv(s: ConvShape, x: usize, b: i32, c0: i32, count: i32, w: usize, bias: usize, pb: i32, pr: i32, y: usize, scratch: usize): void {
+  const kh = s.kh, kw = s.kw, sh = s.sh, sw = s.sw, dh = s.dh, dw = s.dw, oh = s.oh, ow = s.ow;
+  const padded = s.pt + s.pl + pb + pr > 0;
+  const hp = s.h + s.pt + pb, wp = s.w + s.pl + pr;
+  const taps = kh * kw;
+  const simd = sw == 1 || sw == 2;
+  const ow4 = simd ? ow & ~3 : 0;
+  for (let k = 0; k < count; k++) {
+    const c = c0 + k;
+    let plane = x + ((<usize>(b * s.c + c) * s.h * s.w) << 2);
+    if (padded) {
+      // zeros only where the input does not land: top rows, each row's left and right pads, bottom rows and the slack
+      const rowBytes = <usize>s.w << 2;
+      memory.fill(scratch, 0, (<usize>(s.pt * wp + s.pl)) << 2);
+      for (let yy = 0; yy < s.h; yy++) {
+        const row = scratch + ((<usize>((yy + s.pt) * wp + s.pl)) << 2);
+        memory.copy(row, plane + <usize>yy * rowBytes, rowBytes);
+        memory.fill(row + rowBytes, 0, (<usize>(pr + s.pl)) << 2); // this row's right pad, the next row's left
+      }
+      const tail = (<usize>((s.h + s.pt) * wp + s.pl)) << 2;
+      memory.fill(scratch + tail, 0, (((<usize>hp * wp) + 8) << 2) - tail);
+      plane = scratch;
+    }
+    const wk = w + ((<usize>k * taps) << 2);
+    const bv: f32 = bias != 0 ? load<f32>(bias + (<usize>k << 2)) : 0;
+    const out = y + ((<usize>(b * s.m + c) * oh * ow) << 2);
+    for (let oy = 0; oy < oh; oy++) {
+      const rowBase = plane + ((<usize>(oy * sh) * wp) << 2);
+      const yr = out + ((<usize>oy * ow) << 2);
+      let ox = 0;
+      // eight columns per step: two independent accumulators keep more multiply-adds in flight
+      const ow8 = simd ? ow & ~7 : 0;
+      for (; ox < ow8; ox += 8) {
+        let a0 = f32x4.splat(bv), a1 = a0;
+        for (let ky = 0; ky < kh; ky++) {
+          const row = rowBase + ((<usize>(ky * dh) * wp) << 2);
+          for (let kx = 0; kx < kw; kx++) {
+            const p = row + (<usize>(ox * sw + kx * dw) << 2);
+            const wv = f32x4.splat(load<f32>(wk + (<usize>(ky * kw + kx) << 2)));
+            if (sw == 1) {
+              a0 = fma(a0, v128.load(p), wv);
+              a1 = fma(a1, v128.load(p, 16), wv);
+            } else {
+              a0 = fma(a0, i32x4.shuffle(v128.load(p), v128.load(p, 16), 0, 2, 4, 6), wv);
+              a1 = fma(a1, i32x4.shuffle(v128.load(p, 32), v128.load(p, 48), 0, 2, 4, 6), wv);
+            }
+          }
+        }
+        v128.store(yr + (<usize>ox << 2), a0);
+        v128.store(yr + (<usize>ox << 2), a1, 16);
+      }
+      for (; ox < ow4; ox += 4) {
+        let acc = f32x4.splat(bv);
+        for (let ky = 0; ky < kh; ky++) {
+          const row = rowBase + ((<usize>(ky * dh) * wp) << 2);
+          for (let kx = 0; kx < kw; kx++) {
+            const p = row + (<usize>(ox * sw + kx * dw) << 2);
+            const u = sw == 1 ? v128.load(p) : i32x4.shuffle(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
+            acc = fma(acc, u, f32x4.splat(load<f32>(wk + (<usize>(ky * kw + kx) << 2))));
+          }
+        }
+        v128.store(yr + (<usize>ox << 2), acc);
+      }
+      for (; ox < ow; ox++) {
+        let acc = bv;
+        for (let ky = 0; ky < kh; ky++) {
+          const row = rowBase + ((<usize>(ky * dh) * wp) << 2);
+          for (let kx = 0; kx < kw; kx++) {
+            acc += load<f32>(wk + (<usize>(ky * kw + kx) << 2)) * load<f32>(row + (<usize>(ox * sw + kx * dw) << 2));
+          }
+        }
+        store<f32>(yr + (<usize>ox << 2), acc);
+      }
+    }
+  }
+}
+
+// ---- ConvTranspose: x [N, C, H, W] -> y [N, M, OH, OW], weight [C, M/group, KH, KW] ----
+
+export class ConvTransposeShape {
+  n: i32 = 0; c: i32 = 0; h: i32 = 0; w: i32 = 0;
+  m: i32 = 0; oh: i32 = 0; ow: i32 = 0;
+  kh: i32 = 1; kw: i32 = 1; sh: i32 = 1; sw: i32 = 1;
+  pt: i32 = 0; pl: i32 = 0; dh: i32 = 1; dw: i32 = 1;
+  group: i32 = 1;
+}
+
+/** y = bias per output channel (or 0): the start of the scatter of either ConvTranspose kernel. */
+export function convTransposeInit(s: ConvTransposeShape, bias: usize, y: usize): void {
+  const plane = s.oh * s.ow;
+  for (let b = 0; b < s.n; b++) {
+    for (let m = 0; m < s.m; m++) {
+      const v: f32 = bias != 0 ? load<f32>(bias + (<usize>m << 2)) : 0;
+      const p = y + ((<usize>(b * s.m + m) * plane) << 2);
+      for (let i = 0; i < plane; i++) store<f32>(p + (<usize>i << 2), v);
+    }
+  }
+}
+
+/**
+ * Adds the contribution of input channels c0 .. c0 + count (their weight rows
+ * [count, M/group·KH·KW] at w) to y, for every image: each input row ih,
+ * tap (m, ky, kx) scatters w · x[b, c, ih, :] to output row ih·sh − pt + ky·dh
+ * at columns iw·sw − pl + kx·dw. With stride 1 along W that is an axpy of
+ * contiguous runs, in f32x4; other strides run a scalar loop.
+ */
+export function convTranspose(s: ConvTransposeShape, x: usize, c0: i32, count: i32, w: usize, y: usize): void {
+  const kh = s.kh, kw = s.kw, sh = s.sh, sw = s.sw, dh = s.dh, dw = s.dw;
+  const h = s.h, wd = s.w, oh = s.oh, ow = s.ow;
+  const cg = s.c / s.group, mg = s.m / s.group;
+  const cols = mg * kh * kw;
+  for (let b = 0; b < s.n; b++) {
+    for (let k = 0; k < count; k++) {
+      const c = c0 + k;
+      const g = c / cg;
+      const xp = x + ((<usize>(b * s.c + c) * h * wd) << 2);
+      const wr = w + ((<usize>k * cols) << 2);
+      for (let m = 0; m < mg; m++) {
+        const yp = y + ((<usize>(b * s.m + g * mg + m) * oh * ow) << 2);
+        for (let kx = 0; kx < kw; kx++) {
+          // input columns whose output column iw·sw − pl + kx·dw lies in [0, OW)
+          const off = kx * dw - s.pl;
+          const iw0 = off >= 0 ? 0 : (-off + sw - 1) / sw;
+          const iw1 = off >= ow ? 0 : min(wd, (ow - 1 - off) / sw + 1);
+          if (iw1 <= iw0) continue;
+          for (let ky = 0; ky < kh; ky++) {
+            const wv = load<f32>(wr + ((<usize>((m * kh + ky) * kw + kx)) << 2));
+            const w4 = f32x4.splat(wv);
+            for (let ih = 0; ih < h; ih++) {
+              const oy = ih * sh - s.pt + ky * dh;
+              if (oy < 0 || oy >= oh) continue;
+              const xr = xp + ((<usize>ih * wd) << 2);
+              const yr = yp + ((<usize>oy * ow) << 2);
+              let iw = iw0;
+              if (sw == 1) {
+                const yo = yr + (<usize>off << 2); // y column iw + off
+                for (; iw + 4 <= iw1; iw += 4) {
+                  const d = yo + (<usize>iw << 2);
+                  v128.store(d, fma(v128.load(d), w4, v128.load(xr + (<usize>iw << 2))));
+                }
+              }
+              for (; iw < iw1; iw++) {
+                const d = yr + (<usize>(iw * sw + off) << 2);
+                store<f32>(d, load<f32>(d) + wv * load<f32>(xr + (<usize>iw << 2)));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Naive twin of convTranspose, written like the formula: for every input
+ * element and tap, y[b, g·M/group + m, ih·sh − pt + ky·dh, iw·sw − pl + kx·dw]
+ * += w[c, m, ky, kx] · x[b, c, ih, iw] when that position is inside y.
+ */
+export function convTransposeNaive(s: ConvTransposeShape, x: usize, c0: i32, count: i32, w: usize, y: usize): void {
+  const cg = s.c / s.group, mg = s.m / s.group;
+  for (let b = 0; b < s.n; b++) {
+    for (let k = 0; k < count; k++) {
+      const c = c0 + k, g = c / cg;
+      for (let m = 0; m < mg; m++) {
+        for (let ky = 0; ky < s.kh; ky++) {
+          for (let kx = 0; kx < s.kw; kx++) {
+            const wv = load<f32>(w + ((<usize>(((k * mg + m) * s.kh + ky) * s.kw + kx)) << 2));
+            for (let ih = 0; ih < s.h; ih++) {
+              const oy = ih * s.sh - s.pt + ky * s.dh;
+              if (oy < 0 || oy >= s.oh) continue;
+              for (let iw = 0; iw < s.w; iw++) {
+                const ox = iw * s.sw - s.pl + kx * s.dw;
+                if (ox < 0 || ox >= s.ow) continue;
+                const d = y + ((<usize>(((b * s.m + g * mg + m) * s.oh + oy) * s.ow + ox)) << 2);
+                store<f32>(d, load<f32>(d) + wv * load<f32>(x + ((<usize>(((b * s.c + c) * s.h + ih) * s.w + iw)) << 2)));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---- MatMul of two computed tensors: [..., M, K] x [..., K, N] -> [..., M, N] ------
+
+/**
+ * Each output matrix is gemm (Dense's blocking) of a [M, K] against Bᵀ
+ * [N, K], B transposed into `scratch` first (K·N floats); the batch axes
+ * walk an odometer with each input's strides (0 where it broadcasts).
+ */
+export function matmul(a: usize, b: usize, y: usize, mm: MatMulPlan, scratch: usize, index: StaticArray<i32>): void {
+  const m = mm.m, k = mm.k, n = mm.n;
+  const r = mm.batch.length;
+  for (let d = 0; d < r; d++) unchecked(index[d] = 0);
+  let ia = 0, ib = 0;
+  for (let e = 0; e < mm.count; e++) {
+    const bp = b + (<usize>ib << 2);
+    for (let i = 0; i < k; i++) {
+      for (let j = 0; j < n; j++) store<f32>(scratch + ((<usize>j * k + i) << 2), load<f32>(bp + ((<usize>i * n + j) << 2)));
+    }
+    gemm(a + (<usize>ia << 2), m, k, scratch, n, y + ((<usize>e * m * n) << 2), n, 1, 0);
+    for (let d = r - 1; d >= 0; d--) {
+      const j = unchecked(index[d]) + 1;
+      if (j < unchecked(mm.batch[d])) {
+        unchecked(index[d] = j);
+        ia += unchecked(mm.aStrides[d]); ib += unchecked(mm.bStrides[d]);
+        break;
+      }
+      unchecked(index[d] = 0);
+      ia -= (j - 1) * unchecked(mm.aStrides[d]); ib -= (j - 1) * unchecked(mm.bStrides[d]);
+    }
+  }
+}
+
+/** Naive twin of matmul: y[e, i, j] = Σ_k a[e', i, k] · b[e'', k, j], the batch offsets from each output matrix's multi-index. */
+export function matmulNaive(a: usize, b: usize, y: usize, mm: MatMulPlan): void {
+  const m = mm.m, k = mm.k, n = mm.n;
+  const r = mm.batch.length;
+  for (let e = 0; e < mm.count; e++) {
+    let rest = e, ia = 0, ib = 0;
+    for (let d = r - 1; d >= 0; d--) {
+      const i = rest % mm.batch[d];
+      rest /= mm.batch[d];
+      ia += i * mm.aStrides[d]; ib += i * mm.bStrides[d];
+    }
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let acc: f32 = 0;
+        for (let q = 0; q < k; q++) acc += load<f32>(a + ((<usize>(ia + i * k + q)) << 2)) * load<f32>(b + ((<usize>(ib + q * n + j)) << 2));
+        store<f32>(y + ((<usize>((e * m + i) * n + j)) << 2), acc);
       }
     }
   }

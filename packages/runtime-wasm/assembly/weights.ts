@@ -29,6 +29,8 @@ export function weightBytes(m: Model, mode: i32): u64 {
     }
     const b = n.bias;
     if (b != null) total += align16(<u64>b.size * 4);
+    const s = n.scale;
+    if (s != null) total += align16(<u64>s.size * 4);
   }
   return total;
 }
@@ -78,6 +80,8 @@ export class Weights {
       if (w != null) this.buildWeight(file, w, mode);
       const b = n.bias;
       if (b != null) this.buildWeight(file, b, MODE_MATERIALIZED); // biases are small: always f32
+      const s = n.scale;
+      if (s != null) this.buildWeight(file, s, MODE_MATERIALIZED); // LayerNorm's scale too
     }
     this.bytes = weightBytes(m, mode) + this.tileBytes;
   }

@@ -10,7 +10,7 @@ import { encodeUnvalidated } from '@hnet/format/testing';
 import { decode, encode, runReference, sizeOf } from '@hnet/format';
 import { HnetRuntimeError, loadModel } from '../src/index.js';
 import { assertClose, copyIn, lastErrorMessage, rawInstance, wasmBytes } from './helpers.js';
-import { mlpModel, randomArray, randomModel, rng } from './models.js';
+import { mlpModel, randomArray, randomModel, randomModel11, rng } from './models.js';
 
 describe('raw ABI', () => {
   it('needs no imports', () => {
@@ -84,9 +84,11 @@ describe('raw ABI', () => {
 });
 
 describe('no allocation per inference', () => {
-  for (const mode of ['materialized', 'streaming'] as const) {
-    it(`${mode}: memory size, arena address and heap top are unchanged across 200 runs`, async () => {
-      const model = randomModel(21);
+  for (const [mode, name, model] of [
+    ['materialized', 'format 1.0 ops', randomModel(21)], ['streaming', 'format 1.0 ops', randomModel(21)],
+    ['materialized', 'format 1.1 ops', randomModel11(21)], ['streaming', 'format 1.1 ops', randomModel11(21)],
+  ] as const) {
+    it(`${mode}, ${name}: memory size, arena address and heap top are unchanged across 200 runs`, async () => {
       const m = await loadModel(encode(model), { mode });
       const { exports: x, handle } = m.abi;
       const input = randomArray(rng(2), sizeOf(model.inputs[0].shape.slice(1)) * 8);

@@ -1,17 +1,20 @@
 // A @hnet/format Model as a TensorFlow.js computation: trainable variables
-// for the stored values of every Dense/Conv2D weight (the K buckets of a
-// hashed weight, all values of a plain one), and a forward pass for every op
-// of the format, in the format's NCHW layout. Verified against runReference.
+// for the stored values of every weight (weightsOf: the K buckets of a hashed
+// weight, all values of a plain one), and a forward pass for every op of the
+// format, in the format's NCHW layout. tfjs differentiates it; every op is
+// built from ops whose gradients exist on every backend (no Gather, no
+// Conv2D backprop). Verified against runReference.
 
 import * as tf from '@tensorflow/tfjs';
 import {
+  broadcastShapes,
   inferOpShape,
-  pending11, // PENDING-1.1
+  normalizeAxis,
   sizeOf,
   windowOutput,
+  type ConvTransposeOp,
   type Model,
   type Node,
-  type Op,
   type Pads4,
   type Pair,
   type Weight,
@@ -21,6 +24,7 @@ import { fromTfLayout, hashedVirtual, hashLayout, tfShapeOf, toTfLayout, type Ha
 import { averageDivisor } from './pooling.js';
 import { fakeQuantize, type QuantizedDType } from './quantize.js';
 import { logitsName, trainableParams, withValues, type Init } from './params.js';
+import { resizeAxis, sliceRanges } from './sampling.js';
 import type { Rng } from './rng.js';
 
 export type { Init };
@@ -31,6 +35,8 @@ export interface Param {
   field: string;
   nodeIndex: number;
   role: 'weight' | 'bias';
+  /** A layer's weight (L2-decayed); see TrainableParam. */
+  layer: boolean;
   weight: Weight;
   hashed: HashLayout | null;
   /** int8/int4: the forward sees the variable fake-quantized to its storage (quantize.ts). */
@@ -77,7 +83,7 @@ export class TrainableGraph {
       const data = hashed ? t.values : toTfLayout(t.values, t.weight.shape);
       const shape = hashed ? [t.values.length] : tfShapeOf(t.weight.shape);
       const param: Param = {
-        field: t.field, nodeIndex: t.nodeIndex, role: t.role, weight: t.weight, hashed, quantized: t.quantized,
+        field: t.field, nodeIndex: t.nodeIndex, role: t.role, layer: t.layer, weight: t.weight, hashed, quantized: t.quantized,
         variable: tf.tidy(() => tf.variable(tf.tensor(data, shape, 'float32'), trainable, `${t.field}#${nextVariableId++}`)),
       };
       this.params.push(param);
@@ -92,7 +98,7 @@ export class TrainableGraph {
     return this.params.map((p) => p.variable);
   }
 
-  /** Stored and virtual parameter counts over all Dense/Conv2D weights and biases. */
+  /** Stored and virtual parameter counts over all trainable weights. */
   parameterCounts(): { stored: number; virtual: number } {
     let stored = 0;
     let virtual = 0;
@@ -119,7 +125,7 @@ export class TrainableGraph {
           if (!t) throw new TrainError('model', `nodes[${i}] (${node.name}): input tensor '${name}' is not produced before use`);
           return t;
         });
-        let y = this.runNode(i, node, inputs);
+        let y = this.runNode(i, node, inputs, x.shape[0]);
         if (dropout > 0 && ACTIVATIONS.has(node.op.type) && node.outputs[0] !== outputName) {
           if (!rng) throw new TrainError('options', 'dropout needs an rng');
           y = tf.dropout(y, dropout, undefined, rng.nextUint32());
@@ -138,13 +144,18 @@ export class TrainableGraph {
     return p.hashed ? hashedVirtual(stored as tf.Tensor1D, p.hashed) : stored;
   }
 
-  private runNode(i: number, node: Node, inputs: tf.Tensor[]): tf.Tensor {
+  /** The virtual weight in the format's shape and row-major order (the tf layout transposed back). */
+  private natural(p: Param): tf.Tensor {
+    const v = this.virtual(p);
+    return p.weight.shape.length <= 1 ? v : tf.reshape(tf.transpose(v), p.weight.shape);
+  }
+
+  private runNode(i: number, node: Node, inputs: tf.Tensor[], batch: number): tf.Tensor {
     const op = node.op;
     const where = `nodes[${i}] (${node.name || op.type})`;
     const x = inputs[0];
+    const axisOf = (axis: number) => normalizeAxis(axis, x.rank, where);
     switch (op.type) {
-      default:
-        return pending11(where, op.type); // PENDING-1.1
       case 'Dense': {
         const { weight, bias } = this.paramsByNode.get(i)!;
         if (x.rank !== 2) throw new TrainError('model', `${where}: Dense needs a 2-D input, got shape [${x.shape}]`);
@@ -153,7 +164,11 @@ export class TrainableGraph {
       }
       case 'Conv2D': {
         const { weight, bias } = this.paramsByNode.get(i)!;
-        return conv2d(x as tf.Tensor4D, op, this.virtual(weight) as tf.Tensor2D, bias ? this.virtual(bias) : null, where);
+        return conv2d(x as tf.Tensor4D, { ...op, weightShape: op.weight.shape }, this.virtual(weight), bias ? this.virtual(bias) : null, where);
+      }
+      case 'ConvTranspose': {
+        const { weight, bias } = this.paramsByNode.get(i)!;
+        return convTranspose(x as tf.Tensor4D, op, this.natural(weight), bias ? this.virtual(bias) : null, where);
       }
       case 'Relu':
         return tf.relu(x);
@@ -197,6 +212,91 @@ export class TrainableGraph {
       }
       case 'Add':
         return tf.add(inputs[0], inputs[1]);
+      case 'Mul':
+        return tf.mul(inputs[0], inputs[1]);
+      case 'Sub':
+        return tf.sub(inputs[0], inputs[1]);
+      case 'Div':
+        return tf.div(inputs[0], inputs[1]);
+      case 'Constant':
+        return this.natural(this.paramsByNode.get(i)!.weight);
+      case 'Concat':
+        return tf.concat(inputs, axisOf(op.axis));
+      case 'Slice': {
+        let y = x;
+        for (const r of sliceRanges(op, x.shape)) y = stridedAxis(y, r.axis, r.start, r.count, r.step);
+        return y;
+      }
+      case 'Clip': {
+        let y = x;
+        if (op.min !== null) y = tf.maximum(y, op.min);
+        if (op.max !== null) y = tf.minimum(y, op.max);
+        return y;
+      }
+      case 'HardSigmoid':
+        return tf.clipByValue(tf.add(tf.mul(x, op.alpha), op.beta), 0, 1);
+      case 'HardSwish':
+        return tf.mul(x, tf.clipByValue(tf.add(tf.mul(x, 1 / 6), 0.5), 0, 1));
+      case 'Pow':
+        return tf.pow(x, tf.scalar(op.exponent));
+      case 'Sqrt':
+        return tf.sqrt(x);
+      case 'Exp':
+        return tf.exp(x);
+      case 'Erf':
+        return tf.erf(x);
+      case 'Neg':
+        return tf.neg(x);
+      case 'ReduceMean':
+      case 'ReduceSum':
+      case 'ReduceMax': {
+        const axes = op.axes === null ? [...x.shape.keys()] : op.axes.map(axisOf);
+        const reduce = op.type === 'ReduceMean' ? tf.mean : op.type === 'ReduceSum' ? tf.sum : tf.max;
+        return reduce(x, axes, op.keepdims);
+      }
+      case 'Transpose':
+        return tf.transpose(x, op.perm);
+      case 'MatMul': {
+        // Broadcast the batch dims first: tfjs's BatchMatMul gradient does not sum over them.
+        const [a, b] = inputs;
+        const lead = broadcastShapes(where, a.shape.slice(0, -2), b.shape.slice(0, -2));
+        return tf.matMul(tf.broadcastTo(a, [...lead, ...a.shape.slice(-2)]), tf.broadcastTo(b, [...lead, ...b.shape.slice(-2)]));
+      }
+      case 'LayerNorm': {
+        const { weight: scale, bias } = this.paramsByNode.get(i)!;
+        const axes = [...x.shape.keys()].slice(normalizeAxis(op.axis, x.rank, where));
+        const centred = tf.sub(x, tf.mean(x, axes, true));
+        const variance = tf.mean(tf.square(centred), axes, true);
+        const y = tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, op.epsilon))), this.natural(scale));
+        return bias ? tf.add(y, this.natural(bias)) : y;
+      }
+      case 'Gelu': {
+        if (!op.tanhApproximation) return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+        const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, tf.scalar(3)), 0.044715)), Math.sqrt(2 / Math.PI));
+        return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+      }
+      case 'Squeeze':
+      case 'Unsqueeze':
+        return tf.reshape(x, inferOpShape(where, op, [x.shape]));
+      case 'Pad': {
+        const r = x.rank;
+        return tf.pad(x, x.shape.map((_, k) => [op.pads[k], op.pads[r + k]] as [number, number]), op.value);
+      }
+      case 'GlobalMaxPool':
+        return tf.max(x, [2, 3], true);
+      case 'Resize': {
+        // Each spatial axis as a matrix [out, in]: y = A_h · x · A_wᵀ, as two 2-D products.
+        const [n, c, h, w] = x.shape;
+        const [rows, cols] = [resizeAxis(op, h, 0), resizeAxis(op, w, 1)];
+        const [oh, ow] = [rows.size, cols.size];
+        const awT = tf.transpose(tf.tensor2d(cols.matrix, [ow, w]));
+        const ahT = tf.transpose(tf.tensor2d(rows.matrix, [oh, h]));
+        const alongW = tf.reshape(tf.matMul(tf.reshape(x, [n * c * h, w]), awT), [n * c, h, ow]);
+        const alongH = tf.matMul(tf.reshape(tf.transpose(alongW, [0, 2, 1]), [n * c * ow, h]), ahT); // [N·C·OW, OH]
+        return tf.transpose(tf.reshape(alongH, [n, c, ow, oh]), [0, 1, 3, 2]);
+      }
+      case 'Expand':
+        return tf.broadcastTo(x, inferOpShape(where, op, [x.shape], batch)); // -1: the batch
     }
   }
 
@@ -273,32 +373,87 @@ function windows(
   return { patches: tf.stack(taps, 2), outH, outW };
 }
 
-/** Conv2D as windows · Vt per group: x [N, C, H, W] → [N, M, OH, OW]. */
+/** What a convolution needs of its op: the weight's shape [M, C/g, KH, KW] and the geometry. */
+interface ConvGeometry {
+  weightShape: readonly number[];
+  strides: Pair;
+  pads: Pads4;
+  dilations: Pair;
+  group: number;
+}
+
+/**
+ * Conv2D as windows · Vt, all groups in one batched product:
+ * x [N, C, H, W] → [N, M, OH, OW]. Depthwise is the case g = C.
+ */
 function conv2d(
   x: tf.Tensor4D,
-  op: Extract<Op, { type: 'Conv2D' }>,
-  vt: tf.Tensor2D, // [C/g·KH·KW, M]
+  op: ConvGeometry,
+  vt: tf.Tensor, // [C/g·KH·KW, M]
   bias: tf.Tensor | null,
   where: string,
 ): tf.Tensor {
-  const [m, cg, kh, kw] = op.weight.shape;
+  const [m, cg, kh, kw] = op.weightShape;
   const g = op.group;
   if (x.rank !== 4 || x.shape[1] !== cg * g) {
-    throw new TrainError('model', `${where}: input [${x.shape}] does not fit weight [${op.weight.shape}] with group ${g}`);
+    throw new TrainError('model', `${where}: input [${x.shape}] does not fit weight [${op.weightShape}] with group ${g}`);
   }
   const { patches, outH, outW } = windows(x, [kh, kw], op.strides, op.pads, op.dilations, false, 0, where);
   const n = x.shape[0];
-  const mg = m / g;
-  const outs: tf.Tensor[] = [];
-  for (let gi = 0; gi < g; gi++) {
-    const p = g === 1 ? patches : tf.slice(patches, [0, gi * cg, 0, 0, 0], [n, cg, kh * kw, outH, outW]);
-    const cols = tf.reshape(tf.transpose(tf.reshape(p, [n, cg * kh * kw, outH, outW]), [0, 2, 3, 1]), [n * outH * outW, cg * kh * kw]);
-    const wg = g === 1 ? vt : tf.slice(vt, [0, gi * mg], [cg * kh * kw, mg]);
-    outs.push(tf.matMul(cols, wg)); // [N·OH·OW, M/g]
-  }
-  let y: tf.Tensor = outs.length === 1 ? outs[0] : tf.concat(outs, 1);
+  const taps = cg * kh * kw;
+  // patches [N, C, KH·KW, OH, OW] → [g, N·OH·OW, C/g·KH·KW]; Vt → [g, C/g·KH·KW, M/g]
+  const cols = tf.reshape(tf.transpose(tf.reshape(patches, [n, g, taps, outH, outW]), [1, 0, 3, 4, 2]), [g, n * outH * outW, taps]);
+  const wg = tf.transpose(tf.reshape(vt, [taps, g, m / g]), [1, 0, 2]);
+  let y: tf.Tensor = tf.reshape(tf.transpose(tf.matMul(cols, wg), [1, 0, 2]), [n * outH * outW, m]); // channel gi·M/g + j
   if (bias) y = tf.add(y, bias);
   return tf.transpose(tf.reshape(y, [n, outH, outW, m]), [0, 3, 1, 2]);
+}
+
+/**
+ * ConvTranspose as a Conv2D (stride 1) of x with zeros inserted between its
+ * elements (stride − 1 of them), padded by (K − 1)·d − pad at the begin and
+ * (K − 1)·d − pad + output_padding at the end (cropped where negative), by
+ * the kernel flipped and with its channel axes swapped per group:
+ * W [C, M/g, KH, KW] → W' [M, C/g, KH, KW], W'[gi·M/g + m, c] = W[gi·C/g + c, m] flipped.
+ */
+function convTranspose(x: tf.Tensor4D, op: ConvTransposeOp, w: tf.Tensor, bias: tf.Tensor | null, where: string): tf.Tensor {
+  const [c, mg, kh, kw] = op.weight.shape;
+  const g = op.group;
+  if (x.rank !== 4 || x.shape[1] !== c) throw new TrainError('model', `${where}: input [${x.shape}] does not fit weight [${op.weight.shape}]`);
+  const [n, , h, wd] = x.shape;
+  const [sh, sw] = op.strides;
+  const [dh, dw] = op.dilations;
+  let spread: tf.Tensor = x;
+  if (sh > 1 || sw > 1) {
+    const cells = tf.pad(tf.reshape(x, [n, c, h, 1, wd, 1]), [[0, 0], [0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1]]);
+    spread = tf.slice(tf.reshape(cells, [n, c, h * sh, wd * sw]), [0, 0, 0, 0], [n, c, (h - 1) * sh + 1, (wd - 1) * sw + 1]);
+  }
+  const [pt, pl, pb, pr] = op.pads;
+  const begin = [(kh - 1) * dh - pt, (kw - 1) * dw - pl];
+  const end = [(kh - 1) * dh - pb + op.outputPadding[0], (kw - 1) * dw - pr + op.outputPadding[1]];
+  const padded = tf.pad(spread, [[0, 0], [0, 0], [Math.max(0, begin[0]), Math.max(0, end[0])], [Math.max(0, begin[1]), Math.max(0, end[1])]]);
+  const size = [padded.shape[2]! - Math.max(0, -begin[0]) - Math.max(0, -end[0]), padded.shape[3]! - Math.max(0, -begin[1]) - Math.max(0, -end[1])];
+  const input = tf.slice(padded, [0, 0, Math.max(0, -begin[0]), Math.max(0, -begin[1])], [n, c, size[0], size[1]]) as tf.Tensor4D;
+  const cg = c / g;
+  // W [g, C/g, M/g, KH, KW] flipped → [C/g, KH, KW, g, M/g] = Vt [C/g·KH·KW, M] of the equivalent convolution
+  const flipped = tf.reverse(tf.reshape(w, [g, cg, mg, kh, kw]), [3, 4]);
+  const vt = tf.reshape(tf.transpose(flipped, [1, 3, 4, 0, 2]), [cg * kh * kw, g * mg]);
+  const geometry: ConvGeometry = { weightShape: [g * mg, cg, kh, kw], strides: [1, 1], pads: [0, 0, 0, 0], dilations: op.dilations, group: g };
+  return conv2d(input, geometry, vt, bias, where);
+}
+
+/** Elements start, start + step, … (count of them) of one axis, from slice and reshape only (and reverse for a negative step). */
+function stridedAxis(x: tf.Tensor, axis: number, start: number, count: number, step: number): tf.Tensor {
+  if (step < 0) return stridedAxis(tf.reverse(x, axis), axis, x.shape[axis] - 1 - start, count, -step);
+  const begin = x.shape.map((_, k) => (k === axis ? start : 0));
+  const size = x.shape.map((d, k) => (k === axis ? (count === 0 ? 0 : (count - 1) * step + 1) : d));
+  const run = tf.slice(x, begin, size);
+  if (step === 1 || count <= 1) return run;
+  // Pad the run to count·step, view it as [count, step] and keep the first of each.
+  const padded = tf.pad(run, run.shape.map((_, k) => [0, k === axis ? step - 1 : 0] as [number, number]));
+  const split = [...x.shape.slice(0, axis), count, step, ...x.shape.slice(axis + 1)];
+  const first = tf.slice(tf.reshape(padded, split), split.map(() => 0), split.map((d, k) => (k === axis + 1 ? 1 : d)));
+  return tf.reshape(first, size.map((d, k) => (k === axis ? count : d)));
 }
 
 /** The values rounded to their int8/int4 storage in the forward; the gradient passes straight through. */

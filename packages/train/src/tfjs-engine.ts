@@ -117,7 +117,7 @@ export class TfjsEngine implements TrainingEngine {
     this.optimizer = optimizerOf(options.optimizer ?? DEFAULT_OPTIMIZER);
     this.rateFactors = options.rateFactors ?? graph.params.map(() => 1);
     if (this.rateFactors.length !== graph.params.length) throw new TrainError('options', `${this.rateFactors.length} rate factors for ${graph.params.length} parameters`);
-    this.decayed = new Set(graph.params.filter((p) => p.role === 'weight').map((p) => p.variable));
+    this.decayed = new Set(graph.params.filter((p) => p.layer).map((p) => p.variable));
     this.per = graph.model.inputs[0].shape.slice(1);
     this.classes = tf.tidy(() => {
       const logits = graph.forward(tf.zeros([1, ...this.per]), { logits: true });

@@ -11,7 +11,7 @@ import * as ortWeb from 'onnxruntime-web';
 import { randomArray, rng } from '@hnet/format/testing';
 import { createOrtEngine } from '../src/browser.js';
 import type { Batch, EngineOptions } from '../src/engine.js';
-import { denseZoo, convZoo } from './ort-models.js';
+import { denseZoo, convZoo, sequenceZoo11, visionZoo11 } from './ort-models.js';
 
 const SRC = path.join(path.dirname(fileURLToPath(import.meta.url)), '../src');
 
@@ -64,6 +64,8 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
 const CASES: { name: string; make: typeof denseZoo; inputs: number; classes: number; options: EngineOptions }[] = [
   { name: 'dense zoo, SGD with Nesterov momentum, distillation', make: denseZoo, inputs: 10, classes: 5, options: { loss: { alpha: 0.3, temperature: 2 }, optimizer: { name: 'sgd', momentum: 0.8, nesterov: true }, weightDecay: 1e-3 } },
   { name: 'conv zoo, Adam, labels', make: convZoo, inputs: 72, classes: 3, options: { optimizer: { name: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } } },
+  { name: '1.1 vision zoo, SGD with momentum, labels', make: visionZoo11, inputs: 72, classes: 3, options: {} },
+  { name: '1.1 sequence zoo, Adam, distillation', make: sequenceZoo11, inputs: 24, classes: 4, options: { loss: { alpha: 0, temperature: 2 }, optimizer: { name: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } } },
 ];
 
 for (const c of CASES) {

@@ -12,7 +12,7 @@ import { trainableParams } from '../src/params.js';
 import { Rng } from '../src/rng.js';
 import { train } from '../src/train.js';
 import { blobs, mlp } from './helpers.js';
-import { convZoo, denseZoo } from './ort-models.js';
+import { convZoo, denseZoo, sequenceZoo11, visionZoo11 } from './ort-models.js';
 
 before(async () => {
   await selectBackend('cpu', null);
@@ -22,6 +22,8 @@ const DTYPES: DType[] = ['float32', 'float16', 'int8', 'int4'];
 const ZOO = [
   { name: 'dense zoo', make: denseZoo, inputs: 10, classes: 5 },
   { name: 'conv zoo', make: convZoo, inputs: 72, classes: 3 },
+  { name: '1.1 vision zoo', make: visionZoo11, inputs: 72, classes: 3 },
+  { name: '1.1 sequence zoo', make: sequenceZoo11, inputs: 24, classes: 4 },
 ];
 const CE: LossSpec = { alpha: 1, temperature: 1 };
 const DISTILL: LossSpec = { alpha: 0, temperature: 3 };

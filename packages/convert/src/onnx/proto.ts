@@ -27,7 +27,19 @@ export function toNumber(v: Int64): number {
  */
 export function toSafeInteger(v: Int64): number | null {
   const n = toNumber(v);
-  return Number.isSafeInteger(n) ? n : null;
+  if (Number.isSafeInteger(n)) return n;
+  return int64Sentinel(String(v));
+}
+
+/**
+ * INT64_MAX and INT64_MIN as ±Infinity: exporters write them for "to the end"
+ * (PyTorch's x[:, 1:] is a Slice with ends = INT64_MAX), where they clamp, so
+ * they are kept as the infinities they stand for rather than refused.
+ */
+export function int64Sentinel(decimal: string): number | null {
+  if (decimal === '9223372036854775807') return Infinity;
+  if (decimal === '-9223372036854775808' || decimal === '-9223372036854775807') return -Infinity;
+  return null;
 }
 
 /** ONNX TensorProto.DataType values used here. */

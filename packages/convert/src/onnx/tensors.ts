@@ -8,7 +8,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } fro
 import path from 'node:path';
 import { float16Value } from '@hnet/format';
 import { ConvertError } from '../errors.js';
-import { DataType, dataTypeName, onnx, toNumber, toSafeInteger, type TensorProto } from './proto.js';
+import { DataType, dataTypeName, int64Sentinel, onnx, toNumber, toSafeInteger, type TensorProto } from './proto.js';
 
 /** A constant tensor: values as float64 numbers (exact for float32 and int32; int64 up to 2^53). */
 export interface ConstTensor {
@@ -51,8 +51,8 @@ function fromBytes(bytes: Uint8Array, dataType: number, count: number, what: str
       case DataType.INT32: out[i] = view.getInt32(at, true); break;
       case DataType.INT64: {
         const big = view.getBigInt64(at, true);
-        if (big > MAX_EXACT || big < -MAX_EXACT) throw beyondExact(what, String(big), i);
-        out[i] = Number(big);
+        if (big > MAX_EXACT || big < -MAX_EXACT) out[i] = int64Sentinel(String(big)) ?? (() => { throw beyondExact(what, String(big), i); })();
+        else out[i] = Number(big);
         break;
       }
       case DataType.INT8: out[i] = view.getInt8(at); break;

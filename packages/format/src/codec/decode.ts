@@ -8,9 +8,8 @@ import { HnetFormatError } from '../errors.js';
 import * as fb from '../generated/hnet_generated.js';
 import type { DType, HashSpec, Model, Node, Op, Pads4, Pair, StoredValues, TensorInfo, Weight } from '../model.js';
 import { OP_TYPES } from '../model.js';
-import { pending11 } from '../pending.js'; // PENDING-1.1
 import { MAX_RANK } from '../limits.js';
-import { validateModel, validateTensorShape } from '../validate.js';
+import { RESIZE_COORDINATES, RESIZE_MODES, RESIZE_NEAREST, validateModel, validateTensorShape } from '../validate.js';
 import { FILE_IDENTIFIER, FORMAT_VERSION, formatVersionString, type Version } from '../version.js';
 import { storedBytes, unpackInt4 } from '../values.js';
 import { CheckedByteBuffer } from './checked-byte-buffer.js';
@@ -77,15 +76,24 @@ function openFile(bytes: Uint8Array): { root: fb.Model; reader: Reader; versions
   return { root, reader, versions: { format, minReader } };
 }
 
+/**
+ * Whether a reader of version `reader` may read a file (docs/FORMAT.md, "Versioning"):
+ * the same major version, and a minor at least the file's min_reader_version.
+ * Throws HnetFormatError 'unsupported-version' saying which side to upgrade.
+ */
+export function checkReaderVersion(file: FileVersions, reader: Version = FORMAT_VERSION): void {
+  const { format, minReader } = file;
+  if (format.major !== reader.major) {
+    throw new HnetFormatError('unsupported-version', 'format_version', `file is format ${formatVersionString(format)} but this reader supports ${formatVersionString(reader)}; ${format.major > reader.major ? 'upgrade hnet to read it' : 'convert it again with a current hnet'}`);
+  }
+  if (minReader.major !== reader.major || minReader.minor > reader.minor) {
+    throw new HnetFormatError('unsupported-version', 'min_reader_version', `file needs a reader of format ${formatVersionString(minReader)} or newer, this one is ${formatVersionString(reader)}; upgrade hnet`);
+  }
+}
+
 export function decode(bytes: Uint8Array): Model {
   const { root, reader, versions } = openFile(bytes);
-  const { format, minReader } = versions;
-  if (format.major !== FORMAT_VERSION.major) {
-    throw new HnetFormatError('unsupported-version', 'format_version', `file is format ${formatVersionString(format)} but this reader supports ${formatVersionString(FORMAT_VERSION)}; ${format.major > FORMAT_VERSION.major ? 'upgrade hnet to read it' : 'convert it again with a current hnet'}`);
-  }
-  if (minReader.major !== FORMAT_VERSION.major || minReader.minor > FORMAT_VERSION.minor) {
-    throw new HnetFormatError('unsupported-version', 'min_reader_version', `file needs a reader of format ${formatVersionString(minReader)} or newer, this one is ${formatVersionString(FORMAT_VERSION)}; upgrade hnet`);
-  }
+  checkReaderVersion(versions);
 
   // Names are unique (checked while reading: a file may repeat one huge tensor many times).
   const seenNames = new Map<string, number>();
@@ -182,6 +190,10 @@ class Reader {
     }
     const table = this.at(`${field}.op`, () => n!.op(new fb[type]()));
     if (!table) invalid(`${field}.op`, `missing required ${type} table`);
+    // The table's vtable is checked here for every op, not only when a field is read: an op without
+    // fields (Relu, Sub...) would otherwise accept a corrupt table offset that the runtime refuses.
+    this.bb.field = `${field}.op`;
+    this.at(`${field}.op`, () => this.bb.__offset((table as { bb_pos: number }).bb_pos, 4));
     const op = this.op(`${field}.op`, type, table!);
     const refs = (key: 'inputs' | 'outputs'): string[] => {
       const length = this.at(`${field}.${key}`, () => n![`${key}Length`]());
@@ -192,8 +204,6 @@ class Reader {
 
   op(field: string, type: Op['type'], table: unknown): Op {
     switch (type) {
-      default:
-        return pending11(field, type); // PENDING-1.1
       case 'Dense': {
         const t = table as fb.Dense;
         return { type, weight: this.requiredWeight(`${field}.weight`, t.weight()), bias: this.weight(`${field}.bias`, t.bias()) };
@@ -253,13 +263,126 @@ class Reader {
         const t = table as fb.Reshape;
         return { type, shape: this.ints(`${field}.shape`, this.at(`${field}.shape`, () => t.shapeLength()), (i) => t.shape(i), 8) };
       }
+      case 'Constant':
+        return { type, value: this.requiredWeight(`${field}.value`, (table as fb.Constant).value()) };
+      case 'Concat':
+        return { type, axis: this.at(`${field}.axis`, () => (table as fb.Concat).axis()) };
+      case 'Slice': {
+        const t = table as fb.Slice;
+        const starts = this.ints(`${field}.starts`, this.at(`${field}.starts`, () => t.startsLength()), (i) => t.starts(i), 8);
+        const ends = this.ints(`${field}.ends`, this.at(`${field}.ends`, () => t.endsLength()), (i) => t.ends(i), 8);
+        if (starts.length === 0) invalid(`${field}.starts`, 'missing required starts (one entry per sliced axis)');
+        // Absent axes and steps take their defaults, with one entry per start, so the model always has all four.
+        const axesLength = this.at(`${field}.axes`, () => t.axesLength());
+        const stepsLength = this.at(`${field}.steps`, () => t.stepsLength());
+        const axes = axesLength === 0 ? starts.map((_, i) => i) : this.ints(`${field}.axes`, axesLength, (i) => t.axes(i), 4);
+        const steps = stepsLength === 0 ? starts.map(() => 1) : this.ints(`${field}.steps`, stepsLength, (i) => t.steps(i), 8);
+        return { type, starts, ends, axes, steps };
+      }
+      case 'Clip': {
+        const t = table as fb.Clip;
+        return { type, min: this.at(`${field}.min`, () => t.min()), max: this.at(`${field}.max`, () => t.max()) };
+      }
+      case 'HardSigmoid': {
+        const t = table as fb.HardSigmoid;
+        return { type, alpha: this.at(`${field}.alpha`, () => t.alpha()), beta: this.at(`${field}.beta`, () => t.beta()) };
+      }
+      case 'Pow':
+        return { type, exponent: this.at(`${field}.exponent`, () => (table as fb.Pow).exponent()) };
+      case 'ReduceMean':
+      case 'ReduceSum':
+      case 'ReduceMax': {
+        const t = table as fb.ReduceMean | fb.ReduceSum | fb.ReduceMax;
+        const length = this.at(`${field}.axes`, () => t.axesLength());
+        // No axes vector: every axis.
+        const axes = length === 0 ? null : this.ints(`${field}.axes`, length, (i) => t.axes(i), 4);
+        return { type, axes, keepdims: this.at(`${field}.keepdims`, () => t.keepdims()) };
+      }
+      case 'Transpose': {
+        const t = table as fb.Transpose;
+        return { type, perm: this.ints(`${field}.perm`, this.at(`${field}.perm`, () => t.permLength()), (i) => t.perm(i), 4) };
+      }
+      case 'LayerNorm': {
+        const t = table as fb.LayerNorm;
+        return {
+          type,
+          axis: this.at(`${field}.axis`, () => t.axis()),
+          epsilon: this.at(`${field}.epsilon`, () => t.epsilon()),
+          scale: this.requiredWeight(`${field}.scale`, t.scale()),
+          bias: this.weight(`${field}.bias`, t.bias()),
+        };
+      }
+      case 'Gelu':
+        return { type, tanhApproximation: this.at(`${field}.tanh_approximation`, () => (table as fb.Gelu).tanhApproximation()) };
+      case 'Squeeze':
+      case 'Unsqueeze': {
+        const t = table as fb.Squeeze | fb.Unsqueeze;
+        return { type, axes: this.ints(`${field}.axes`, this.at(`${field}.axes`, () => t.axesLength()), (i) => t.axes(i), 4) };
+      }
+      case 'Pad': {
+        const t = table as fb.Pad;
+        return {
+          type,
+          pads: this.ints(`${field}.pads`, this.at(`${field}.pads`, () => t.padsLength()), (i) => t.pads(i), 8),
+          value: this.at(`${field}.value`, () => t.value()),
+        };
+      }
+      case 'Resize': {
+        const t = table as fb.Resize;
+        const length = this.at(`${field}.scales`, () => t.scalesLength());
+        if (length !== 2) invalid(`${field}.scales`, `expected [scale_h, scale_w], got ${length} values`);
+        const [h, w] = this.floats(`${field}.scales`, 2, (i) => t.scales(i));
+        return {
+          type,
+          mode: this.enumValue(`${field}.mode`, RESIZE_MODES, this.at(`${field}.mode`, () => t.mode())),
+          coordinates: this.enumValue(`${field}.coordinates`, RESIZE_COORDINATES, this.at(`${field}.coordinates`, () => t.coordinates())),
+          nearest: this.enumValue(`${field}.nearest`, RESIZE_NEAREST, this.at(`${field}.nearest`, () => t.nearest())),
+          scales: [h, w],
+        };
+      }
+      case 'ConvTranspose': {
+        const t = table as fb.ConvTranspose;
+        return {
+          type,
+          weight: this.requiredWeight(`${field}.weight`, t.weight()),
+          bias: this.weight(`${field}.bias`, t.bias()),
+          strides: this.pair(`${field}.strides`, t.stridesLength(), (i) => t.strides(i), 1),
+          pads: this.pads(`${field}.pads`, t.padsLength(), (i) => t.pads(i)),
+          dilations: this.pair(`${field}.dilations`, t.dilationsLength(), (i) => t.dilations(i), 1),
+          outputPadding: this.pair(`${field}.output_padding`, t.outputPaddingLength(), (i) => t.outputPadding(i), 0),
+          group: this.at(`${field}.group`, () => t.group()),
+        };
+      }
+      case 'Expand': {
+        const t = table as fb.Expand;
+        return { type, shape: this.ints(`${field}.shape`, this.at(`${field}.shape`, () => t.shapeLength()), (i) => t.shape(i), 8) };
+      }
       case 'Relu':
       case 'Sigmoid':
       case 'Tanh':
       case 'GlobalAveragePool':
+      case 'GlobalMaxPool':
       case 'Add':
+      case 'Mul':
+      case 'Sub':
+      case 'Div':
+      case 'HardSwish':
+      case 'Sqrt':
+      case 'Exp':
+      case 'Erf':
+      case 'Neg':
+      case 'MatMul':
         return { type };
     }
+  }
+
+  /** The name of a schema enum value; a value this reader does not know may come from a newer minor version. */
+  enumValue<T extends string>(field: string, names: readonly T[], value: number): T {
+    const name = names[value];
+    if (name === undefined) {
+      throw new HnetFormatError('unsupported-version', field, `unknown value ${value} (this reader knows ${names.join(', ')}); the file may need a newer hnet`);
+    }
+    return name;
   }
 
   /** A [uint32] of two values; absent means [fallback, fallback] (or required when fallback is null). */
@@ -289,14 +412,17 @@ class Reader {
     let hash: HashSpec | null = null;
     if (spec) {
       const algorithm = this.at(`${field}.hash.algorithm`, () => spec.algorithm());
-      if (algorithm !== fb.HashAlgorithm.XXH32) {
+      if (algorithm !== fb.HashAlgorithm.XXH32 && algorithm !== fb.HashAlgorithm.XXH32Block) {
         throw new HnetFormatError('unsupported-version', `${field}.hash.algorithm`, `unknown hash algorithm ${algorithm}; the file may need a newer hnet`);
       }
-      hash = {
-        algorithm: 'xxh32',
-        bucketSeed: this.at(`${field}.hash.bucket_seed`, () => spec.bucketSeed()),
-        signSeed: this.at(`${field}.hash.signed`, () => spec.signed()) ? this.at(`${field}.hash.sign_seed`, () => spec.signSeed()) : null,
-      };
+      const bucketSeed = this.at(`${field}.hash.bucket_seed`, () => spec.bucketSeed());
+      const signSeed = this.at(`${field}.hash.signed`, () => spec.signed()) ? this.at(`${field}.hash.sign_seed`, () => spec.signSeed()) : null;
+      // The range of block (1..32) is checked by validate, like every other field's.
+      const block = this.at(`${field}.hash.block`, () => spec.block());
+      if (algorithm === fb.HashAlgorithm.XXH32 && block !== 0) invalid(`${field}.hash.block`, `${block} is set, but block is only for xxh32-block`);
+      hash = algorithm === fb.HashAlgorithm.XXH32
+        ? { algorithm: 'xxh32', bucketSeed, signSeed }
+        : { algorithm: 'xxh32-block', bucketSeed, signSeed, block };
     }
     const values = this.values(`${field}.values`, this.at(`${field}.values`, () => w.values()));
     return { shape, hash, values };
@@ -335,6 +461,8 @@ class Reader {
       if (!(Number.isFinite(scale) && scale > 0)) invalid(`${field}.scale`, `${name} scale must be finite and > 0, got ${scale}`);
     }
     if (name === 'int4') {
+      // An odd count leaves the last high nibble unused: it must be 0, so that every int4 array has one encoding.
+      if (count % 2 === 1 && bytes[bytes.length - 1] >> 4 !== 0) invalid(`${field}.data`, `the unused high nibble after int4 value ${count - 1} must be 0`);
       const q = unpackInt4(bytes, count);
       const bad = q.indexOf(-8);
       if (bad >= 0) invalid(`${field}.data`, `int4 value ${bad} is -8; the format's int4 range is [-7, 7]`);

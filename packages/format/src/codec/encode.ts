@@ -3,11 +3,10 @@
 import * as flatbuffers from 'flatbuffers';
 import * as fb from '../generated/hnet_generated.js';
 import type { Model, Node, Op, StoredValues, Weight } from '../model.js';
-import { pending11 } from '../pending.js'; // PENDING-1.1
 
 /** Values tables already written, by array: weights that share one StoredValues share one table (as decode gives them). */
 type Written = Map<StoredValues, number>;
-import { validateModel } from '../validate.js';
+import { RESIZE_COORDINATES, RESIZE_MODES, RESIZE_NEAREST, validateModel } from '../validate.js';
 import { packInt4 } from '../values.js';
 import { FILE_IDENTIFIER, FORMAT_VERSION, minReaderVersion } from '../version.js';
 
@@ -83,8 +82,6 @@ function encodeNode(builder: flatbuffers.Builder, node: Node, indicesOf: (names:
 
 function encodeOp(builder: flatbuffers.Builder, op: Op, written: Written): number {
   switch (op.type) {
-    default:
-      return pending11('encode', op.type); // PENDING-1.1
     case 'Dense': {
       const weight = encodeWeight(builder, op.weight, written);
       const bias = op.bias ? encodeWeight(builder, op.bias, written) : 0;
@@ -148,8 +145,107 @@ function encodeOp(builder: flatbuffers.Builder, op: Op, written: Written): numbe
     }
     case 'Add':
       return fb.Add.createAdd(builder);
+    case 'Constant': {
+      const value = encodeWeight(builder, op.value, written);
+      return fb.Constant.createConstant(builder, value);
+    }
+    case 'Concat':
+      return fb.Concat.createConcat(builder, op.axis);
+    case 'Slice': {
+      const starts = fb.Slice.createStartsVector(builder, op.starts.map(BigInt));
+      const ends = fb.Slice.createEndsVector(builder, op.ends.map(BigInt));
+      const axes = fb.Slice.createAxesVector(builder, op.axes);
+      const steps = fb.Slice.createStepsVector(builder, op.steps.map(BigInt));
+      return fb.Slice.createSlice(builder, starts, ends, axes, steps);
+    }
+    case 'Clip': {
+      // flatc 2.0.8 gives an optional float field the default 0, so a bound of 0 (ReLU6's min) would
+      // be dropped and read back as "no bound": write the present bounds whatever their value.
+      builder.forceDefaults(true);
+      const clip = fb.Clip.createClip(builder, op.min, op.max);
+      builder.forceDefaults(false);
+      return clip;
+    }
+    case 'HardSigmoid':
+      return fb.HardSigmoid.createHardSigmoid(builder, op.alpha, op.beta);
+    case 'HardSwish':
+      return fb.HardSwish.createHardSwish(builder);
+    case 'Mul':
+      return fb.Mul.createMul(builder);
+    case 'Sub':
+      return fb.Sub.createSub(builder);
+    case 'Div':
+      return fb.Div.createDiv(builder);
+    case 'Pow':
+      return fb.Pow.createPow(builder, op.exponent);
+    case 'Sqrt':
+      return fb.Sqrt.createSqrt(builder);
+    case 'Exp':
+      return fb.Exp.createExp(builder);
+    case 'Erf':
+      return fb.Erf.createErf(builder);
+    case 'Neg':
+      return fb.Neg.createNeg(builder);
+    case 'ReduceMean':
+    case 'ReduceSum':
+    case 'ReduceMax': {
+      // All axes (null) is written as no vector. The three tables share one layout: (axes, keepdims).
+      const axes = op.axes === null ? 0 : fb.ReduceMean.createAxesVector(builder, op.axes);
+      if (op.type === 'ReduceMean') return fb.ReduceMean.createReduceMean(builder, axes, op.keepdims);
+      if (op.type === 'ReduceSum') return fb.ReduceSum.createReduceSum(builder, axes, op.keepdims);
+      return fb.ReduceMax.createReduceMax(builder, axes, op.keepdims);
+    }
+    case 'Transpose':
+      return fb.Transpose.createTranspose(builder, fb.Transpose.createPermVector(builder, op.perm));
+    case 'MatMul':
+      return fb.MatMul.createMatMul(builder);
+    case 'LayerNorm': {
+      const scale = encodeWeight(builder, op.scale, written);
+      const bias = op.bias ? encodeWeight(builder, op.bias, written) : 0;
+      fb.LayerNorm.startLayerNorm(builder);
+      fb.LayerNorm.addAxis(builder, op.axis);
+      fb.LayerNorm.addEpsilon(builder, op.epsilon);
+      fb.LayerNorm.addScale(builder, scale);
+      if (bias) fb.LayerNorm.addBias(builder, bias);
+      return fb.LayerNorm.endLayerNorm(builder);
+    }
+    case 'Gelu':
+      return fb.Gelu.createGelu(builder, op.tanhApproximation);
+    case 'Squeeze':
+      return fb.Squeeze.createSqueeze(builder, fb.Squeeze.createAxesVector(builder, op.axes));
+    case 'Unsqueeze':
+      return fb.Unsqueeze.createUnsqueeze(builder, fb.Unsqueeze.createAxesVector(builder, op.axes));
+    case 'Pad':
+      return fb.Pad.createPad(builder, fb.Pad.createPadsVector(builder, op.pads.map(BigInt)), op.value);
+    case 'GlobalMaxPool':
+      return fb.GlobalMaxPool.createGlobalMaxPool(builder);
+    case 'Resize':
+      return fb.Resize.createResize(
+        builder, RESIZE_MODES.indexOf(op.mode), RESIZE_COORDINATES.indexOf(op.coordinates), RESIZE_NEAREST.indexOf(op.nearest),
+        fb.Resize.createScalesVector(builder, op.scales),
+      );
+    case 'ConvTranspose': {
+      const weight = encodeWeight(builder, op.weight, written);
+      const bias = op.bias ? encodeWeight(builder, op.bias, written) : 0;
+      const strides = fb.ConvTranspose.createStridesVector(builder, op.strides);
+      const pads = fb.ConvTranspose.createPadsVector(builder, op.pads);
+      const dilations = fb.ConvTranspose.createDilationsVector(builder, op.dilations);
+      const outputPadding = fb.ConvTranspose.createOutputPaddingVector(builder, op.outputPadding);
+      fb.ConvTranspose.startConvTranspose(builder);
+      fb.ConvTranspose.addWeight(builder, weight);
+      if (bias) fb.ConvTranspose.addBias(builder, bias);
+      fb.ConvTranspose.addStrides(builder, strides);
+      fb.ConvTranspose.addPads(builder, pads);
+      fb.ConvTranspose.addDilations(builder, dilations);
+      fb.ConvTranspose.addOutputPadding(builder, outputPadding);
+      fb.ConvTranspose.addGroup(builder, op.group);
+      return fb.ConvTranspose.endConvTranspose(builder);
+    }
+    case 'Expand':
+      return fb.Expand.createExpand(builder, fb.Expand.createShapeVector(builder, op.shape.map(BigInt)));
   }
 }
+
 
 function encodeWeight(builder: flatbuffers.Builder, weight: Weight, written: Written): number {
   const shape = fb.Weight.createShapeVector(builder, weight.shape);

@@ -11,7 +11,7 @@
 // state.<k>.<s>.next. Parameters come in their stored layout: K buckets
 // when hashed, else the format's row-major [out, in] / [M, C/g, KH, KW].
 
-import { inferShapes, nodeLabel, type Model } from '@hnet/format';
+import { inferOpShape, nodeLabel, weightsOf, type Model } from '@hnet/format';
 import { TrainError } from '../errors.js';
 import { logitsName, type TrainableParam } from '../params.js';
 import { GraphBuilder } from './graph.js';
@@ -51,10 +51,14 @@ export interface CompiledGraph {
 
 const DROPPED = new Set(['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh']);
 
-/** Shapes of every tensor at batch size n. */
+/** Shapes of every tensor at batch size n (Expand's -1 included, which inferShapes leaves symbolic). */
 export function shapesAt(model: Model, n: number): Map<string, number[]> {
   const input = model.inputs[0];
-  return inferShapes({ ...model, inputs: [{ ...input, shape: [n, ...input.shape.slice(1)] }] });
+  const shapes = new Map([[input.name, [n, ...input.shape.slice(1)]]]);
+  model.nodes.forEach((node, i) => {
+    shapes.set(node.outputs[0], inferOpShape(nodeLabel(node, i), node.op, node.inputs.map((name) => shapes.get(name)!), n));
+  });
+  return shapes;
 }
 
 export function compile(model: Model, params: readonly CompiledParam[], kind: GraphKind, n: number, spec: StepSpec | null): CompiledGraph {
@@ -73,7 +77,7 @@ export function compile(model: Model, params: readonly CompiledParam[], kind: Gr
   // Quantization-aware: the forward reads the values as stored (int8/int4); the gradient reaches the float ones straight through.
   const stored = params.map((p, k) => (p.param.quantized ? emitFakeQuantize(g, paramInputs[k], p.param.quantized, `p${k}`) : paramInputs[k]));
   const virtual = params.map((p, k) => (p.hash ? emitVirtual(g, stored[k], p.hash, constants[k]!, `p${k}`) : stored[k]));
-  const paramOf = new Map(params.map((p, k) => [p.param.field, k]));
+  const paramOf = new Map(params.map((p, k) => [`${p.param.nodeIndex}.${p.param.role}`, k]));
 
   // Forward, up to the logits.
   const names = new Map<string, string>([[input.name, g.input('x', 'float32', shapes.get(input.name)!)]]);
@@ -88,8 +92,8 @@ export function compile(model: Model, params: readonly CompiledParam[], kind: Gr
       if (!t) throw new TrainError('model', `${where}: input tensor '${name}' is not produced before use`);
       return t;
     });
-    const w = paramOf.get(`nodes[${i}].op.weight`);
-    const b = paramOf.get(`nodes[${i}].op.bias`);
+    const w = paramOf.get(`${i}.weight`);
+    const b = paramOf.get(`${i}.bias`);
     const f = {
       x, xShapes: node.inputs.map((name) => shapes.get(name)!), yShape: shapes.get(node.outputs[0])!,
       weight: w === undefined ? null : virtual[w], bias: b === undefined ? null : virtual[b], where,
@@ -116,7 +120,7 @@ export function compile(model: Model, params: readonly CompiledParam[], kind: Gr
   const dependsOnParams = new Set<string>();
   for (const { index } of saved) {
     const node = model.nodes[index];
-    if (node.op.type === 'Dense' || node.op.type === 'Conv2D' || node.inputs.some((t) => dependsOnParams.has(t))) dependsOnParams.add(node.outputs[0]);
+    if (weightsOf(node.op) || node.inputs.some((t) => dependsOnParams.has(t))) dependsOnParams.add(node.outputs[0]);
   }
   const grads = new Map<string, string>([[logits, dLogits]]);
   const dVirtual: (string | null)[] = params.map(() => null);
@@ -133,8 +137,8 @@ export function compile(model: Model, params: readonly CompiledParam[], kind: Gr
       const before = grads.get(name);
       grads.set(name, before ? g.op('Add', [before, d], {}, 'dsum') : d);
     });
-    const w = paramOf.get(`nodes[${index}].op.weight`);
-    const b = paramOf.get(`nodes[${index}].op.bias`);
+    const w = paramOf.get(`${index}.weight`);
+    const b = paramOf.get(`${index}.bias`);
     if (w !== undefined && r.dWeight) dVirtual[w] = r.dWeight;
     if (b !== undefined && r.dBias) dVirtual[b] = r.dBias;
   }
@@ -145,7 +149,7 @@ export function compile(model: Model, params: readonly CompiledParam[], kind: Gr
     const dims = p.hash ? [p.param.values.length] : p.param.weight.shape;
     const dv = dVirtual[k] ?? g.op('ConstantOfShape', [g.ints(p.hash ? p.hash.shape : dims)], {}, `p${k}.unused`);
     let grad = p.hash ? emitBucketGradient(g, dv, p.hash, constants[k]!, `p${k}`) : dv;
-    if (spec!.weightDecay > 0 && p.param.role === 'weight') grad = g.op('Add', [grad, g.op('Mul', [paramInputs[k], g.scalar(spec!.weightDecay)])], {}, `p${k}.decayed`);
+    if (spec!.weightDecay > 0 && p.param.layer) grad = g.op('Add', [grad, g.op('Mul', [paramInputs[k], g.scalar(spec!.weightDecay)])], {}, `p${k}.decayed`);
     if (kind === 'gradients') return g.output(grad, `grad.${k}`, 'float32', dims);
     const state = Array.from({ length: stateSlots(spec!.optimizer) }, (_, s) => g.input(`state.${k}.${s}`, 'float32', dims));
     const factor = spec!.rateFactors[k];

@@ -10,6 +10,8 @@
 //     dx spreads dy / divisor over each window: a ConvTranspose with a kernel
 //     of ones, one channel per (n, c), cropped back to x.
 //   GlobalAveragePool: dx = dy / (H·W) broadcast over the plane.
+//   GlobalMaxPool: dy goes to every element equal to its plane's maximum
+//     (ties included, as tfjs's max).
 
 import { sizeOf, type AveragePoolOp, type MaxPoolOp, type Op } from '@hnet/format';
 import { averageDivisor } from '../../pooling.js';
@@ -92,4 +94,9 @@ export const globalAveragePool: OpRule<Extract<Op, { type: 'GlobalAveragePool' }
     const scaled = g.op('Mul', [dy, g.scalar(1 / (xShape[2] * xShape[3]))]);
     return { dx: [g.op('Expand', [scaled, g.ints(xShape)], {}, 'gap.dx')] };
   },
+};
+
+export const globalMaxPool: OpRule<Extract<Op, { type: 'GlobalMaxPool' }>> = {
+  forward: (g, op, f) => ({ y: g.op('GlobalMaxPool', [f.x[0]], {}, 'gmp') }),
+  backward: (g, op, s, dy) => ({ dx: [g.op('Where', [g.op('Equal', [s.x[0], s.y]), dy, g.scalar(0)], {}, 'gmp.dx')] }),
 };

@@ -11,7 +11,11 @@ export interface Forward {
   x: string[];
   xShapes: number[][];
   yShape: number[];
-  /** The virtual weight [out, in] / [M, C/g, KH, KW] and bias of a Dense or Conv2D, else null. */
+  /**
+   * The node's virtual weights in the format's shape (weightsOf: a Dense's [out, in], a Conv2D's
+   * [M, C/g, KH, KW], a ConvTranspose's [C, M/g, KH, KW], a LayerNorm's scale, a Constant's value)
+   * and bias, else null.
+   */
   weight: string | null;
   bias: string | null;
   /** "nodes[3] (conv1, Conv2D)", for errors. */
@@ -59,4 +63,13 @@ export function transposedConv(
     pads: [begin[0], begin[1], Math.max(0, end[0]), Math.max(0, end[1])],
     output_padding: [Math.max(0, -end[0]), Math.max(0, -end[1])],
   }, hint);
+}
+
+/** Sums dy [yShape] over the axes a numpy broadcast of [shape] expanded, back to [shape]. */
+export function unbroadcast(g: GraphBuilder, dy: string, yShape: readonly number[], shape: readonly number[], hint: string): string {
+  const lead = yShape.length - shape.length;
+  const axes = yShape.map((d, k) => k).filter((k) => k < lead || (shape[k - lead] === 1 && yShape[k] !== 1));
+  if (axes.length === 0) return dy;
+  const summed = g.op('ReduceSum', [dy, g.ints(axes)], { keepdims: 1 });
+  return g.op('Reshape', [summed, g.ints(shape)], {}, hint);
 }
