@@ -278,6 +278,11 @@ function readWeight(r: Reader, table: u32, what: string): Weight {
     return w;
   }
   if (dtype == DT_INT4) {
+    // An odd count leaves the last high nibble unused: it must be 0, so that every int4 array has one encoding.
+    if ((w.count & 1) != 0 && (<u32>load<u8>(r.ptr + data.start + (w.count >> 1)) >> 4) != 0) {
+      fail(E_INVALID, what + ".values.data: the unused high nibble after int4 value " + (w.count - 1).toString() + " must be 0");
+      return w;
+    }
     // -8 fits in four bits but not in the format's symmetric range [-7, 7].
     for (let i: u32 = 0; i < w.count; i++) {
       if (((<u32>load<u8>(r.ptr + data.start + (i >> 1)) >> ((i & 1) << 2)) & 0xf) == 8) {

@@ -32,7 +32,7 @@ it('decodes every byte of int4 pairs, SIMD and naive alike, at every length arou
   x.hnet_free(dst);
 });
 
-it('refuses int4 data holding -8, naming the value, as @hnet/format does', async () => {
+it('refuses int4 data holding -8 or a set unused nibble, naming the value, as @hnet/format does', async () => {
   const model: Model = {
     inputs: [{ name: 'x', shape: [-1, 3] }], outputs: [{ name: 'y', shape: [-1, 2] }],
     nodes: [{ name: 'fc', op: { type: 'Dense', weight: { shape: [2, 3], hash: null, values: { dtype: 'int4', data: Int8Array.from([1, 2, 3, 4, 5, 6]), scale: 1 } }, bias: null }, inputs: ['x'], outputs: ['y'] }],
@@ -43,4 +43,12 @@ it('refuses int4 data holding -8, naming the value, as @hnet/format does', async
   assert.ok(at > 0);
   bytes[at + 1] = 0x84; // element 3 = 0x8 = -8
   await assert.rejects(loadModel(bytes), /fc.*int4 value 3 is -8/);
+  // Five values: the high nibble of the third byte is unused and must be 0.
+  const odd: Model = { ...model, inputs: [{ name: 'x', shape: [-1, 5] }], outputs: [{ name: 'y', shape: [-1, 1] }] };
+  odd.nodes = [{ ...model.nodes[0], op: { type: 'Dense', weight: { shape: [1, 5], hash: null, values: { dtype: 'int4', data: Int8Array.from([1, 2, 3, 4, 5]), scale: 1 } }, bias: null } }];
+  const oddBytes = encode(odd);
+  const oddAt = Buffer.from(oddBytes).indexOf(Buffer.from(packInt4(Int8Array.from([1, 2, 3, 4, 5]))));
+  assert.ok(oddAt > 0);
+  oddBytes[oddAt + 2] |= 0x10;
+  await assert.rejects(loadModel(oddBytes), /fc.*the unused high nibble after int4 value 4 must be 0/);
 });
