@@ -5,7 +5,7 @@
 
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DType, Model } from '@hnet/format';
+import type { Model } from '@hnet/format';
 import { encode, expandWeight, hashedWeight, runReference, sizeOf } from '@hnet/format';
 import { loadModel } from '../src/index.js';
 import { assertClose, WASM_PATHS } from './helpers.js';
