@@ -703,6 +703,10 @@ export function parseModel(ptr: usize, size: u32): Model | null {
       fail(E_VERSION, what + ".op has union type " + opType.toString() + ", this runtime knows 1.." + OP_LAST.toString() + "; the file may need a newer runtime");
       return null;
     }
+    // The op table's vtable is checked for every op, as @hnet/format does: an op without fields (Relu, Sub...)
+    // would otherwise accept a corrupt table that the decoder refuses.
+    r.field(op, 0, what + ".op");
+    if (failed()) return null;
     n.op = opType;
     const desc = n.describe(<i32>i);
     readOp(r, op, n, desc);
