@@ -13,6 +13,18 @@ import { MODELS } from './models.js';
 
 export const ENGINES = ['hnet-materialized', 'hnet-streaming', 'ort-web', 'tfjs-wasm'] as const;
 
+/**
+ * The engines that run a model: all of them, except tfjs-wasm on a model with
+ * an op that tfjsEngine does not map (it maps the MLP and LeNet ops: Dense,
+ * ungrouped unpadded Conv2D, Relu, MaxPool, Flatten). The MobileNet and
+ * transformer models compare this runtime with onnxruntime-web only.
+ */
+export function enginesFor(model: Model): string[] {
+  const mapped = model.nodes.every(({ op }) => ['Dense', 'Relu', 'MaxPool', 'Flatten'].includes(op.type)
+    || (op.type === 'Conv2D' && op.group === 1 && op.pads.every((p) => p === 0)));
+  return ENGINES.filter((e) => e !== 'tfjs-wasm' || mapped);
+}
+
 /** Set up for a batch size; the returned call runs once and returns the output. */
 export type Runner = (batch: number) => Promise<() => Promise<Float32Array> | Float32Array>;
 export interface Engine {

@@ -1,44 +1,56 @@
 // The benchmark models, built in code with @hnet/format so that the bench
-// needs no fixtures: 784-1000-10 hashed at 1/8 and 1/64, and a LeNet-style
-// CNN hashed at 1/8. Weights are random (speed does not depend on them).
+// needs no fixtures: 784-1000-10 hashed at 1/8 and 1/64, a LeNet-style CNN,
+// a MobileNet v2-style CNN and a small vision transformer, each hashed at
+// 1/8, and the MLP and LeNet also with xxh32-block (bench/train/block-accuracy.ts
+// trains the same builders). Weights are random (speed does not depend on them).
 
-import type { HashSpec, Model, Weight } from '@hnet/format';
+import type { HashSpec, Model, Node, Op, Pads4, Pair, Weight } from '@hnet/format';
 import { hashedWeight, plainWeight } from '@hnet/format';
 import { rng } from '@hnet/format/testing';
 
-/** A weight of `shape` hashed into size/compression buckets (plain when compression is 1). */
-function weight(random: () => number, shape: number[], compression: number, seed: number): Weight {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const scale = 1 / Math.sqrt(n / shape[0]);
-  const dense = Float32Array.from({ length: n }, () => (random() * 2 - 1) * scale);
-  if (compression <= 1) return plainWeight(dense, shape);
-  const hash: HashSpec = { algorithm: 'xxh32', bucketSeed: seed * 2 + 1, signSeed: seed * 2 + 2 };
-  return hashedWeight(dense, shape, hash, Math.max(1, Math.round(n / compression)), 'float32');
+/** Per-element xxh32 (block null) or xxh32-block with `block` columns per hash. */
+export function benchHash(seed: number, block: number | null): HashSpec {
+  const seeds = { bucketSeed: seed * 2 + 1, signSeed: seed * 2 + 2 };
+  return block === null ? { algorithm: 'xxh32', ...seeds } : { algorithm: 'xxh32-block', ...seeds, block };
 }
 
-export function mlp(compression: number): Model {
+/**
+ * A weight of `shape` hashed into size/compression buckets (plain when
+ * compression is 1), uniform in offset ± scale (default: 0 ± 1/√fan-in).
+ */
+function weight(
+  random: () => number, shape: number[], compression: number, seed: number, block: number | null = null,
+  scale = 1 / Math.sqrt(shape.reduce((a, b) => a * b, 1) / shape[0]), offset = 0,
+): Weight {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const dense = Float32Array.from({ length: n }, () => offset + (random() * 2 - 1) * scale);
+  if (compression <= 1) return plainWeight(dense, shape);
+  return hashedWeight(dense, shape, benchHash(seed, block), Math.max(1, Math.round(n / compression)), 'float32');
+}
+
+export function mlp(compression: number, block: number | null = null): Model {
   const random = rng(compression);
   return {
     inputs: [{ name: 'x', shape: [-1, 784] }],
     outputs: [{ name: 'y', shape: [-1, 10] }],
     nodes: [
-      { name: 'fc1', op: { type: 'Dense', weight: weight(random, [1000, 784], compression, 1), bias: weight(random, [1000], 1, 0) }, inputs: ['x'], outputs: ['h'] },
+      { name: 'fc1', op: { type: 'Dense', weight: weight(random, [1000, 784], compression, 1, block), bias: weight(random, [1000], 1, 0) }, inputs: ['x'], outputs: ['h'] },
       { name: 'relu', op: { type: 'Relu' }, inputs: ['h'], outputs: ['a'] },
-      { name: 'fc2', op: { type: 'Dense', weight: weight(random, [10, 1000], compression, 2), bias: weight(random, [10], 1, 0) }, inputs: ['a'], outputs: ['y'] },
+      { name: 'fc2', op: { type: 'Dense', weight: weight(random, [10, 1000], compression, 2, block), bias: weight(random, [10], 1, 0) }, inputs: ['a'], outputs: ['y'] },
     ],
-    metadata: { bench: `784-1000-10 at 1/${compression}` },
+    metadata: { bench: `784-1000-10 at 1/${compression}${block === null ? '' : `, block ${block}`}` },
   };
 }
 
 /** LeNet-5 style: conv 6@5x5, pool, conv 16@5x5, pool, 256-120-84-10, input [N, 1, 28, 28]. */
-export function lenet(compression: number): Model {
+export function lenet(compression: number, block: number | null = null): Model {
   const random = rng(100 + compression);
   const conv = (m: number, c: number, seed: number) => ({
-    type: 'Conv2D' as const, weight: weight(random, [m, c, 5, 5], compression, seed), bias: weight(random, [m], 1, 0),
+    type: 'Conv2D' as const, weight: weight(random, [m, c, 5, 5], compression, seed, block), bias: weight(random, [m], 1, 0),
     strides: [1, 1] as [number, number], pads: [0, 0, 0, 0] as [number, number, number, number], dilations: [1, 1] as [number, number], group: 1,
   });
   const pool = { type: 'MaxPool' as const, kernel: [2, 2] as [number, number], strides: [2, 2] as [number, number], pads: [0, 0, 0, 0] as [number, number, number, number], dilations: [1, 1] as [number, number], ceilMode: false };
-  const dense = (o: number, i: number, seed: number) => ({ type: 'Dense' as const, weight: weight(random, [o, i], compression, seed), bias: weight(random, [o], 1, 0) });
+  const dense = (o: number, i: number, seed: number) => ({ type: 'Dense' as const, weight: weight(random, [o, i], compression, seed, block), bias: weight(random, [o], 1, 0) });
   return {
     inputs: [{ name: 'x', shape: [-1, 1, 28, 28] }],
     outputs: [{ name: 'y', shape: [-1, 10] }],
@@ -56,7 +68,114 @@ export function lenet(compression: number): Model {
       { name: 'relu4', op: { type: 'Relu' }, inputs: ['h2'], outputs: ['a2'] },
       { name: 'fc3', op: dense(10, 84, 5), inputs: ['a2'], outputs: ['y'] },
     ],
-    metadata: { bench: `LeNet-5 at 1/${compression}` },
+    metadata: { bench: `LeNet-5 at 1/${compression}${block === null ? '' : `, block ${block}`}` },
+  };
+}
+
+/** Builds a model node by node: each call appends a node reading `inputs` and returns its output's name. */
+function graphBuilder() {
+  const nodes: Node[] = [];
+  const add = (name: string, op: Op, inputs: string[]): string => {
+    nodes.push({ name, op, inputs, outputs: [name] });
+    return name;
+  };
+  return { nodes, add };
+}
+
+/**
+ * MobileNet v2 style (issue 12), input [N, 3, 32, 32]: a 3x3 stride-2 stem,
+ * five inverted residual blocks (1x1 expand, ReLU6, depthwise 3x3, ReLU6, 1x1
+ * project; a residual Add where the shape allows), a 1x1 head to 256,
+ * global average pool, Dense to 10. BatchNorm is folded, as the importer does.
+ */
+export function mobilenet(compression: number): Model {
+  const random = rng(200 + compression);
+  const { nodes, add } = graphBuilder();
+  let seed = 1;
+  const conv = (name: string, x: string, cin: number, cout: number, k: number, stride: number, group = 1): string => add(name, {
+    type: 'Conv2D', weight: weight(random, [cout, cin / group, k, k], compression, seed++), bias: weight(random, [cout], 1, 0),
+    strides: [stride, stride], pads: Array(4).fill((k - 1) / 2) as Pads4, dilations: [1, 1], group,
+  }, [x]);
+  const relu6 = (name: string, x: string): string => add(name, { type: 'Clip', min: 0, max: 6 }, [x]);
+  let x = relu6('stem.relu6', conv('stem', 'x', 3, 16, 3, 2)); // [N, 16, 16, 16]
+  let channels = 16;
+  // (expansion, out channels, stride), MobileNet v2's pattern at a small width
+  const blocks: [number, number, number][] = [[4, 16, 1], [6, 24, 2], [6, 24, 1], [6, 32, 2], [6, 32, 1]];
+  blocks.forEach(([t, cout, stride], b) => {
+    const hidden = channels * t;
+    const e = relu6(`b${b}.expand.relu6`, conv(`b${b}.expand`, x, channels, hidden, 1, 1));
+    const d = relu6(`b${b}.dw.relu6`, conv(`b${b}.dw`, e, hidden, hidden, 3, stride, hidden));
+    const p = conv(`b${b}.project`, d, hidden, cout, 1, 1);
+    x = stride === 1 && cout === channels ? add(`b${b}.add`, { type: 'Add' }, [x, p]) : p;
+    channels = cout;
+  }); // [N, 32, 4, 4]
+  x = relu6('head.relu6', conv('head', x, channels, 256, 1, 1));
+  x = add('pool', { type: 'GlobalAveragePool' }, [x]);
+  x = add('flatten', { type: 'Flatten', axis: 1 }, [x]);
+  add('y', { type: 'Dense', weight: weight(random, [10, 256], compression, seed++), bias: weight(random, [10], 1, 0) }, [x]);
+  return {
+    inputs: [{ name: 'x', shape: [-1, 3, 32, 32] }],
+    outputs: [{ name: 'y', shape: [-1, 10] }],
+    nodes,
+    metadata: { bench: `MobileNet v2 style at 1/${compression}` },
+  };
+}
+
+/**
+ * A small vision transformer (issue 12), input [N, 3, 32, 32]: 8x8 patches
+ * embedded to D = 64 (16 tokens), a learned position embedding, two pre-norm
+ * encoder layers (4 heads of 16: Q, K, V and output projections as Dense,
+ * MatMul of activations for the scores and the weighted sum, Softmax over
+ * rows; MLP 64-128-64 with Gelu), a final LayerNorm, the mean over tokens
+ * and Dense to 10. Linear layers on [N, S, D] are Reshape → Dense → Reshape,
+ * as the importer writes them.
+ */
+export function transformer(compression: number): Model {
+  const random = rng(300 + compression);
+  const { nodes, add } = graphBuilder();
+  const [S, D, H, MLP] = [16, 64, 4, 128];
+  const dh = D / H;
+  let seed = 1;
+  const plain = (shape: number[], scale: number, offset = 0): Weight => weight(random, shape, 1, 0, null, scale, offset);
+  const linear = (name: string, x: string, din: number, dout: number): string => {
+    const flat = add(`${name}.flat`, { type: 'Reshape', shape: [-1, din] }, [x]); // [N·S, din]
+    const y = add(name, { type: 'Dense', weight: weight(random, [dout, din], compression, seed++), bias: weight(random, [dout], 1, 0) }, [flat]);
+    return add(`${name}.tokens`, { type: 'Reshape', shape: [-1, S, dout] }, [y]); // [N, S, dout]
+  };
+  const norm = (name: string, x: string): string => add(name, { type: 'LayerNorm', axis: 2, epsilon: 1e-6, scale: plain([D], 0.2, 1), bias: plain([D], 0.1) }, [x]);
+  const heads = (name: string, x: string): string => add(`${name}.heads`, { type: 'Transpose', perm: [0, 2, 1, 3] },
+    [add(`${name}.split`, { type: 'Reshape', shape: [-1, S, H, dh] }, [x])]); // [N, H, S, dh]
+
+  const patches = add('patch', {
+    type: 'Conv2D', weight: weight(random, [D, 3, 8, 8], compression, seed++), bias: weight(random, [D], 1, 0),
+    strides: [8, 8] as Pair, pads: [0, 0, 0, 0], dilations: [1, 1], group: 1,
+  }, ['x']); // [N, D, 4, 4]
+  const tokens = add('tokens', { type: 'Transpose', perm: [0, 2, 1] }, [add('patch.flat', { type: 'Reshape', shape: [-1, D, S] }, [patches])]); // [N, S, D]
+  const position = add('position', { type: 'Constant', value: plain([1, S, D], 0.1) }, []);
+  let x = add('embed', { type: 'Add' }, [tokens, position]);
+  const scale = add('scale', { type: 'Constant', value: plainWeight(Float32Array.of(1 / Math.sqrt(dh)), [1]) }, []);
+  for (let l = 0; l < 2; l++) {
+    const n1 = norm(`l${l}.norm1`, x);
+    const q = heads(`l${l}.q`, linear(`l${l}.q`, n1, D, D));
+    const kT = add(`l${l}.kT`, { type: 'Transpose', perm: [0, 2, 3, 1] },
+      [add(`l${l}.k.split`, { type: 'Reshape', shape: [-1, S, H, dh] }, [linear(`l${l}.k`, n1, D, D)])]); // [N, H, dh, S]
+    const v = heads(`l${l}.v`, linear(`l${l}.v`, n1, D, D));
+    const scores = add(`l${l}.scores`, { type: 'Mul' }, [add(`l${l}.qk`, { type: 'MatMul' }, [q, kT]), scale]); // [N, H, S, S]
+    const attention = add(`l${l}.softmax`, { type: 'Softmax', axis: 3 }, [scores]);
+    const mixed = add(`l${l}.av`, { type: 'MatMul' }, [attention, v]); // [N, H, S, dh]
+    const merged = add(`l${l}.merge`, { type: 'Reshape', shape: [-1, S, D] }, [add(`l${l}.unheads`, { type: 'Transpose', perm: [0, 2, 1, 3] }, [mixed])]);
+    x = add(`l${l}.residual1`, { type: 'Add' }, [x, linear(`l${l}.out`, merged, D, D)]);
+    const n2 = norm(`l${l}.norm2`, x);
+    const hidden = add(`l${l}.gelu`, { type: 'Gelu', tanhApproximation: false }, [linear(`l${l}.fc1`, n2, D, MLP)]);
+    x = add(`l${l}.residual2`, { type: 'Add' }, [x, linear(`l${l}.fc2`, hidden, MLP, D)]);
+  }
+  const pooled = add('pool', { type: 'ReduceMean', axes: [1], keepdims: false }, [norm('norm', x)]); // [N, D]
+  add('y', { type: 'Dense', weight: weight(random, [10, D], compression, seed++), bias: weight(random, [10], 1, 0) }, [pooled]);
+  return {
+    inputs: [{ name: 'x', shape: [-1, 3, 32, 32] }],
+    outputs: [{ name: 'y', shape: [-1, 10] }],
+    nodes,
+    metadata: { bench: `small vision transformer at 1/${compression}` },
   };
 }
 
@@ -64,4 +183,11 @@ export const MODELS: Record<string, () => Model> = {
   'mlp-1/8': () => mlp(8),
   'mlp-1/64': () => mlp(64),
   'lenet-1/8': () => lenet(8),
+  'mobilenet-1/8': () => mobilenet(8),
+  'transformer-1/8': () => transformer(8),
+  // xxh32-block at the default Z = 32, and at Z = 16 for comparison (docs/RESULTS.md, "Block hashing")
+  'mlp-1/8-block16': () => mlp(8, 16),
+  'mlp-1/8-block32': () => mlp(8, 32),
+  'mlp-1/64-block32': () => mlp(64, 32),
+  'lenet-1/8-block32': () => lenet(8, 32),
 };

@@ -138,6 +138,39 @@ test('convert → inspect → run → export-onnx on the MNIST MLP', async () =>
   assertClose((await runOrt(at('m.onnx'), { input: x })).output, y, 1e-4, 'exported ONNX vs hnet run');
 });
 
+test('convert --hash xxh32-block --block 16: recorded per weight and in hash.policy, and inspect, run (both modes) and export-onnx agree', async () => {
+  const conv = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'b.hnet', '--compression', '1/8', '--hash', 'xxh32-block', '--block', '16');
+  assert.equal(conv.code, 0, conv.stderr);
+  const model = decode(readFileSync(at('b.hnet')));
+  const fc1 = model.nodes.find((n) => n.op.type === 'Dense')!.op as { weight: { hash: unknown } };
+  assert.deepEqual(Object.keys(fc1.weight.hash as object).sort(), ['algorithm', 'block', 'bucketSeed', 'signSeed']);
+  assert.equal((fc1.weight.hash as { algorithm: string; block: number }).algorithm, 'xxh32-block');
+  assert.equal((fc1.weight.hash as { block: number }).block, 16);
+  assert.match(model.metadata['hash.policy'], /"hash":"xxh32-block","block":16/);
+  const inspect = hnet('inspect', 'b.hnet');
+  assert.match(inspect.stdout, /xxh32-block Z=16 K=25,088 bucket seed/);
+  const x = loadNpy(fixture('mnist_mlp.input.npy'));
+  const expected = runReference(model, { input: x }).output;
+  for (const mode of ['materialized', 'streaming']) {
+    const run = hnet('run', 'b.hnet', '--input', fixture('mnist_mlp.input.npy'), '--output', `b-${mode}.npy`, '--mode', mode);
+    assert.equal(run.code, 0, run.stderr);
+    assertClose(readNpy(readFileSync(at(`b-${mode}.npy`)), 'y.npy'), expected, 1e-5, `hnet run --mode ${mode}`);
+  }
+  const exp = hnet('export-onnx', 'b.hnet', '-o', 'b.onnx');
+  assert.equal(exp.code, 0, exp.stderr);
+  assertClose((await runOrt(at('b.onnx'), { input: x })).output, expected, 1e-4, 'exported ONNX vs the reference');
+  // the default Z, and the usage errors
+  const byDefault = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'd.hnet', '--compression', '1/8', '--hash', 'xxh32-block');
+  assert.equal(byDefault.code, 0, byDefault.stderr);
+  assert.match(decode(readFileSync(at('d.hnet'))).metadata['hash.policy'], /"block":32/);
+  for (const [flags, message] of [[['--block', '8'], /--block needs --hash xxh32-block/], [['--hash', 'xxh32-block', '--block', '33'], /--block must be an integer in \[1, 32\], got "33"/], [['--hash', 'md5'], /--hash must be xxh32 or xxh32-block, got "md5"/]] as const) {
+    const bad = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'bad.hnet', '--compression', '1/8', ...flags);
+    assert.equal(bad.code, 2, bad.stderr);
+    assertShortError(bad.stderr, message);
+  }
+  assert.equal(existsSync(at('bad.hnet')), false);
+});
+
 test('run: TensorProto .pb input, a single sample gets a batch of 1, a wrong shape exits 3', () => {
   assert.equal(hnet('convert', fixture('mlp.onnx'), '-o', 'mlp.hnet').code, 0);
   const x = loadNpy(fixture('mlp.input.npy'));

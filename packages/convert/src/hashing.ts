@@ -20,7 +20,7 @@
 // never share a hash map.
 
 import {
-  expandWeight, hashedWeight, sizeOf, weightsOf, xxh32,
+  expandWeight, hashedWeight, MAX_BLOCK, plainWeight, sizeOf, weightsOf, xxh32,
   type DType, type HashSpec, type Model, type Node, type Op, type Weight,
   METADATA_KEYS,
 } from '@hnet/format';
@@ -41,11 +41,21 @@ export interface HashPolicy {
   minVirtual?: number;
   /** Storage type of the bucket values (dense weights stay float32). */
   bucketDtype?: DType;
+  /** Bucket storage by layer (node) name, over bucketDtype: the budget search picks one per layer. */
+  dtypes?: Record<string, DType>;
+  /** Storage of the biases that stay dense (default float32; int8 saves 3 bytes a bias, which counts in files of a few KiB). */
+  biasDtype?: DType;
   /** false: no sign hash (ξ = +1). */
   signed?: boolean;
+  /** The hash of every hashed weight (default xxh32, one per virtual weight). */
+  hash?: HashSpec['algorithm'];
+  /** xxh32-block: columns per hash, 1..32 (default DEFAULT_BLOCK). */
+  block?: number;
 }
 
 export const DEFAULT_MIN_VIRTUAL = 1000;
+/** The default Z of xxh32-block (docs/RESULTS.md, "Block hashing": the accuracy and speed behind it). */
+export const DEFAULT_BLOCK = 32;
 
 /** The ops whose weights the policy may hash. */
 const HASHABLE: readonly Op['type'][] = ['Dense', 'Conv2D', 'ConvTranspose', 'Constant'];
@@ -102,11 +112,18 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
   }
   const seed = policy.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ConvertError('bad-policy', `seed must be a uint32, got ${seed}`);
+  const algorithm = policy.hash ?? 'xxh32';
+  if (algorithm !== 'xxh32' && algorithm !== 'xxh32-block') throw new ConvertError('bad-policy', `hash must be xxh32 or xxh32-block, got ${String(algorithm)}`);
+  const block = policy.block ?? DEFAULT_BLOCK;
+  if (algorithm === 'xxh32-block' && !(Number.isInteger(block) && block >= 1 && block <= MAX_BLOCK)) {
+    throw new ConvertError('bad-policy', `block must be an integer in 1..${MAX_BLOCK} (columns per hash), got ${block}`);
+  }
   const minVirtual = policy.minVirtual ?? DEFAULT_MIN_VIRTUAL;
   const dtype = policy.bucketDtype ?? 'float32';
   const dense = new Set(policy.dense ?? []);
   const buckets = new Map(Object.entries(policy.buckets ?? {}));
-  checkNames(model, [...dense, ...buckets.keys()]);
+  const dtypes = new Map(Object.entries(policy.dtypes ?? {}));
+  checkNames(model, [...dense, ...buckets.keys(), ...dtypes.keys()]);
   for (const [name, k] of buckets) {
     if (dense.has(name)) throw new ConvertError('bad-policy', `layer "${name}" is given both as dense and with ${k} buckets`);
     if (!Number.isInteger(k) || k < 1) throw new ConvertError('bad-policy', `buckets for "${name}" must be a positive integer, got ${k}`);
@@ -136,14 +153,17 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
       const values = expandWeight(weight);
       let next: Weight;
       if (k === null) {
-        next = weight.hash === null ? weight : { shape: [...weight.shape], hash: null, values: { dtype: 'float32', data: values } };
+        // A plain weight keeps its storage; a bias is re-stored when biasDtype asks; a hashed input weight is expanded to float32.
+        const biasDtype = part === 'bias' ? policy.biasDtype : undefined;
+        const keep = weight.hash === null && (biasDtype === undefined || weight.values.dtype === biasDtype);
+        next = keep ? weight : plainWeight(values, weight.shape, biasDtype ?? 'float32');
       } else {
-        const hash: HashSpec = {
-          algorithm: 'xxh32',
+        const seeds = {
           bucketSeed: deriveSeed(seed, index, node.name, part, 'bucket'),
           signSeed: policy.signed === false ? null : deriveSeed(seed, index, node.name, part, 'sign'),
         };
-        next = hashedWeight(values, weight.shape, hash, k, dtype);
+        const hash: HashSpec = algorithm === 'xxh32' ? { algorithm, ...seeds } : { algorithm, ...seeds, block };
+        next = hashedWeight(values, weight.shape, hash, k, dtypes.get(node.name) ?? dtype);
       }
       weights.push({
         layer: node.name, nodeIndex: index, op: node.op.type, part, shape: [...weight.shape], virtual,
@@ -159,7 +179,10 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
 
   const policyNote = {
     compression, seed, minVirtual, hashBias: !!policy.hashBias, bucketDtype: dtype, signed: policy.signed !== false,
-    ...(buckets.size ? { buckets: Object.fromEntries(buckets) } : {}), ...(dense.size ? { dense: [...dense] } : {}),
+    hash: algorithm, ...(algorithm === 'xxh32-block' ? { block } : {}),
+    ...(policy.biasDtype && policy.biasDtype !== 'float32' ? { biasDtype: policy.biasDtype } : {}),
+    ...(buckets.size ? { buckets: Object.fromEntries(buckets) } : {}), ...(dtypes.size ? { dtypes: Object.fromEntries(dtypes) } : {}),
+    ...(dense.size ? { dense: [...dense] } : {}),
   };
   const out: Model = {
     ...model, nodes,

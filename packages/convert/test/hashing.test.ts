@@ -59,6 +59,40 @@ test('per-layer overrides: --dense and --buckets; unknown names and bad K are po
   policyError(() => hashModel(lenet(), { compression: 0 }), /compression must be in \(0, 1\]/);
 });
 
+test('hash xxh32-block: every hashed weight gets the block (default 32), the policy records it, and the projection is as close as per element', () => {
+  const perElement = hashModel(lenet(), { compression: 1 / 8, seed: 3 }).report.weights.filter((w) => w.hashed);
+  for (const block of [undefined, 4]) {
+    const { model, report } = hashModel(lenet(), { compression: 1 / 8, seed: 3, hash: 'xxh32-block', block });
+    const hashed = report.weights.filter((w) => w.hashed);
+    assert.equal(hashed.length, perElement.length);
+    for (const [i, w] of hashed.entries()) {
+      assert.deepEqual(w.hash, { ...perElement[i].hash!, algorithm: 'xxh32-block', block: block ?? 32 }, w.layer);
+      // the same least-squares fit: its residual differs from per element's by collisions' luck only
+      assert.ok(Math.abs(w.relError - perElement[i].relError) < 0.1, `${w.layer}: ${w.relError} vs ${perElement[i].relError}`);
+    }
+    assert.match(model.metadata['hash.policy'], new RegExp(`"hash":"xxh32-block","block":${block ?? 32}`));
+    assert.deepEqual(decode(encode(model)).nodes.map((n) => weightsOf(n.op)?.weight.hash ?? null), model.nodes.map((n) => weightsOf(n.op)?.weight.hash ?? null));
+  }
+  const policyError = (f: () => unknown, re: RegExp) =>
+    assert.throws(f, (e: unknown) => e instanceof ConvertError && e.code === 'bad-policy' && re.test(e.message));
+  policyError(() => hashModel(lenet(), { compression: 1 / 8, hash: 'xxh32-block', block: 33 }), /block must be an integer in 1\.\.32 \(columns per hash\), got 33/);
+  policyError(() => hashModel(lenet(), { compression: 1 / 8, hash: 'md5' as never }), /hash must be xxh32 or xxh32-block, got md5/);
+});
+
+test('per-layer bucket dtypes (the budget search) and int8 biases', () => {
+  const { model } = hashModel(lenet(), { compression: 1 / 8, dtypes: { '/fc1/Gemm': 'int4', '/fc2/Gemm': 'int8' }, biasDtype: 'int8' });
+  assert.equal(layer(model, '/fc1/Gemm').weight.values.dtype, 'int4');
+  assert.equal(layer(model, '/fc2/Gemm').weight.values.dtype, 'int8');
+  assert.equal(layer(model, '/conv2/Conv').weight.values.dtype, 'float32', 'the policy default for the rest');
+  assert.equal(layer(model, '/fc3/Gemm').weight.values.dtype, 'float32', 'plain weights keep their storage');
+  for (const n of model.nodes) {
+    const w = weightsOf(n.op);
+    if (w?.bias) assert.equal(w.bias.values.dtype, 'int8', n.name);
+  }
+  assert.deepStrictEqual(decode(encode(model)).nodes.map((n) => n.op), model.nodes.map((n) => n.op));
+  assert.throws(() => hashModel(lenet(), { compression: 1, dtypes: { '/nope': 'int4' } }), /no Dense\/Conv2D layer named "\/nope"/);
+});
+
 test('bucket dtypes float16 and int8 round-trip through the file and stay close to float32', () => {
   const base = hashModel(lenet(), { compression: 1 / 8 }).report.weights;
   for (const dtype of ['float16', 'int8'] as const) {

@@ -3,6 +3,8 @@
 //   bucket = (u64(h) * K) >> 32, sign = top bit of XXH32(key, sign_seed).
 // The row's half of the key is hashed once per row (keyRowState); the
 // column's half (keyFinish) runs per element, four columns at a time in SIMD.
+// xxh32-block hashes the key (r, b) of each block of Z columns with the same
+// functions (kernels.ts: blockLoop, blockGemv).
 
 const PRIME1: u32 = 0x9e3779b1;
 const PRIME2: u32 = 0x85ebca77;

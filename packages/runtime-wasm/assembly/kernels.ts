@@ -2,7 +2,8 @@
 // callers (runtime.ts) have checked every size against the arena plan, so the
 // loops use raw load/store. Layout is NCHW; shapes are noted at each kernel.
 
-import { Weight, DT_FLOAT32, DT_FLOAT16, DT_INT8 } from "./model";
+import { Weight, DT_FLOAT32, DT_FLOAT16, DT_INT8, DT_INT4 } from "./model";
+import { MatMulPlan } from "./layout";
 import { PRIME3, bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState, keySignBits4 } from "./hash";
 
 // ---- Stored values ----------------------------------------------------------
@@ -26,7 +27,10 @@ import { PRIME3, bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState, keySig
 @inline export function storedValue(src: usize, dtype: i32, scale: f32, k: u32): f32 {
   if (dtype == DT_FLOAT32) return load<f32>(src + (<usize>k << 2));
   if (dtype == DT_FLOAT16) return float16ToF32(<u32>load<u16>(src + (<usize>k << 1)));
-  return scale * <f32>load<i8>(src + <usize>k);
+  if (dtype == DT_INT8) return scale * <f32>load<i8>(src + <usize>k);
+  // int4: nibble k & 1 of byte k >> 1, sign-extended from bit 3
+  const nibble = (<i32>load<u8>(src + (<usize>k >> 1)) >> ((k & 1) << 2)) & 0xf;
+  return scale * <f32>((nibble << 28) >> 28);
 }
 
 // ---- Virtual weights ---------------------------------------------------------
@@ -49,6 +53,18 @@ import { PRIME3, bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState, keySig
     h = v128.load16_lane(src + <usize>i32x4.extract_lane(byteOffsets, 2), h, 4);
     h = v128.load16_lane(src + <usize>i32x4.extract_lane(byteOffsets, 3), h, 6);
     return float16x4ToF32(h);
+  }
+  if (dtype == DT_INT4) {
+    // the byte holding each nibble into the low 8 bits of its lane; even k keeps bits 0..3, odd k bits 4..7
+    const byteIndex = i32x4.shr_u(k, 1);
+    let b = v128.load8_lane(src + <usize>i32x4.extract_lane(byteIndex, 0), i32x4.splat(0), 0);
+    b = v128.load8_lane(src + <usize>i32x4.extract_lane(byteIndex, 1), b, 4);
+    b = v128.load8_lane(src + <usize>i32x4.extract_lane(byteIndex, 2), b, 8);
+    b = v128.load8_lane(src + <usize>i32x4.extract_lane(byteIndex, 3), b, 12);
+    const low = i32x4.shr_s(i32x4.shl(b, 28), 28);
+    const high = i32x4.shr_s(i32x4.shl(b, 24), 28);
+    const odd = i32x4.eq(v128.and(k, i32x4.splat(1)), i32x4.splat(1));
+    return f32x4.mul(f32x4.splat(scale), f32x4.convert_i32x4_s(v128.bitselect(high, low, odd)));
   }
   // int8: the four bytes into the low 8 bits of each lane, sign-extended, times the scale
   let q = v128.load8_lane(src + <usize>i32x4.extract_lane(k, 0), i32x4.splat(0), 0);
@@ -80,6 +96,8 @@ import { PRIME3, bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState, keySig
  * for each tile of rows during the matmul/conv.
  */
 export function expandRow(w: Weight, src: usize, r: i32, dst: usize): void {
+  if (naiveExpand) { expandRowNaive(w, src, r, dst); return; }
+  if (w.block > 1) { expandBlockRow(w, src, r, dst); return; } // Z = 1 is the per-element map: the loop below
   // One loop, specialised per dtype and sign by constant arguments (inlined,
   // so the per-element branches on them fold away).
   const signed = w.signed;
@@ -90,8 +108,11 @@ export function expandRow(w: Weight, src: usize, r: i32, dst: usize): void {
     case DT_FLOAT16:
       if (signed) expandLoop(w, src, r, dst, DT_FLOAT16, true); else expandLoop(w, src, r, dst, DT_FLOAT16, false);
       break;
-    default:
+    case DT_INT8:
       if (signed) expandLoop(w, src, r, dst, DT_INT8, true); else expandLoop(w, src, r, dst, DT_INT8, false);
+      break;
+    default:
+      if (signed) expandLoop(w, src, r, dst, DT_INT4, true); else expandLoop(w, src, r, dst, DT_INT4, false);
   }
 }
 
@@ -140,8 +161,217 @@ export function expandRow(w: Weight, src: usize, r: i32, dst: usize): void {
   }
 }
 
-/** Decodes `count` stored values to f32 (plain weights, biases). */
+/** Use expandRowNaive instead (runtime.ts's setNaiveKernels switches it with the other naive kernels). */
+let naiveExpand = false;
+export function setNaiveExpand(on: bool): void { naiveExpand = on; }
+
+/**
+ * Naive twin of expandRow, straight from the hash spec, one element at a
+ * time: the two hashes of the element's block b = c / Z, the bucket
+ * (start + o) mod K and the sign bit 31 - o (per-element xxh32 is Z = 1).
+ */
+export function expandRowNaive(w: Weight, src: usize, r: i32, dst: usize): void {
+  const z = w.block;
+  for (let c = 0; c < w.cols; c++) {
+    const block = <u32>(c / z);
+    const offset = <u32>(c % z);
+    const start = bucketOf(keyFinish(keyRowState(<u32>r, w.bucketSeed), block), w.count);
+    let v = storedValue(src, w.dtype, w.scale, <u32>((<u64>start + <u64>offset) % <u64>w.count));
+    if (w.signed && ((keyFinish(keyRowState(<u32>r, w.signSeed), block) >> (31 - offset)) & 1) != 0) v = -v;
+    store<f32>(dst + (<usize>c << 2), v);
+  }
+}
+
+/** Four consecutive stored values from bucket k on, decoded to f32: a block's run is contiguous, so plain loads. */
+// @ts-ignore: decorator
+@inline function load4(src: usize, dtype: i32, scale: f32, k: u32): v128 {
+  if (dtype == DT_FLOAT32) return v128.load(src + (<usize>k << 2));
+  if (dtype == DT_FLOAT16) return float16x4ToF32(i32x4.extend_low_i16x8_u(v128.load64_zero(src + (<usize>k << 1))));
+  if (dtype == DT_INT4) { // a run may start on either nibble of a byte: one value at a time
+    return f32x4(storedValue(src, dtype, scale, k), storedValue(src, dtype, scale, k + 1), storedValue(src, dtype, scale, k + 2), storedValue(src, dtype, scale, k + 3));
+  }
+  const q = i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(src + <usize>k)));
+  return f32x4.mul(f32x4.splat(scale), f32x4.convert_i32x4_s(q));
+}
+
+/** expandRow for xxh32-block with Z > 1: one hash pair per block, its run read four buckets at a time. */
+function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
+  const signed = w.signed;
+  switch (w.dtype) {
+    case DT_FLOAT32:
+      if (signed) blockLoop(w, src, r, dst, DT_FLOAT32, true); else blockLoop(w, src, r, dst, DT_FLOAT32, false);
+      break;
+    case DT_FLOAT16:
+      if (signed) blockLoop(w, src, r, dst, DT_FLOAT16, true); else blockLoop(w, src, r, dst, DT_FLOAT16, false);
+      break;
+    case DT_INT4:
+      if (signed) blockLoop(w, src, r, dst, DT_INT4, true); else blockLoop(w, src, r, dst, DT_INT4, false);
+      break;
+    default:
+      if (signed) blockLoop(w, src, r, dst, DT_INT8, true); else blockLoop(w, src, r, dst, DT_INT8, false);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function blockLoop(w: Weight, src: usize, r: i32, dst: usize, dtype: i32, signed: bool): void {
+  const cols = w.cols;
+  const z = w.block;
+  const count = w.count;
+  const scale = w.scale;
+  const bucketRow = keyRowState(<u32>r, w.bucketSeed);
+  const signRow = keyRowState(<u32>r, w.signSeed);
+  // Lane j of splat(s << o) · [1, 2, 4, 8] is s << (o + j): its top bit is the
+  // sign bit 31 - (o + j) of column o + j, moved onto the float's sign bit.
+  const laneShift = i32x4(1, 2, 4, 8);
+  const signMask = i32x4.splat(0x80000000);
+  for (let b = 0, c0 = 0; c0 < cols; b++, c0 += z) {
+    const start = bucketOf(keyFinish(bucketRow, <u32>b), count);
+    const s: u32 = signed ? keyFinish(signRow, <u32>b) : 0;
+    const len = min(z, cols - c0);
+    const contiguous = <i32>min<u32>(<u32>len, count - start); // offsets before the run wraps past bucket K - 1
+    const out = dst + (<usize>c0 << 2);
+    let o = 0;
+    for (; o + 4 <= contiguous; o += 4) {
+      let v = load4(src, dtype, scale, start + <u32>o);
+      if (signed) v = v128.xor(v, v128.and(i32x4.mul(i32x4.splat(s << <u32>o), laneShift), signMask));
+      v128.store(out + (<usize>o << 2), v);
+    }
+    for (; o < len; o++) { // the block's tail, and a run that wraps
+      let v = storedValue(src, dtype, scale, <u32>((<u64>start + <u64>o) % <u64>count));
+      if (signed && ((s << <u32>o) >> 31) != 0) v = -v;
+      store<f32>(out + (<usize>o << 2), v);
+    }
+  }
+}
+
+/**
+ * The streaming Dense at batch 1 for xxh32-block, fused: y[m] = Σ_c x[c] ·
+ * V[m, c] + bias[m], each block's run of buckets read in place and multiplied
+ * into x without building the weight row. Four blocks are hashed at a time in
+ * SIMD. Its naive twin is expandRowNaive then gemmNaive (hnet_set_naive).
+ */
+export function blockGemv(w: Weight, x: usize, y: usize, bias: usize): void {
+  const signed = w.signed;
+  switch (w.dtype) {
+    case DT_FLOAT32:
+      if (signed) blockGemvLoop(w, x, y, bias, DT_FLOAT32, true); else blockGemvLoop(w, x, y, bias, DT_FLOAT32, false);
+      break;
+    case DT_FLOAT16:
+      if (signed) blockGemvLoop(w, x, y, bias, DT_FLOAT16, true); else blockGemvLoop(w, x, y, bias, DT_FLOAT16, false);
+      break;
+    case DT_INT4:
+      if (signed) blockGemvLoop(w, x, y, bias, DT_INT4, true); else blockGemvLoop(w, x, y, bias, DT_INT4, false);
+      break;
+    default:
+      if (signed) blockGemvLoop(w, x, y, bias, DT_INT8, true); else blockGemvLoop(w, x, y, bias, DT_INT8, false);
+  }
+}
+
+/** Σ over one block's run of x[c0 + o] · ξ · stored[start + o], o < len, into acc (SIMD) and the returned scalar part. */
+// @ts-ignore: decorator
+@inline function runDot(src: usize, dtype: i32, scale: f32, count: u32, start: u32, s: u32, x: usize, len: i32, signed: bool, acc: v128): v128 {
+  const contiguous = <i32>min<u32>(<u32>len, count - start);
+  // Lane j of bits holds s << (o + j): its top bit is the sign of column o + j (see blockLoop).
+  let bits = i32x4.mul(i32x4.splat(s), i32x4(1, 2, 4, 8));
+  // The run's products go into two partial sums of its own, added to acc once:
+  // a chain of dependent adds through acc would bound the loop by add latency.
+  let part0 = f32x4.splat(0), part1 = f32x4.splat(0);
+  let o = 0;
+  for (; o + 8 <= contiguous; o += 8) {
+    let v0 = load4(src, dtype, scale, start + <u32>o);
+    let v1 = load4(src, dtype, scale, start + <u32>o + 4);
+    if (signed) {
+      v0 = v128.xor(v0, v128.and(bits, i32x4.splat(0x80000000)));
+      v1 = v128.xor(v1, v128.and(i32x4.shl(bits, 4), i32x4.splat(0x80000000)));
+    }
+    bits = i32x4.shl(bits, 8);
+    part0 = fma(part0, v128.load(x + (<usize>o << 2)), v0);
+    part1 = fma(part1, v128.load(x + (<usize>o << 2) + 16), v1);
+  }
+  for (; o + 4 <= contiguous; o += 4) {
+    let v = load4(src, dtype, scale, start + <u32>o);
+    if (signed) v = v128.xor(v, v128.and(bits, i32x4.splat(0x80000000)));
+    bits = i32x4.shl(bits, 4);
+    part0 = fma(part0, v128.load(x + (<usize>o << 2)), v);
+  }
+  acc = f32x4.add(acc, f32x4.add(part0, part1));
+  if (o == len) return acc; // the common case: a whole run of Z = 4k buckets, no wrap
+  let tail: f32 = 0;
+  for (; o < len; o++) {
+    let v = storedValue(src, dtype, scale, <u32>((<u64>start + <u64>o) % <u64>count));
+    if (signed && ((s << <u32>o) >> 31) != 0) v = -v;
+    tail += v * load<f32>(x + (<usize>o << 2));
+  }
+  return f32x4.replace_lane(acc, 0, f32x4.extract_lane(acc, 0) + tail);
+}
+
+// @ts-ignore: decorator
+@inline function blockGemvLoop(w: Weight, x: usize, y: usize, bias: usize, dtype: i32, signed: bool): void {
+  const cols = w.cols;
+  const z = w.block;
+  const count = w.count;
+  const scale = w.scale;
+  const src = w.stored;
+  const count4 = i32x4.splat(count);
+  const blocks = (cols + z - 1) / z;
+  for (let m = 0; m < w.rows; m++) {
+    const bucketRow4 = i32x4.splat(keyRowState(<u32>m, w.bucketSeed));
+    const signRow4 = i32x4.splat(keyRowState(<u32>m, w.signSeed));
+    let blockP3 = i32x4(0, PRIME3, 2 * PRIME3, 3 * PRIME3); // [b, b+1, b+2, b+3] · PRIME3
+    let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+    let b = 0;
+    for (; b < blocks; b += 4) {
+      // the hash pairs of four blocks at once; a last group past the row's end hashes unused blocks
+      const starts = bucketOf4(keyFinish4(bucketRow4, blockP3), count4);
+      const signs = signed ? keyFinish4(signRow4, blockP3) : i32x4.splat(0);
+      blockP3 = i32x4.add(blockP3, i32x4.splat(4 * PRIME3));
+      const c0 = b * z;
+      const xb = x + (<usize>c0 << 2);
+      const zBytes = <usize>z << 2;
+      if (b + 4 <= blocks && c0 + 4 * z <= cols) {
+        acc0 = runDot(src, dtype, scale, count, i32x4.extract_lane(starts, 0), i32x4.extract_lane(signs, 0), xb, z, signed, acc0);
+        acc1 = runDot(src, dtype, scale, count, i32x4.extract_lane(starts, 1), i32x4.extract_lane(signs, 1), xb + zBytes, z, signed, acc1);
+        acc0 = runDot(src, dtype, scale, count, i32x4.extract_lane(starts, 2), i32x4.extract_lane(signs, 2), xb + 2 * zBytes, z, signed, acc0);
+        acc1 = runDot(src, dtype, scale, count, i32x4.extract_lane(starts, 3), i32x4.extract_lane(signs, 3), xb + 3 * zBytes, z, signed, acc1);
+      } else {
+        for (let j = 0; j < 4 && b + j < blocks; j++) {
+          const cj = c0 + j * z;
+          const st = j == 0 ? i32x4.extract_lane(starts, 0) : j == 1 ? i32x4.extract_lane(starts, 1) : j == 2 ? i32x4.extract_lane(starts, 2) : i32x4.extract_lane(starts, 3);
+          const sg = j == 0 ? i32x4.extract_lane(signs, 0) : j == 1 ? i32x4.extract_lane(signs, 1) : j == 2 ? i32x4.extract_lane(signs, 2) : i32x4.extract_lane(signs, 3);
+          acc0 = runDot(src, dtype, scale, count, st, sg, x + (<usize>cj << 2), min(z, cols - cj), signed, acc0);
+        }
+      }
+    }
+    const total = hsum(f32x4.add(acc0, acc1)) + (bias != 0 ? load<f32>(bias + (<usize>m << 2)) : 0);
+    store<f32>(y + (<usize>m << 2), total);
+  }
+}
+
+/** Decodes `count` stored values to f32 (plain weights, biases); int4 in SIMD, 16 values per step. */
 export function decodeValues(src: usize, dtype: i32, scale: f32, count: i32, dst: usize): void {
+  let i = 0;
+  if (dtype == DT_INT4) {
+    const scale4 = f32x4.splat(scale);
+    for (; i + 16 <= count; i += 16) {
+      const bytes = v128.load64_zero(src + (<usize>i >> 1)); // 8 bytes = 16 nibbles
+      // Sign-extended nibbles as i8: the low one shifted up and back, the high one shifted down arithmetically.
+      const low = i8x16.shr_s(i8x16.shl(bytes, 4), 4);
+      const high = i8x16.shr_s(bytes, 4);
+      const q = i8x16.shuffle(low, high, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23); // in element order
+      const q0 = i16x8.extend_low_i8x16_s(q);
+      const q1 = i16x8.extend_high_i8x16_s(q);
+      const d = dst + (<usize>i << 2);
+      v128.store(d, f32x4.mul(scale4, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(q0))));
+      v128.store(d + 16, f32x4.mul(scale4, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(q0))));
+      v128.store(d + 32, f32x4.mul(scale4, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(q1))));
+      v128.store(d + 48, f32x4.mul(scale4, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(q1))));
+    }
+  }
+  for (; i < count; i++) store<f32>(dst + (<usize>i << 2), storedValue(src, dtype, scale, <u32>i));
+}
+
+/** decodeValues one value at a time: the naive twin the tests compare it with. */
+export function decodeValuesNaive(src: usize, dtype: i32, scale: f32, count: i32, dst: usize): void {
   for (let i = 0; i < count; i++) store<f32>(dst + (<usize>i << 2), storedValue(src, dtype, scale, <u32>i));
 }
 
@@ -562,6 +792,253 @@ export function convNaive(s: ConvShape, x: usize, wrow: usize, m: i32, bias: f32
           }
         }
         store<f32>(y + ((<usize>(((b * s.m + m) * s.oh + oh) * s.ow + ow)) << 2), acc);
+      }
+    }
+  }
+}
+
+// ---- Depthwise Conv2D: group == C == M, weight [C, 1, KH, KW] -------------------
+
+/**
+ * Channels c0 .. c0 + count of every image, SIMD over four output columns
+ * at a time: acc[ox..ox+3] += w[ky, kx] · src[oy·sh + ky·dh, ox·sw + kx·dw]
+ * for each tap, src being the channel's plane, or its zero-padded copy in
+ * `scratch` when there is padding ([H + pt + pb, W + pl + pr] plus slack for
+ * the last stride-2 load). Stride 1 and 2 along W run in f32x4 (stride 2
+ * picks the even lanes of two loads); other strides run the scalar loop.
+ * w: `count` weight rows of KH·KW floats; bias: `count` floats or 0.
+ */
+export function depthwiseConv(s: ConvShape, x: usize, b: i32, c0: i32, count: i32, w: usize, bias: usize, pb: i32, pr: i32, y: usize, scratch: usize): void {
+  const kh = s.kh, kw = s.kw, sh = s.sh, sw = s.sw, dh = s.dh, dw = s.dw, oh = s.oh, ow = s.ow;
+  const padded = s.pt + s.pl + pb + pr > 0;
+  const hp = s.h + s.pt + pb, wp = s.w + s.pl + pr;
+  const taps = kh * kw;
+  const simd = sw == 1 || sw == 2;
+  const ow4 = simd ? ow & ~3 : 0;
+  for (let k = 0; k < count; k++) {
+    const c = c0 + k;
+    let plane = x + ((<usize>(b * s.c + c) * s.h * s.w) << 2);
+    if (padded) {
+      // zeros only where the input does not land: top rows, each row's left and right pads, bottom rows and the slack
+      const rowBytes = <usize>s.w << 2;
+      memory.fill(scratch, 0, (<usize>(s.pt * wp + s.pl)) << 2);
+      for (let yy = 0; yy < s.h; yy++) {
+        const row = scratch + ((<usize>((yy + s.pt) * wp + s.pl)) << 2);
+        memory.copy(row, plane + <usize>yy * rowBytes, rowBytes);
+        memory.fill(row + rowBytes, 0, (<usize>(pr + s.pl)) << 2); // this row's right pad, the next row's left
+      }
+      const tail = (<usize>((s.h + s.pt) * wp + s.pl)) << 2;
+      memory.fill(scratch + tail, 0, (((<usize>hp * wp) + 8) << 2) - tail);
+      plane = scratch;
+    }
+    const wk = w + ((<usize>k * taps) << 2);
+    const bv: f32 = bias != 0 ? load<f32>(bias + (<usize>k << 2)) : 0;
+    const out = y + ((<usize>(b * s.m + c) * oh * ow) << 2);
+    for (let oy = 0; oy < oh; oy++) {
+      const rowBase = plane + ((<usize>(oy * sh) * wp) << 2);
+      const yr = out + ((<usize>oy * ow) << 2);
+      let ox = 0;
+      // eight columns per step: two independent accumulators keep more multiply-adds in flight
+      const ow8 = simd ? ow & ~7 : 0;
+      for (; ox < ow8; ox += 8) {
+        let a0 = f32x4.splat(bv), a1 = a0;
+        for (let ky = 0; ky < kh; ky++) {
+          const row = rowBase + ((<usize>(ky * dh) * wp) << 2);
+          for (let kx = 0; kx < kw; kx++) {
+            const p = row + (<usize>(ox * sw + kx * dw) << 2);
+            const wv = f32x4.splat(load<f32>(wk + (<usize>(ky * kw + kx) << 2)));
+            if (sw == 1) {
+              a0 = fma(a0, v128.load(p), wv);
+              a1 = fma(a1, v128.load(p, 16), wv);
+            } else {
+              a0 = fma(a0, i32x4.shuffle(v128.load(p), v128.load(p, 16), 0, 2, 4, 6), wv);
+              a1 = fma(a1, i32x4.shuffle(v128.load(p, 32), v128.load(p, 48), 0, 2, 4, 6), wv);
+            }
+          }
+        }
+        v128.store(yr + (<usize>ox << 2), a0);
+        v128.store(yr + (<usize>ox << 2), a1, 16);
+      }
+      for (; ox < ow4; ox += 4) {
+        let acc = f32x4.splat(bv);
+        for (let ky = 0; ky < kh; ky++) {
+          const row = rowBase + ((<usize>(ky * dh) * wp) << 2);
+          for (let kx = 0; kx < kw; kx++) {
+            const p = row + (<usize>(ox * sw + kx * dw) << 2);
+            const u = sw == 1 ? v128.load(p) : i32x4.shuffle(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
+            acc = fma(acc, u, f32x4.splat(load<f32>(wk + (<usize>(ky * kw + kx) << 2))));
+          }
+        }
+        v128.store(yr + (<usize>ox << 2), acc);
+      }
+      for (; ox < ow; ox++) {
+        let acc = bv;
+        for (let ky = 0; ky < kh; ky++) {
+          const row = rowBase + ((<usize>(ky * dh) * wp) << 2);
+          for (let kx = 0; kx < kw; kx++) {
+            acc += load<f32>(wk + (<usize>(ky * kw + kx) << 2)) * load<f32>(row + (<usize>(ox * sw + kx * dw) << 2));
+          }
+        }
+        store<f32>(yr + (<usize>ox << 2), acc);
+      }
+    }
+  }
+}
+
+// ---- ConvTranspose: x [N, C, H, W] -> y [N, M, OH, OW], weight [C, M/group, KH, KW] ----
+
+export class ConvTransposeShape {
+  n: i32 = 0; c: i32 = 0; h: i32 = 0; w: i32 = 0;
+  m: i32 = 0; oh: i32 = 0; ow: i32 = 0;
+  kh: i32 = 1; kw: i32 = 1; sh: i32 = 1; sw: i32 = 1;
+  pt: i32 = 0; pl: i32 = 0; dh: i32 = 1; dw: i32 = 1;
+  group: i32 = 1;
+}
+
+/** y = bias per output channel (or 0): the start of the scatter of either ConvTranspose kernel. */
+export function convTransposeInit(s: ConvTransposeShape, bias: usize, y: usize): void {
+  const plane = s.oh * s.ow;
+  for (let b = 0; b < s.n; b++) {
+    for (let m = 0; m < s.m; m++) {
+      const v: f32 = bias != 0 ? load<f32>(bias + (<usize>m << 2)) : 0;
+      const p = y + ((<usize>(b * s.m + m) * plane) << 2);
+      for (let i = 0; i < plane; i++) store<f32>(p + (<usize>i << 2), v);
+    }
+  }
+}
+
+/**
+ * Adds the contribution of input channels c0 .. c0 + count (their weight rows
+ * [count, M/group·KH·KW] at w) to y, for every image: each input row ih,
+ * tap (m, ky, kx) scatters w · x[b, c, ih, :] to output row ih·sh − pt + ky·dh
+ * at columns iw·sw − pl + kx·dw. With stride 1 along W that is an axpy of
+ * contiguous runs, in f32x4; other strides run a scalar loop.
+ */
+export function convTranspose(s: ConvTransposeShape, x: usize, c0: i32, count: i32, w: usize, y: usize): void {
+  const kh = s.kh, kw = s.kw, sh = s.sh, sw = s.sw, dh = s.dh, dw = s.dw;
+  const h = s.h, wd = s.w, oh = s.oh, ow = s.ow;
+  const cg = s.c / s.group, mg = s.m / s.group;
+  const cols = mg * kh * kw;
+  for (let b = 0; b < s.n; b++) {
+    for (let k = 0; k < count; k++) {
+      const c = c0 + k;
+      const g = c / cg;
+      const xp = x + ((<usize>(b * s.c + c) * h * wd) << 2);
+      const wr = w + ((<usize>k * cols) << 2);
+      for (let m = 0; m < mg; m++) {
+        const yp = y + ((<usize>(b * s.m + g * mg + m) * oh * ow) << 2);
+        for (let kx = 0; kx < kw; kx++) {
+          // input columns whose output column iw·sw − pl + kx·dw lies in [0, OW)
+          const off = kx * dw - s.pl;
+          const iw0 = off >= 0 ? 0 : (-off + sw - 1) / sw;
+          const iw1 = off >= ow ? 0 : min(wd, (ow - 1 - off) / sw + 1);
+          if (iw1 <= iw0) continue;
+          for (let ky = 0; ky < kh; ky++) {
+            const wv = load<f32>(wr + ((<usize>((m * kh + ky) * kw + kx)) << 2));
+            const w4 = f32x4.splat(wv);
+            for (let ih = 0; ih < h; ih++) {
+              const oy = ih * sh - s.pt + ky * dh;
+              if (oy < 0 || oy >= oh) continue;
+              const xr = xp + ((<usize>ih * wd) << 2);
+              const yr = yp + ((<usize>oy * ow) << 2);
+              let iw = iw0;
+              if (sw == 1) {
+                const yo = yr + (<usize>off << 2); // y column iw + off
+                for (; iw + 4 <= iw1; iw += 4) {
+                  const d = yo + (<usize>iw << 2);
+                  v128.store(d, fma(v128.load(d), w4, v128.load(xr + (<usize>iw << 2))));
+                }
+              }
+              for (; iw < iw1; iw++) {
+                const d = yr + (<usize>(iw * sw + off) << 2);
+                store<f32>(d, load<f32>(d) + wv * load<f32>(xr + (<usize>iw << 2)));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Naive twin of convTranspose, written like the formula: for every input
+ * element and tap, y[b, g·M/group + m, ih·sh − pt + ky·dh, iw·sw − pl + kx·dw]
+ * += w[c, m, ky, kx] · x[b, c, ih, iw] when that position is inside y.
+ */
+export function convTransposeNaive(s: ConvTransposeShape, x: usize, c0: i32, count: i32, w: usize, y: usize): void {
+  const cg = s.c / s.group, mg = s.m / s.group;
+  for (let b = 0; b < s.n; b++) {
+    for (let k = 0; k < count; k++) {
+      const c = c0 + k, g = c / cg;
+      for (let m = 0; m < mg; m++) {
+        for (let ky = 0; ky < s.kh; ky++) {
+          for (let kx = 0; kx < s.kw; kx++) {
+            const wv = load<f32>(w + ((<usize>(((k * mg + m) * s.kh + ky) * s.kw + kx)) << 2));
+            for (let ih = 0; ih < s.h; ih++) {
+              const oy = ih * s.sh - s.pt + ky * s.dh;
+              if (oy < 0 || oy >= s.oh) continue;
+              for (let iw = 0; iw < s.w; iw++) {
+                const ox = iw * s.sw - s.pl + kx * s.dw;
+                if (ox < 0 || ox >= s.ow) continue;
+                const d = y + ((<usize>(((b * s.m + g * mg + m) * s.oh + oy) * s.ow + ox)) << 2);
+                store<f32>(d, load<f32>(d) + wv * load<f32>(x + ((<usize>(((b * s.c + c) * s.h + ih) * s.w + iw)) << 2)));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---- MatMul of two computed tensors: [..., M, K] x [..., K, N] -> [..., M, N] ------
+
+/**
+ * Each output matrix is gemm (Dense's blocking) of a [M, K] against Bᵀ
+ * [N, K], B transposed into `scratch` first (K·N floats); the batch axes
+ * walk an odometer with each input's strides (0 where it broadcasts).
+ */
+export function matmul(a: usize, b: usize, y: usize, mm: MatMulPlan, scratch: usize, index: StaticArray<i32>): void {
+  const m = mm.m, k = mm.k, n = mm.n;
+  const r = mm.batch.length;
+  for (let d = 0; d < r; d++) unchecked(index[d] = 0);
+  let ia = 0, ib = 0;
+  for (let e = 0; e < mm.count; e++) {
+    const bp = b + (<usize>ib << 2);
+    for (let i = 0; i < k; i++) {
+      for (let j = 0; j < n; j++) store<f32>(scratch + ((<usize>j * k + i) << 2), load<f32>(bp + ((<usize>i * n + j) << 2)));
+    }
+    gemm(a + (<usize>ia << 2), m, k, scratch, n, y + ((<usize>e * m * n) << 2), n, 1, 0);
+    for (let d = r - 1; d >= 0; d--) {
+      const j = unchecked(index[d]) + 1;
+      if (j < unchecked(mm.batch[d])) {
+        unchecked(index[d] = j);
+        ia += unchecked(mm.aStrides[d]); ib += unchecked(mm.bStrides[d]);
+        break;
+      }
+      unchecked(index[d] = 0);
+      ia -= (j - 1) * unchecked(mm.aStrides[d]); ib -= (j - 1) * unchecked(mm.bStrides[d]);
+    }
+  }
+}
+
+/** Naive twin of matmul: y[e, i, j] = Σ_k a[e', i, k] · b[e'', k, j], the batch offsets from each output matrix's multi-index. */
+export function matmulNaive(a: usize, b: usize, y: usize, mm: MatMulPlan): void {
+  const m = mm.m, k = mm.k, n = mm.n;
+  const r = mm.batch.length;
+  for (let e = 0; e < mm.count; e++) {
+    let rest = e, ia = 0, ib = 0;
+    for (let d = r - 1; d >= 0; d--) {
+      const i = rest % mm.batch[d];
+      rest /= mm.batch[d];
+      ia += i * mm.aStrides[d]; ib += i * mm.bStrides[d];
+    }
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let acc: f32 = 0;
+        for (let q = 0; q < k; q++) acc += load<f32>(a + ((<usize>(ia + i * k + q)) << 2)) * load<f32>(b + ((<usize>(ib + q * n + j)) << 2));
+        store<f32>(y + ((<usize>((e * m + i) * n + j)) << 2), acc);
       }
     }
   }

@@ -23,19 +23,70 @@ export const OP_AVERAGEPOOL: i32 = 12;
 export const OP_GLOBALAVERAGEPOOL: i32 = 13;
 export const OP_BATCHNORM: i32 = 14;
 export const OP_ADD: i32 = 15;
-const OP_LAST: i32 = 15;
+// 1.1
+export const OP_CONSTANT: i32 = 16;
+export const OP_CONCAT: i32 = 17;
+export const OP_SLICE: i32 = 18;
+export const OP_CLIP: i32 = 19;
+export const OP_HARDSIGMOID: i32 = 20;
+export const OP_HARDSWISH: i32 = 21;
+export const OP_MUL: i32 = 22;
+export const OP_SUB: i32 = 23;
+export const OP_DIV: i32 = 24;
+export const OP_POW: i32 = 25;
+export const OP_SQRT: i32 = 26;
+export const OP_EXP: i32 = 27;
+export const OP_ERF: i32 = 28;
+export const OP_NEG: i32 = 29;
+export const OP_REDUCEMEAN: i32 = 30;
+export const OP_REDUCESUM: i32 = 31;
+export const OP_REDUCEMAX: i32 = 32;
+export const OP_TRANSPOSE: i32 = 33;
+export const OP_MATMUL: i32 = 34;
+export const OP_LAYERNORM: i32 = 35;
+export const OP_GELU: i32 = 36;
+export const OP_SQUEEZE: i32 = 37;
+export const OP_UNSQUEEZE: i32 = 38;
+export const OP_PAD: i32 = 39;
+export const OP_GLOBALMAXPOOL: i32 = 40;
+export const OP_RESIZE: i32 = 41;
+export const OP_CONVTRANSPOSE: i32 = 42;
+export const OP_EXPAND: i32 = 43;
+const OP_LAST: i32 = 43;
 
 export const OP_NAMES: string[] = [
   "?", "Dense", "Conv2D", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
   "Flatten", "Reshape", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNorm", "Add",
+  "Constant", "Concat", "Slice", "Clip", "HardSigmoid", "HardSwish", "Mul", "Sub", "Div", "Pow", "Sqrt", "Exp",
+  "Erf", "Neg", "ReduceMean", "ReduceSum", "ReduceMax", "Transpose", "MatMul", "LayerNorm", "Gelu", "Squeeze",
+  "Unsqueeze", "Pad", "GlobalMaxPool", "Resize", "ConvTranspose", "Expand",
 ];
+
+// Resize's enums (schema order).
+export const RESIZE_NEAREST: i32 = 0;
+export const RESIZE_LINEAR: i32 = 1;
+export const COORD_HALF_PIXEL: i32 = 0;
+export const COORD_ASYMMETRIC: i32 = 1;
+export const COORD_ALIGN_CORNERS: i32 = 2;
+export const COORD_PYTORCH_HALF_PIXEL: i32 = 3;
+export const ROUND_PREFER_FLOOR: i32 = 0;
+export const ROUND_PREFER_CEIL: i32 = 1;
+export const ROUND_FLOOR: i32 = 2;
+export const ROUND_CEIL: i32 = 3;
 
 export const DT_FLOAT32: i32 = 0;
 export const DT_FLOAT16: i32 = 1;
 export const DT_INT8: i32 = 2;
+export const DT_INT4: i32 = 3; // 1.1: two per byte, element 2i in the low nibble of byte i
+
+/** 2^53: Slice's integers stay within what a JavaScript number holds exactly. */
+const SAFE_INTEGER: i64 = 1 << 53;
 
 export const READER_MAJOR: u32 = 1;
-export const READER_MINOR: u32 = 0;
+export const READER_MINOR: u32 = 1; // 1.1: xxh32-block; ops of 1.1 this build does not know are refused by tag
+
+export const HASH_XXH32_BLOCK: u32 = 1; // HashAlgorithm.XXH32Block (1.1)
+export const MAX_BLOCK: u32 = 32;       // one sign bit per column of a block, from one 32-bit hash
 
 
 export class Weight {
@@ -47,9 +98,10 @@ export class Weight {
   bucketSeed: u32 = 0;
   signSeed: u32 = 0;
   signed: bool = true;
+  block: i32 = 1;         // columns per hash: Z of xxh32-block, 1 for per-element xxh32 (the same map)
   count: u32 = 0;         // stored values: K buckets, or `size` plain values
   dtype: i32 = DT_FLOAT32;
-  scale: f32 = 1;         // int8 only
+  scale: f32 = 1;         // int8 and int4 only
   dataPos: u32 = 0;       // position of the stored bytes in the file (valid during load)
   stored: usize = 0;      // owned copy of the stored bytes (streaming, hashed); else 0
   dense: usize = 0;       // owned f32 virtual tensor (plain weights, biases, materialized); else 0
@@ -58,11 +110,13 @@ export class Weight {
 export class Node {
   name: string = "";
   op: i32 = 0;
-  input0: i32 = -1;
-  input1: i32 = -1;       // Add only
+  inputs: StaticArray<i32> = new StaticArray<i32>(0);
+  input0: i32 = -1;       // inputs[0]; -1 for Constant
+  input1: i32 = -1;       // inputs[1] of the two-input ops (Add, Mul, Sub, Div, MatMul); else -1
   output: i32 = -1;
-  weight: Weight | null = null;
-  bias: Weight | null = null;
+  weight: Weight | null = null; // Dense, Conv2D, ConvTranspose: the weight; Constant: its value (may stream)
+  bias: Weight | null = null;   // always f32
+  scale: Weight | null = null;  // LayerNorm: always f32
   // Conv2D and pools: kernel, strides, pads [top, left, bottom, right], dilations.
   kh: i32 = 1; kw: i32 = 1;
   sh: i32 = 1; sw: i32 = 1;
@@ -78,7 +132,24 @@ export class Node {
   bnBias: StaticArray<f32> = new StaticArray<f32>(0);
   bnMean: StaticArray<f32> = new StaticArray<f32>(0);
   bnVariance: StaticArray<f32> = new StaticArray<f32>(0);
-  reshape: StaticArray<i64> = new StaticArray<i64>(0);
+  reshape: StaticArray<i64> = new StaticArray<i64>(0); // Reshape's shape, Expand's shape
+  // 1.1
+  oph: i32 = 0; opw: i32 = 0; // ConvTranspose output_padding
+  axes: StaticArray<i32> = new StaticArray<i32>(0); // Reduce*, Squeeze, Unsqueeze, Slice (filled in), Transpose's perm
+  allAxes: bool = false;  // Reduce*: axes absent = every axis
+  keepdims: bool = true;
+  starts: StaticArray<i64> = new StaticArray<i64>(0); // Slice
+  ends: StaticArray<i64> = new StaticArray<i64>(0);
+  steps: StaticArray<i64> = new StaticArray<i64>(0);  // Slice (filled in)
+  padding: StaticArray<i64> = new StaticArray<i64>(0); // Pad: [begins..., ends...]
+  value: f32 = 0;         // Pad
+  lo: f32 = -Infinity;    // Clip bounds (absent: no bound)
+  hi: f32 = Infinity;
+  beta: f32 = 0.5;        // HardSigmoid (alpha in alpha)
+  exponent: f32 = 1;      // Pow
+  tanhApproximation: bool = false; // Gelu
+  mode: i32 = 0; coordinates: i32 = 0; nearest: i32 = 0; // Resize
+  scaleH: f32 = 1; scaleW: f32 = 1;
 
   describe(index: i32): string {
     return "node " + index.toString() + " (" + OP_NAMES[this.op] + (this.name.length > 0 ? " '" + this.name + "'" : "") + ")";
@@ -93,8 +164,10 @@ export class Model {
   nodes: Node[] = [];
 }
 
-function dtypeSize(dtype: i32): u32 {
-  return dtype == DT_FLOAT32 ? 4 : dtype == DT_FLOAT16 ? 2 : 1;
+/** Bytes of `count` stored values of a dtype (int4: two per byte, rounded up). */
+export function storedBytes(dtype: i32, count: u32): u64 {
+  if (dtype == DT_INT4) return (<u64>count + 1) >> 1;
+  return <u64>count * (dtype == DT_FLOAT32 ? 4 : dtype == DT_FLOAT16 ? 2 : 1);
 }
 
 /** Reads a vector of u32 that must have `expected` entries (any length when expected < 0). */
@@ -115,6 +188,32 @@ function readU32s(r: Reader, table: u32, id: i32, expected: i32, what: string, r
     out[i] = <i32>x;
   }
   return out;
+}
+
+/**
+ * Reads a vector of i32 axes (negative counts from the end): at most the rank
+ * cap, none twice as written, at least one when `required` or present.
+ */
+function readAxes(r: Reader, table: u32, id: i32, what: string, required: bool): StaticArray<i32> {
+  const v = r.vector(table, id, 4, what, required);
+  if (failed() || !r.charge(<u64>v.length * 4, what)) return new StaticArray<i32>(0);
+  if (v.length > <u32>MAX_RANK) { fail(E_INVALID, what + " has " + v.length.toString() + " entries, more than the rank cap " + MAX_RANK.toString()); return new StaticArray<i32>(0); }
+  if (required && v.length == 0 && !failed()) { fail(E_INVALID, what + " needs at least one axis"); return new StaticArray<i32>(0); }
+  const out = new StaticArray<i32>(v.length);
+  for (let i: u32 = 0; i < v.length && !failed(); i++) {
+    out[i] = r.i32(v.start + 4 * i, what);
+    for (let k: u32 = 0; k < i; k++) {
+      if (out[k] == out[i]) { fail(E_INVALID, what + "[" + i.toString() + "]: axis " + out[i].toString() + " is listed twice"); break; }
+    }
+  }
+  return out;
+}
+
+/** A finite f32 field, or an error naming it. */
+function finiteF32(r: Reader, table: u32, id: i32, dflt: f32, what: string): f32 {
+  const v = r.fieldF32(table, id, dflt, what);
+  if (!isFinite(v)) fail(E_INVALID, what + " = " + v.toString() + ", expected a finite number");
+  return v;
 }
 
 function readF32s(r: Reader, table: u32, id: i32, what: string): StaticArray<f32> {
@@ -157,30 +256,50 @@ function readWeight(r: Reader, table: u32, what: string): Weight {
   if (hash != 0) {
     w.hashed = true;
     const algorithm = r.fieldU8(hash, 0, 0, what + ".hash.algorithm");
-    if (algorithm != 0) { fail(E_VERSION, what + ".hash.algorithm = " + algorithm.toString() + " is unknown (only XXH32 = 0); the file may need a newer runtime"); return w; }
+    if (algorithm > HASH_XXH32_BLOCK) { fail(E_VERSION, what + ".hash.algorithm = " + algorithm.toString() + " is unknown (0 XXH32, 1 XXH32Block); the file may need a newer runtime"); return w; }
     w.bucketSeed = r.fieldU32(hash, 1, 0, what + ".hash.bucket_seed");
     w.signSeed = r.fieldU32(hash, 2, 0, what + ".hash.sign_seed");
     w.signed = r.fieldU8(hash, 3, 1, what + ".hash.signed") != 0;
+    const block = r.fieldU32(hash, 4, 0, what + ".hash.block");
+    if (failed()) return w;
+    if (algorithm == HASH_XXH32_BLOCK) {
+      if (block < 1 || block > MAX_BLOCK) { fail(E_INVALID, what + ".hash.block = " + block.toString() + ": xxh32-block needs a block of 1..32 columns"); return w; }
+      w.block = <i32>block;
+    } else if (block != 0) { fail(E_INVALID, what + ".hash.block = " + block.toString() + " is set, but block is only for xxh32-block"); return w; }
   }
 
   const values = r.table(table, 2, what + ".values", true);
   if (failed()) return w;
   const dtype = <i32>r.fieldU8(values, 0, 0, what + ".values.dtype");
-  if (dtype > DT_INT8) { fail(E_VERSION, what + ".values.dtype = " + dtype.toString() + " is unknown (0 float32, 1 float16, 2 int8); the file may need a newer runtime"); return w; }
+  if (dtype > DT_INT4) { fail(E_VERSION, what + ".values.dtype = " + dtype.toString() + " is unknown (0 float32, 1 float16, 2 int8, 3 int4); the file may need a newer runtime"); return w; }
   w.dtype = dtype;
   w.count = r.fieldU32(values, 1, 0, what + ".values.count");
   w.scale = r.fieldF32(values, 2, 1.0, what + ".values.scale");
   const data = r.vector(values, 3, 1, what + ".values.data", true);
   if (failed()) return w;
   if (w.count == 0) { fail(E_INVALID, what + ".values.count = 0, expected > 0"); return w; }
-  if (<u64>data.length != <u64>w.count * dtypeSize(dtype)) {
-    fail(E_INVALID, what + ".values.data has " + data.length.toString() + " bytes, expected count * " +
-      dtypeSize(dtype).toString() + " = " + (<u64>w.count * dtypeSize(dtype)).toString());
+  if (<u64>data.length != storedBytes(dtype, w.count)) {
+    fail(E_INVALID, what + ".values.data has " + data.length.toString() + " bytes, expected " +
+      storedBytes(dtype, w.count).toString() + " for " + w.count.toString() + " values");
     return w;
   }
-  if (dtype == DT_INT8 && !(w.scale > 0 && isFinite(w.scale))) {
+  if ((dtype == DT_INT8 || dtype == DT_INT4) && !(w.scale > 0 && isFinite(w.scale))) {
     fail(E_INVALID, what + ".values.scale = " + w.scale.toString() + ", expected > 0 and finite");
     return w;
+  }
+  if (dtype == DT_INT4) {
+    // An odd count leaves the last high nibble unused: it must be 0, so that every int4 array has one encoding.
+    if ((w.count & 1) != 0 && (<u32>load<u8>(r.ptr + data.start + (w.count >> 1)) >> 4) != 0) {
+      fail(E_INVALID, what + ".values.data: the unused high nibble after int4 value " + (w.count - 1).toString() + " must be 0");
+      return w;
+    }
+    // -8 fits in four bits but not in the format's symmetric range [-7, 7].
+    for (let i: u32 = 0; i < w.count; i++) {
+      if (((<u32>load<u8>(r.ptr + data.start + (i >> 1)) >> ((i & 1) << 2)) & 0xf) == 8) {
+        fail(E_INVALID, what + ".values.data: int4 value " + i.toString() + " is -8, outside [-7, 7]");
+        return w;
+      }
+    }
   }
   // More buckets than virtual values would store more than the plain weight.
   if (w.hashed && w.count > <u32>w.size) {
@@ -302,9 +421,169 @@ function readOp(r: Reader, op: u32, n: Node, what: string): void {
       }
       break;
     }
+    // ---- 1.1 ----
+    case OP_CONSTANT:
+      n.weight = readWeight(r, r.table(op, 0, what + ".value", true), what + ".value");
+      break;
+    case OP_CONCAT:
+      n.axis = r.fieldI32(op, 0, 0, what + ".axis");
+      break;
+    case OP_SLICE: {
+      n.starts = readI64s(r, op, 0, what + ".starts", true);
+      n.ends = readI64s(r, op, 1, what + ".ends", true);
+      const hasAxes = r.field(op, 2, what + ".axes") != 0;
+      const axes = readAxes(r, op, 2, what + ".axes", hasAxes);
+      const hasSteps = r.field(op, 3, what + ".steps") != 0;
+      const steps = readI64s(r, op, 3, what + ".steps", false);
+      if (failed()) break;
+      const count = n.starts.length;
+      if (count == 0 || count > MAX_RANK) { fail(E_INVALID, what + ".starts has " + count.toString() + " entries, expected 1.." + MAX_RANK.toString()); break; }
+      if (n.ends.length != count) { fail(E_INVALID, what + ".ends has " + n.ends.length.toString() + " entries, expected " + count.toString() + " (as starts)"); break; }
+      if (hasAxes && axes.length != count) { fail(E_INVALID, what + ".axes has " + axes.length.toString() + " entries, expected " + count.toString() + " (as starts)"); break; }
+      if (hasSteps && steps.length != count) { fail(E_INVALID, what + ".steps has " + steps.length.toString() + " entries, expected " + count.toString() + " (as starts)"); break; }
+      n.axes = new StaticArray<i32>(count);
+      n.steps = new StaticArray<i64>(count);
+      for (let k = 0; k < count; k++) {
+        // ±2^53: the integers a JavaScript number (the format library's) holds exactly
+        if (abs(n.starts[k]) > SAFE_INTEGER || abs(n.ends[k]) > SAFE_INTEGER || (hasSteps && abs(steps[k]) > SAFE_INTEGER)) {
+          fail(E_INVALID, what + ": starts, ends and steps must be integers within ±2^53 (entry " + k.toString() + ")");
+          break;
+        }
+        n.axes[k] = hasAxes ? axes[k] : k;
+        n.steps[k] = hasSteps ? steps[k] : 1;
+        if (n.steps[k] == 0) { fail(E_INVALID, what + ".steps[" + k.toString() + "] = 0, expected a non-zero step"); break; }
+      }
+      break;
+    }
+    case OP_CLIP:
+      if (r.field(op, 0, what + ".min") != 0) n.lo = r.fieldF32(op, 0, 0, what + ".min");
+      if (r.field(op, 1, what + ".max") != 0) n.hi = r.fieldF32(op, 1, 0, what + ".max");
+      if (!isFinite(n.lo) && r.field(op, 0, what + ".min") != 0) fail(E_INVALID, what + ".min = " + n.lo.toString() + ", expected a finite number");
+      if (!isFinite(n.hi) && r.field(op, 1, what + ".max") != 0) fail(E_INVALID, what + ".max = " + n.hi.toString() + ", expected a finite number");
+      break;
+    case OP_HARDSIGMOID:
+      n.alpha = finiteF32(r, op, 0, 0.2, what + ".alpha");
+      n.beta = finiteF32(r, op, 1, 0.5, what + ".beta");
+      break;
+    case OP_POW:
+      n.exponent = finiteF32(r, op, 0, 0, what + ".exponent");
+      break;
+    case OP_REDUCEMEAN:
+    case OP_REDUCESUM:
+    case OP_REDUCEMAX:
+      n.allAxes = r.field(op, 0, what + ".axes") == 0;
+      n.axes = readAxes(r, op, 0, what + ".axes", !n.allAxes); // all axes is an absent vector, never an empty one
+      n.keepdims = r.fieldU8(op, 1, 1, what + ".keepdims") != 0;
+      break;
+    case OP_TRANSPOSE: {
+      const perm = readU32s(r, op, 0, -1, what + ".perm", true);
+      if (failed()) break;
+      if (perm.length == 0 || perm.length > MAX_RANK) { fail(E_INVALID, what + ".perm has " + perm.length.toString() + " entries, expected 1.." + MAX_RANK.toString()); break; }
+      const seen = new StaticArray<bool>(perm.length);
+      for (let k = 0; k < perm.length; k++) {
+        if (perm[k] >= perm.length || seen[perm[k]]) { fail(E_INVALID, what + ".perm = " + shapeText(perm) + " is not a permutation of 0.." + (perm.length - 1).toString()); break; }
+        seen[perm[k]] = true;
+      }
+      n.axes = perm;
+      break;
+    }
+    case OP_LAYERNORM: {
+      n.axis = r.fieldI32(op, 0, -1, what + ".axis");
+      n.epsilon = r.fieldF32(op, 1, 1e-5, what + ".epsilon");
+      n.scale = readWeight(r, r.table(op, 2, what + ".scale", true), what + ".scale");
+      const bias = r.table(op, 3, what + ".bias", false);
+      if (bias != 0) n.bias = readWeight(r, bias, what + ".bias");
+      if (!failed() && !(n.epsilon >= 0 && isFinite(n.epsilon))) fail(E_INVALID, what + ".epsilon = " + n.epsilon.toString() + ", expected >= 0 and finite");
+      break;
+    }
+    case OP_GELU:
+      n.tanhApproximation = r.fieldU8(op, 0, 0, what + ".tanh_approximation") != 0;
+      break;
+    case OP_SQUEEZE:
+    case OP_UNSQUEEZE:
+      n.axes = readAxes(r, op, 0, what + ".axes", true);
+      break;
+    case OP_PAD: {
+      n.padding = readI64s(r, op, 0, what + ".pads", true);
+      n.value = r.fieldF32(op, 1, 0, what + ".value");
+      if (failed()) break;
+      if (isNaN(n.value)) { fail(E_INVALID, what + ".value is NaN, expected a number"); break; }
+      if (n.padding.length == 0 || (n.padding.length & 1) != 0 || n.padding.length > 2 * MAX_RANK) {
+        fail(E_INVALID, what + ".pads has " + n.padding.length.toString() + " entries, expected 2 per axis");
+        break;
+      }
+      for (let k = 0; k < n.padding.length; k++) {
+        if (n.padding[k] < 0 || n.padding[k] > MAX_GEOMETRY) { fail(E_INVALID, what + ".pads[" + k.toString() + "] = " + n.padding[k].toString() + ", expected 0..2^28"); break; }
+      }
+      break;
+    }
+    case OP_RESIZE: {
+      n.mode = <i32>r.fieldU8(op, 0, 0, what + ".mode");
+      n.coordinates = <i32>r.fieldU8(op, 1, 0, what + ".coordinates");
+      n.nearest = <i32>r.fieldU8(op, 2, 0, what + ".nearest");
+      const scales = readF32s(r, op, 3, what + ".scales");
+      if (failed()) break;
+      if (n.mode > RESIZE_LINEAR) { fail(E_INVALID, what + ".mode = " + n.mode.toString() + " is unknown (0 nearest, 1 linear)"); break; }
+      if (n.coordinates > COORD_PYTORCH_HALF_PIXEL) { fail(E_INVALID, what + ".coordinates = " + n.coordinates.toString() + " is unknown (0..3)"); break; }
+      if (n.nearest > ROUND_CEIL) { fail(E_INVALID, what + ".nearest = " + n.nearest.toString() + " is unknown (0..3)"); break; }
+      if (scales.length != 2) { fail(E_INVALID, what + ".scales has " + scales.length.toString() + " entries, expected 2 [scale_h, scale_w]"); break; }
+      for (let k = 0; k < 2; k++) {
+        if (!(scales[k] > 0 && <f64>scales[k] <= <f64>MAX_GEOMETRY)) { fail(E_INVALID, what + ".scales[" + k.toString() + "] = " + scales[k].toString() + ", expected > 0 and at most 2^28"); break; }
+      }
+      n.scaleH = scales[0]; n.scaleW = scales[1];
+      break;
+    }
+    case OP_CONVTRANSPOSE: {
+      n.weight = readWeight(r, r.table(op, 0, what + ".weight", true), what + ".weight");
+      const bias = r.table(op, 1, what + ".bias", false);
+      if (bias != 0) n.bias = readWeight(r, bias, what + ".bias");
+      const strides = readPair(r, op, 2, what + ".strides", false);
+      if (strides.length == 2) { n.sh = strides[0]; n.sw = strides[1]; }
+      readPads(r, op, 3, n, what + ".pads");
+      const dilations = readPair(r, op, 4, what + ".dilations", false);
+      if (dilations.length == 2) { n.dh = dilations[0]; n.dw = dilations[1]; }
+      const outputPadding = readU32s(r, op, 5, 2, what + ".output_padding", false);
+      checkGeometry(outputPadding, 0, what + ".output_padding");
+      if (outputPadding.length == 2) { n.oph = outputPadding[0]; n.opw = outputPadding[1]; }
+      const group = r.fieldU32(op, 6, 1, what + ".group");
+      if (failed()) break;
+      if (group < 1 || <i64>group > MAX_DIMENSION) { fail(E_INVALID, what + ".group = " + group.toString() + ", expected >= 1"); break; }
+      n.group = <i32>group;
+      if (n.oph >= max(n.sh, n.dh) || n.opw >= max(n.sw, n.dw)) {
+        fail(E_INVALID, what + ".output_padding = [" + n.oph.toString() + ", " + n.opw.toString() + "] must be smaller than the stride or the dilation");
+      }
+      break;
+    }
+    case OP_EXPAND: {
+      n.reshape = readI64s(r, op, 0, what + ".shape", true);
+      if (failed()) break;
+      let batchDims = 0;
+      for (let k = 0; k < n.reshape.length; k++) if (n.reshape[k] == -1) batchDims++;
+      if (batchDims > 1) { fail(E_INVALID, what + ".shape has more than one -1: the batch is one dimension"); break; }
+      if (n.reshape.length == 0 || n.reshape.length > MAX_RANK) { fail(E_INVALID, what + ".shape has rank " + n.reshape.length.toString() + ", expected 1.." + MAX_RANK.toString()); break; }
+      for (let k = 0; k < n.reshape.length; k++) {
+        const d = n.reshape[k];
+        if (d != -1 && (d < 1 || d > MAX_ELEMENTS)) { fail(E_INVALID, what + ".shape[" + k.toString() + "] = " + d.toString() + ", expected -1 (the batch) or 1..2^28"); break; }
+      }
+      break;
+    }
     default:
-      break; // Relu, Sigmoid, Tanh, GlobalAveragePool, Add: no fields
+      break; // Relu, Sigmoid, Tanh, GlobalAveragePool, Add, HardSwish, Mul, Sub, Div, Sqrt, Exp, Erf, Neg, MatMul, GlobalMaxPool: no fields
   }
+}
+
+function shapeText(values: StaticArray<i32>): string {
+  let out = "[";
+  for (let i = 0; i < values.length; i++) out += (i > 0 ? ", " : "") + values[i].toString();
+  return out + "]";
+}
+
+/** How many inputs an op takes: -1 for "one or more" (Concat). */
+function arityOf(op: i32): i32 {
+  if (op == OP_CONSTANT) return 0;
+  if (op == OP_CONCAT) return -1;
+  if (op == OP_ADD || op == OP_MUL || op == OP_SUB || op == OP_DIV || op == OP_MATMUL) return 2;
+  return 1;
 }
 
 function tensorIndex(r: Reader, v: Vec, i: u32, tensorCount: i32, what: string): i32 {
@@ -409,6 +688,11 @@ export function parseModel(ptr: usize, size: u32): Model | null {
     if (io == 0) m.inputs = list; else m.outputs = list;
   }
   if (m.inputs.length == 0) { fail(E_INVALID, "Model.inputs is empty: a model needs at least one input"); return null; }
+  let hasBatch = false;
+  for (let i = 0; i < m.inputs.length; i++) {
+    const shape = m.tensorShapes[m.inputs[i]];
+    for (let d = 0; d < shape.length; d++) if (shape[d] == -1) hasBatch = true;
+  }
   if (m.outputs.length == 0) { fail(E_INVALID, "Model.outputs is empty: a model needs at least one output"); return null; }
 
   // Nodes, in topological order: each input must exist before it is used,
@@ -424,38 +708,56 @@ export function parseModel(ptr: usize, size: u32): Model | null {
     n.name = r.string(t, 0, what + ".name", false);
     const opType = <i32>r.fieldU8(t, 1, 0, what + ".op_type");
     const op = r.table(t, 2, what + ".op", true);
+    // The op table's vtable is checked for every op, as @hnet/format's decode does: an op without
+    // fields (Relu, Sub...) never reads one otherwise, and a corrupt table would load.
+    r.field(op, 0, what + ".op");
     if (failed()) return null;
     if (opType < 1 || opType > OP_LAST) {
       fail(E_VERSION, what + ".op has union type " + opType.toString() + ", this runtime knows 1.." + OP_LAST.toString() + "; the file may need a newer runtime");
       return null;
     }
+    // The op table's vtable is checked for every op, as @hnet/format does: an op without fields (Relu, Sub...)
+    // would otherwise accept a corrupt table that the decoder refuses.
+    r.field(op, 0, what + ".op");
+    if (failed()) return null;
     n.op = opType;
     const desc = n.describe(<i32>i);
     readOp(r, op, n, desc);
     if (failed()) return null;
+    if (n.op == OP_EXPAND && !hasBatch) {
+      for (let k = 0; k < n.reshape.length; k++) {
+        if (n.reshape[k] == -1) { fail(E_INVALID, desc + ".shape: -1 stands for the batch size, but no graph input has a batch dimension (-1)"); return null; }
+      }
+    }
 
     const ins = r.vector(t, 3, 4, desc + ".inputs", true);
     const outs = r.vector(t, 4, 4, desc + ".outputs", true);
     if (failed()) return null;
-    const arity: u32 = opType == OP_ADD ? 2 : 1;
-    if (ins.length != arity) {
-      fail(E_INVALID, desc + " has " + ins.length.toString() + " inputs, expected " + arity.toString());
+    const arity = arityOf(opType);
+    if (arity >= 0 ? ins.length != <u32>arity : ins.length == 0) {
+      fail(E_INVALID, desc + " has " + ins.length.toString() + " inputs, expected " + (arity >= 0 ? arity.toString() : "at least 1"));
       return null;
     }
     if (outs.length != 1) {
       fail(E_INVALID, desc + " has " + outs.length.toString() + " outputs, expected 1");
       return null;
     }
-    n.input0 = tensorIndex(r, ins, 0, tensorCount, desc + ".inputs");
-    if (arity == 2) n.input1 = tensorIndex(r, ins, 1, tensorCount, desc + ".inputs");
+    // Each input takes 4 bytes of the file, so this is bounded by the file size.
+    n.inputs = new StaticArray<i32>(ins.length);
+    for (let k: u32 = 0; k < ins.length; k++) {
+      const t = tensorIndex(r, ins, k, tensorCount, desc + ".inputs");
+      if (failed()) return null;
+      if (!available[t]) {
+        fail(E_INVALID, desc + " reads tensor '" + m.tensorNames[t] +
+          "' before any node produces it (nodes must be in topological order)");
+        return null;
+      }
+      n.inputs[k] = t;
+    }
+    if (ins.length > 0) n.input0 = n.inputs[0];
+    if (arity == 2) n.input1 = n.inputs[1];
     n.output = tensorIndex(r, outs, 0, tensorCount, desc + ".outputs");
     if (failed()) return null;
-    if (!available[n.input0] || (n.input1 >= 0 && !available[n.input1])) {
-      const missing = !available[n.input0] ? n.input0 : n.input1;
-      fail(E_INVALID, desc + " reads tensor '" + m.tensorNames[missing] +
-        "' before any node produces it (nodes must be in topological order)");
-      return null;
-    }
     if (available[n.output]) {
       fail(E_INVALID, desc + " produces tensor '" + m.tensorNames[n.output] + "', which is already produced or a graph input");
       return null;

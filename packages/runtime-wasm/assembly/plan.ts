@@ -4,13 +4,17 @@
 
 import { E_MEMORY, E_SHAPE, fail } from "./errors";
 import {
-  Model,
+  Model, Node,
   OP_DENSE, OP_CONV2D, OP_RELU, OP_LEAKYRELU, OP_SIGMOID, OP_TANH, OP_SOFTMAX, OP_LOGSOFTMAX,
   OP_FLATTEN, OP_RESHAPE, OP_MAXPOOL, OP_AVERAGEPOOL, OP_BATCHNORM, OP_ADD,
+  OP_CONCAT, OP_SLICE, OP_CLIP, OP_HARDSIGMOID, OP_HARDSWISH, OP_MUL, OP_SUB, OP_DIV, OP_POW, OP_SQRT, OP_EXP,
+  OP_ERF, OP_NEG, OP_REDUCEMEAN, OP_REDUCESUM, OP_REDUCEMAX, OP_TRANSPOSE, OP_MATMUL, OP_LAYERNORM, OP_GELU,
+  OP_SQUEEZE, OP_UNSQUEEZE, OP_PAD, OP_RESIZE, OP_CONVTRANSPOSE, OP_EXPAND,
 } from "./model";
-import { MAX_ELEMENTS, MAX_RANK, MAX_WORK } from "./limits";
-import { broadcastStrides, inferShape, sameShape, shapeString } from "./shapes";
+import { MAX_DIMENSION, MAX_ELEMENTS, MAX_RANK, MAX_WORK } from "./limits";
+import { axisFlags, axisIndex, broadcastStrides, inferShape, sameShape, shapeString, sliceFirst } from "./shapes";
 import { align16 } from "./weights";
+import { Broadcast, Copy, MatMulPlan, Reduction, ResizePlan, planBroadcast, planReduction, planResize } from "./layout";
 
 export class Plan {
   batch: i32 = 0;
@@ -18,11 +22,17 @@ export class Plan {
   sizes: StaticArray<i32> = new StaticArray<i32>(0);   // elements per tensor
   offsets: StaticArray<usize> = new StaticArray<usize>(0);
   arenaBytes: u64 = 0;
-  scratchOffset: usize = 0;    // im2col matrix of one image, at the end of the arena
-  // Broadcast strides of each Add's inputs (empty for other nodes), and whether both match the output.
-  addA: Array<StaticArray<i32>> = [];
-  addB: Array<StaticArray<i32>> = [];
-  addSame: StaticArray<bool> = new StaticArray<bool>(0);
+  scratchOffset: usize = 0;    // scratch of one node at a time (im2col, a padded plane, Bᵀ), at the end of the arena
+  steps: Array<Step> = [];     // per node: the index arithmetic its kernel needs, worked out once
+}
+
+/** What one node's kernel needs beyond shapes, worked out at plan time so that a run allocates nothing. */
+export class Step {
+  copies: Array<Copy> = [];         // Concat (one per input), Slice, Transpose, Expand, Pad
+  broadcast: Broadcast | null = null; // Add, Mul, Sub, Div
+  reduction: Reduction | null = null; // Reduce*
+  matmul: MatMulPlan | null = null;
+  resize: ResizePlan | null = null;
 }
 
 /** A graph input's declared shape with its symbolic batch (-1) set to `batch`. */
@@ -38,7 +48,7 @@ function atBatch(decl: StaticArray<i64>, batch: i32): StaticArray<i32> {
  * checks batch 2 with it, so that a graph whose shapes fit only at batch 1
  * (a Flatten over the batch, say) is refused as @hnet/format refuses it.
  */
-export function shapesFit(m: Model, batch: i32): bool {
+export function shapesFit(m: Model, batch: i32, atOne: Array<StaticArray<i32>>): bool {
   const shapes = new Array<StaticArray<i32>>(m.tensorNames.length);
   for (let t = 0; t < shapes.length; t++) shapes[t] = new StaticArray<i32>(0);
   for (let i = 0; i < m.inputs.length; i++) {
@@ -47,11 +57,167 @@ export function shapesFit(m: Model, batch: i32): bool {
   }
   for (let i = 0; i < m.nodes.length; i++) {
     const n = m.nodes[i];
-    const out = inferShape(i, n, shapes[n.input0], n.input1 >= 0 ? shapes[n.input1] : null);
-    if (out == null) return false;
+    const out = inferShape(i, n, inputShapes(n, shapes), batch);
+    if (out == null || !batchAxesFit(i, n, atOne, shapes)) return false;
     shapes[n.output] = out;
   }
   return outputsFit(m, shapes, batch);
+}
+
+/**
+ * The ops that need a known size where they compute with one refuse the
+ * batch axis there, as @hnet/format's symbolic inference does: an axis whose
+ * size differs between batch 1 (`one`) and the batch of `two` is the batch.
+ * Slice keeps it only whole; Pad does not pad it; Resize and ConvTranspose
+ * do not take it as a spatial axis.
+ */
+function batchAxesFit(i: i32, n: Node, one: Array<StaticArray<i32>>, two: Array<StaticArray<i32>>): bool {
+  if (n.input0 < 0) return true;
+  const a = one[n.input0], b = two[n.input0];
+  switch (n.op) {
+    case OP_SLICE:
+      for (let k = 0; k < n.axes.length; k++) {
+        const d = axisIndex(n.axes[k], a.length);
+        const whole = n.steps[k] == 1 && (n.starts[k] == 0 || n.starts[k] <= -MAX_DIMENSION) && n.ends[k] >= MAX_DIMENSION;
+        if (a[d] != b[d] && !whole) {
+          return fail(E_SHAPE, n.describe(i) + ": slicing axis " + d.toString() + ", the batch dimension, must keep it whole (start 0, end >= 2^31 - 1, step 1)");
+        }
+      }
+      return true;
+    case OP_PAD:
+      for (let d = 0; d < a.length; d++) {
+        if (a[d] != b[d] && (n.padding[d] != 0 || n.padding[a.length + d] != 0)) {
+          return fail(E_SHAPE, n.describe(i) + ": padded axis " + d.toString() + " is the batch dimension; Pad needs a known size there");
+        }
+      }
+      return true;
+    case OP_RESIZE:
+    case OP_CONVTRANSPOSE:
+      for (let d = 2; d < 4; d++) {
+        if (a[d] != b[d]) return fail(E_SHAPE, n.describe(i) + ": axis " + d.toString() + " is the batch dimension; this op needs a known size there");
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
+function inputShapes(n: Node, shapes: Array<StaticArray<i32>>): Array<StaticArray<i32>> {
+  const ins = new Array<StaticArray<i32>>(n.inputs.length);
+  for (let k = 0; k < n.inputs.length; k++) ins[k] = shapes[n.inputs[k]];
+  return ins;
+}
+
+/** Row-major element strides of a shape. */
+export function contiguousStrides(s: StaticArray<i32>): StaticArray<i32> {
+  const strides = new StaticArray<i32>(s.length);
+  let stride = 1;
+  for (let d = s.length - 1; d >= 0; d--) { strides[d] = stride; stride *= s[d]; }
+  return strides;
+}
+
+/** The index arithmetic of node n with input shapes `ins` and output shape `out`, and the scratch floats it needs. */
+function planStep(n: Node, ins: Array<StaticArray<i32>>, out: StaticArray<i32>, step: Step): i64 {
+  const x = ins.length > 0 ? ins[0] : out;
+  const rank = x.length;
+  switch (n.op) {
+    case OP_ADD:
+    case OP_MUL:
+    case OP_SUB:
+    case OP_DIV:
+      step.broadcast = planBroadcast(ins[0], ins[1], out);
+      return 0;
+    case OP_CONCAT: {
+      // each input is a block of the output at its offset along the axis
+      const axis = axisIndex(n.axis, rank);
+      const dst = contiguousStrides(out);
+      let offset = 0;
+      for (let k = 0; k < ins.length; k++) {
+        step.copies.push(new Copy(k, ins[k], contiguousStrides(ins[k]), 0, dst, offset * dst[axis]));
+        offset += ins[k][axis];
+      }
+      return 0;
+    }
+    case OP_SLICE: {
+      // out[i] = x[first + i · step] along each sliced axis
+      const src = contiguousStrides(x);
+      const strides = StaticArray.slice<i32>(src);
+      let base: i64 = 0;
+      for (let k = 0; k < n.axes.length; k++) {
+        const a = axisIndex(n.axes[k], rank);
+        base += sliceFirst(x[a], n.starts[k], n.ends[k], n.steps[k]) * src[a];
+        // a step beyond the axis leaves one element, whose stride is never taken
+        strides[a] = out[a] == 1 ? 0 : <i32>(<i64>src[a] * n.steps[k]);
+      }
+      step.copies.push(new Copy(0, out, strides, <i32>base, contiguousStrides(out), 0));
+      return 0;
+    }
+    case OP_TRANSPOSE: {
+      const src = contiguousStrides(x);
+      const strides = new StaticArray<i32>(rank);
+      for (let d = 0; d < rank; d++) strides[d] = src[n.axes[d]];
+      step.copies.push(new Copy(0, out, strides, 0, contiguousStrides(out), 0));
+      return 0;
+    }
+    case OP_EXPAND:
+      step.copies.push(new Copy(0, out, broadcastStrides(x, out), 0, contiguousStrides(out), 0));
+      return 0;
+    case OP_PAD: {
+      // the output is filled with the value, then x is copied into its interior
+      const dst = contiguousStrides(out);
+      let base = 0;
+      for (let d = 0; d < rank; d++) base += <i32>n.padding[d] * dst[d];
+      step.copies.push(new Copy(0, x, contiguousStrides(x), 0, dst, base));
+      return 0;
+    }
+    case OP_REDUCEMEAN:
+    case OP_REDUCESUM:
+    case OP_REDUCEMAX: {
+      let flags = axisFlags(n.axes, rank)!;
+      if (n.allAxes) for (let d = 0; d < rank; d++) flags[d] = true;
+      step.reduction = planReduction(x, flags);
+      return 0;
+    }
+    case OP_MATMUL: {
+      const mm = new MatMulPlan(ins[0], ins[1], out);
+      step.matmul = mm;
+      return <i64>mm.k * mm.n; // Bᵀ of one matrix, for gemm
+    }
+    case OP_RESIZE:
+      step.resize = planResize(n, x, out);
+      return 0;
+    case OP_CONV2D: {
+      const w = n.weight!;
+      // stride 1 along W: tap offsets (K ints) and, when padded, the padded
+      // planes of one group; otherwise the im2col matrix [C/g·KH·KW, OH·OW]
+      const padded = n.pt + n.pl + n.pb + n.pr > 0;
+      const general = n.sw == 1
+        ? <i64>w.cols + 4 + (padded ? <i64>(x[1] / n.group) * (x[2] + n.pt + n.pb) * (x[3] + n.pl + n.pr) : 0)
+        : <i64>out[2] * out[3] * w.cols;
+      // Depthwise needs only one padded plane (and slack for the SIMD reads past a
+      // row's end); the cap stays @hnet/format's rule, which counts the general scratch.
+      const depthwise = n.group == x[1] && w.shape[0] == x[1] && w.shape[1] == 1;
+      return depthwise && general <= MAX_ELEMENTS ? <i64>(x[2] + n.pt + n.pb) * (x[3] + n.pl + n.pr) + 8 : general;
+    }
+    default:
+      return 0;
+  }
+}
+
+/** Work of one node per run, in multiply-adds (window reads for pools, elements read or written for the rest). */
+function workOf(n: Node, ins: Array<StaticArray<i32>>, out: StaticArray<i32>, size: i64): f64 {
+  if (n.op == OP_DENSE || n.op == OP_CONV2D) return <f64>size * <f64>n.weight!.cols;
+  if (n.op == OP_MAXPOOL || n.op == OP_AVERAGEPOOL) return <f64>size * <f64>n.kh * <f64>n.kw;
+  if (n.op == OP_MATMUL) return <f64>size * <f64>ins[0][ins[0].length - 1];
+  if (n.op == OP_CONVTRANSPOSE) return <f64>elements(ins[0]) * <f64>n.weight!.cols;
+  if (n.op == OP_REDUCEMEAN || n.op == OP_REDUCESUM || n.op == OP_REDUCEMAX) return <f64>elements(ins[0]);
+  return <f64>size;
+}
+
+function elements(s: StaticArray<i32>): i64 {
+  let n: i64 = 1;
+  for (let d = 0; d < s.length; d++) n *= s[d];
+  return n;
 }
 
 /** A declared output shape must match; -1 stands for any size (the batch). */
@@ -92,14 +258,11 @@ export function planArena(m: Model, batch: i32, naive: bool = false): Plan | nul
   }
   let scratchFloats: i64 = 0;
   let work: f64 = 0;
-  const addA = new Array<StaticArray<i32>>(steps);
-  const addB = new Array<StaticArray<i32>>(steps);
-  const addSame = new StaticArray<bool>(steps);
+  const plans = new Array<Step>(steps);
   for (let i = 0; i < steps; i++) {
     const n = m.nodes[i];
-    const x = shapes[n.input0];
-    const x1 = n.input1 >= 0 ? shapes[n.input1] : null;
-    const out = inferShape(i, n, x, x1);
+    const ins = inputShapes(n, shapes);
+    const out = inferShape(i, n, ins, batch);
     if (out == null) return null;
     if (out.length > MAX_RANK) { fail(E_SHAPE, n.describe(i) + ": output rank above " + MAX_RANK.toString()); return null; }
     let size: i64 = 1;
@@ -108,11 +271,8 @@ export function planArena(m: Model, batch: i32, naive: bool = false): Plan | nul
       fail(E_MEMORY, n.describe(i) + ": output " + shapeString(out) + " has more than 2^28 elements");
       return null;
     }
-    // Work per run, in multiply-adds (or window reads for pools): a tiny
-    // corrupt file must not be able to ask for hours of compute.
-    if (n.op == OP_DENSE || n.op == OP_CONV2D) work += <f64>size * <f64>n.weight!.cols;
-    else if (n.op == OP_MAXPOOL || n.op == OP_AVERAGEPOOL) work += <f64>size * <f64>n.kh * <f64>n.kw;
-    else work += <f64>size;
+    // Work per run: a tiny corrupt file must not be able to ask for hours of compute.
+    work += workOf(n, ins, out, size);
     if (work > MAX_WORK * <f64>batch) {
       fail(E_MEMORY, n.describe(i) + ": the model needs more than 2^36 multiply-adds per example; the runtime refuses it");
       return null;
@@ -120,24 +280,10 @@ export function planArena(m: Model, batch: i32, naive: bool = false): Plan | nul
     shapes[n.output] = out;
     born[n.output] = i;
     dies[n.output] = i;
-    dies[n.input0] = max(dies[n.input0], i);
-    if (n.input1 >= 0) dies[n.input1] = max(dies[n.input1], i);
-    addA[i] = new StaticArray<i32>(0);
-    addB[i] = new StaticArray<i32>(0);
-    if (n.op == OP_CONV2D) {
-      const w = n.weight!;
-      // stride 1 along W: tap offsets (K ints) and, when padded, the padded
-      // planes of one group; otherwise the im2col matrix [C/g·KH·KW, OH·OW]
-      const padded = n.pt + n.pl + n.pb + n.pr > 0;
-      scratchFloats = max(scratchFloats, n.sw == 1
-        ? <i64>w.cols + 4 + (padded ? <i64>(x[1] / n.group) * (x[2] + n.pt + n.pb) * (x[3] + n.pl + n.pr) : 0)
-        : <i64>out[2] * out[3] * w.cols);
-    }
-    if (n.op == OP_ADD) {
-      addA[i] = broadcastStrides(x, out);
-      addB[i] = broadcastStrides(x1!, out);
-      addSame[i] = sameShape(x, out) && sameShape(x1!, out);
-    }
+    for (let k = 0; k < n.inputs.length; k++) dies[n.inputs[k]] = max(dies[n.inputs[k]], i);
+    const step = new Step();
+    scratchFloats = max(scratchFloats, planStep(n, ins, out, step));
+    plans[i] = step;
   }
   for (let i = 0; i < m.outputs.length; i++) dies[m.outputs[i]] = steps;
   if (!outputsFit(m, shapes, batch)) return null;
@@ -150,6 +296,8 @@ export function planArena(m: Model, batch: i32, naive: bool = false): Plan | nul
   for (let i = 0; i < steps; i++) {
     const n = m.nodes[i];
     if (!inPlace(n.op) || dies[n.input0] != i || born[n.input0] < 0) continue;
+    // a two-input op writes over its first input only when that has the output's shape
+    if (n.input1 >= 0 && !sameShape(shapes[n.input0], shapes[n.output])) continue;
     const r = root[n.input0];
     root[n.output] = r;
     dies[r] = max(dies[r], dies[n.output]);
@@ -192,9 +340,7 @@ export function planArena(m: Model, batch: i32, naive: bool = false): Plan | nul
   p.offsets = offsets;
   p.arenaBytes = arenaBytes;
   p.scratchOffset = <usize>scratchOffset;
-  p.addA = addA;
-  p.addB = addB;
-  p.addSame = addSame;
+  p.steps = plans;
   return p;
 }
 
@@ -274,10 +420,18 @@ function placeNaive(
   return end;
 }
 
-/** Ops that may write their output over their input (same size, element by element). */
+/**
+ * Ops that may write their output over their input: element by element (a
+ * row at a time for Softmax and LayerNorm, which read the row first), or the
+ * same bytes under another shape (Flatten, Reshape, Squeeze, Unsqueeze: then
+ * nothing is copied). MatMul is not one: Dense's rows are read whole.
+ */
 function inPlace(op: i32): bool {
   return op == OP_RELU || op == OP_LEAKYRELU || op == OP_SIGMOID || op == OP_TANH || op == OP_SOFTMAX ||
-    op == OP_LOGSOFTMAX || op == OP_FLATTEN || op == OP_RESHAPE || op == OP_BATCHNORM;
+    op == OP_LOGSOFTMAX || op == OP_FLATTEN || op == OP_RESHAPE || op == OP_BATCHNORM ||
+    op == OP_SQUEEZE || op == OP_UNSQUEEZE || op == OP_ADD || op == OP_MUL || op == OP_SUB || op == OP_DIV ||
+    op == OP_CLIP || op == OP_HARDSIGMOID || op == OP_HARDSWISH || op == OP_POW || op == OP_SQRT || op == OP_EXP ||
+    op == OP_ERF || op == OP_NEG || op == OP_GELU || op == OP_LAYERNORM;
 }
 
 /**

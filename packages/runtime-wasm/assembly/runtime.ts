@@ -9,12 +9,19 @@
 
 import { E_BUDGET, fail } from "./errors";
 import {
-  Model,
+  Model, Node,
   OP_DENSE, OP_CONV2D, OP_RELU, OP_LEAKYRELU, OP_SIGMOID, OP_TANH, OP_SOFTMAX, OP_LOGSOFTMAX,
   OP_FLATTEN, OP_RESHAPE, OP_MAXPOOL, OP_AVERAGEPOOL, OP_GLOBALAVERAGEPOOL, OP_BATCHNORM, OP_ADD,
+  OP_CONSTANT, OP_CONCAT, OP_SLICE, OP_CLIP, OP_HARDSIGMOID, OP_HARDSWISH, OP_MUL, OP_SUB, OP_DIV, OP_POW, OP_SQRT,
+  OP_EXP, OP_ERF, OP_NEG, OP_REDUCEMEAN, OP_REDUCESUM, OP_REDUCEMAX, OP_TRANSPOSE, OP_MATMUL, OP_LAYERNORM, OP_GELU,
+  OP_SQUEEZE, OP_UNSQUEEZE, OP_PAD, OP_GLOBALMAXPOOL, OP_RESIZE, OP_CONVTRANSPOSE, OP_EXPAND,
 } from "./model";
 import { MAX_RANK } from "./limits";
-import { ConvShape, convDirect, convGemm, convNaive, gemm, gemmNaive, im2col, padCopy } from "./kernels";
+import {
+  ConvShape, ConvTransposeShape, blockGemv, convDirect, convGemm, convNaive, convTranspose, convTransposeInit,
+  convTransposeNaive, depthwiseConv, gemm, gemmNaive, im2col, matmul, matmulNaive, padCopy, setNaiveExpand,
+} from "./kernels";
+import { Step } from "./plan";
 import * as ops from "./ops";
 import { Plan, planArena, shapesFit } from "./plan";
 import { MODE_AUTO, MODE_MATERIALIZED, MODE_STREAMING, Weights, align16, tileFloats, weightBytes } from "./weights";
@@ -24,7 +31,7 @@ export const DEFAULT_BUDGET: u64 = 1 << 30;
 
 /** Use the naive reference kernels (tests compare them with the fast ones). */
 export let naiveKernels = false;
-export function setNaiveKernels(on: bool): void { naiveKernels = on; }
+export function setNaiveKernels(on: bool): void { naiveKernels = on; setNaiveExpand(on); }
 
 export class Runtime {
   model: Model;
@@ -34,9 +41,10 @@ export class Runtime {
   plan: Plan = new Plan();     // the plan for the current batch (batch 0: none yet)
   planAt1: Plan | null = null; // made by the load, used by the first prepare at batch 1
   arena: usize = 0;
-  // Scratch for Add (broadcast strides) and the kernels' shape records, made once.
-  addIndex: StaticArray<i32> = new StaticArray<i32>(MAX_RANK);
+  // Scratch for the odometers (a multi-index) and the kernels' shape records, made once.
+  index: StaticArray<i32> = new StaticArray<i32>(MAX_RANK);
   conv: ConvShape = new ConvShape();
+  convT: ConvTransposeShape = new ConvTransposeShape();
   pool: ops.PoolShape = new ops.PoolShape();
 
   constructor(model: Model) {
@@ -64,7 +72,7 @@ export class Runtime {
     this.budget = budget == 0 ? DEFAULT_BUDGET : budget;
     // Shapes at batch 1 validate the graph and estimate the arena.
     const plan1 = planArena(m, 1, naiveKernels);
-    if (plan1 == null || !shapesFit(m, 2)) return false;
+    if (plan1 == null || !shapesFit(m, 2, plan1.shapes)) return false;
     const arena1 = plan1.arenaBytes;
     const tile = align16(<u64>tileFloats(m) * 4);
     const materialized = weightBytes(m, MODE_MATERIALIZED) + arena1;
@@ -115,9 +123,10 @@ export class Runtime {
     const p = this.plan;
     for (let i = 0; i < m.nodes.length; i++) {
       const n = unchecked(m.nodes[i]);
-      const xs = unchecked(p.shapes[n.input0]);
+      const x0 = n.input0 >= 0 ? n.input0 : n.output; // Constant has no input
+      const xs = unchecked(p.shapes[x0]);
       const ys = unchecked(p.shapes[n.output]);
-      const x = this.tensorPtr(n.input0);
+      const x = this.tensorPtr(x0);
       const y = this.tensorPtr(n.output);
       const size = unchecked(p.sizes[n.output]);
       switch (n.op) {
@@ -126,6 +135,10 @@ export class Runtime {
           const w = n.weight!;
           const b = n.bias;
           const outF = ys[1];
+          if (!naive && xs[0] == 1 && w.stored != 0 && w.block > 1) { // streaming xxh32-block at batch 1: fused, no tile
+            blockGemv(w, x, y, b != null ? b.dense : 0);
+            break;
+          }
           const step = this.weights.rowsPerCall(w);
           for (let o = 0; o < outF; o += step) {
             const count = min(step, outF - o);
@@ -145,6 +158,17 @@ export class Runtime {
           s.m = ys[1]; s.oh = ys[2]; s.ow = ys[3];
           s.kh = n.kh; s.kw = n.kw; s.sh = n.sh; s.sw = n.sw;
           s.pt = n.pt; s.pl = n.pl; s.dh = n.dh; s.dw = n.dw; s.group = n.group;
+          if (!naive && s.group == s.c && s.m == s.c) {
+            // depthwise: a tile of channels at a time, each image, SIMD over output columns
+            const step = this.weights.rowsPerCall(w);
+            for (let c0 = 0; c0 < s.c; c0 += step) {
+              const count = min(step, s.c - c0);
+              const rows = this.weights.rows(w, c0, count);
+              const bias = b != null ? b.dense + (<usize>c0 << 2) : 0;
+              for (let im = 0; im < s.n; im++) depthwiseConv(s, x, im, c0, count, rows, bias, n.pb, n.pr, y, this.arena + p.scratchOffset);
+            }
+            break;
+          }
           if (naive) {
             for (let o = 0; o < s.m; o++) {
               convNaive(s, x, this.weights.rows(w, o, 1), o, b != null ? load<f32>(b.dense + (<usize>o << 2)) : 0, y);
@@ -188,7 +212,7 @@ export class Runtime {
         }
         case OP_RELU: ops.relu(x, y, size); break;
         case OP_LEAKYRELU: ops.leakyRelu(x, y, size, n.alpha); break;
-        case OP_SIGMOID: ops.sigmoid(x, y, size); break;
+        case OP_SIGMOID: this.unary(ops.U_SIGMOID, x, y, size, 0, 0, naive); break;
         case OP_TANH: ops.tanh(x, y, size); break;
         case OP_SOFTMAX:
         case OP_LOGSOFTMAX: {
@@ -197,11 +221,15 @@ export class Runtime {
           let outer = 1, inner = 1;
           for (let d = 0; d < axis; d++) outer *= xs[d];
           for (let d = axis + 1; d < rank; d++) inner *= xs[d];
-          ops.softmax(x, y, outer, xs[axis], inner, n.op == OP_LOGSOFTMAX);
+          // rows of the last axis (attention, classifiers) in f32x4; any other axis naively
+          if (!naive && inner == 1) ops.softmaxRows(x, y, outer, xs[axis], n.op == OP_LOGSOFTMAX);
+          else ops.softmax(x, y, outer, xs[axis], inner, n.op == OP_LOGSOFTMAX);
           break;
         }
         case OP_FLATTEN:
-        case OP_RESHAPE: ops.copy(x, y, size); break;
+        case OP_RESHAPE:
+        case OP_SQUEEZE:
+        case OP_UNSQUEEZE: ops.copy(x, y, size); break; // nothing moves when the planner shares the buffer
         case OP_MAXPOOL:
         case OP_AVERAGEPOOL: {
           const s = this.pool;
@@ -220,11 +248,115 @@ export class Runtime {
           break;
         }
         case OP_ADD:
-          ops.add(x, this.tensorPtr(n.input1), y, ys, unchecked(p.addA[i]), unchecked(p.addB[i]), this.addIndex, size, unchecked(p.addSame[i]));
+        case OP_MUL:
+        case OP_SUB:
+        case OP_DIV: {
+          const op = n.op == OP_ADD ? ops.B_ADD : n.op == OP_SUB ? ops.B_SUB : n.op == OP_MUL ? ops.B_MUL : ops.B_DIV;
+          const bc = unchecked(p.steps[i]).broadcast!;
+          if (naive) ops.binaryNaive(op, x, this.tensorPtr(n.input1), y, bc);
+          else ops.binary(op, x, this.tensorPtr(n.input1), y, bc, this.index);
           break;
+        }
+        case OP_CONSTANT: {
+          // materialized: a copy of the f32 value; streaming: its rows rebuilt a tile at a time
+          const w = n.weight!;
+          const step = this.weights.rowsPerCall(w);
+          const rowBytes = <usize>w.cols << 2;
+          for (let r = 0; r < w.rows; r += step) {
+            const count = min(step, w.rows - r);
+            memory.copy(y + <usize>r * rowBytes, this.weights.rows(w, r, count), <usize>count * rowBytes);
+          }
+          break;
+        }
+        case OP_CONCAT:
+        case OP_SLICE:
+        case OP_TRANSPOSE:
+        case OP_EXPAND:
+        case OP_PAD: {
+          if (n.op == OP_PAD) ops.fill(y, size, n.value);
+          this.copies(n, unchecked(p.steps[i]), y, naive);
+          break;
+        }
+        case OP_CLIP: this.unary(ops.U_CLIP, x, y, size, n.lo, n.hi, naive); break;
+        case OP_HARDSIGMOID: this.unary(ops.U_HARDSIGMOID, x, y, size, n.alpha, n.beta, naive); break;
+        case OP_HARDSWISH: this.unary(ops.U_HARDSWISH, x, y, size, 0, 0, naive); break;
+        case OP_NEG: this.unary(ops.U_NEG, x, y, size, 0, 0, naive); break;
+        case OP_SQRT: this.unary(ops.U_SQRT, x, y, size, 0, 0, naive); break;
+        case OP_EXP: this.unary(ops.U_EXP, x, y, size, 0, 0, naive); break;
+        case OP_POW:
+          if (n.exponent == 2) this.unary(ops.U_SQUARE, x, y, size, 0, 0, naive);
+          else ops.pow(x, y, size, n.exponent);
+          break;
+        case OP_ERF: this.unary(ops.U_ERF, x, y, size, 0, 0, naive); break;
+        case OP_GELU: this.unary(n.tanhApproximation ? ops.U_GELU_TANH : ops.U_GELU, x, y, size, 0, 0, naive); break;
+        case OP_REDUCEMEAN:
+        case OP_REDUCESUM:
+        case OP_REDUCEMAX: {
+          const op = n.op == OP_REDUCEMEAN ? ops.R_MEAN : n.op == OP_REDUCESUM ? ops.R_SUM : ops.R_MAX;
+          const red = unchecked(p.steps[i]).reduction!;
+          if (naive) ops.reduceNaive(op, x, y, red, this.index);
+          else ops.reduce(op, x, y, red, this.index);
+          break;
+        }
+        case OP_MATMUL: {
+          const mm = unchecked(p.steps[i]).matmul!;
+          if (naive) matmulNaive(x, this.tensorPtr(n.input1), y, mm);
+          else matmul(x, this.tensorPtr(n.input1), y, mm, this.arena + p.scratchOffset, this.index);
+          break;
+        }
+        case OP_LAYERNORM: {
+          const rank = xs.length;
+          const axis = n.axis < 0 ? n.axis + rank : n.axis;
+          let len = 1;
+          for (let d = axis; d < rank; d++) len *= xs[d];
+          const bias = n.bias != null ? n.bias!.dense : 0;
+          if (naive) ops.layerNormNaive(x, y, size / len, len, n.scale!.dense, bias, n.epsilon);
+          else ops.layerNorm(x, y, size / len, len, n.scale!.dense, bias, n.epsilon);
+          break;
+        }
+        case OP_GLOBALMAXPOOL:
+          if (naive) ops.globalMaxPoolNaive(x, y, xs[0] * xs[1], xs[2] * xs[3]);
+          else ops.globalMaxPool(x, y, xs[0] * xs[1], xs[2] * xs[3]);
+          break;
+        case OP_RESIZE:
+          ops.resize(x, y, xs[0] * xs[1], xs[2], xs[3], ys[2], ys[3], unchecked(p.steps[i]).resize!);
+          break;
+        case OP_CONVTRANSPOSE: {
+          const w = n.weight!;
+          const s = this.convT;
+          s.n = xs[0]; s.c = xs[1]; s.h = xs[2]; s.w = xs[3];
+          s.m = ys[1]; s.oh = ys[2]; s.ow = ys[3];
+          s.kh = n.kh; s.kw = n.kw; s.sh = n.sh; s.sw = n.sw;
+          s.pt = n.pt; s.pl = n.pl; s.dh = n.dh; s.dw = n.dw; s.group = n.group;
+          convTransposeInit(s, n.bias != null ? n.bias!.dense : 0, y);
+          // a tile of weight rows (input channels) at a time, each scattered into y
+          const step = this.weights.rowsPerCall(w);
+          for (let c0 = 0; c0 < s.c; c0 += step) {
+            const count = min(step, s.c - c0);
+            const rows = this.weights.rows(w, c0, count);
+            if (naive) convTransposeNaive(s, x, c0, count, rows, y);
+            else convTranspose(s, x, c0, count, rows, y);
+          }
+          break;
+        }
         default:
           break;
       }
+    }
+  }
+
+  unary(op: i32, x: usize, y: usize, size: i32, p: f32, q: f32, naive: bool): void {
+    if (naive) ops.unaryNaive(op, x, y, size, p, q);
+    else ops.unary(op, x, y, size, p, q);
+  }
+
+  /** The strided copies of a data-movement node, each from its input. */
+  copies(n: Node, step: Step, y: usize, naive: bool): void {
+    for (let k = 0; k < step.copies.length; k++) {
+      const c = unchecked(step.copies[k]);
+      const src = this.tensorPtr(unchecked(n.inputs[c.input]));
+      if (naive) ops.copyStridedNaive(src, y, c);
+      else ops.copyStrided(src, y, c, this.index);
     }
   }
 }

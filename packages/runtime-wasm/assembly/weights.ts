@@ -4,18 +4,15 @@
 //   plain weights and biases as f32; hashed weights either expanded to f32
 //   (materialized) or kept as stored buckets (streaming), with a tile of a few
 //   virtual weight rows (about 32 KiB) rebuilt from the hash for each group of
-//   output units, once per run.
+//   output units, once per run (or, for an xxh32-block Dense at batch 1, no
+//   tile at all: runtime.ts calls blockGemv, which reads the runs in place).
 
-import { Model, Weight, DT_FLOAT32 } from "./model";
+import { Model, Weight, storedBytes } from "./model";
 import { decodeValues, expandRow } from "./kernels";
 
 export const MODE_AUTO: i32 = 0;
 export const MODE_MATERIALIZED: i32 = 1;
 export const MODE_STREAMING: i32 = 2;
-
-function dtypeBytes(dtype: i32): u64 {
-  return dtype == DT_FLOAT32 ? 4 : dtype == 1 ? 2 : 1;
-}
 
 export function align16(x: u64): u64 {
   return (x + 15) & ~(<u64>15);
@@ -28,11 +25,13 @@ export function weightBytes(m: Model, mode: i32): u64 {
     const n = m.nodes[i];
     const w = n.weight;
     if (w != null) {
-      if (w.hashed && mode == MODE_STREAMING) total += align16(<u64>w.count * dtypeBytes(w.dtype));
+      if (w.hashed && mode == MODE_STREAMING) total += align16(storedBytes(w.dtype, w.count));
       else total += align16(<u64>w.size * 4);
     }
     const b = n.bias;
     if (b != null) total += align16(<u64>b.size * 4);
+    const s = n.scale;
+    if (s != null) total += align16(<u64>s.size * 4);
   }
   return total;
 }
@@ -82,6 +81,8 @@ export class Weights {
       if (w != null) this.buildWeight(file, w, mode);
       const b = n.bias;
       if (b != null) this.buildWeight(file, b, MODE_MATERIALIZED); // biases are small: always f32
+      const s = n.scale;
+      if (s != null) this.buildWeight(file, s, MODE_MATERIALIZED); // LayerNorm's scale too
     }
     this.bytes = weightBytes(m, mode) + this.tileBytes;
   }
@@ -92,7 +93,7 @@ export class Weights {
       w.dense = this.alloc(<u64>w.size * 4);
       decodeValues(src, w.dtype, w.scale, w.size, w.dense);
     } else if (mode == MODE_STREAMING) {
-      const bytes = <u64>w.count * dtypeBytes(w.dtype);
+      const bytes = storedBytes(w.dtype, w.count);
       w.stored = this.alloc(bytes);
       memory.copy(w.stored, src, <usize>bytes);
     } else {

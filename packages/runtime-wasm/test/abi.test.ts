@@ -10,7 +10,7 @@ import { encodeUnvalidated } from '@hnet/format/testing';
 import { decode, encode, runReference, sizeOf } from '@hnet/format';
 import { HnetRuntimeError, loadModel } from '../src/index.js';
 import { assertClose, copyIn, lastErrorMessage, rawInstance, wasmBytes } from './helpers.js';
-import { mlpModel, randomArray, randomModel, rng } from './models.js';
+import { mlpModel, randomArray, randomModel, randomModel11, rng } from './models.js';
 
 describe('raw ABI', () => {
   it('needs no imports', () => {
@@ -84,9 +84,11 @@ describe('raw ABI', () => {
 });
 
 describe('no allocation per inference', () => {
-  for (const mode of ['materialized', 'streaming'] as const) {
-    it(`${mode}: memory size, arena address and heap top are unchanged across 200 runs`, async () => {
-      const model = randomModel(21);
+  for (const [mode, name, model] of [
+    ['materialized', 'format 1.0 ops', randomModel(21)], ['streaming', 'format 1.0 ops', randomModel(21)],
+    ['materialized', 'format 1.1 ops', randomModel11(21)], ['streaming', 'format 1.1 ops', randomModel11(21)],
+  ] as const) {
+    it(`${mode}, ${name}: memory size, arena address and heap top are unchanged across 200 runs`, async () => {
       const m = await loadModel(encode(model), { mode });
       const { exports: x, handle } = m.abi;
       const input = randomArray(rng(2), sizeOf(model.inputs[0].shape.slice(1)) * 8);
@@ -165,6 +167,15 @@ describe('errors name what is wrong', () => {
     const bad = bytes.slice();
     new DataView(bad.buffer).setUint16(root + view.getUint16(vtable + 4, true), 2, true);
     await assert.rejects(loadModel(bad), (e: HnetRuntimeError) => e.codeName === 'version' && /major version/.test(e.message));
+  });
+  it('an xxh32-block hash with a block outside 1..32', async () => {
+    for (const block of [0, 33]) {
+      const model = mlpModel(1, [40, 3], { hashed: true, block: 4 });
+      const fc = model.nodes[0].op as { weight: { hash: { block: number } } };
+      fc.weight.hash.block = block;
+      await assert.rejects(loadModel(encodeUnvalidated(model)),
+        (e: HnetRuntimeError) => e.codeName === 'invalid' && new RegExp(`weight\\.hash\\.block = ${block}: xxh32-block needs a block of 1\\.\\.32`).test(e.message));
+    }
   });
   it('a wrong-sized input', async () => {
     const m = await loadModel(bytes);

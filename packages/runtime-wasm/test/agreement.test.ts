@@ -13,7 +13,7 @@ import { encodeUnvalidated } from '@hnet/format/testing';
 import type { HnetExports } from '../src/index.js';
 import { HnetRuntimeError, loadModel } from '../src/index.js';
 import { copyIn, lastErrorMessage, rawInstance } from './helpers.js';
-import { randomModel, rng } from './models.js';
+import { randomModel, randomModel11, rng } from './models.js';
 
 const E_BUDGET = 7;
 
@@ -112,7 +112,7 @@ it('mutated models: decode accepts exactly what the runtime loads', async () => 
   const random = rng(11);
   let refusedByBoth = 0;
   for (let i = 0; i < 400; i++) {
-    const model = randomModel(1000 + i);
+    const model = i % 2 ? randomModel11(1000 + i) : randomModel(1000 + i);
     const how = mutate(model, random);
     const bytes = encodeUnvalidated(model);
     const ts = formatVerdict(bytes);
@@ -128,7 +128,7 @@ it('corrupted files: decode accepts exactly what the runtime loads', async () =>
   const x = await rawInstance();
   const random = rng(12);
   for (let i = 0; i < 400; i++) {
-    const bytes = encodeUnvalidated(randomModel(2000 + i)).slice();
+    const bytes = encodeUnvalidated(i % 2 ? randomModel11(2000 + i) : randomModel(2000 + i)).slice();
     const view = new DataView(bytes.buffer);
     const p = Math.floor(random() * (bytes.length - 4)) & ~3;
     const value = [0, 1, 0xffffffff, 0x7fffffff, 0x10000000, 0x10000001, Math.floor(random() * 2 ** 32)][Math.floor(random() * 7)];

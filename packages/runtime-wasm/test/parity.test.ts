@@ -5,7 +5,7 @@
 
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DType, Model } from '@hnet/format';
+import type { Model } from '@hnet/format';
 import { encode, expandWeight, hashedWeight, runReference, sizeOf } from '@hnet/format';
 import { loadModel } from '../src/index.js';
 import { assertClose, WASM_PATHS } from './helpers.js';
@@ -61,11 +61,25 @@ for (const build of BUILDS) describe(`parity with runReference, ${build} build`,
     for (let seed = 300; seed < 310; seed++) await checkModel(randomModel(seed), seed, true);
   });
 
+  // xxh32-block: Z = 1 (the per-element map), Z below, at and above the SIMD width, the largest Z;
+  // random K, so runs wrap and K < Z occur. The naive twin runs in streaming mode (every run).
+  for (const block of [1, 3, 4, 16, 32]) {
+    it(`random models with every weight block-hashed, Z = ${block}, every dtype, fast and naive`, async () => {
+      for (const [i, dtype] of DTYPES.entries()) {
+        await checkModel(randomModel(400 + i, { dtype, hashed: true, block }), 400 + i);
+        await checkModel(randomModel(410 + i, { dtype, hashed: true, block }), 410 + i, true);
+      }
+      await checkModel(mlpModel(420, [784, 100, 10], { hashed: true, block }, 8), 420);
+    });
+  }
+
   it('MLPs with SIMD-sized and odd layers', async () => {
     await checkModel(mlpModel(1, [64, 33, 10]), 1);
     await checkModel(mlpModel(2, [50, 17, 5], { dtype: 'float16', hashed: true }), 2);
     await checkModel(mlpModel(3, [784, 100, 10], { hashed: true }, 8), 3);
     await checkModel(mlpModel(4, [31, 9, 3], { dtype: 'int8', hashed: true }), 4);
+    await checkModel(mlpModel(5, [45, 19, 3], { dtype: 'int4', hashed: true }), 5);
+    await checkModel(mlpModel(6, [45, 19, 3], { dtype: 'int4', hashed: false }), 6);
   });
 
   it('2x2 stride-2 max pools (the f32x4 path) on odd and even sizes, ceil mode on and off', async () => {
@@ -151,13 +165,16 @@ for (const build of BUILDS) describe(`parity with runReference, ${build} build`,
 for (const build of BUILDS) describe(`virtual weights, bit for bit, ${build} build`, () => {
   before(() => { WASM = WASM_PATHS[build]; });
   // x = identity [in, in] makes y[i, o] = W[o, i] exactly (one product by 1, the rest by 0).
-  for (const dtype of ['float32', 'float16', 'int8'] as DType[]) {
-    for (const signed of [true, false]) {
-      it(`every bucket index and sign of a ${dtype} ${signed ? 'signed' : 'unsigned'} weight`, async () => {
+  for (const dtype of DTYPES) {
+    for (const signed of [true, false]) for (const block of [null, 8, 32]) {
+      const kind = block === null ? 'xxh32' : `xxh32-block Z = ${block}`;
+      it(`every bucket index and sign of a ${dtype} ${signed ? 'signed' : 'unsigned'} weight, ${kind}`, async () => {
         const random = rng(dtype.length * 10 + Number(signed));
-        const [out, inF] = [13, 37]; // 37: nine SIMD steps and a scalar tail
+        const [out, inF] = [13, 37]; // 37: nine SIMD steps and a scalar tail; blocks of 8 and 32 end in a partial one
+        const seeds = { bucketSeed: 0xdeadbeef, signSeed: signed ? 0x12345678 : null };
+        // K = 97 per element; K = 40 for blocks, so that many runs wrap past bucket K - 1
         const weight = hashedWeight(randomArray(random, out * inF), [out, inF],
-          { algorithm: 'xxh32', bucketSeed: 0xdeadbeef, signSeed: signed ? 0x12345678 : null }, 97, dtype);
+          block === null ? { algorithm: 'xxh32', ...seeds } : { algorithm: 'xxh32-block', ...seeds, block }, block === null ? 97 : 40, dtype);
         const model: Model = {
           inputs: [{ name: 'x', shape: [-1, inF] }], outputs: [{ name: 'y', shape: [-1, out] }],
           nodes: [{ name: 'fc', op: { type: 'Dense', weight, bias: null }, inputs: ['x'], outputs: ['y'] }], metadata: {},

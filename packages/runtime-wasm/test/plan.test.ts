@@ -9,7 +9,7 @@ import { encode, type Model } from '@hnet/format';
 import type { HnetExports } from '../src/index.js';
 import { copyIn, lastErrorMessage, rawInstance } from './helpers.js';
 import { addChain } from './big-graphs.js';
-import { mlpModel, randomModel } from './models.js';
+import { mlpModel, randomModel, randomModel11 } from './models.js';
 
 /** Arena bytes and the arena offset of every input and output, per batch size. */
 function layout(x: HnetExports, bytes: Uint8Array, naive: boolean): number[][] {
@@ -47,6 +47,7 @@ it('the planner lays out arenas exactly as its naive twin', async () => {
   const x = await rawInstance();
   const models: [string, Model][] = [
     ...Array.from({ length: 30 }, (_, s): [string, Model] => [`random model ${s}`, randomModel(300 + s)]),
+    ...Array.from({ length: 20 }, (_, s): [string, Model] => [`random 1.1 model ${s}`, randomModel11(300 + s)]),
     ['mlp', mlpModel(7, [40, 33, 17, 5])],
     ['add chain', addChain(200)],
     ['skip chain k=3', skipChain(60, 3)],

@@ -4,6 +4,9 @@
 // is the ξ-signed scatter-add dw[h(f)] += ξ(f)·dV[f] — O(weights) on every
 // backend (tf's own gather gradient needs UnsortedSegmentSum, which the WASM
 // backend lacks and the CPU backend runs in O(buckets × weights)).
+// xxh32-block needs nothing of its own: forEachHashed yields its (bucket,
+// sign) per element, and the gradient of a block's run of buckets is this
+// same scatter-add (a run is just Z consecutive indices).
 //
 // "tf layout": the trainer keeps every weight as the transpose of its key
 // grid, [cols, rows] = [in, out] for Dense and [C/g·KH·KW, M] for Conv2D, so

@@ -15,7 +15,7 @@ import {
 } from '../src/hashed.js';
 import { TrainableGraph } from '../src/graph.js';
 import { Rng } from '../src/rng.js';
-import { randomArray, spec, weight } from './helpers.js';
+import { blockSpec, randomArray, spec, weight } from './helpers.js';
 
 before(async () => {
   await selectBackend('cpu', null);
@@ -23,19 +23,22 @@ before(async () => {
 
 const SHAPES: number[][] = [[7, 13], [4, 3, 3, 3], [5], [1, 1]];
 
-test('virtual weights are bit-exact with expandWeight (Dense, Conv2D, bias shapes, signed and unsigned)', () => {
+// Per-element xxh32, and xxh32-block with a Z that leaves partial blocks (3) and one wider than some rows (8).
+const SPECS = [(signed: boolean) => spec(signed), (signed: boolean) => blockSpec(3, signed), (signed: boolean) => blockSpec(8, signed)];
+
+test('virtual weights are bit-exact with expandWeight (Dense, Conv2D, bias shapes, signed and unsigned, xxh32 and xxh32-block)', () => {
   const rng = new Rng(1);
   for (const shape of SHAPES) {
-    for (const signed of [true, false]) {
+    for (const [signed, makeSpec] of [true, false].flatMap((signed) => SPECS.map((m) => [signed, m] as const))) {
       const n = shape.reduce((a, b) => a * b, 1);
       const K = Math.max(1, Math.floor(n / 3));
-      const w = hashedWeight(randomArray(n, rng), shape, spec(signed), K);
+      const w = hashedWeight(randomArray(n, rng), shape, makeSpec(signed), K);
       const layout = hashLayout(shape, w.hash!, K);
       const buckets = valuesToFloat32(w.values);
       const viaTf = hashedVirtual(tf.tensor1d(buckets), layout);
       assert.deepEqual(viaTf.shape, layout.tfShape);
       const rowMajor = fromTfLayout(viaTf.dataSync() as Float32Array, shape);
-      assert.deepEqual(rowMajor, expandWeight(w), `shape [${shape}] signed=${signed}`);
+      assert.deepEqual(rowMajor, expandWeight(w), `shape [${shape}] signed=${signed} ${w.hash!.algorithm}`);
       assert.deepEqual(fromTfLayout(expandBuckets(buckets, layout), shape), expandWeight(w));
     }
   }
@@ -49,12 +52,12 @@ test('tf layout is the transposed key grid and round-trips', () => {
   assert.deepEqual(fromTfLayout(toTfLayout(c, [2, 3, 2, 2]), [2, 3, 2, 2]), c);
 });
 
-test('fast scatter-add equals the naive reference from the hash spec', () => {
+test('fast scatter-add equals the naive reference from the hash spec (xxh32 and xxh32-block)', () => {
   const rng = new Rng(2);
-  for (const shape of SHAPES) {
+  for (const [shape, makeSpec] of SHAPES.flatMap((shape) => SPECS.map((m) => [shape, m] as const))) {
     const n = shape.reduce((a, b) => a * b, 1);
     const K = Math.max(1, Math.floor(n / 4));
-    const hash = spec();
+    const hash = makeSpec(true);
     const layout = hashLayout(shape, hash, K);
     const dV = randomArray(n, rng);
     const fast = scatterAddBuckets(toTfLayout(dV, shape), layout);
@@ -63,11 +66,11 @@ test('fast scatter-add equals the naive reference from the hash spec', () => {
   }
 });
 
-test("scatter-add gradient equals tf's own gather gradient (CPU backend)", () => {
+for (const makeSpec of SPECS) test(`scatter-add gradient equals tf's own gather gradient (CPU backend), ${makeSpec(true).algorithm}`, () => {
   const rng = new Rng(3);
   const shape = [6, 10];
   const K = 11;
-  const w = hashedWeight(randomArray(60, rng), shape, spec(), K);
+  const w = hashedWeight(randomArray(60, rng), shape, makeSpec(true), K);
   const layout = hashLayout(shape, w.hash!, K);
   const R = tf.tensor(randomArray(60, rng), layout.tfShape);
   const buckets = tf.tensor1d(valuesToFloat32(w.values));

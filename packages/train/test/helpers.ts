@@ -1,5 +1,5 @@
 // Small models and data for the trainer tests.
-import { hashedWeight, plainWeight, type HashSpec, type Model, type Weight } from '@hnet/format';
+import { expandWeight, hashedWeight, plainWeight, weightsOf, type HashSpec, type Model, type Weight } from '@hnet/format';
 import type { Dataset } from '../src/data.js';
 import { Rng } from '../src/rng.js';
 
@@ -10,6 +10,25 @@ export function randomArray(n: number, rng: Rng, scale = 1): Float32Array {
 let seedCounter = 1;
 export function spec(signed = true): HashSpec {
   return { algorithm: 'xxh32', bucketSeed: 1000 + seedCounter++, signSeed: signed ? 2000 + seedCounter++ : null };
+}
+
+/** An xxh32-block spec with Z = block columns per hash. */
+export function blockSpec(block: number, signed = true): HashSpec {
+  return { ...spec(signed), algorithm: 'xxh32-block', block };
+}
+
+/** The same model with every hashed weight re-hashed by xxh32-block at Z = block (same seeds and K, buckets refitted). */
+export function withBlockHashing(model: Model, block: number): Model {
+  const rehash = (w: Weight | null): Weight | null =>
+    w && w.hash ? hashedWeight(expandWeight(w), w.shape, { ...w.hash, algorithm: 'xxh32-block', block }, w.values.data.length, w.values.dtype) : w;
+  return {
+    ...model,
+    nodes: model.nodes.map((node) => {
+      const weights = weightsOf(node.op);
+      if (!weights) return node;
+      return { ...node, op: { ...node.op, weight: rehash(weights.weight), bias: rehash(weights.bias) } as Model['nodes'][0]['op'] };
+    }),
+  };
 }
 
 /** A weight of the given shape: hashed to K buckets when K is given, else plain; random values. */

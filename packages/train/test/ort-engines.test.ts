@@ -11,14 +11,14 @@ import { ADAM, type Batch, type EngineOptions, type LossSpec, type OptimizerSpec
 import { trainableParams } from '../src/params.js';
 import { Rng } from '../src/rng.js';
 import { train } from '../src/train.js';
-import { blobs, mlp } from './helpers.js';
+import { blobs, mlp, withBlockHashing } from './helpers.js';
 import { convZoo, denseZoo, sequenceZoo11, visionZoo11 } from './ort-models.js';
 
 before(async () => {
   await selectBackend('cpu', null);
 });
 
-const DTYPES: DType[] = ['float32', 'float16', 'int8'];
+const DTYPES: DType[] = ['float32', 'float16', 'int8', 'int4'];
 const ZOO = [
   { name: 'dense zoo', make: denseZoo, inputs: 10, classes: 5 },
   { name: 'conv zoo', make: convZoo, inputs: 72, classes: 3 },
@@ -97,6 +97,31 @@ test('ort and tfjs gradients agree (1e-4 of the largest), for CE, distillation a
     }
   }
   console.log(`worst relative gradient difference ort vs tfjs: ${worst.toExponential(2)}`);
+});
+
+test('xxh32-block weights: ort logits equal the reference forward, and ort and tfjs gradients agree (every op and dtype, Z = 4 and 32)', async () => {
+  for (const zoo of ZOO) {
+    for (const dtype of DTYPES) {
+      for (const block of [4, 32]) {
+        const model = withBlockHashing(zoo.make(rng(5), dtype, true), block);
+        const batch = randomBatch(rng(6), 6, zoo.inputs, zoo.classes);
+        const [ort, tfjs] = await bothEngines(model, { loss: MIXED });
+        const logits = await ort.logits(batch.x, batch.count);
+        const logitsNode = zoo.name === 'dense zoo' ? model.nodes.length - 1 : model.nodes.length;
+        const graph = { ...model, nodes: model.nodes.slice(0, logitsNode), outputs: [{ name: model.nodes[logitsNode - 1].outputs[0], shape: [-1, zoo.classes] }] };
+        const ref = runReference(graph, { x: { shape: [6, zoo.inputs], data: batch.x } })[graph.outputs[0].name].data;
+        assert.ok(relativeError(logits, Float32Array.from(ref)) < 1e-5, `${zoo.name} ${dtype} Z=${block} logits: ${relativeError(logits, Float32Array.from(ref))}`);
+        const a = await ort.gradients(batch);
+        const b = await tfjs.gradients(batch);
+        a.grads.forEach((g, k) => {
+          const e = relativeError(g, b.grads[k]);
+          assert.ok(e < 1e-4, `${zoo.name} ${dtype} Z=${block} param ${k}: relative error ${e}`);
+        });
+        await ort.dispose();
+        await tfjs.dispose();
+      }
+    }
+  }
 });
 
 // Per-parameter rate factors (train() gives hashed tensors 1/√load): unit, or a different factor per parameter.

@@ -1,8 +1,8 @@
 // The hashing flags shared by `hnet convert` and `hnet train`, and the
 // HashPolicy they make.
 
-import { DEFAULT_MIN_VIRTUAL, type HashPolicy } from '@hnet/convert';
-import type { DType } from '@hnet/format';
+import { DEFAULT_BLOCK, DEFAULT_MIN_VIRTUAL, type HashPolicy } from '@hnet/convert';
+import { MAX_BLOCK, type DType } from '@hnet/format';
 import { parseFraction, parseInteger, UsageError, type FlagSpec, type ParsedArgs } from '../args.js';
 
 export const HASHING_FLAGS: FlagSpec[] = [
@@ -10,19 +10,23 @@ export const HASHING_FLAGS: FlagSpec[] = [
   { name: 'buckets', kind: 'list', value: 'NAME=K', help: 'hash layer NAME with exactly K buckets (repeatable)' },
   { name: 'dense', kind: 'list', value: 'NAME', help: 'keep layer NAME dense (repeatable)' },
   { name: 'min-virtual', kind: 'string', value: 'N', help: `layers with fewer virtual weights stay dense (default ${DEFAULT_MIN_VIRTUAL})` },
-  { name: 'hash', kind: 'string', value: 'ALGO', help: 'hash function: xxh32 (default and only)' },
+  { name: 'hash', kind: 'string', value: 'ALGO', help: 'hash function: xxh32 (default: one hash per weight) or xxh32-block (one per block of --block columns; format 1.1, faster streaming)' },
+  { name: 'block', kind: 'string', value: 'Z', help: `with --hash xxh32-block: columns per hash, 1..${MAX_BLOCK} (default ${DEFAULT_BLOCK})` },
   { name: 'seed', kind: 'string', value: 'N', help: 'uint32 seed; each layer derives its own bucket and sign seeds (default 0)' },
   { name: 'hash-bias', kind: 'boolean', help: 'also hash the biases of hashed layers' },
   { name: 'no-sign', kind: 'boolean', help: 'no sign hash (every ξ = +1)' },
-  { name: 'bucket-dtype', kind: 'string', value: 'TYPE', help: 'bucket storage: float32 (default), float16, int8' },
+  { name: 'bucket-dtype', kind: 'string', value: 'TYPE', help: 'bucket storage: float32 (default), float16, int8, int4 (two per byte; format 1.1); int8/int4 retrain quantization-aware' },
 ];
 
-const DTYPES: DType[] = ['float32', 'float16', 'int8'];
+const DTYPES: DType[] = ['float32', 'float16', 'int8', 'int4'];
 
 /** A HashPolicy from the command line. */
 export function policyFromArgs(args: ParsedArgs): HashPolicy {
   const hash = args.strings.get('hash') ?? 'xxh32';
-  if (hash !== 'xxh32') throw new UsageError(`--hash must be xxh32 (the only hash of format 1.0), got "${hash}"`);
+  if (hash !== 'xxh32' && hash !== 'xxh32-block') throw new UsageError(`--hash must be xxh32 or xxh32-block, got "${hash}"`);
+  const blockFlag = args.strings.get('block');
+  if (blockFlag !== undefined && hash !== 'xxh32-block') throw new UsageError('--block needs --hash xxh32-block');
+  const block = parseInteger(blockFlag ?? String(DEFAULT_BLOCK), 'block', 1, MAX_BLOCK);
   const dtype = (args.strings.get('bucket-dtype') ?? 'float32') as DType;
   if (!DTYPES.includes(dtype)) throw new UsageError(`--bucket-dtype must be one of ${DTYPES.join(', ')}, got "${dtype}"`);
   const buckets: Record<string, number> = {};
@@ -40,5 +44,7 @@ export function policyFromArgs(args: ParsedArgs): HashPolicy {
     minVirtual: parseInteger(args.strings.get('min-virtual') ?? String(DEFAULT_MIN_VIRTUAL), 'min-virtual', 0, Number.MAX_SAFE_INTEGER),
     bucketDtype: dtype,
     signed: !args.booleans.has('no-sign'),
+    hash,
+    ...(hash === 'xxh32-block' ? { block } : {}),
   };
 }

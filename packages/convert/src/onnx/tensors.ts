@@ -36,7 +36,7 @@ const beyondExact = (what: string, value: string, index: number): ConvertError =
 /** Decodes little-endian bytes of one data type. */
 function fromBytes(bytes: Uint8Array, dataType: number, count: number, what: string): Float64Array {
   const size = BYTES[dataType];
-  if (size === undefined) throw new ConvertError('bad-model', `${what}: ${dataTypeName(dataType)} tensors are not supported`);
+  if (size === undefined) throw new ConvertError('unsupported', `${what}: ${dataTypeName(dataType)} tensors are not supported`);
   if (bytes.length !== count * size) {
     throw new ConvertError('bad-model', `${what}: ${bytes.length} bytes of data for ${count} ${dataTypeName(dataType)} values (expected ${count * size})`);
   }
@@ -136,7 +136,7 @@ export function readTensor(t: TensorProto, baseDir: string | null, what = `tenso
   let values: Float64Array;
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
     const size = BYTES[dataType];
-    if (size === undefined) throw new ConvertError('bad-model', `${what}: ${dataTypeName(dataType)} tensors are not supported`);
+    if (size === undefined) throw new ConvertError('unsupported', `${what}: ${dataTypeName(dataType)} tensors are not supported`);
     values = fromBytes(externalBytes(t, baseDir, what, count * size), dataType, count, what);
   } else if (t.rawData && t.rawData.length > 0) {
     values = fromBytes(t.rawData, dataType, count, what);
@@ -159,7 +159,7 @@ function typedField(t: TensorProto, dataType: number, what: string): Float64Arra
     case DataType.INT32: case DataType.INT8: case DataType.UINT8: case DataType.BOOL:
       return Float64Array.from(t.int32Data ?? []);
     default:
-      throw new ConvertError('bad-model', `${what}: ${dataTypeName(dataType)} tensors are not supported`);
+      throw new ConvertError('unsupported', `${what}: ${dataTypeName(dataType)} tensors are not supported`);
   }
 }
 

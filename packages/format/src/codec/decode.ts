@@ -190,6 +190,10 @@ class Reader {
     }
     const table = this.at(`${field}.op`, () => n!.op(new fb[type]()));
     if (!table) invalid(`${field}.op`, `missing required ${type} table`);
+    // The table's vtable is checked here for every op, not only when a field is read: an op without
+    // fields (Relu, Sub...) would otherwise accept a corrupt table offset that the runtime refuses.
+    this.bb.field = `${field}.op`;
+    this.at(`${field}.op`, () => this.bb.__offset((table as { bb_pos: number }).bb_pos, 4));
     const op = this.op(`${field}.op`, type, table!);
     const refs = (key: 'inputs' | 'outputs'): string[] => {
       const length = this.at(`${field}.${key}`, () => n![`${key}Length`]());

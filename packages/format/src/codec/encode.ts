@@ -158,8 +158,14 @@ function encodeOp(builder: flatbuffers.Builder, op: Op, written: Written): numbe
       const steps = fb.Slice.createStepsVector(builder, op.steps.map(BigInt));
       return fb.Slice.createSlice(builder, starts, ends, axes, steps);
     }
-    case 'Clip':
-      return fb.Clip.createClip(builder, op.min, op.max);
+    case 'Clip': {
+      // flatc 2.0.8 gives an optional float field the default 0, so a bound of 0 (ReLU6's min) would
+      // be dropped and read back as "no bound": write the present bounds whatever their value.
+      builder.forceDefaults(true);
+      const clip = fb.Clip.createClip(builder, op.min, op.max);
+      builder.forceDefaults(false);
+      return clip;
+    }
     case 'HardSigmoid':
       return fb.HardSigmoid.createHardSigmoid(builder, op.alpha, op.beta);
     case 'HardSwish':

@@ -19,6 +19,7 @@ import { logitsName, type TrainableParam } from '../params.js';
 import { GraphBuilder } from './graph.js';
 import { emitBucketGradient, emitVirtual, hashConstants, type HashArrays, type HashConstants } from './hashed.js';
 import { emitLoss, type LossSpec } from './loss.js';
+import { emitFakeQuantize } from './quantize.js';
 import { ruleOf } from './ops/index.js';
 import type { Saved } from './ops/rule.js';
 import { emitUpdate, stateSlots, type OptimizerSpec } from './optimizer.js';
@@ -140,7 +141,9 @@ interface Forwarded {
 function emitForward(m: Compiling, values: readonly string[], x: string, dropout: number, maskName: (j: number) => string): Forwarded {
   const { g, model, params, shapes } = m;
   const logits = logitsName(model);
-  const virtual = params.map((p, k) => (p.hash ? emitVirtual(g, values[k], p.hash, m.constants[k]!, `p${k}`) : values[k]));
+  // Quantization-aware: the forward reads the values as stored (int8/int4); the gradient reaches the float ones straight through.
+  const stored = params.map((p, k) => (p.param.quantized ? emitFakeQuantize(g, values[k], p.param.quantized, `p${k}`) : values[k]));
+  const virtual = params.map((p, k) => (p.hash ? emitVirtual(g, stored[k], p.hash, m.constants[k]!, `p${k}`) : stored[k]));
   const names = new Map<string, string>([[model.inputs[0].name, x]]);
   const masks: number[][] = [];
   const saved: Forwarded['saved'] = [];

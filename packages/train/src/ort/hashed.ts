@@ -2,7 +2,8 @@
 // reshaped to the virtual shape. Backward: the signed virtual gradient
 // scatter-added into the K buckets, dw[h(f)] += ξ(f) · dV[f]
 // (ScatterElements, reduction 'add'). index and sign are computed once per
-// weight from the @hnet/format hash spec, in the row-major virtual order.
+// weight from the @hnet/format hash spec, in the row-major virtual order
+// (xxh32 or xxh32-block alike: the graph only sees the index and sign arrays).
 // GatherElements with int64 indices: on onnxruntime 1.30's CPU kernels it
 // runs in about half the time of Gather (int32 or int64) over 784k elements.
 
