@@ -223,8 +223,10 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
 /**
  * The streaming Dense at batch 1 for xxh32-block, fused: y[m] = Σ_c x[c] ·
  * V[m, c] + bias[m], each block's run of buckets read in place and multiplied
- * into x without building the weight row. Four blocks are hashed at a time in
- * SIMD. Its naive twin is expandRowNaive then gemmNaive (hnet_set_naive).
+ * into x without building the weight row. Each row's hash pairs are computed
+ * first, four blocks at a time in SIMD, into `scratch` (blockGemvScratchBytes:
+ * 8 bytes per block, plus the signed-quad table when it is used). Its naive
+ * twin is expandRowNaive then gemmNaive (hnet_set_naive).
  */
 export function blockGemv(w: Weight, x: usize, y: usize, bias: usize, scratch: usize): void {
   const signed = w.signed;
