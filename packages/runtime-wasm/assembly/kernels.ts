@@ -230,8 +230,7 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
  */
 export function blockGemv(w: Weight, x: usize, y: usize, bias: usize, scratch: usize): void {
   const signed = w.signed;
-  // Signed, Z = 4k and enough rows to repay building it: x's signed quads tabulated in scratch (signedQuads).
-  const tabled = signed && (w.block & 3) == 0 && w.rows >= SIGNED_QUADS_MIN_ROWS;
+  const tabled = tabulatesSigns(w);
   const hashes = scratch; // one row's run starts, then its sign words: blocks4(w) u32 each
   const table = scratch + (<usize>blocks4(w) << 3);
   if (tabled) signedQuads(x, w.cols >> 2, table);
@@ -253,6 +252,12 @@ export function blockGemv(w: Weight, x: usize, y: usize, bias: usize, scratch: u
 /** Below this many rows, building the signed-quad table costs more than the xors it saves (16 quads per quad of x). */
 const SIGNED_QUADS_MIN_ROWS: i32 = 16;
 
+/** Whether blockGemv tabulates x's signed quads (signedQuads): signed, Z = 4k and enough rows to repay building it. */
+// @ts-ignore: decorator
+@inline function tabulatesSigns(w: Weight): bool {
+  return w.signed && (w.block & 3) == 0 && w.rows >= SIGNED_QUADS_MIN_ROWS;
+}
+
 /** Blocks of a row rounded up to a multiple of 4 (the SIMD hashing's groups). */
 // @ts-ignore: decorator
 @inline function blocks4(w: Weight): i32 {
@@ -266,7 +271,7 @@ const SIGNED_QUADS_MIN_ROWS: i32 = 16;
  */
 export function blockGemvScratchBytes(w: Weight): i32 {
   if (w.block <= 1) return 0;
-  const table = w.signed && (w.block & 3) == 0 && w.rows >= SIGNED_QUADS_MIN_ROWS ? (w.cols >> 2) << 8 : 0;
+  const table = tabulatesSigns(w) ? (w.cols >> 2) << 8 : 0;
   return (blocks4(w) << 3) + table;
 }
 
