@@ -5,6 +5,7 @@
 // bench/out/runtime.json and bench/out/runtime.md.
 //
 //   node --import tsx bench/runtime/run.ts            (from the repo root)
+//   MODELS=mlp-1/8-block32,lenet-1/8-block32 node --import tsx bench/runtime/run.ts   (some models only)
 //
 // Targets: materialized >= ORT-web speed; streaming <= 2x materialized at
 // batch 1 and <= 1.25x at batch 64; streaming memory below the dense weights;
@@ -21,6 +22,8 @@ import { MODELS } from './models.js';
 const ROUNDS = Number(process.env.ROUNDS ?? 6);
 const ROUND_MS = Number(process.env.ROUND_MS ?? 250);
 const here = fileURLToPath(new URL('.', import.meta.url));
+const selected = process.env.MODELS ? process.env.MODELS.split(',') : Object.keys(MODELS);
+for (const name of selected) if (!MODELS[name]) throw new Error(`MODELS: unknown model ${name}; one of ${Object.keys(MODELS).join(', ')}`);
 
 interface Row {
   engine: string; model: string; latencyMs: number; batchMs: number; throughput: number;
@@ -28,8 +31,8 @@ interface Row {
 }
 const rows: Row[] = [];
 
-for (const [modelName, make] of Object.entries(MODELS)) {
-  const model = make();
+for (const modelName of selected) {
+  const model = MODELS[modelName]();
   const perExample = model.inputs[0].shape.slice(1);
   const expected = runReference(model, { x: { shape: [1, ...perExample], data: benchInput(sizeOf(perExample)) } }).y.data;
   const names = enginesFor(model);
@@ -61,7 +64,7 @@ for (const [modelName, make] of Object.entries(MODELS)) {
 const mb = (b: number): string => (b / 2 ** 20).toFixed(2);
 const lines: string[] = [];
 lines.push(`Machine: ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end.`, '');
-for (const modelName of Object.keys(MODELS)) {
+for (const modelName of selected) {
   const model = MODELS[modelName]();
   let denseBytes = 0;
   for (const n of model.nodes) {

@@ -247,23 +247,75 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
 /**
  * The streaming Dense at batch 1 for xxh32-block, fused: y[m] = Σ_c x[c] ·
  * V[m, c] + bias[m], each block's run of buckets read in place and multiplied
- * into x without building the weight row. Four blocks are hashed at a time in
- * SIMD. Its naive twin is expandRowNaive then gemmNaive (hnet_set_naive).
+ * into x without building the weight row. Each row's hash pairs are computed
+ * first, four blocks at a time in SIMD, into `scratch` (blockGemvScratchBytes:
+ * 8 bytes per block, plus the signed-quad table when it is used). Its naive
+ * twin is expandRowNaive then gemmNaive (hnet_set_naive).
  */
-export function blockGemv(w: Weight, x: usize, y: usize, bias: usize): void {
+export function blockGemv(w: Weight, x: usize, y: usize, bias: usize, scratch: usize): void {
   const signed = w.signed;
+  const tabled = tabulatesSigns(w);
+  const hashes = scratch; // one row's run starts, then its sign words: blocks4(w) u32 each
+  const table = scratch + (<usize>blocks4(w) << 3);
+  if (tabled) signedQuads(x, w.cols >> 2, table);
   switch (w.dtype) {
     case DT_FLOAT32:
-      if (signed) blockGemvLoop(w, x, y, bias, DT_FLOAT32, true); else blockGemvLoop(w, x, y, bias, DT_FLOAT32, false);
+      if (tabled) blockGemvLoop(w, x, y, bias, hashes, table, DT_FLOAT32, true, true);
+      else if (signed) blockGemvLoop(w, x, y, bias, hashes, 0, DT_FLOAT32, true, false); else blockGemvLoop(w, x, y, bias, hashes, 0, DT_FLOAT32, false, false);
       break;
     case DT_FLOAT16:
-      if (signed) blockGemvLoop(w, x, y, bias, DT_FLOAT16, true); else blockGemvLoop(w, x, y, bias, DT_FLOAT16, false);
+      if (tabled) blockGemvLoop(w, x, y, bias, hashes, table, DT_FLOAT16, true, true);
+      else if (signed) blockGemvLoop(w, x, y, bias, hashes, 0, DT_FLOAT16, true, false); else blockGemvLoop(w, x, y, bias, hashes, 0, DT_FLOAT16, false, false);
       break;
     case DT_INT4:
-      if (signed) blockGemvLoop(w, x, y, bias, DT_INT4, true); else blockGemvLoop(w, x, y, bias, DT_INT4, false);
+      if (signed) blockGemvLoop(w, x, y, bias, hashes, 0, DT_INT4, true, false); else blockGemvLoop(w, x, y, bias, hashes, 0, DT_INT4, false, false);
       break;
     default:
-      if (signed) blockGemvLoop(w, x, y, bias, DT_INT8, true); else blockGemvLoop(w, x, y, bias, DT_INT8, false);
+      if (tabled) blockGemvLoop(w, x, y, bias, hashes, table, DT_INT8, true, true);
+      else if (signed) blockGemvLoop(w, x, y, bias, hashes, 0, DT_INT8, true, false); else blockGemvLoop(w, x, y, bias, hashes, 0, DT_INT8, false, false);
+  }
+}
+
+/** Below this many rows, building the signed-quad table costs more than the xors it saves (16 quads per quad of x). */
+const SIGNED_QUADS_MIN_ROWS: i32 = 16;
+
+/**
+ * Whether blockGemv tabulates x's signed quads (signedQuads): signed, Z = 4k,
+ * enough rows to repay building it, and not int4 (its runs go through runDot).
+ */
+// @ts-ignore: decorator
+@inline function tabulatesSigns(w: Weight): bool {
+  return w.signed && (w.block & 3) == 0 && w.rows >= SIGNED_QUADS_MIN_ROWS && w.dtype != DT_INT4;
+}
+
+/** Blocks of a row rounded up to a multiple of 4 (the SIMD hashing's groups). */
+// @ts-ignore: decorator
+@inline function blocks4(w: Weight): i32 {
+  return (((w.cols + w.block - 1) / w.block) + 3) & ~3;
+}
+
+/**
+ * Bytes of blockGemv's scratch for a block-hashed weight: one row's run
+ * starts and sign words (8 bytes per block), then the signed-quad table (64
+ * bytes per column of x) when it is used.
+ */
+export function blockGemvScratchBytes(w: Weight): i32 {
+  if (w.block <= 1) return 0;
+  const table = tabulatesSigns(w) ? (w.cols >> 2) << 8 : 0;
+  return (blocks4(w) << 3) + table;
+}
+
+/**
+ * The table of signed quads of x: entry (g, p), 16 bytes at table + 256·g +
+ * 16·p, is x[4g .. 4g + 3] with the signs of pattern p applied (SIGN_MASKS).
+ * A block's quad then reads its signed x in one load at the offset its sign
+ * nibble gives, and the inner loop is a load, a load, a multiply and an add.
+ */
+function signedQuads(x: usize, quads: i32, table: usize): void {
+  for (let g = 0; g < quads; g++) {
+    const v = v128.load(x + (<usize>g << 4));
+    const row = table + (<usize>g << 8);
+    for (let p = 0; p < 16; p++) v128.store(row + (<usize>p << 4), v128.xor(v, v128.load(SIGN_MASKS + (<usize>p << 4))));
   }
 }
 
@@ -305,44 +357,136 @@ export function blockGemv(w: Weight, x: usize, y: usize, bias: usize): void {
   return f32x4.replace_lane(acc, 0, f32x4.extract_lane(acc, 0) + tail);
 }
 
+/** Four consecutive stored values from the byte address p on, decoded to f32 (load4 with the address precomputed). */
 // @ts-ignore: decorator
-@inline function blockGemvLoop(w: Weight, x: usize, y: usize, bias: usize, dtype: i32, signed: bool): void {
+@inline function load4At(p: usize, dtype: i32, scale: f32): v128 {
+  if (dtype == DT_FLOAT32) return v128.load(p);
+  if (dtype == DT_FLOAT16) return float16x4ToF32(i32x4.extend_low_i16x8_u(v128.load64_zero(p)));
+  const q = i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(p)));
+  return f32x4.mul(f32x4.splat(scale), f32x4.convert_i32x4_s(q));
+}
+
+/**
+ * The xor masks of the 16 sign patterns of four lanes: entry p (16 bytes at
+ * SIGN_MASKS + 16·p) has 0x80000000 in lane l when bit 3 − l of p is set. A
+ * block's sign word s gives quad j of its run the pattern (s << 4j) >> 28
+ * (lane l is column 4j + l, sign bit 31 − 4j − l), so one table load and one
+ * xor sign four weights, and the nibble's shifts run on the scalar units,
+ * which the multiply-adds leave idle.
+ */
+const SIGN_MASKS: usize = memory.data<u32>([
+  0, 0, 0, 0, /**/ 0, 0, 0, 0x80000000, /**/ 0, 0, 0x80000000, 0, /**/ 0, 0, 0x80000000, 0x80000000,
+  0, 0x80000000, 0, 0, /**/ 0, 0x80000000, 0, 0x80000000, /**/ 0, 0x80000000, 0x80000000, 0, /**/ 0, 0x80000000, 0x80000000, 0x80000000,
+  0x80000000, 0, 0, 0, /**/ 0x80000000, 0, 0, 0x80000000, /**/ 0x80000000, 0, 0x80000000, 0, /**/ 0x80000000, 0, 0x80000000, 0x80000000,
+  0x80000000, 0x80000000, 0, 0, /**/ 0x80000000, 0x80000000, 0, 0x80000000, /**/ 0x80000000, 0x80000000, 0x80000000, 0, /**/ 0x80000000, 0x80000000, 0x80000000, 0x80000000,
+], 16);
+
+/** The sign mask of the quad whose pattern is the top nibble of t (t = s << 4j). */
+// @ts-ignore: decorator
+@inline function signMask4(t: u32): v128 {
+  return v128.load(SIGN_MASKS + <usize>((t >> 24) & 0xf0));
+}
+
+// @ts-ignore: decorator
+@inline function blockGemvLoop(w: Weight, x: usize, y: usize, bias: usize, hashes: usize, table: usize, dtype: i32, signed: bool, tabled: bool): void {
   const cols = w.cols;
   const z = w.block;
   const count = w.count;
   const scale = w.scale;
   const src = w.stored;
+  // Z = 4k: whole blocks run as quads straight off the bucket array, the
+  // row's last (shorter) block and any run that wraps past bucket K - 1 as runDot;
+  // so does every int4 run (it may start on either nibble of a byte).
+  const quads = (z & 3) == 0 && dtype != DT_INT4 ? z >> 2 : 0;
+  const wholeBlocks = quads > 0 ? cols / z : 0;
+  const quadBytes: usize = dtype == DT_FLOAT32 ? 16 : dtype == DT_FLOAT16 ? 8 : 4; // four stored values
+  const valueShift: usize = dtype == DT_FLOAT32 ? 2 : dtype == DT_FLOAT16 ? 1 : 0;
+  const zBytes = <usize>z << 2;
+  const n4 = blocks4(w);
+  const signWords = hashes + (<usize>n4 << 2);
   const count4 = i32x4.splat(count);
-  const blocks = (cols + z - 1) / z;
   for (let m = 0; m < w.rows; m++) {
+    // The row's hash pairs first, four blocks at a time in SIMD, into scratch:
+    // the multiply-adds below then read them with scalar loads.
     const bucketRow4 = i32x4.splat(keyRowState(<u32>m, w.bucketSeed));
     const signRow4 = i32x4.splat(keyRowState(<u32>m, w.signSeed));
     let blockP3 = i32x4(0, PRIME3, 2 * PRIME3, 3 * PRIME3); // [b, b+1, b+2, b+3] · PRIME3
-    let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
-    let b = 0;
-    for (; b < blocks; b += 4) {
-      // the hash pairs of four blocks at once; a last group past the row's end hashes unused blocks
-      const starts = bucketOf4(keyFinish4(bucketRow4, blockP3), count4);
-      const signs = signed ? keyFinish4(signRow4, blockP3) : i32x4.splat(0);
+    for (let b4 = 0; b4 < n4; b4 += 4) {
+      v128.store(hashes + (<usize>b4 << 2), bucketOf4(keyFinish4(bucketRow4, blockP3), count4));
+      if (signed) v128.store(signWords + (<usize>b4 << 2), keyFinish4(signRow4, blockP3));
       blockP3 = i32x4.add(blockP3, i32x4.splat(4 * PRIME3));
-      const c0 = b * z;
-      const xb = x + (<usize>c0 << 2);
-      const zBytes = <usize>z << 2;
-      if (b + 4 <= blocks && c0 + 4 * z <= cols) {
-        acc0 = runDot(src, dtype, scale, count, i32x4.extract_lane(starts, 0), i32x4.extract_lane(signs, 0), xb, z, signed, acc0);
-        acc1 = runDot(src, dtype, scale, count, i32x4.extract_lane(starts, 1), i32x4.extract_lane(signs, 1), xb + zBytes, z, signed, acc1);
-        acc0 = runDot(src, dtype, scale, count, i32x4.extract_lane(starts, 2), i32x4.extract_lane(signs, 2), xb + 2 * zBytes, z, signed, acc0);
-        acc1 = runDot(src, dtype, scale, count, i32x4.extract_lane(starts, 3), i32x4.extract_lane(signs, 3), xb + 3 * zBytes, z, signed, acc1);
-      } else {
-        for (let j = 0; j < 4 && b + j < blocks; j++) {
-          const cj = c0 + j * z;
-          const st = j == 0 ? i32x4.extract_lane(starts, 0) : j == 1 ? i32x4.extract_lane(starts, 1) : j == 2 ? i32x4.extract_lane(starts, 2) : i32x4.extract_lane(starts, 3);
-          const sg = j == 0 ? i32x4.extract_lane(signs, 0) : j == 1 ? i32x4.extract_lane(signs, 1) : j == 2 ? i32x4.extract_lane(signs, 2) : i32x4.extract_lane(signs, 3);
-          acc0 = runDot(src, dtype, scale, count, st, sg, x + (<usize>cj << 2), min(z, cols - cj), signed, acc0);
+    }
+    // four independent sums: one add chain per quad of a group of four
+    let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
+    let b = 0;
+    let xb = x;
+    for (; b < wholeBlocks; b++, xb += zBytes) {
+      const start = load<u32>(hashes + (<usize>b << 2));
+      const s: u32 = signed ? load<u32>(signWords + (<usize>b << 2)) : 0;
+      if (<u32>z > count - start) { // the run wraps (about Z / K of the blocks)
+        acc0 = runDot(src, dtype, scale, count, start, s, xb, z, signed, acc0);
+        continue;
+      }
+      let p = src + (<usize>start << valueShift);
+      let xq = xb;
+      let t = s;
+      let q = 0;
+      if (tabled) {
+        // x's quads of this block in the signed-quad table: 256 bytes each, the sign nibble picks the entry
+        let tq = table + ((<usize>b * <usize>quads) << 8);
+        for (; q + 4 <= quads; q += 4) {
+          const v0 = load4At(p, dtype, scale), v1 = load4At(p + quadBytes, dtype, scale);
+          const v2 = load4At(p + 2 * quadBytes, dtype, scale), v3 = load4At(p + 3 * quadBytes, dtype, scale);
+          acc0 = fma(acc0, v128.load(tq + <usize>((t >> 24) & 0xf0)), v0);
+          acc1 = fma(acc1, v128.load(tq + <usize>((t >> 20) & 0xf0), 256), v1);
+          acc2 = fma(acc2, v128.load(tq + <usize>((t >> 16) & 0xf0), 512), v2);
+          acc3 = fma(acc3, v128.load(tq + <usize>((t >> 12) & 0xf0), 768), v3);
+          t <<= 16;
+          p += 4 * quadBytes;
+          tq += 1024;
         }
+        for (; q < quads; q++) {
+          acc0 = fma(acc0, v128.load(tq + <usize>((t >> 24) & 0xf0)), load4At(p, dtype, scale));
+          t <<= 4;
+          p += quadBytes;
+          tq += 256;
+        }
+        continue;
+      }
+      for (; q + 4 <= quads; q += 4) {
+        let v0 = load4At(p, dtype, scale), v1 = load4At(p + quadBytes, dtype, scale);
+        let v2 = load4At(p + 2 * quadBytes, dtype, scale), v3 = load4At(p + 3 * quadBytes, dtype, scale);
+        if (signed) {
+          v0 = v128.xor(v0, signMask4(t));
+          v1 = v128.xor(v1, signMask4(t << 4));
+          v2 = v128.xor(v2, signMask4(t << 8));
+          v3 = v128.xor(v3, signMask4(t << 12));
+          t <<= 16;
+        }
+        acc0 = fma(acc0, v128.load(xq), v0);
+        acc1 = fma(acc1, v128.load(xq, 16), v1);
+        acc2 = fma(acc2, v128.load(xq, 32), v2);
+        acc3 = fma(acc3, v128.load(xq, 48), v3);
+        p += 4 * quadBytes;
+        xq += 64;
+      }
+      for (; q < quads; q++) {
+        let v = load4At(p, dtype, scale);
+        if (signed) { v = v128.xor(v, signMask4(t)); t <<= 4; }
+        acc0 = fma(acc0, v128.load(xq), v);
+        p += quadBytes;
+        xq += 16;
       }
     }
-    const total = hsum(f32x4.add(acc0, acc1)) + (bias != 0 ? load<f32>(bias + (<usize>m << 2)) : 0);
+    // the remaining blocks (every block when Z is not a multiple of 4)
+    const blocks = (cols + z - 1) / z;
+    for (; b < blocks; b++) {
+      const c0 = b * z;
+      const start = load<u32>(hashes + (<usize>b << 2));
+      const s: u32 = signed ? load<u32>(signWords + (<usize>b << 2)) : 0;
+      acc1 = runDot(src, dtype, scale, count, start, s, x + (<usize>c0 << 2), min(z, cols - c0), signed, acc1);
+    }
+    const total = hsum(f32x4.add(f32x4.add(acc0, acc1), f32x4.add(acc2, acc3))) + (bias != 0 ? load<f32>(bias + (<usize>m << 2)) : 0);
     store<f32>(y + (<usize>m << 2), total);
   }
 }

@@ -136,7 +136,7 @@ export class Runtime {
           const b = n.bias;
           const outF = ys[1];
           if (!naive && xs[0] == 1 && w.stored != 0 && w.block > 1) { // streaming xxh32-block at batch 1: fused, no tile
-            blockGemv(w, x, y, b != null ? b.dense : 0);
+            blockGemv(w, x, y, b != null ? b.dense : 0, this.weights.tile);
             break;
           }
           const step = this.weights.rowsPerCall(w);

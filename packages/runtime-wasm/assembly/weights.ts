@@ -5,10 +5,11 @@
 //   (materialized) or kept as stored buckets (streaming), with a tile of a few
 //   virtual weight rows (about 32 KiB) rebuilt from the hash for each group of
 //   output units, once per run (or, for an xxh32-block Dense at batch 1, no
-//   tile at all: runtime.ts calls blockGemv, which reads the runs in place).
+//   weight rows at all: runtime.ts calls blockGemv, which reads the runs in
+//   place and keeps its table of signed inputs in the tile).
 
-import { Model, Weight, storedBytes } from "./model";
-import { decodeValues, expandRow } from "./kernels";
+import { Model, Weight, OP_DENSE, storedBytes } from "./model";
+import { blockGemvScratchBytes, decodeValues, expandRow } from "./kernels";
 
 export const MODE_AUTO: i32 = 0;
 export const MODE_MATERIALIZED: i32 = 1;
@@ -44,12 +45,18 @@ function tileRows(w: Weight): i32 {
   return min(w.rows, max(2, TILE_TARGET / w.cols));
 }
 
-/** Floats of the streaming tile: the largest tile of any hashed weight. */
+/**
+ * Floats of the streaming tile: the largest tile of any hashed weight, or
+ * blockGemv's scratch for a block-hashed Dense (its signed quads of x, 16
+ * floats per column), which uses the tile instead of weight rows at batch 1.
+ */
 export function tileFloats(m: Model): i32 {
   let floats = 0;
   for (let i = 0; i < m.nodes.length; i++) {
-    const w = m.nodes[i].weight;
+    const n = m.nodes[i];
+    const w = n.weight;
     if (w != null && w.hashed) floats = max(floats, tileRows(w) * w.cols);
+    if (w != null && w.hashed && n.op == OP_DENSE) floats = max(floats, blockGemvScratchBytes(w) >> 2);
   }
   return floats;
 }

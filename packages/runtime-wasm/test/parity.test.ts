@@ -73,6 +73,26 @@ for (const build of BUILDS) describe(`parity with runReference, ${build} build`,
     });
   }
 
+  // blockGemv (streaming, batch 1) has three paths: the signed-quad table (signed, Z = 4k, 16 rows or
+  // more), the sign-mask xors (fewer rows), no signs; each with whole blocks, a shorter last block, and
+  // runs that wrap past bucket K - 1 (K = 40 < 2Z). Compared with the reference and with the naive kernels.
+  for (const block of [4, 8, 12, 32]) {
+    it(`a block-hashed Dense at batch 1, Z = ${block}: tabled, masked and unsigned signs, wrapping runs`, async () => {
+      for (const [i, dtype] of DTYPES.entries()) {
+        for (const signed of [true, false]) for (const [out, inF] of [[40, 70], [5, 70], [17, 64]]) {
+          const seeds = { bucketSeed: 11 + i, signSeed: signed ? 12 + i : null };
+          const weight = hashedWeight(randomArray(rng(500 + i), out * inF), [out, inF], { algorithm: 'xxh32-block', ...seeds, block }, 40, dtype);
+          const model: Model = {
+            inputs: [{ name: 'x', shape: [-1, inF] }], outputs: [{ name: 'y', shape: [-1, out] }],
+            nodes: [{ name: 'fc', op: { type: 'Dense', weight, bias: null }, inputs: ['x'], outputs: ['y'] }], metadata: {},
+          };
+          await checkModel(model, 500 + i);
+          await checkModel(model, 500 + i, true);
+        }
+      }
+    });
+  }
+
   it('MLPs with SIMD-sized and odd layers', async () => {
     await checkModel(mlpModel(1, [64, 33, 10]), 1);
     await checkModel(mlpModel(2, [50, 17, 5], { dtype: 'float16', hashed: true }), 2);
