@@ -20,4 +20,3 @@ export {
   type ModelSummary, type WeightSummary, type FileDescription,
 } from './describe.js';
 export { readNpy, writeNpy, NpyError } from './npy.js';
-export { pending11 } from './pending.js'; // PENDING-1.1
