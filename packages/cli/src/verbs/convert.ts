@@ -7,7 +7,7 @@ import { requireOutput, table, toJson } from '../common.js';
 import { HASHING_FLAGS, policyFromArgs } from '../flags/hashing.js';
 import { normalizationFromArgs, PREPROCESS_FLAGS, PREPROCESS_HELP } from '../flags/preprocessing.js';
 import { TRAINING_FLAGS, trainingFromArgs } from '../flags/training.js';
-import { adviceLines, knownData, measureDrop, retrainCommand, type AccuracyDrop } from '../guidance.js';
+import { adviceLines, knownData, measureDrop, nothingHashedLine, retrainCommand, type AccuracyDrop } from '../guidance.js';
 import { pipeline } from '../pipeline.js';
 import type { Io, Verb } from '../verb.js';
 
@@ -78,6 +78,7 @@ export async function convertToFile(args: ParsedArgs, io: Io, data: string | nul
     return;
   }
   io.out(`wrote ${output}: ${formatBytes(bytes.length)} (dense float32 weights: ${formatBytes(denseBytes)})`);
+  if (!hashed && policy.compression < 1) io.out(nothingHashedLine(policy));
   if (command) for (const line of adviceLines(drop, command)) io.out(line);
 }
 
