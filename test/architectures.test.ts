@@ -13,11 +13,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import ort from 'onnxruntime-node';
 import { decode, encode, readNpy, runReference, type Model, type Tensor } from '@hnet/format';
 import { exportOnnx, hashModel, importOnnx } from '@hnet/convert';
-import { loadModel } from '@hnet/runtime-wasm';
 import onnxProto from 'onnx-proto';
+import { runOrt, runWasm } from './helpers.js';
 
 const { onnx } = onnxProto;
 
@@ -46,17 +45,6 @@ function assertClose(actual: Tensor | undefined, expected: Tensor, tolerance: nu
     `${what}: max |diff| ${worst.toExponential(2)} at element ${at} (${actual.data[at]} vs ${expected.data[at]}) > ${tolerance} · max |ref| ${scale.toExponential(2)}`);
 }
 
-async function runOrt(model: Uint8Array, inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
-  const session = await ort.InferenceSession.create(model);
-  try {
-    const feeds = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, new ort.Tensor('float32', t.data, t.shape)]));
-    const out = await session.run(feeds);
-    return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
-  } finally {
-    await session.release();
-  }
-}
-
 /** The one graph input of an ONNX file that is not an initializer (IR 3 files list initializers as inputs too). */
 function onnxInputName(bytes: Uint8Array): string {
   const graph = onnx.ModelProto.decode(bytes).graph!;
@@ -64,15 +52,6 @@ function onnxInputName(bytes: Uint8Array): string {
   const names = (graph.input ?? []).map((v) => v.name ?? '').filter((n) => !inits.has(n));
   assert.equal(names.length, 1, `expected one graph input, found ${names.join(', ')}`);
   return names[0];
-}
-
-async function runWasm(bytes: Uint8Array, mode: 'materialized' | 'streaming', inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
-  const runtime = await loadModel(bytes, { mode });
-  try {
-    return runtime.run(inputs);
-  } finally {
-    runtime.dispose();
-  }
 }
 
 /** The first `n` examples of a batch. */

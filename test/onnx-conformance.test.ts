@@ -15,9 +15,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { ConvertError, decodeTensorProto, importOnnx } from '@hnet/convert';
 import { decode, encode, runReference, type Tensor } from '@hnet/format';
-import { loadModel } from '@hnet/runtime-wasm';
 import onnxProto from 'onnx-proto';
-import ort from 'onnxruntime-node';
+import { runOrt, runWasm } from './helpers.js';
 
 const { onnx } = onnxProto;
 
@@ -107,17 +106,6 @@ const TOLERANCE = 1e-4;
 
 interface Row { op: string; passed: number; total: number; notClaimed: string[] }
 
-async function runOrt(model: Uint8Array, inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
-  const session = await ort.InferenceSession.create(model);
-  try {
-    const feeds = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, new ort.Tensor('float32', t.data, t.shape)]));
-    const out = await session.run(feeds);
-    return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
-  } finally {
-    await session.release();
-  }
-}
-
 function loadTensor(file: string): Tensor & { name: string } {
   const t = decodeTensorProto(readFileSync(file), file);
   return { name: t.name, shape: t.dims, data: Float32Array.from(t.values) };
@@ -197,14 +185,7 @@ async function runCase(dir: string, modelFile: string, dataSets: string[], bindi
     // the WASM runtime in both of its modes, each against ONNX's expected outputs.
     const hnetBytes = encode(imported.model);
     const engines: [string, Record<string, Tensor>][] = [['reference', runReference(decode(hnetBytes), inputs)]];
-    for (const mode of ['materialized', 'streaming'] as const) {
-      const runtime = await loadModel(hnetBytes, { mode });
-      try {
-        engines.push([`wasm ${mode}`, runtime.run(inputs)]);
-      } finally {
-        runtime.dispose();
-      }
-    }
+    for (const mode of ['materialized', 'streaming'] as const) engines.push([`wasm ${mode}`, await runWasm(hnetBytes, mode, inputs)]);
     const kept = new Set((fresh.graph?.output ?? []).map((o) => o.name ?? ''));
     const byOrt = ortIsReference(dir) ? await runOrt(bytes, inputs) : null;
     for (const [engine, outputs] of engines) {

@@ -7,7 +7,8 @@
 
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { encode, IDENTITY_NORMALIZATION, readNormalization, type Model } from '@hnet/format';
+import { DEFAULT_MIN_VIRTUAL, type HashPolicy } from '@hnet/convert';
+import { encode, formatCount, IDENTITY_NORMALIZATION, readNormalization, type Model } from '@hnet/format';
 import type { ParsedArgs } from './args.js';
 import { openSession } from './common.js';
 import { getEngine } from './engines.js';
@@ -80,6 +81,16 @@ export function retrainCommand(args: ParsedArgs, input: string, output: string, 
 }
 
 const percent = (v: number): string => `${(v * 100).toFixed(2)}%`;
+
+/**
+ * Why a conversion asked to compress hashed nothing: every weight is below
+ * --min-virtual (a small model at 1/8 would otherwise come back at 1.00× with
+ * no word why).
+ */
+export function nothingHashedLine(policy: HashPolicy): string {
+  const threshold = formatCount(policy.minVirtual ?? DEFAULT_MIN_VIRTUAL);
+  return `nothing was hashed: every weight has fewer than ${threshold} virtual values (--min-virtual) or is kept by --dense; lower --min-virtual or give --buckets NAME=K`;
+}
 
 /** The lines after a conversion that hashed without retraining: the drop (when measured), then what to run. */
 export function adviceLines(drop: AccuracyDrop | null, command: string): string[] {

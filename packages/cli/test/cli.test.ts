@@ -138,6 +138,16 @@ test('convert → inspect → run → export-onnx on the MNIST MLP', async () =>
   assertClose((await runOrt(at('m.onnx'), { input: x })).output, y, 1e-4, 'exported ONNX vs hnet run');
 });
 
+test('convert says why it hashed nothing when every weight is below --min-virtual, and says nothing at compression 1', () => {
+  const small = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'small.hnet', '--compression', '1/8', '--min-virtual', '1000000');
+  assert.equal(small.code, 0, small.stderr);
+  assert.match(small.stdout, /\(1\.00× fewer\)/);
+  assert.match(small.stdout, /nothing was hashed: every weight has fewer than 1,000,000 virtual values \(--min-virtual\) or is kept by --dense; lower --min-virtual or give --buckets NAME=K/);
+  const exact = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'exact.hnet');
+  assert.equal(exact.code, 0, exact.stderr);
+  assert.doesNotMatch(exact.stdout, /nothing was hashed/);
+});
+
 test('convert --hash xxh32-block --block 16: recorded per weight and in hash.policy, and inspect, run (both modes) and export-onnx agree', async () => {
   const conv = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'b.hnet', '--compression', '1/8', '--hash', 'xxh32-block', '--block', '16');
   assert.equal(conv.code, 0, conv.stderr);

@@ -14,9 +14,9 @@ export type { Tensor } from './tensor.js';
 export * from './metadata.js';
 export { runReference } from './reference/forward.js';
 export { erf } from './reference/erf.js';
+export { resizeSource, resizeNearest, resizeLinear } from './reference/resize.js';
 export {
   summarizeModel, describeFile, formatShape, formatWeightShape, formatBytes, formatCount, hex,
   type ModelSummary, type WeightSummary, type FileDescription,
 } from './describe.js';
 export { readNpy, writeNpy, NpyError } from './npy.js';
-export { pending11 } from './pending.js'; // PENDING-1.1

@@ -404,15 +404,18 @@ export const nodeLabel = (node: Node, index: number): string =>
   `nodes[${index}]${node.name ? ` (${node.name}, ${node.op.type})` : ` (${node.op.type})`}`;
 
 /**
- * Shapes of every tensor of a model (BATCH for the symbolic batch dimension).
- * Assumes the graph structure is valid (validateModel checks it first).
+ * Shapes of every tensor of a model: with the batch dimension symbolic
+ * (BATCH), or at a concrete batch size that every input's -1 and Expand's -1
+ * take (errors then say which). Assumes the graph structure is valid
+ * (validateModel checks it first).
  */
-export function inferShapes(model: Model): Map<string, number[]> {
+export function inferShapes(model: Model, batch: number = BATCH): Map<string, number[]> {
   const shapes = new Map<string, number[]>();
-  for (const t of model.inputs) shapes.set(t.name, [...t.shape]);
+  for (const t of model.inputs) shapes.set(t.name, t.shape.map((d) => (d === BATCH ? batch : d)));
+  const at = batch === BATCH ? '' : ` at batch ${batch}`;
   model.nodes.forEach((node, i) => {
     const inputShapes = node.inputs.map((name) => shapes.get(name)!);
-    shapes.set(node.outputs[0], inferOpShape(nodeLabel(node, i), node.op, inputShapes));
+    shapes.set(node.outputs[0], inferOpShape(`${nodeLabel(node, i)}${at}`, node.op, inputShapes, batch));
   });
   return shapes;
 }

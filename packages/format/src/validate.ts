@@ -436,12 +436,7 @@ function checkLimits(model: Model): void {
   checkOutputsAt(model, shapes, 1);
   // Batch 2 too: a graph whose shapes only fit at batch 1 (a Flatten over the
   // batch, say) is refused by every reader, not only when it first runs.
-  const at2 = new Map<string, number[]>();
-  for (const t of model.inputs) at2.set(t.name, t.shape.map((d) => (d === BATCH ? 2 : d)));
-  model.nodes.forEach((node, i) => {
-    at2.set(node.outputs[0], inferOpShape(`${nodeLabel(node, i)} at batch 2`, node.op, node.inputs.map((name) => at2.get(name)!), 2));
-  });
-  checkOutputsAt(model, at2, 2);
+  checkOutputsAt(model, inferShapes(model, 2), 2);
 }
 
 /**

@@ -2,7 +2,7 @@
 // on tiny inputs whose outputs are worked out by hand here.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { arityOf, BATCH, inferOpShape, plainWeight, runReference, validateModel, type Model, type Op, type Weight } from '../src/index.js';
+import { arityOf, BATCH, inferOpShape, inferShapes, plainWeight, runReference, validateModel, type Model, type Op, type Weight } from '../src/index.js';
 import { erf } from '../src/reference/erf.js';
 import { randomArray, randomModel, rng } from './models.js';
 
@@ -300,6 +300,9 @@ test('Constant (hashed) and Expand of it over the batch', () => {
   assert.deepStrictEqual(shapeOf({ type: 'Expand', shape: [-1, 1, 4] }, [1, 3, 1]), [BATCH, 3, 4]);
   assert.deepStrictEqual(inferOpShape('test', { type: 'Expand', shape: [-1, 1, 4] }, [[1, 3, 1]], 5), [5, 3, 4]);
   assert.throws(() => shapeOf({ type: 'Expand', shape: [2, 4] }, [3, 1]), /cannot broadcast/);
+  // The whole model: the batch symbolic, or at a size the input's -1 and Expand's -1 both take.
+  assert.deepStrictEqual([inferShapes(model).get('y'), inferShapes(model).get('e')], [[BATCH, 2, 3], [BATCH, 3]]);
+  assert.deepStrictEqual([inferShapes(model, 4).get('y'), inferShapes(model, 4).get('e')], [[4, 2, 3], [4, 3]]);
 });
 
 test('arityOf: Constant none, Concat one or more, binaries two, the rest one; validation enforces it', () => {

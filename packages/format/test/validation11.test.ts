@@ -140,6 +140,11 @@ test('the work cap counts MatMul by K, ConvTranspose by its kernel per input, re
   rejects(() => validateModel(reductions), 'limit', /nodes\[256\] \(r256, ReduceMax\): the model needs more than 2\^36/);
 });
 
+test('a graph whose shapes fit at batch 1 but not at batch 2 is refused, naming the node and the batch', () => {
+  const fixedBatch = oneNode({ type: 'Reshape', shape: [1, 3] }, [-1, 3]);
+  rejects(() => validateModel(fixedBatch), 'shape', /nodes\[0\] \(n, Reshape\) at batch 2: cannot reshape \[2, 3\] to \[1, 3\]/);
+});
+
 test("Resize's enum names are in the schema's order (a name's index is its value in the file)", () => {
   // half_pixel → HalfPixel, the generated enum's member.
   const valueOf = (enumeration: Record<string, string | number>, name: string): unknown => enumeration[name.replace(/(^|_)([a-z])/g, (_m, _s, c: string) => c.toUpperCase())];

@@ -190,8 +190,10 @@ export class MatMulPlan {
 }
 
 /**
- * Resize's source coordinates, one table per spatial axis: nearest reads
- * index0; linear blends index0 and index1 by frac (ONNX opset 13).
+ * Resize's source indices, one table per spatial axis: nearest reads rows0 and
+ * cols0; linear blends *0 and *1 by *Frac (ONNX opset 13). The rules
+ * are defined once in packages/format/src/reference/resize.ts (resizeSource,
+ * resizeNearest, resizeLinear); sourceCoordinate and fillAxis are their twins.
  */
 export class ResizePlan {
   linear: bool = false;

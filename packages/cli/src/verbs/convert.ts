@@ -7,7 +7,7 @@ import { requireOutput, table, toJson } from '../common.js';
 import { HASHING_FLAGS, policyFromArgs } from '../flags/hashing.js';
 import { normalizationFromArgs, PREPROCESS_FLAGS, PREPROCESS_HELP } from '../flags/preprocessing.js';
 import { TRAINING_FLAGS, trainingFromArgs } from '../flags/training.js';
-import { adviceLines, knownData, measureDrop, retrainCommand, type AccuracyDrop } from '../guidance.js';
+import { adviceLines, knownData, measureDrop, nothingHashedLine, retrainCommand, type AccuracyDrop } from '../guidance.js';
 import { allocationPolicy, searchBudget, TargetError, type LayerOption, type Target } from '../budget.js';
 import { pipeline, readModel } from '../pipeline.js';
 import { parseSize, sizeBreakdown, sizeLines } from '../size.js';
@@ -17,10 +17,11 @@ export const verb: Verb = {
   usage: 'hnet convert MODEL.onnx -o MODEL.hnet [options]',
   description: [
     'Imports the ONNX model (BatchNormalization and bias Adds are folded into the layer',
-    'before them) and hashes every Dense/Conv2D weight with at least --min-virtual values:',
-    'K = ceil(virtual × compression) buckets, each the least-squares fit of the dense',
-    'weights that share it. Smaller layers and biases stay dense. --compression 1 (the',
-    'default) hashes nothing: an exact import. The input may also be a .hnet file.',
+    'before them) and hashes every Dense, Conv2D and ConvTranspose weight and Constant',
+    'tensor with at least --min-virtual values: K = ceil(virtual × compression) buckets, each',
+    'the least-squares fit of the dense weights that share it. Smaller layers, biases and',
+    'LayerNorm parameters stay dense. --compression 1 (the default) hashes nothing: an exact',
+    'import. The input may also be a .hnet file.',
     'Without --retrain, a hashed model has lost accuracy: --data DATA measures how much (dense',
     'vs hashed on 500 labelled examples; the demo\'s fixture is measured on mnist by itself),',
     'and the report ends with the --retrain command that recovers it.',
@@ -91,6 +92,7 @@ export async function convertToFile(args: ParsedArgs, io: Io, data: string | nul
     return;
   }
   io.out(`wrote ${output}: ${formatBytes(bytes.length)} (dense float32 weights: ${formatBytes(denseBytes)})`);
+  if (!hashed && policy.compression < 1) io.out(nothingHashedLine(policy));
   if (command) for (const line of adviceLines(drop, command)) io.out(line);
 }
 

@@ -11,6 +11,7 @@ import { MAX_DIMENSION } from '../limits.js';
 import { validateModel } from '../validate.js';
 import { BATCH, inferOpShape, nodeLabel, normalizeAxes, normalizeAxis, sliceRange } from '../shapes.js';
 import { erf } from './erf.js';
+import { resizeLinear, resizeNearest, resizeSource } from './resize.js';
 import type { Tensor } from '../tensor.js';
 import { expandWeight } from '../weights.js';
 
@@ -463,55 +464,23 @@ function pad(pads: number[], value: number, x: Tensor, out: Tensor): void {
   }
 }
 
-/** ONNX Resize's coordinate transformation: the input coordinate an output coordinate samples. */
-function sourceCoordinate(mode: ResizeOp['coordinates'], outCoord: number, scale: number, inSize: number, outSize: number): number {
-  switch (mode) {
-    case 'half_pixel':
-      return (outCoord + 0.5) / scale - 0.5;
-    case 'pytorch_half_pixel':
-      return outSize > 1 ? (outCoord + 0.5) / scale - 0.5 : 0;
-    case 'align_corners':
-      return outSize === 1 ? 0 : (outCoord * (inSize - 1)) / (outSize - 1);
-    case 'asymmetric':
-      return outCoord / scale;
-  }
-}
-
-/** ONNX Resize's nearest_mode: the input index nearest a source coordinate, clamped to the input. */
-function nearestIndex(mode: ResizeOp['nearest'], source: number, inSize: number): number {
-  const tie = source - Math.floor(source) === 0.5;
-  const rounded =
-    mode === 'floor' ? Math.floor(source)
-    : mode === 'ceil' ? Math.ceil(source)
-    : tie ? (mode === 'round_prefer_floor' ? Math.floor(source) : Math.ceil(source))
-    : Math.round(source);
-  return Math.min(Math.max(rounded, 0), inSize - 1);
-}
-
-/** The two input indices a linear resize blends along one axis, and the weight of the second. */
-function linearTaps(source: number, inSize: number): { low: number; high: number; t: number } {
-  const clamped = Math.min(Math.max(source, 0), inSize - 1);
-  const low = Math.floor(clamped);
-  return { low, high: Math.min(low + 1, inSize - 1), t: clamped - low };
-}
-
 function resize(op: ResizeOp, x: Tensor, out: Tensor): void {
   const [batch, channels, height, width] = x.shape;
   const [, , oh, ow] = out.shape;
   // The scales as float32, as the file stores them and onnxruntime uses them.
   const [sh, sw] = op.scales.map(Math.fround);
-  const ys = Array.from({ length: oh }, (_, oy) => sourceCoordinate(op.coordinates, oy, sh, height, oh));
-  const xs = Array.from({ length: ow }, (_, ox) => sourceCoordinate(op.coordinates, ox, sw, width, ow));
+  const ys = Array.from({ length: oh }, (_, oy) => resizeSource(op.coordinates, oy, sh, height, oh));
+  const xs = Array.from({ length: ow }, (_, ox) => resizeSource(op.coordinates, ox, sw, width, ow));
   for (let plane = 0; plane < batch * channels; plane++) {
     const at = (iy: number, ix: number): number => x.data[(plane * height + iy) * width + ix];
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
         let v: number;
         if (op.mode === 'nearest') {
-          v = at(nearestIndex(op.nearest, ys[oy], height), nearestIndex(op.nearest, xs[ox], width));
+          v = at(resizeNearest(op.nearest, ys[oy], height), resizeNearest(op.nearest, xs[ox], width));
         } else {
-          const ty = linearTaps(ys[oy], height);
-          const tx = linearTaps(xs[ox], width);
+          const ty = resizeLinear(ys[oy], height);
+          const tx = resizeLinear(xs[ox], width);
           const top = at(ty.low, tx.low) * (1 - tx.t) + at(ty.low, tx.high) * tx.t;
           const bottom = at(ty.high, tx.low) * (1 - tx.t) + at(ty.high, tx.high) * tx.t;
           v = top * (1 - ty.t) + bottom * ty.t;
