@@ -80,6 +80,26 @@ export class Graph {
     this.refresh(true);
   }
 
+  /**
+   * Removes `node` and gives its output to `taker`, whose own output only
+   * `node` read (a fold into the layer before it). The indices are updated in
+   * place, since a refresh per fold made a chain of folds quadratic.
+   */
+  handOver(node: Node, taker: Node): void {
+    const old = taker.outputs[0];
+    taker.outputs[0] = node.outputs[0];
+    this.model.nodes.splice(this.model.nodes.indexOf(node), 1);
+    this.producers.delete(old);
+    this.producers.set(taker.outputs[0], taker);
+    this.readers.delete(old);
+    for (const name of new Set(node.inputs)) {
+      if (name === old) continue;
+      const rest = this.consumers(name).filter((n) => n !== node);
+      if (rest.length) this.readers.set(name, rest);
+      else this.readers.delete(name);
+    }
+  }
+
   /** Replaces the nodes of a matched pattern by one node, placed where the last of them was. */
   replace(pattern: Node[], by: Node): void {
     const gone = new Set(pattern);
