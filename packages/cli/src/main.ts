@@ -13,10 +13,11 @@ import { FORMAT_VERSION, formatVersionString, HnetFormatError, NpyError } from '
 import { HnetRuntimeError } from '@hnet/runtime-wasm';
 import { TrainError } from '@hnet/train/errors';
 import { flagHelp, parseArgs, UsageError, type FlagSpec } from './args.js';
+import { TargetError } from './budget.js';
 import { printable } from './common.js';
 import type { Io, Verb } from './verb.js';
 
-export const EXIT = { ok: 0, internal: 1, usage: 2, input: 3 } as const;
+export const EXIT = { ok: 0, internal: 1, usage: 2, input: 3, target: 4 } as const;
 
 interface VerbEntry {
   name: string;
@@ -32,6 +33,7 @@ const VERBS: readonly VerbEntry[] = [
   { name: 'inspect', summary: 'show the graph, parameters, hash specs and metadata of a .hnet file', load: () => import('./verbs/inspect.js') },
   { name: 'train', summary: 'retrain a model (.onnx or .hnet) on data, optionally hashing it first, and write .hnet', load: () => import('./verbs/train.js') },
   { name: 'eval', summary: 'accuracy of a model (.hnet or .onnx) on labelled data', load: () => import('./verbs/eval.js') },
+  { name: 'frontier', summary: 'train a sweep of compressions and plot test accuracy against file bytes (SVG)', load: () => import('./verbs/frontier.js') },
   { name: 'bench', summary: 'latency and throughput of a .hnet per engine mode and batch size', load: () => import('./verbs/bench.js') },
   { name: 'demo', summary: 'the embedded example: retrain a dense MNIST MLP into HashedNets at 1/8 and 1/64, run them in WASM', load: () => import('./verbs/demo.js') },
 ];
@@ -138,6 +140,10 @@ function report(e: unknown, verb: string, io: Io): number {
   if (e instanceof NpyError || e instanceof TrainError) {
     io.err(`${prefix}: ${e.message}`);
     return EXIT.input;
+  }
+  if (e instanceof TargetError) {
+    io.err(`${prefix}: ${e.message}`);
+    return EXIT.target;
   }
   if (e instanceof HnetRuntimeError) {
     io.err(`${prefix}: WASM runtime: ${e.message}`);

@@ -42,12 +42,12 @@ export interface PipelineResult {
 }
 
 /**
- * Reads `input` (an .onnx or .hnet file, or a model already in memory), records the given input preprocessing,
+ * Reads `input` (an .onnx or .hnet file, or a model already in memory or read by readModel), records the given input preprocessing,
  * hashes it by `policy`, trains it if asked, and encodes it.
  * `onHashed` sees the import and hashing reports before training starts (the verbs print them then).
  */
 export async function pipeline(
-  input: string | Model,
+  input: string | Model | ReadModel,
   policy: HashPolicy,
   training: Training | null,
   io: Io,
@@ -55,17 +55,9 @@ export async function pipeline(
   preprocessing: Normalization | null = training?.preprocessing ?? null,
 ): Promise<PipelineResult> {
   const slow = new SlowWork(io.err);
-  let imported: ImportReport | null = null;
-  let dense: Model;
-  if (typeof input !== 'string') {
-    dense = input;
-  } else if (input.toLowerCase().endsWith('.hnet')) {
-    dense = loadHnet(input).model;
-  } else {
-    const r = slow.step(`importing ${input}`, fileSize(input), () => importOnnx(input));
-    dense = r.model;
-    imported = r.report;
-  }
+  const read = typeof input === 'string' ? readModel(input, io) : 'imported' in input ? input : { model: input, imported: null };
+  const { imported } = read;
+  let dense = read.model;
   if (preprocessing) {
     fitsInput(preprocessing, dense);
     dense = { ...dense, metadata: { ...dense.metadata, ...normalizationEntry(preprocessing) } };
@@ -84,8 +76,21 @@ export async function pipeline(
   return { model, dense, bytes: encode(model), imported, hashing: hashed.report, training: trained };
 }
 
+/** A model read from a file, with the import report when it was an .onnx file. */
+export interface ReadModel {
+  model: Model;
+  imported: ImportReport | null;
+}
+
+/** Reads an .onnx (imported) or .hnet file. */
+export function readModel(input: string, io: Io): ReadModel {
+  if (input.toLowerCase().endsWith('.hnet')) return { model: loadHnet(input).model, imported: null };
+  const r = new SlowWork(io.err).step(`importing ${input}`, fileSize(input), () => importOnnx(input));
+  return { model: r.model, imported: r.report };
+}
+
 /** The size of a file, or 0 when it cannot be read (the importer then says why). */
-function fileSize(file: string): number {
+export function fileSize(file: string): number {
   try {
     return statSync(file).size;
   } catch {

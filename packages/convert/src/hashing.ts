@@ -20,7 +20,7 @@
 // never share a hash map.
 
 import {
-  expandWeight, hashedWeight, MAX_BLOCK, sizeOf, weightsOf, xxh32,
+  expandWeight, hashedWeight, MAX_BLOCK, plainWeight, sizeOf, weightsOf, xxh32,
   type DType, type HashSpec, type Model, type Node, type Op, type Weight,
   METADATA_KEYS,
 } from '@hnet/format';
@@ -41,6 +41,10 @@ export interface HashPolicy {
   minVirtual?: number;
   /** Storage type of the bucket values (dense weights stay float32). */
   bucketDtype?: DType;
+  /** Bucket storage by layer (node) name, over bucketDtype: the budget search picks one per layer. */
+  dtypes?: Record<string, DType>;
+  /** Storage of the biases that stay dense (default float32; int8 saves 3 bytes a bias, which counts in files of a few KiB). */
+  biasDtype?: DType;
   /** false: no sign hash (ξ = +1). */
   signed?: boolean;
   /** The hash of every hashed weight (default xxh32, one per virtual weight). */
@@ -118,7 +122,8 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
   const dtype = policy.bucketDtype ?? 'float32';
   const dense = new Set(policy.dense ?? []);
   const buckets = new Map(Object.entries(policy.buckets ?? {}));
-  checkNames(model, [...dense, ...buckets.keys()]);
+  const dtypes = new Map(Object.entries(policy.dtypes ?? {}));
+  checkNames(model, [...dense, ...buckets.keys(), ...dtypes.keys()]);
   for (const [name, k] of buckets) {
     if (dense.has(name)) throw new ConvertError('bad-policy', `layer "${name}" is given both as dense and with ${k} buckets`);
     if (!Number.isInteger(k) || k < 1) throw new ConvertError('bad-policy', `buckets for "${name}" must be a positive integer, got ${k}`);
@@ -148,14 +153,17 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
       const values = expandWeight(weight);
       let next: Weight;
       if (k === null) {
-        next = weight.hash === null ? weight : { shape: [...weight.shape], hash: null, values: { dtype: 'float32', data: values } };
+        // A plain weight keeps its storage; a bias is re-stored when biasDtype asks; a hashed input weight is expanded to float32.
+        const biasDtype = part === 'bias' ? policy.biasDtype : undefined;
+        const keep = weight.hash === null && (biasDtype === undefined || weight.values.dtype === biasDtype);
+        next = keep ? weight : plainWeight(values, weight.shape, biasDtype ?? 'float32');
       } else {
         const seeds = {
           bucketSeed: deriveSeed(seed, index, node.name, part, 'bucket'),
           signSeed: policy.signed === false ? null : deriveSeed(seed, index, node.name, part, 'sign'),
         };
         const hash: HashSpec = algorithm === 'xxh32' ? { algorithm, ...seeds } : { algorithm, ...seeds, block };
-        next = hashedWeight(values, weight.shape, hash, k, dtype);
+        next = hashedWeight(values, weight.shape, hash, k, dtypes.get(node.name) ?? dtype);
       }
       weights.push({
         layer: node.name, nodeIndex: index, op: node.op.type, part, shape: [...weight.shape], virtual,
@@ -172,7 +180,9 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
   const policyNote = {
     compression, seed, minVirtual, hashBias: !!policy.hashBias, bucketDtype: dtype, signed: policy.signed !== false,
     hash: algorithm, ...(algorithm === 'xxh32-block' ? { block } : {}),
-    ...(buckets.size ? { buckets: Object.fromEntries(buckets) } : {}), ...(dense.size ? { dense: [...dense] } : {}),
+    ...(policy.biasDtype && policy.biasDtype !== 'float32' ? { biasDtype: policy.biasDtype } : {}),
+    ...(buckets.size ? { buckets: Object.fromEntries(buckets) } : {}), ...(dtypes.size ? { dtypes: Object.fromEntries(dtypes) } : {}),
+    ...(dense.size ? { dense: [...dense] } : {}),
   };
   const out: Model = {
     ...model, nodes,

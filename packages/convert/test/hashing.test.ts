@@ -79,6 +79,20 @@ test('hash xxh32-block: every hashed weight gets the block (default 32), the pol
   policyError(() => hashModel(lenet(), { compression: 1 / 8, hash: 'md5' as never }), /hash must be xxh32 or xxh32-block, got md5/);
 });
 
+test('per-layer bucket dtypes (the budget search) and int8 biases', () => {
+  const { model } = hashModel(lenet(), { compression: 1 / 8, dtypes: { '/fc1/Gemm': 'int4', '/fc2/Gemm': 'int8' }, biasDtype: 'int8' });
+  assert.equal(layer(model, '/fc1/Gemm').weight.values.dtype, 'int4');
+  assert.equal(layer(model, '/fc2/Gemm').weight.values.dtype, 'int8');
+  assert.equal(layer(model, '/conv2/Conv').weight.values.dtype, 'float32', 'the policy default for the rest');
+  assert.equal(layer(model, '/fc3/Gemm').weight.values.dtype, 'float32', 'plain weights keep their storage');
+  for (const n of model.nodes) {
+    const w = weightsOf(n.op);
+    if (w?.bias) assert.equal(w.bias.values.dtype, 'int8', n.name);
+  }
+  assert.deepStrictEqual(decode(encode(model)).nodes.map((n) => n.op), model.nodes.map((n) => n.op));
+  assert.throws(() => hashModel(lenet(), { compression: 1, dtypes: { '/nope': 'int4' } }), /no Dense\/Conv2D layer named "\/nope"/);
+});
+
 test('bucket dtypes float16 and int8 round-trip through the file and stay close to float32', () => {
   const base = hashModel(lenet(), { compression: 1 / 8 }).report.weights;
   for (const dtype of ['float16', 'int8'] as const) {

@@ -17,7 +17,7 @@ import { parseModel } from "./model";
 import { Runtime, setNaiveKernels } from "./runtime";
 import { MODE_AUTO, MODE_STREAMING } from "./weights";
 import { bucketOf, keyFinish, keyRowState } from "./hash";
-import { float16ToF32, float16x4ToF32 } from "./kernels";
+import { decodeValues, decodeValuesNaive, float16ToF32, float16x4ToF32 } from "./kernels";
 import { MAX_DIMENSION, MAX_ELEMENTS, MAX_GEOMETRY, MAX_RANK, MAX_WORK } from "./limits";
 
 /** The largest buffer hnet_alloc hands out (1 GiB). */
@@ -315,6 +315,10 @@ export function hnet_bucket_of(h: u32, count: u32): u32 {
 /** A binary16 pattern decoded by the scalar (simd = 0) or the SIMD (simd = 1) decoder. */
 export function hnet_float16_to_f32(bits: u32, simd: i32): f32 {
   return simd != 0 ? f32x4.extract_lane(float16x4ToF32(i32x4.splat(bits & 0xffff)), 0) : float16ToF32(bits & 0xffff);
+}
+/** `count` stored values at `src` decoded to f32 at `dst` by the naive (simd = 0) or the SIMD (simd = 1) decoder. */
+export function hnet_decode_values(src: usize, dtype: i32, scale: f32, count: i32, dst: usize, simd: i32): void {
+  if (simd != 0) decodeValues(src, dtype, scale, count, dst); else decodeValuesNaive(src, dtype, scale, count, dst);
 }
 /** A cap of limits.ts (0 elements, 1 rank, 2 work, 3 geometry, 4 dimension), so tests can compare them with @hnet/format's; -1 otherwise. */
 export function hnet_limit(which: i32): f64 {

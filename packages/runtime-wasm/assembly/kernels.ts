@@ -2,7 +2,7 @@
 // callers (runtime.ts) have checked every size against the arena plan, so the
 // loops use raw load/store. Layout is NCHW; shapes are noted at each kernel.
 
-import { Weight, DT_FLOAT32, DT_FLOAT16, DT_INT8 } from "./model";
+import { Weight, DT_FLOAT32, DT_FLOAT16, DT_INT8, DT_INT4 } from "./model";
 import { MatMulPlan } from "./layout";
 import { PRIME3, bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState, keySignBits4 } from "./hash";
 
@@ -27,7 +27,10 @@ import { PRIME3, bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState, keySig
 @inline export function storedValue(src: usize, dtype: i32, scale: f32, k: u32): f32 {
   if (dtype == DT_FLOAT32) return load<f32>(src + (<usize>k << 2));
   if (dtype == DT_FLOAT16) return float16ToF32(<u32>load<u16>(src + (<usize>k << 1)));
-  return scale * <f32>load<i8>(src + <usize>k);
+  if (dtype == DT_INT8) return scale * <f32>load<i8>(src + <usize>k);
+  // int4: nibble k & 1 of byte k >> 1, sign-extended from bit 3
+  const nibble = (<i32>load<u8>(src + (<usize>k >> 1)) >> ((k & 1) << 2)) & 0xf;
+  return scale * <f32>((nibble << 28) >> 28);
 }
 
 // ---- Virtual weights ---------------------------------------------------------
@@ -50,6 +53,18 @@ import { PRIME3, bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState, keySig
     h = v128.load16_lane(src + <usize>i32x4.extract_lane(byteOffsets, 2), h, 4);
     h = v128.load16_lane(src + <usize>i32x4.extract_lane(byteOffsets, 3), h, 6);
     return float16x4ToF32(h);
+  }
+  if (dtype == DT_INT4) {
+    // the byte holding each nibble into the low 8 bits of its lane; even k keeps bits 0..3, odd k bits 4..7
+    const byteIndex = i32x4.shr_u(k, 1);
+    let b = v128.load8_lane(src + <usize>i32x4.extract_lane(byteIndex, 0), i32x4.splat(0), 0);
+    b = v128.load8_lane(src + <usize>i32x4.extract_lane(byteIndex, 1), b, 4);
+    b = v128.load8_lane(src + <usize>i32x4.extract_lane(byteIndex, 2), b, 8);
+    b = v128.load8_lane(src + <usize>i32x4.extract_lane(byteIndex, 3), b, 12);
+    const low = i32x4.shr_s(i32x4.shl(b, 28), 28);
+    const high = i32x4.shr_s(i32x4.shl(b, 24), 28);
+    const odd = i32x4.eq(v128.and(k, i32x4.splat(1)), i32x4.splat(1));
+    return f32x4.mul(f32x4.splat(scale), f32x4.convert_i32x4_s(v128.bitselect(high, low, odd)));
   }
   // int8: the four bytes into the low 8 bits of each lane, sign-extended, times the scale
   let q = v128.load8_lane(src + <usize>i32x4.extract_lane(k, 0), i32x4.splat(0), 0);
@@ -93,8 +108,11 @@ export function expandRow(w: Weight, src: usize, r: i32, dst: usize): void {
     case DT_FLOAT16:
       if (signed) expandLoop(w, src, r, dst, DT_FLOAT16, true); else expandLoop(w, src, r, dst, DT_FLOAT16, false);
       break;
-    default:
+    case DT_INT8:
       if (signed) expandLoop(w, src, r, dst, DT_INT8, true); else expandLoop(w, src, r, dst, DT_INT8, false);
+      break;
+    default:
+      if (signed) expandLoop(w, src, r, dst, DT_INT4, true); else expandLoop(w, src, r, dst, DT_INT4, false);
   }
 }
 
@@ -169,6 +187,9 @@ export function expandRowNaive(w: Weight, src: usize, r: i32, dst: usize): void 
 @inline function load4(src: usize, dtype: i32, scale: f32, k: u32): v128 {
   if (dtype == DT_FLOAT32) return v128.load(src + (<usize>k << 2));
   if (dtype == DT_FLOAT16) return float16x4ToF32(i32x4.extend_low_i16x8_u(v128.load64_zero(src + (<usize>k << 1))));
+  if (dtype == DT_INT4) { // a run may start on either nibble of a byte: one value at a time
+    return f32x4(storedValue(src, dtype, scale, k), storedValue(src, dtype, scale, k + 1), storedValue(src, dtype, scale, k + 2), storedValue(src, dtype, scale, k + 3));
+  }
   const q = i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(src + <usize>k)));
   return f32x4.mul(f32x4.splat(scale), f32x4.convert_i32x4_s(q));
 }
@@ -182,6 +203,9 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
       break;
     case DT_FLOAT16:
       if (signed) blockLoop(w, src, r, dst, DT_FLOAT16, true); else blockLoop(w, src, r, dst, DT_FLOAT16, false);
+      break;
+    case DT_INT4:
+      if (signed) blockLoop(w, src, r, dst, DT_INT4, true); else blockLoop(w, src, r, dst, DT_INT4, false);
       break;
     default:
       if (signed) blockLoop(w, src, r, dst, DT_INT8, true); else blockLoop(w, src, r, dst, DT_INT8, false);
@@ -234,6 +258,9 @@ export function blockGemv(w: Weight, x: usize, y: usize, bias: usize): void {
       break;
     case DT_FLOAT16:
       if (signed) blockGemvLoop(w, x, y, bias, DT_FLOAT16, true); else blockGemvLoop(w, x, y, bias, DT_FLOAT16, false);
+      break;
+    case DT_INT4:
+      if (signed) blockGemvLoop(w, x, y, bias, DT_INT4, true); else blockGemvLoop(w, x, y, bias, DT_INT4, false);
       break;
     default:
       if (signed) blockGemvLoop(w, x, y, bias, DT_INT8, true); else blockGemvLoop(w, x, y, bias, DT_INT8, false);
@@ -320,8 +347,31 @@ export function blockGemv(w: Weight, x: usize, y: usize, bias: usize): void {
   }
 }
 
-/** Decodes `count` stored values to f32 (plain weights, biases). */
+/** Decodes `count` stored values to f32 (plain weights, biases); int4 in SIMD, 16 values per step. */
 export function decodeValues(src: usize, dtype: i32, scale: f32, count: i32, dst: usize): void {
+  let i = 0;
+  if (dtype == DT_INT4) {
+    const scale4 = f32x4.splat(scale);
+    for (; i + 16 <= count; i += 16) {
+      const bytes = v128.load64_zero(src + (<usize>i >> 1)); // 8 bytes = 16 nibbles
+      // Sign-extended nibbles as i8: the low one shifted up and back, the high one shifted down arithmetically.
+      const low = i8x16.shr_s(i8x16.shl(bytes, 4), 4);
+      const high = i8x16.shr_s(bytes, 4);
+      const q = i8x16.shuffle(low, high, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23); // in element order
+      const q0 = i16x8.extend_low_i8x16_s(q);
+      const q1 = i16x8.extend_high_i8x16_s(q);
+      const d = dst + (<usize>i << 2);
+      v128.store(d, f32x4.mul(scale4, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(q0))));
+      v128.store(d + 16, f32x4.mul(scale4, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(q0))));
+      v128.store(d + 32, f32x4.mul(scale4, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(q1))));
+      v128.store(d + 48, f32x4.mul(scale4, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(q1))));
+    }
+  }
+  for (; i < count; i++) store<f32>(dst + (<usize>i << 2), storedValue(src, dtype, scale, <u32>i));
+}
+
+/** decodeValues one value at a time: the naive twin the tests compare it with. */
+export function decodeValuesNaive(src: usize, dtype: i32, scale: f32, count: i32, dst: usize): void {
   for (let i = 0; i < count; i++) store<f32>(dst + (<usize>i << 2), storedValue(src, dtype, scale, <u32>i));
 }
 

@@ -77,6 +77,7 @@ export const ROUND_CEIL: i32 = 3;
 export const DT_FLOAT32: i32 = 0;
 export const DT_FLOAT16: i32 = 1;
 export const DT_INT8: i32 = 2;
+export const DT_INT4: i32 = 3; // 1.1: two per byte, element 2i in the low nibble of byte i
 
 /** 2^53: Slice's integers stay within what a JavaScript number holds exactly. */
 const SAFE_INTEGER: i64 = 1 << 53;
@@ -100,7 +101,7 @@ export class Weight {
   block: i32 = 1;         // columns per hash: Z of xxh32-block, 1 for per-element xxh32 (the same map)
   count: u32 = 0;         // stored values: K buckets, or `size` plain values
   dtype: i32 = DT_FLOAT32;
-  scale: f32 = 1;         // int8 only
+  scale: f32 = 1;         // int8 and int4 only
   dataPos: u32 = 0;       // position of the stored bytes in the file (valid during load)
   stored: usize = 0;      // owned copy of the stored bytes (streaming, hashed); else 0
   dense: usize = 0;       // owned f32 virtual tensor (plain weights, biases, materialized); else 0
@@ -163,8 +164,10 @@ export class Model {
   nodes: Node[] = [];
 }
 
-function dtypeSize(dtype: i32): u32 {
-  return dtype == DT_FLOAT32 ? 4 : dtype == DT_FLOAT16 ? 2 : 1;
+/** Bytes of `count` stored values of a dtype (int4: two per byte, rounded up). */
+export function storedBytes(dtype: i32, count: u32): u64 {
+  if (dtype == DT_INT4) return (<u64>count + 1) >> 1;
+  return <u64>count * (dtype == DT_FLOAT32 ? 4 : dtype == DT_FLOAT16 ? 2 : 1);
 }
 
 /** Reads a vector of u32 that must have `expected` entries (any length when expected < 0). */
@@ -268,21 +271,35 @@ function readWeight(r: Reader, table: u32, what: string): Weight {
   const values = r.table(table, 2, what + ".values", true);
   if (failed()) return w;
   const dtype = <i32>r.fieldU8(values, 0, 0, what + ".values.dtype");
-  if (dtype > DT_INT8) { fail(E_VERSION, what + ".values.dtype = " + dtype.toString() + " is unknown (0 float32, 1 float16, 2 int8); the file may need a newer runtime"); return w; }
+  if (dtype > DT_INT4) { fail(E_VERSION, what + ".values.dtype = " + dtype.toString() + " is unknown (0 float32, 1 float16, 2 int8, 3 int4); the file may need a newer runtime"); return w; }
   w.dtype = dtype;
   w.count = r.fieldU32(values, 1, 0, what + ".values.count");
   w.scale = r.fieldF32(values, 2, 1.0, what + ".values.scale");
   const data = r.vector(values, 3, 1, what + ".values.data", true);
   if (failed()) return w;
   if (w.count == 0) { fail(E_INVALID, what + ".values.count = 0, expected > 0"); return w; }
-  if (<u64>data.length != <u64>w.count * dtypeSize(dtype)) {
-    fail(E_INVALID, what + ".values.data has " + data.length.toString() + " bytes, expected count * " +
-      dtypeSize(dtype).toString() + " = " + (<u64>w.count * dtypeSize(dtype)).toString());
+  if (<u64>data.length != storedBytes(dtype, w.count)) {
+    fail(E_INVALID, what + ".values.data has " + data.length.toString() + " bytes, expected " +
+      storedBytes(dtype, w.count).toString() + " for " + w.count.toString() + " values");
     return w;
   }
-  if (dtype == DT_INT8 && !(w.scale > 0 && isFinite(w.scale))) {
+  if ((dtype == DT_INT8 || dtype == DT_INT4) && !(w.scale > 0 && isFinite(w.scale))) {
     fail(E_INVALID, what + ".values.scale = " + w.scale.toString() + ", expected > 0 and finite");
     return w;
+  }
+  if (dtype == DT_INT4) {
+    // An odd count leaves the last high nibble unused: it must be 0, so that every int4 array has one encoding.
+    if ((w.count & 1) != 0 && (<u32>load<u8>(r.ptr + data.start + (w.count >> 1)) >> 4) != 0) {
+      fail(E_INVALID, what + ".values.data: the unused high nibble after int4 value " + (w.count - 1).toString() + " must be 0");
+      return w;
+    }
+    // -8 fits in four bits but not in the format's symmetric range [-7, 7].
+    for (let i: u32 = 0; i < w.count; i++) {
+      if (((<u32>load<u8>(r.ptr + data.start + (i >> 1)) >> ((i & 1) << 2)) & 0xf) == 8) {
+        fail(E_INVALID, what + ".values.data: int4 value " + i.toString() + " is -8, outside [-7, 7]");
+        return w;
+      }
+    }
   }
   // More buckets than virtual values would store more than the plain weight.
   if (w.hashed && w.count > <u32>w.size) {
@@ -699,6 +716,10 @@ export function parseModel(ptr: usize, size: u32): Model | null {
       fail(E_VERSION, what + ".op has union type " + opType.toString() + ", this runtime knows 1.." + OP_LAST.toString() + "; the file may need a newer runtime");
       return null;
     }
+    // The op table's vtable is checked for every op, as @hnet/format does: an op without fields (Relu, Sub...)
+    // would otherwise accept a corrupt table that the decoder refuses.
+    r.field(op, 0, what + ".op");
+    if (failed()) return null;
     n.op = opType;
     const desc = n.describe(<i32>i);
     readOp(r, op, n, desc);

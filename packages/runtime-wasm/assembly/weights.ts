@@ -7,16 +7,12 @@
 //   output units, once per run (or, for an xxh32-block Dense at batch 1, no
 //   tile at all: runtime.ts calls blockGemv, which reads the runs in place).
 
-import { Model, Weight, DT_FLOAT32 } from "./model";
+import { Model, Weight, storedBytes } from "./model";
 import { decodeValues, expandRow } from "./kernels";
 
 export const MODE_AUTO: i32 = 0;
 export const MODE_MATERIALIZED: i32 = 1;
 export const MODE_STREAMING: i32 = 2;
-
-function dtypeBytes(dtype: i32): u64 {
-  return dtype == DT_FLOAT32 ? 4 : dtype == 1 ? 2 : 1;
-}
 
 export function align16(x: u64): u64 {
   return (x + 15) & ~(<u64>15);
@@ -29,7 +25,7 @@ export function weightBytes(m: Model, mode: i32): u64 {
     const n = m.nodes[i];
     const w = n.weight;
     if (w != null) {
-      if (w.hashed && mode == MODE_STREAMING) total += align16(<u64>w.count * dtypeBytes(w.dtype));
+      if (w.hashed && mode == MODE_STREAMING) total += align16(storedBytes(w.dtype, w.count));
       else total += align16(<u64>w.size * 4);
     }
     const b = n.bias;
@@ -97,7 +93,7 @@ export class Weights {
       w.dense = this.alloc(<u64>w.size * 4);
       decodeValues(src, w.dtype, w.scale, w.size, w.dense);
     } else if (mode == MODE_STREAMING) {
-      const bytes = <u64>w.count * dtypeBytes(w.dtype);
+      const bytes = storedBytes(w.dtype, w.count);
       w.stored = this.alloc(bytes);
       memory.copy(w.stored, src, <usize>bytes);
     } else {

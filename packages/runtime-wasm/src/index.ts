@@ -108,6 +108,7 @@ export interface HnetExports {
   hnet_bucket_of(h: number, count: number): number;
   hnet_set_naive(on: number): void;
   hnet_float16_to_f32(bits: number, simd: number): number;
+  hnet_decode_values(src: number, dtype: number, scale: number, count: number, dst: number, simd: number): void;
   hnet_limit(which: number): number;
 }
 

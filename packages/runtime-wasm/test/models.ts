@@ -7,7 +7,7 @@ import { hashedWeight, inferOpShape, plainWeight } from '@hnet/format';
 import { randomArray, rng } from '@hnet/format/testing';
 export { randomArray, rng };
 
-export const DTYPES: DType[] = ['float32', 'float16', 'int8'];
+export const DTYPES: DType[] = ['float32', 'float16', 'int8', 'int4'];
 
 export interface WeightChoice {
   dtype?: DType;

@@ -5,7 +5,7 @@
 
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DType, Model } from '@hnet/format';
+import type { Model } from '@hnet/format';
 import { encode, expandWeight, hashedWeight, runReference, sizeOf } from '@hnet/format';
 import { loadModel } from '../src/index.js';
 import { assertClose, WASM_PATHS } from './helpers.js';
@@ -78,6 +78,8 @@ for (const build of BUILDS) describe(`parity with runReference, ${build} build`,
     await checkModel(mlpModel(2, [50, 17, 5], { dtype: 'float16', hashed: true }), 2);
     await checkModel(mlpModel(3, [784, 100, 10], { hashed: true }, 8), 3);
     await checkModel(mlpModel(4, [31, 9, 3], { dtype: 'int8', hashed: true }), 4);
+    await checkModel(mlpModel(5, [45, 19, 3], { dtype: 'int4', hashed: true }), 5);
+    await checkModel(mlpModel(6, [45, 19, 3], { dtype: 'int4', hashed: false }), 6);
   });
 
   it('2x2 stride-2 max pools (the f32x4 path) on odd and even sizes, ceil mode on and off', async () => {
@@ -163,7 +165,7 @@ for (const build of BUILDS) describe(`parity with runReference, ${build} build`,
 for (const build of BUILDS) describe(`virtual weights, bit for bit, ${build} build`, () => {
   before(() => { WASM = WASM_PATHS[build]; });
   // x = identity [in, in] makes y[i, o] = W[o, i] exactly (one product by 1, the rest by 0).
-  for (const dtype of ['float32', 'float16', 'int8'] as DType[]) {
+  for (const dtype of DTYPES) {
     for (const signed of [true, false]) for (const block of [null, 8, 32]) {
       const kind = block === null ? 'xxh32' : `xxh32-block Z = ${block}`;
       it(`every bucket index and sign of a ${dtype} ${signed ? 'signed' : 'unsigned'} weight, ${kind}`, async () => {

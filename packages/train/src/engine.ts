@@ -41,6 +41,8 @@ export interface EngineOptions {
    */
   rateFactors?: readonly number[];
   dropout?: number;
+  /** Fake-quantize int8/int4 parameters in the forward, straight-through gradient (quantize.ts). Default false. */
+  quantizationAware?: boolean;
   /** Draws dropout masks; required when dropout > 0. */
   rng?: Rng;
   /** ort: intra-op threads (default: all cores on onnxruntime-node, 1 on onnxruntime-web). */

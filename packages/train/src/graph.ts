@@ -22,6 +22,7 @@ import {
 import { TrainError } from './errors.js';
 import { fromTfLayout, hashedVirtual, hashLayout, tfShapeOf, toTfLayout, type HashLayout } from './hashed.js';
 import { averageDivisor } from './pooling.js';
+import { fakeQuantize, type QuantizedDType } from './quantize.js';
 import { logitsName, trainableParams, withValues, type Init } from './params.js';
 import { resizeAxis, sliceRanges } from './sampling.js';
 import type { Rng } from './rng.js';
@@ -38,6 +39,8 @@ export interface Param {
   layer: boolean;
   weight: Weight;
   hashed: HashLayout | null;
+  /** int8/int4: the forward sees the variable fake-quantized to its storage (quantize.ts). */
+  quantized: QuantizedDType | null;
   variable: tf.Variable;
 }
 
@@ -48,6 +51,8 @@ export interface GraphOptions {
   /** 'project': the model's stored values; 'scratch': seeded Glorot-uniform weights, zero biases. */
   init?: Init;
   seed?: number;
+  /** Fake-quantize int8/int4 parameters in the forward (quantization-aware training). */
+  quantizationAware?: boolean;
 }
 
 export interface ForwardOptions {
@@ -72,13 +77,13 @@ export class TrainableGraph {
     readonly model: Model,
     options: GraphOptions = {},
   ) {
-    const { trainable = true, init = 'project', seed = 0 } = options;
-    for (const t of trainableParams(model, init, seed)) {
+    const { trainable = true, init = 'project', seed = 0, quantizationAware = false } = options;
+    for (const t of trainableParams(model, init, seed, quantizationAware)) {
       const hashed = t.weight.hash ? hashLayout(t.weight.shape, t.weight.hash, t.values.length) : null;
       const data = hashed ? t.values : toTfLayout(t.values, t.weight.shape);
       const shape = hashed ? [t.values.length] : tfShapeOf(t.weight.shape);
       const param: Param = {
-        field: t.field, nodeIndex: t.nodeIndex, role: t.role, layer: t.layer, weight: t.weight, hashed,
+        field: t.field, nodeIndex: t.nodeIndex, role: t.role, layer: t.layer, weight: t.weight, hashed, quantized: t.quantized,
         variable: tf.tidy(() => tf.variable(tf.tensor(data, shape, 'float32'), trainable, `${t.field}#${nextVariableId++}`)),
       };
       this.params.push(param);
@@ -135,7 +140,8 @@ export class TrainableGraph {
 
   /** The virtual weight of a param in tf layout ([in, out] for Dense). */
   private virtual(p: Param): tf.Tensor {
-    return p.hashed ? hashedVirtual(p.variable as tf.Tensor1D, p.hashed) : p.variable;
+    const stored = p.quantized ? fakeQuantized(p.variable, p.quantized) : p.variable;
+    return p.hashed ? hashedVirtual(stored as tf.Tensor1D, p.hashed) : stored;
   }
 
   /** The virtual weight in the format's shape and row-major order (the tf layout transposed back). */
@@ -448,4 +454,14 @@ function stridedAxis(x: tf.Tensor, axis: number, start: number, count: number, s
   const split = [...x.shape.slice(0, axis), count, step, ...x.shape.slice(axis + 1)];
   const first = tf.slice(tf.reshape(padded, split), split.map(() => 0), split.map((d, k) => (k === axis + 1 ? 1 : d)));
   return tf.reshape(first, size.map((d, k) => (k === axis ? count : d)));
+}
+
+/** The values rounded to their int8/int4 storage in the forward; the gradient passes straight through. */
+export function fakeQuantized(values: tf.Tensor, dtype: QuantizedDType): tf.Tensor {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const w = args[0] as tf.Tensor;
+    const value = tf.tensor(fakeQuantize(w.dataSync() as Float32Array, dtype), w.shape, 'float32');
+    return { value, gradFunc: (dy: tf.Tensor) => dy };
+  });
+  return op(values);
 }

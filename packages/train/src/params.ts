@@ -6,6 +6,7 @@
 
 import { keyGrid, sizeOf, valuesFromFloat32, valuesToFloat32, weightsOf, type Model, type Node, type Op, type Weight } from '@hnet/format';
 import { TrainError } from './errors.js';
+import { quantizedDType, type QuantizedDType } from './quantize.js';
 import { Rng } from './rng.js';
 
 export type Init = 'project' | 'scratch';
@@ -24,6 +25,8 @@ export interface TrainableParam {
   weight: Weight;
   /** Initial stored values (float32): buckets when hashed, else row-major virtual values. */
   values: Float32Array;
+  /** int8/int4 when the forward fake-quantizes the values to their storage dtype (quantize.ts), else null. */
+  quantized: QuantizedDType | null;
 }
 
 /** The op's fields that hold its weights, in weightsOf() order (the bias last). */
@@ -41,8 +44,9 @@ function weightFields(op: Op): { key: string; role: 'weight' | 'bias'; layer: bo
  * 'project': the model's stored values. 'scratch': seeded Glorot-uniform layer
  * weights, zero biases, LayerNorm as the identity (scale 1), Constants as stored
  * (a layer scale or an embedding has no fan to draw from).
+ * quantizationAware: int8/int4 values are trained through their quantized form (quantize.ts).
  */
-export function trainableParams(model: Model, init: Init = 'project', seed = 0): TrainableParam[] {
+export function trainableParams(model: Model, init: Init = 'project', seed = 0, quantizationAware = false): TrainableParam[] {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new TrainError('model', `the trainer needs a model with one input and one output (it has ${model.inputs.length} and ${model.outputs.length})`);
   }
@@ -52,7 +56,8 @@ export function trainableParams(model: Model, init: Init = 'project', seed = 0):
     const op = node.op;
     for (const { key, role, layer } of weightFields(op)) {
       const weight = (op as unknown as Record<string, Weight>)[key];
-      params.push({ field: `nodes[${i}].op.${key}`, nodeIndex: i, role, layer, weight, values: initialValues(op, weight, role, layer, init, rng) });
+      const quantized = quantizationAware ? quantizedDType(weight.values.dtype) : null;
+      params.push({ field: `nodes[${i}].op.${key}`, nodeIndex: i, role, layer, weight, values: initialValues(op, weight, role, layer, init, rng), quantized });
     }
   });
   return params;

@@ -129,7 +129,7 @@ export class TfjsEngine implements TrainingEngine {
   static async create(model: Model, options: EngineOptions): Promise<TfjsEngine> {
     const backend = await ensureBackend(options.backend, options.quiet ?? true);
     if ((options.dropout ?? 0) > 0 && !options.rng) throw new TrainError('options', 'dropout needs an rng');
-    return new TfjsEngine(new TrainableGraph(model, { init: options.init ?? 'project', seed: options.seed ?? 0 }), options, backend);
+    return new TfjsEngine(new TrainableGraph(model, { init: options.init ?? 'project', seed: options.seed ?? 0, quantizationAware: options.quantizationAware }), options, backend);
   }
 
   parameterCounts(): { stored: number; virtual: number } {

@@ -55,6 +55,11 @@ export interface TrainOptions {
   dropout?: number;
   /** L2 weight decay on weights and buckets (not biases). */
   weightDecay?: number;
+  /**
+   * Train int8/int4 weights through their quantized form (fake quantization, straight-through gradient;
+   * quantize.ts), so that the written file scores what training measured. Default true; no effect on float weights.
+   */
+  quantizationAware?: boolean;
 
   /** Validation data, or the fraction of the training data to hold out (seeded). Default none. */
   validation?: Dataset | number;
@@ -474,6 +479,7 @@ export async function train(student: Model, data: Dataset, options: TrainOptions
   const engine = await createEngine(o.engine, student, {
     init: o.init, seed: o.seed, rng, threads: options.threads, backend: options.backend, quiet,
     loss: { alpha: o.alpha, temperature: o.temperature }, optimizer: o.optimizer, weightDecay: o.weightDecay, dropout: o.dropout, rateFactors: o.rateFactors,
+    quantizationAware: options.quantizationAware ?? true,
   });
   try {
     const counts = engine.parameterCounts();

@@ -18,7 +18,7 @@ before(async () => {
   await selectBackend('cpu', null);
 });
 
-const DTYPES: DType[] = ['float32', 'float16', 'int8'];
+const DTYPES: DType[] = ['float32', 'float16', 'int8', 'int4'];
 const ZOO = [
   { name: 'dense zoo', make: denseZoo, inputs: 10, classes: 5 },
   { name: 'conv zoo', make: convZoo, inputs: 72, classes: 3 },

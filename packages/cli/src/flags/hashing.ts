@@ -15,10 +15,10 @@ export const HASHING_FLAGS: FlagSpec[] = [
   { name: 'seed', kind: 'string', value: 'N', help: 'uint32 seed; each layer derives its own bucket and sign seeds (default 0)' },
   { name: 'hash-bias', kind: 'boolean', help: 'also hash the biases of hashed layers' },
   { name: 'no-sign', kind: 'boolean', help: 'no sign hash (every ξ = +1)' },
-  { name: 'bucket-dtype', kind: 'string', value: 'TYPE', help: 'bucket storage: float32 (default), float16, int8' },
+  { name: 'bucket-dtype', kind: 'string', value: 'TYPE', help: 'bucket storage: float32 (default), float16, int8, int4 (two per byte; format 1.1); int8/int4 retrain quantization-aware' },
 ];
 
-const DTYPES: DType[] = ['float32', 'float16', 'int8'];
+const DTYPES: DType[] = ['float32', 'float16', 'int8', 'int4'];
 
 /** A HashPolicy from the command line. */
 export function policyFromArgs(args: ParsedArgs): HashPolicy {

@@ -31,6 +31,7 @@ export const TRAINING_FLAGS: FlagSpec[] = [
   { name: 'engine', kind: 'string', value: 'NAME', help: 'training engine: ort (default: onnxruntime-node, native, multi-threaded) or tfjs (TensorFlow.js)' },
   { name: 'threads', kind: 'string', value: 'N', help: `ort: intra-op threads (default: all ${cpus().length} cores)` },
   { name: 'backend', kind: 'string', value: 'NAME', help: `TensorFlow.js backend: ${BACKENDS.join(', ')} (default: the first that works); implies --engine tfjs` },
+  { name: 'no-qat', kind: 'boolean', help: 'int8/int4 buckets: train float values and round them only when writing (default: quantization-aware)' },
   { name: 'force', kind: 'boolean', help: 'write the model even when training made it worse than it started' },
   { name: 'quiet', short: 'q', kind: 'boolean', help: 'no progress output' },
 ];
@@ -94,6 +95,7 @@ function trainOptionsFromArgs(args: ParsedArgs): TrainOptions {
     weightDecay: parseNumber(args, 'weight-decay', 0, 1),
     validation: args.strings.has('validation') ? parseFraction(args.strings.get('validation')!, 'validation') : 0.1,
     patience: integer('patience', 1, 100000),
+    quantizationAware: !args.booleans.has('no-qat'),
     ...engineFromArgs(args),
     quiet: args.booleans.has('quiet'),
   };

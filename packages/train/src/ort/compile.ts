@@ -17,6 +17,7 @@ import { logitsName, type TrainableParam } from '../params.js';
 import { GraphBuilder } from './graph.js';
 import { emitBucketGradient, emitVirtual, hashConstants, type HashArrays, type HashConstants } from './hashed.js';
 import { emitLoss, type LossSpec } from './loss.js';
+import { emitFakeQuantize } from './quantize.js';
 import { ruleOf } from './ops/index.js';
 import type { Saved } from './ops/rule.js';
 import { emitUpdate, stateSlots, type OptimizerSpec } from './optimizer.js';
@@ -73,7 +74,9 @@ export function compile(model: Model, params: readonly CompiledParam[], kind: Gr
   // Parameters, and the virtual weight of each.
   const paramInputs = params.map((p, k) => g.input(`param.${k}`, 'float32', p.hash ? [p.param.values.length] : p.param.weight.shape));
   const constants: (HashConstants | null)[] = params.map((p, k) => (p.hash ? hashConstants(g, p.hash, `p${k}`) : null));
-  const virtual = params.map((p, k) => (p.hash ? emitVirtual(g, paramInputs[k], p.hash, constants[k]!, `p${k}`) : paramInputs[k]));
+  // Quantization-aware: the forward reads the values as stored (int8/int4); the gradient reaches the float ones straight through.
+  const stored = params.map((p, k) => (p.param.quantized ? emitFakeQuantize(g, paramInputs[k], p.param.quantized, `p${k}`) : paramInputs[k]));
+  const virtual = params.map((p, k) => (p.hash ? emitVirtual(g, stored[k], p.hash, constants[k]!, `p${k}`) : stored[k]));
   const paramOf = new Map(params.map((p, k) => [`${p.param.nodeIndex}.${p.param.role}`, k]));
 
   // Forward, up to the logits.

@@ -85,7 +85,7 @@ export class OrtEngine implements TrainingEngine {
     if (!(Number.isInteger(threads) && threads >= 1)) throw new TrainError('options', `threads ${threads}: must be an integer >= 1`);
     const dropout = options.dropout ?? 0;
     if (dropout > 0 && !options.rng) throw new TrainError('options', 'dropout needs an rng');
-    const params: CompiledParam[] = trainableParams(model, options.init, options.seed).map((param: TrainableParam) => ({
+    const params: CompiledParam[] = trainableParams(model, options.init, options.seed, options.quantizationAware).map((param: TrainableParam) => ({
       param,
       hash: param.weight.hash ? hashArrays(param.weight, param.values.length) : null,
     }));

