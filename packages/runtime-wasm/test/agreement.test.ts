@@ -2,8 +2,7 @@
 // @hnet/format's decode accepts, the runtime loads, and the other way round.
 // Checked on random models with one field set to an edge value (the fields of
 // issue 11: batch dims, ranks, geometry, K, Reshape targets, duplicate outputs;
-// and format 1.1's attribute lists, block hashing, repeated inputs; int4 is not
-// here while the runtime does not read it yet)
+// and format 1.1's attribute lists, block hashing, int4 storage, repeated inputs)
 // and on byte-level corruptions of valid files. The memory budget is not a
 // rule of the format, so a budget refusal counts as "accepted".
 // The hostile corpus (test/hostile/) holds the cases found so far.
@@ -50,7 +49,7 @@ function mutate(model: Model, random: () => number): string {
   const node = pick(model.nodes);
   const op = node.op as Op & Record<string, unknown>;
   const what = pick(['input-dim', 'input-rank', 'output-dim', 'output-twice', 'geometry', 'buckets', 'weight-dim', 'reshape', 'axis',
-    'op-list', 'op-list', 'block', 'inputs-repeated']);
+    'op-list', 'op-list', 'block', 'int4', 'inputs-repeated']);
   switch (what) {
     case 'input-dim': {
       const shape = model.inputs[0].shape;
@@ -123,6 +122,15 @@ function mutate(model: Model, random: () => number): string {
       w.weight.values = { dtype: 'float32', data: new Float32Array(k) };
       return `${node.name} xxh32-block Z = ${block}, K = ${k}`;
     }
+    case 'int4': {
+      const w = weightsOf(node.op);
+      if (!w) return 'no weight';
+      const n = w.weight.values.data.length + pick([-1, 0, 0, 1]); // an odd count, or one off
+      const data = new Int8Array(Math.max(0, n)).fill(3);
+      if (data.length && random() < 0.5) data[Math.floor(random() * data.length)] = -8;
+      w.weight.values = { dtype: 'int4', data, scale: pick([0.5, 0, -1, Infinity]) };
+      return `${node.name} int4 x ${data.length}${data.includes(-8) ? ' with a -8' : ''}, scale ${w.weight.values.scale}`;
+    }
     case 'inputs-repeated': {
       if (node.op.type !== 'Concat' && node.op.type !== 'Add' && node.op.type !== 'Mul') return 'no multi-input op';
       const times = pick([2, 3, 1000]);
@@ -142,7 +150,7 @@ it('mutated models: decode accepts exactly what the runtime loads', async () => 
   const random = rng(11);
   let refusedByBoth = 0;
   for (let i = 0; i < 800; i++) {
-    const model = i % 2 ? randomModel11(1000 + i, i % 4 === 3 ? { block: 1 + (i % 32) } : {}) : randomModel(1000 + i);
+    const model = i % 2 ? randomModel11(1000 + i, i % 4 === 1 ? { dtype: 'int4' } : i % 4 === 3 ? { block: 1 + (i % 32) } : {}) : randomModel(1000 + i);
     const how = mutate(model, random);
     const bytes = encodeUnvalidated(model);
     const ts = formatVerdict(bytes);
