@@ -125,6 +125,49 @@ def make_onnx():
     save(m, "export-name-collision.onnx")
 
 
+def added_to_x(nodes, value, initializers=(), opset=13):
+    """x [N, 1] + ReduceSum(value) -> y [N, 1]: the constant `value` is folded at import."""
+    total = helper.make_node("ReduceSum", [value], ["total"], "total", keepdims=0)
+    add = helper.make_node("Add", ["x", "total"], ["y"], "add")
+    graph = helper.make_graph(
+        [*nodes, total, add], "hostile",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 1])], list(initializers))
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="hnet-hostile")
+
+
+def int64s(name, values):
+    return numpy_helper.from_array(np.array(values, dtype=np.int64), name)
+
+
+def make_fold_bombs():
+    """Constant folding of a tiny file into a huge value (2^27 elements: 1 GiB as float64)."""
+    big = [8192, 16384]
+    save(added_to_x([helper.make_node("ConstantOfShape", ["shape"], ["c"], "fill",
+                                      value=helper.make_tensor("v", TensorProto.FLOAT, [1], [1.0]))],
+                    "c", [int64s("shape", big)]), "fold-constantofshape.onnx")
+    save(added_to_x([helper.make_node("Expand", ["one", "shape"], ["c"], "expand")], "c",
+                    [numpy_helper.from_array(np.ones(1, dtype=np.float32), "one"), int64s("shape", big)]),
+         "fold-expand.onnx")
+    save(added_to_x([helper.make_node("Range", ["start", "limit", "delta"], ["c"], "range")], "c",
+                    [numpy_helper.from_array(np.array(v, dtype=np.float32), n)
+                     for n, v in (("start", 0), ("limit", 2 ** 27), ("delta", 1))]), "fold-range.onnx")
+    # 27 Concats, each of the one before with itself: 2^27 elements from one.
+    doubling = [helper.make_node("Concat", [f"c{i}", f"c{i}"], [f"c{i + 1}"], f"double{i}", axis=0) for i in range(27)]
+    save(added_to_x(doubling, "c27", [numpy_helper.from_array(np.ones(1, dtype=np.float32), "c0")]), "fold-concat-doubling.onnx")
+    # Pad and Resize of a constant have no fold of their own: the reference forward evaluates them.
+    save(added_to_x([helper.make_node("Pad", ["one", "pads"], ["c"], "pad")], "c",
+                    [numpy_helper.from_array(np.ones((1, 1, 1, 1), dtype=np.float32), "one"), int64s("pads", [0, 0, 0, 0, 0, 0, 8191, 16383])]),
+         "fold-pad.onnx")
+    save(added_to_x([helper.make_node("Resize", ["one", "", "scales"], ["c"], "resize", mode="nearest")], "c",
+                    [numpy_helper.from_array(np.ones((1, 1, 1, 1), dtype=np.float32), "one"),
+                     numpy_helper.from_array(np.array([1, 1, 8192, 16384], dtype=np.float32), "scales")]),
+         "fold-resize.onnx")
+    # A negative size: new Float64Array(-3) threw a RangeError, printed as an internal error.
+    save(added_to_x([helper.make_node("ConstantOfShape", ["shape"], ["c"], "fill")], "c", [int64s("shape", [2, -3])]),
+         "fold-constantofshape-negative.onnx")
+
+
 # ---- IDX, NPY, CSV ----------------------------------------------------------------
 
 def idx(type_code, dims, data=b""):
@@ -177,6 +220,7 @@ def make_csv():
 
 if __name__ == "__main__":
     make_onnx()
+    make_fold_bombs()
     make_idx()
     make_npy()
     make_csv()

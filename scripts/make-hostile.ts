@@ -158,6 +158,10 @@ const cases: [Case, () => Uint8Array][] = [
     }],
   [{ file: 'hnet/name-not-utf8.hnet', what: 'a tensor name with bytes 0xff 0xfe: TypeScript read it with replacement characters, the runtime as an empty name',
     expect: refused(['invalid-field', 'tensors[0].name: the string is not valid UTF-8'], ['invalid', 'tensors[0].name: the string is not valid UTF-8']) }, invalidUtf8Name],
+  [{ file: 'hnet/global-pools-one-input.hnet', what: '300 GlobalAveragePools over one [N, 1, 16384, 16384] input: each reads 2^28 elements, 2^36.2 reads per example (counted as 300 outputs of one element: decode accepted it, the runtime refused it only by its memory budget)',
+    expect: refused(['limit', 'multiply-adds per example'], ['memory', 'multiply-adds per example']) },
+    () => encodeUnvalidated({ inputs: [x([-1, 1, 16384, 16384])], outputs: [y([-1, 1, 1, 1])],
+      nodes: Array.from({ length: 300 }, (_, i) => ({ name: `pool${i}`, op: { type: 'GlobalAveragePool' } as Op, inputs: ['x'], outputs: [i === 0 ? 'y' : `y${i}`] })), metadata: {} })],
   [{ file: 'hnet/empty.hnet', what: 'an empty file (the wrapper said "hnet_alloc(0)")',
     expect: refused(['truncated', '0 bytes is too short'], ['identifier', 'the file is empty']) }, () => new Uint8Array(0)],
 ];

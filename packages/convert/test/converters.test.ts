@@ -347,3 +347,18 @@ test('the registry: two converters claiming one op at overlapping opsets throw; 
   assert.throws(() => lookup('Clip', 11), /opset 11 of Clip is not supported \(hnet reads opsets 1\.\.10, 12\.\.22\)/);
   assert.throws(() => lookup('Elu', 13), /op not supported/);
 });
+
+test('a chain of constant scales and biases after a layer folds whole into it', async () => {
+  // MatMul → Mul → Add → Mul → ... (60 links, two shared constants): each link once needed a round of its own.
+  const links = 60;
+  const { model, report } = await check({
+    nodes: [
+      node('MatMul', ['x', 'w'], ['v0'], 'mm'),
+      ...Array.from({ length: links }, (_, i) => node(i % 2 ? 'Add' : 'Mul', [`v${i}`, i % 2 ? 'b' : 'k'], [i === links - 1 ? 'y' : `v${i + 1}`], `link${i}`)),
+    ],
+    inputs: [['x', ['N', 4]]], outputs: [['y', ['N', 3]]],
+    initializers: [floatTensor('w', [4, 3], randomArray(12, 7)), floatTensor('k', [3], Float32Array.of(1.01, -0.99, 1)), floatTensor('b', [3], Float32Array.of(0.1, -0.2, 0.05))],
+  }, ['Dense'], 1e-4);
+  assert.equal(model.nodes[0].outputs[0], 'y');
+  assert.equal(report.folded.filter((f) => /^(Mul|Add) link\d+ (folded|fused)/.test(f)).length, links);
+});

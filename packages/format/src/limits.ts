@@ -14,7 +14,7 @@ export const MAX_RANK = 8;
  * (output size × product(weight.shape[1..])), ConvTranspose (input size ×
  * product(weight.shape[1..])) and MatMul (output size × K); window reads for
  * MaxPool and AveragePool (output size × KH × KW); input size for ReduceMean,
- * ReduceSum and ReduceMax; output size for every other op (validate.ts workOf).
+ * ReduceSum, ReduceMax, GlobalAveragePool and GlobalMaxPool; output size for every other op (validate.ts workOf).
  */
 export const MAX_WORK = 2 ** 36;
 

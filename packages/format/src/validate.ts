@@ -442,7 +442,7 @@ function checkLimits(model: Model): void {
 /**
  * Work of one node for one example (limits.ts, MAX_WORK): multiply-adds for the
  * ops with a weight or an inner dimension, window reads for pools, elements read
- * for reductions, and output elements for every other op.
+ * for reductions and global pools, and output elements for every other op.
  */
 function workOf(op: Op, inputs: readonly number[][], outputSize: number): number {
   switch (op.type) {
@@ -459,6 +459,8 @@ function workOf(op: Op, inputs: readonly number[][], outputSize: number): number
     case 'ReduceMean':
     case 'ReduceSum':
     case 'ReduceMax':
+    case 'GlobalAveragePool': // each reads its whole input for an output of N x C
+    case 'GlobalMaxPool':
       return sizeOf(inputs[0]);
     default:
       return outputSize;

@@ -152,3 +152,15 @@ test("Resize's enum names are in the schema's order (a name's index is its value
   assert.deepStrictEqual(RESIZE_COORDINATES.map((name) => valueOf(fb.ResizeCoordinates, name)), [0, 1, 2, 3]);
   assert.deepStrictEqual(RESIZE_NEAREST.map((name) => valueOf(fb.ResizeNearest, name)), [0, 1, 2, 3]);
 });
+
+test('the work cap counts a global pool by its input (many pools over one large tensor)', () => {
+  // 300 GlobalAveragePools of one 2^28-element image: each has one output per channel but reads it all.
+  const pools: Model = {
+    inputs: [{ name: 'x', shape: [1, 1, 16384, 16384] }],
+    outputs: [{ name: 'p0', shape: [1, 1, 1, 1] }],
+    nodes: Array.from({ length: 300 }, (_, i) => ({ name: `p${i}`, op: { type: i % 2 ? 'GlobalMaxPool' : 'GlobalAveragePool' } as Op, inputs: ['x'], outputs: [`p${i}`] })),
+    metadata: {},
+  };
+  rejects(() => validateModel(pools), 'limit', /nodes\[256\] \(p256, GlobalAveragePool\): the model needs more than 2\^36/);
+  assert.doesNotThrow(() => validateModel({ ...pools, nodes: pools.nodes.slice(0, 200) }));
+});

@@ -9,7 +9,7 @@ import {
   OP_FLATTEN, OP_RESHAPE, OP_MAXPOOL, OP_AVERAGEPOOL, OP_BATCHNORM, OP_ADD,
   OP_CONCAT, OP_SLICE, OP_CLIP, OP_HARDSIGMOID, OP_HARDSWISH, OP_MUL, OP_SUB, OP_DIV, OP_POW, OP_SQRT, OP_EXP,
   OP_ERF, OP_NEG, OP_REDUCEMEAN, OP_REDUCESUM, OP_REDUCEMAX, OP_TRANSPOSE, OP_MATMUL, OP_LAYERNORM, OP_GELU,
-  OP_SQUEEZE, OP_UNSQUEEZE, OP_PAD, OP_RESIZE, OP_CONVTRANSPOSE, OP_EXPAND,
+  OP_SQUEEZE, OP_UNSQUEEZE, OP_PAD, OP_RESIZE, OP_CONVTRANSPOSE, OP_EXPAND, OP_GLOBALAVERAGEPOOL, OP_GLOBALMAXPOOL,
 } from "./model";
 import { MAX_DIMENSION, MAX_ELEMENTS, MAX_RANK, MAX_WORK } from "./limits";
 import { axisFlags, axisIndex, broadcastStrides, inferShape, sameShape, shapeString, sliceFirst } from "./shapes";
@@ -210,7 +210,9 @@ function workOf(n: Node, ins: Array<StaticArray<i32>>, out: StaticArray<i32>, si
   if (n.op == OP_MAXPOOL || n.op == OP_AVERAGEPOOL) return <f64>size * <f64>n.kh * <f64>n.kw;
   if (n.op == OP_MATMUL) return <f64>size * <f64>ins[0][ins[0].length - 1];
   if (n.op == OP_CONVTRANSPOSE) return <f64>elements(ins[0]) * <f64>n.weight!.cols;
-  if (n.op == OP_REDUCEMEAN || n.op == OP_REDUCESUM || n.op == OP_REDUCEMAX) return <f64>elements(ins[0]);
+  // A reduction or global pool reads its whole input for a much smaller output.
+  if (n.op == OP_REDUCEMEAN || n.op == OP_REDUCESUM || n.op == OP_REDUCEMAX ||
+      n.op == OP_GLOBALAVERAGEPOOL || n.op == OP_GLOBALMAXPOOL) return <f64>elements(ins[0]);
   return <f64>size;
 }
 

@@ -1,7 +1,8 @@
 // One rule for both readers (docs/FORMAT.md, "Reader rules"): a file that
 // @hnet/format's decode accepts, the runtime loads, and the other way round.
 // Checked on random models with one field set to an edge value (the fields of
-// issue 11: batch dims, ranks, geometry, K, Reshape targets, duplicate outputs)
+// issue 11: batch dims, ranks, geometry, K, Reshape targets, duplicate outputs;
+// and format 1.1's attribute lists, block hashing, int4 storage, repeated inputs)
 // and on byte-level corruptions of valid files. The memory budget is not a
 // rule of the format, so a budget refusal counts as "accepted".
 // The hostile corpus (test/hostile/) holds the cases found so far.
@@ -38,6 +39,8 @@ function wasmVerdict(x: HnetExports, bytes: Uint8Array): string {
 }
 
 const EDGE = [-5, -1, 0, 1, 2, 3, 2 ** 28, 2 ** 28 + 1, 2 ** 30, 2 ** 31 - 1];
+/** Integer attribute extremes: the int32 and int64-as-double limits, and the sizes around the caps. */
+const OP_EDGE = [-(2 ** 53), -(2 ** 31), -(2 ** 31) - 1, -9, -2, -1, 0, 1, 2, 7, 2 ** 28, 2 ** 28 + 1, 2 ** 31 - 1, 2 ** 31, 2 ** 53 - 1];
 
 /** Sets one field of one node or tensor of the model to an edge value. */
 function mutate(model: Model, random: () => number): string {
@@ -45,7 +48,8 @@ function mutate(model: Model, random: () => number): string {
   const edge = (): number => pick(EDGE);
   const node = pick(model.nodes);
   const op = node.op as Op & Record<string, unknown>;
-  const what = pick(['input-dim', 'input-rank', 'output-dim', 'output-twice', 'geometry', 'buckets', 'weight-dim', 'reshape', 'axis']);
+  const what = pick(['input-dim', 'input-rank', 'output-dim', 'output-twice', 'geometry', 'buckets', 'weight-dim', 'reshape', 'axis',
+    'op-list', 'op-list', 'block', 'int4', 'inputs-repeated']);
   switch (what) {
     case 'input-dim': {
       const shape = model.inputs[0].shape;
@@ -99,6 +103,40 @@ function mutate(model: Model, random: () => number): string {
       s[d] = pick([-2, -1, 0, 1, 6, 2 ** 28 + 1]);
       return `${node.name}.shape[${d}] = ${s[d]}`;
     }
+    case 'op-list': {
+      // Format 1.1's attribute lists: Slice, Pad, Resize scales, Expand, Transpose, Reduce axes, ConvTranspose outputPadding.
+      const fields = (['starts', 'ends', 'steps', 'pads', 'scales', 'shape', 'perm', 'axes', 'outputPadding'] as const).filter((f) => Array.isArray(op[f]));
+      if (fields.length === 0) return 'no attribute list';
+      const f = pick(fields);
+      const values = op[f] as number[];
+      const i = Math.floor(random() * values.length);
+      values[i] = f === 'scales' ? pick([0, -1, 1e-30, 0.5, 2 ** 28, 2 ** 29, Infinity, NaN]) : pick(OP_EDGE);
+      return `${node.name}.${f}[${i}] = ${values[i]}`;
+    }
+    case 'block': {
+      const w = weightsOf(node.op);
+      if (!w || w.weight.hash === null) return 'no hashed weight';
+      const block = pick([0, 1, 2, 32, 33, 2 ** 31 - 1]);
+      w.weight.hash = { algorithm: 'xxh32-block', bucketSeed: 3, signSeed: pick([null, 4]), block };
+      const k = pick([1, Math.max(1, block - 1), block, block + 1].filter((n) => n <= 4096)); // K below, at and above Z
+      w.weight.values = { dtype: 'float32', data: new Float32Array(k) };
+      return `${node.name} xxh32-block Z = ${block}, K = ${k}`;
+    }
+    case 'int4': {
+      const w = weightsOf(node.op);
+      if (!w) return 'no weight';
+      const n = w.weight.values.data.length + pick([-1, 0, 0, 1]); // an odd count, or one off
+      const data = new Int8Array(Math.max(0, n)).fill(3);
+      if (data.length && random() < 0.5) data[Math.floor(random() * data.length)] = -8;
+      w.weight.values = { dtype: 'int4', data, scale: pick([0.5, 0, -1, Infinity]) };
+      return `${node.name} int4 x ${data.length}${data.includes(-8) ? ' with a -8' : ''}, scale ${w.weight.values.scale}`;
+    }
+    case 'inputs-repeated': {
+      if (node.op.type !== 'Concat' && node.op.type !== 'Add' && node.op.type !== 'Mul') return 'no multi-input op';
+      const times = pick([2, 3, 1000]);
+      node.inputs = new Array<string>(times).fill(node.inputs[0]);
+      return `${node.name} reads ${node.inputs[0]} ${times} times`;
+    }
     default: {
       if (typeof op.axis !== 'number') return 'no axis';
       op.axis = pick([-5, -3, -2, -1, 0, 1, 2, 3, 4, 5]);
@@ -111,8 +149,8 @@ it('mutated models: decode accepts exactly what the runtime loads', async () => 
   const x = await rawInstance();
   const random = rng(11);
   let refusedByBoth = 0;
-  for (let i = 0; i < 400; i++) {
-    const model = i % 2 ? randomModel11(1000 + i) : randomModel(1000 + i);
+  for (let i = 0; i < 800; i++) {
+    const model = i % 2 ? randomModel11(1000 + i, i % 4 === 1 ? { dtype: 'int4' } : i % 4 === 3 ? { block: 1 + (i % 32) } : {}) : randomModel(1000 + i);
     const how = mutate(model, random);
     const bytes = encodeUnvalidated(model);
     const ts = formatVerdict(bytes);
@@ -121,7 +159,7 @@ it('mutated models: decode accepts exactly what the runtime loads', async () => 
     if (ts !== 'accepted') refusedByBoth++;
   }
   // The mutations must reach the rules, not only leave valid models.
-  assert.ok(refusedByBoth > 100, `only ${refusedByBoth} of 400 refused`);
+  assert.ok(refusedByBoth > 200, `only ${refusedByBoth} of 800 refused`);
 });
 
 it('corrupted files: decode accepts exactly what the runtime loads', async () => {

@@ -9,9 +9,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { decode, encode, sizeOf } from '@hnet/format';
 import type { HnetExports } from '../src/index.js';
 import { copyIn, lastErrorMessage, rawInstance } from './helpers.js';
-import { mlpModel, randomArray, randomModel, rng } from './models.js';
+import { mlpModel, randomArray, randomModel, randomModel11, rng } from './models.js';
 
-const CASES = 4000;
+const CASES = 6000;
 const BUDGET = 64 << 20; // keeps corrupt shapes from asking for gigabytes
 
 function mutate(bytes: Uint8Array, random: () => number): { bytes: Uint8Array; how: string } {
@@ -60,7 +60,12 @@ for (const [build, cases] of [['release', CASES], ['debug', CASES / 4]] as const
   it(`${build} build, ${cases} corrupted files: an error code or a run, never a trap`, { timeout: 300_000 }, async () => {
     const x = await rawInstance(build);
     const CASES = cases;
-    const sources = [randomModel(1), randomModel(2, { dtype: 'float16' }), randomModel(3, { dtype: 'int8' }), mlpModel(4, [40, 20, 5])].map((m) => encode(m));
+    const sources = [
+      randomModel(1), randomModel(2, { dtype: 'float16' }), randomModel(3, { dtype: 'int8' }), mlpModel(4, [40, 20, 5]),
+      // Format 1.1: its ops, int4 buckets and block hashing (a block of 1, of 32, and one that does not divide the columns).
+      randomModel11(6), randomModel11(7, { dtype: 'int4' }), randomModel11(8, { block: 32 }), randomModel11(9, { block: 1, dtype: 'int4' }),
+      mlpModel(10, [40, 20, 5], { block: 7, dtype: 'int4' }),
+    ].map((m) => encode(m));
 
     // The sentinel: loaded first, checked after every failure.
     const sentinelModel = randomModel(5);

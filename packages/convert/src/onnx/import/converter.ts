@@ -9,7 +9,7 @@
 import type { Op } from '@hnet/format';
 import type { NodeProto } from '../proto.js';
 import type { AttrSpec, AttrValues } from './attributes.js';
-import type { Known } from './known.js';
+import type { FoldBudget, Known } from './known.js';
 
 /** What a converter sees of the node it converts and of the graph so far. */
 export interface NodeContext<S extends AttrSpec = AttrSpec> {
@@ -32,6 +32,8 @@ export interface NodeContext<S extends AttrSpec = AttrSpec> {
   optionalConstant(i: number, what: string): Known | null;
   /** Whether an ONNX output is read by any node or is a graph output. */
   used(output: string): boolean;
+  /** What folding may still allocate in this import; every fold charges it before allocating. */
+  readonly budget: FoldBudget;
 }
 
 export interface ConvertContext<S extends AttrSpec = AttrSpec> extends NodeContext<S> {

@@ -32,7 +32,7 @@ import { readTensor } from '../tensors.js';
 import { exactInteger, float, int, readAttributes, typedAttribute } from './attributes.js';
 import type { Converter, ConvertContext } from './converter.js';
 import { converterFor } from './converters/index.js';
-import { count, fromConst, type Known } from './known.js';
+import { count, FoldBudget, fromConst, type Known } from './known.js';
 import { runPasses } from './passes/index.js';
 import { Refusal, refuse, Upstream } from './refusal.js';
 
@@ -88,7 +88,7 @@ export function importOnnx(input: Uint8Array | string, options: ImportOptions = 
     throw new ConvertError('bad-model', `${source}: not an ONNX model (protobuf decode failed: ${(e as Error).message})`);
   }
   if (!proto.graph) throw new ConvertError('bad-model', `${source}: the ONNX model has no graph`);
-  const result = new Importer(proto, source, baseDir).run();
+  const result = new Importer(proto, source, baseDir, new FoldBudget(bytes.length)).run();
   // Which dense model a .hnet came from, whatever it is called later.
   result.model.metadata[METADATA_KEYS.sourceSha256] = createHash('sha256').update(bytes).digest('hex');
   return result;
@@ -133,6 +133,8 @@ class Importer {
     private readonly proto: ModelProto,
     private readonly source: string,
     private readonly baseDir: string | null,
+    /** What constant folding may allocate: charged by every fold and by evaluate(). */
+    private readonly budget: FoldBudget,
   ) {
     this.graph = proto.graph!;
     const opsets = (proto.opsetImport ?? []).filter((o) => !o.domain || o.domain === 'ai.onnx');
@@ -203,7 +205,9 @@ class Importer {
 
   private collectInitializers(): void {
     for (const t of this.graph.initializer ?? []) {
-      this.known.set(t.name ?? '', fromConst(readTensor(t, this.baseDir, `${this.source}: initializer "${t.name}"`)));
+      const value = fromConst(readTensor(t, this.baseDir, `${this.source}: initializer "${t.name}"`));
+      this.budget.allow(value.values.length);
+      this.known.set(t.name ?? '', value);
     }
   }
 
@@ -376,6 +380,7 @@ class Importer {
       constant,
       optionalConstant: (i, what) => (has(i) ? constant(i, what) : null),
       used: (output) => this.isUsed(output),
+      budget: this.budget,
       data,
       operand,
       shape,
@@ -402,6 +407,10 @@ class Importer {
     converter.convert(this.context(node, index, attrs, scratch), node);
     const outputs = node.output ?? [];
     const computed = outputs.filter((o) => o && !scratch.results.has(o) && scratch.shapes.has(o));
+    // Charged before the reference allocates them (a Pad or Resize of a constant to a huge shape).
+    for (const n of scratch.nodes) {
+      if (n.op.type !== 'Constant') this.budget.charge(count(scratch.shapes.get(n.outputs[0])!), `${n.op.type} to [${scratch.shapes.get(n.outputs[0])}]`);
+    }
     if (computed.length) {
       // The reference forward pass wants a graph input; this one is read by no node.
       const unused = `${outputs[0]}/unused input`;

@@ -19,6 +19,40 @@ export interface Known {
   batch: Float64Array | null;
 }
 
+/**
+ * Elements any fold may create, summed over one import, beyond one per byte of
+ * the model file and one per initializer element: a folded value is charged before it is allocated, so a file of a
+ * few hundred bytes (ConstantOfShape to [2^30], a chain of Concats that each
+ * double a constant) is refused instead of costing gigabytes or minutes.
+ * Real models fold shape arithmetic and reshuffle their weights a few times,
+ * which stays well within it.
+ */
+export const FOLD_BASE_ELEMENTS = 2 ** 20;
+
+/** What the folds of one import may still create; `charge` refuses past it. */
+export class FoldBudget {
+  private limit: number;
+  private used = 0;
+
+  /** `fileBytes`: the size of the model file. */
+  constructor(fileBytes: number) {
+    this.limit = FOLD_BASE_ELEMENTS + fileBytes;
+  }
+
+  /** One more element per element of an initializer read (external data is not in the file's size). */
+  allow(elements: number): void {
+    this.limit += elements;
+  }
+
+  /** Accounts for `elements` (values to allocate, or steps of work) before they are spent. */
+  charge(elements: number, what: string): void {
+    this.used += elements;
+    if (!(this.used <= this.limit)) {
+      refuse(`folding ${what} at import (${elements} elements) takes the folded values past ${this.limit} elements, the cap for this file (2^20 plus one per byte of the model and per initializer element)`);
+    }
+  }
+}
+
 export const fromConst = (c: ConstTensor): Known => ({ dims: [...c.dims], dataType: c.dataType, values: c.values, batch: null });
 
 export const count = (dims: readonly number[]): number => dims.reduce((p, q) => p * q, 1);
@@ -36,6 +70,14 @@ export const dependsOnBatch = (k: Known): boolean => k.batch !== null && k.batch
 export function plainValues(k: Known, what: string): Float64Array {
   if (dependsOnBatch(k)) refuse(`${what} depends on the batch size; hnet needs it constant`);
   return k.values;
+}
+
+/** A shape given as a known tensor: sizes that are integers >= 0. */
+export function sizeList(k: Known, what: string): number[] {
+  const dims = intList(k, what);
+  const bad = dims.find((d) => !(Number.isSafeInteger(d) && d >= 0));
+  if (bad !== undefined) refuse(`${what} [${dims}] holds ${bad}, which is not a size`);
+  return dims;
 }
 
 /** A 1-D (or scalar) integer list that must not depend on the batch size. */
@@ -103,8 +145,9 @@ export interface Affine { a: number; b: number }
  * element as a + b·N and returns one; ops that are not affine in N refuse
  * when b ≠ 0 (helpers below).
  */
-export function elementwise(inputs: readonly Known[], dataType: number, f: (xs: Affine[]) => Affine): Known {
+export function elementwise(budget: FoldBudget, inputs: readonly Known[], dataType: number, f: (xs: Affine[]) => Affine): Known {
   const dims = broadcastDims(inputs.map((k) => k.dims));
+  budget.charge(count(dims), `an element-wise op to [${dims}]`);
   const index = inputs.map((k) => broadcastIndex(k.dims, dims));
   const n = count(dims);
   const values = new Float64Array(n);
@@ -118,8 +161,9 @@ export function elementwise(inputs: readonly Known[], dataType: number, f: (xs: 
 }
 
 /** ONNX Transpose of a known tensor. */
-export function transposeKnown(k: Known, perm: readonly number[]): Known {
+export function transposeKnown(budget: FoldBudget, k: Known, perm: readonly number[]): Known {
   const dims = perm.map((p) => k.dims[p]);
+  budget.charge(count(dims), `a Transpose to [${dims}]`);
   const inStrides = stridesOf(k.dims);
   const outStrides = stridesOf(dims);
   const from = new Int32Array(count(dims));
@@ -147,7 +191,7 @@ export function sliceRange(size: number, start: number, end: number, step: numbe
   return { start: s, count: Math.max(0, Math.ceil((e - s) / step)) };
 }
 
-export function sliceKnown(k: Known, starts: number[], ends: number[], axes: number[], steps: number[]): Known {
+export function sliceKnown(budget: FoldBudget, k: Known, starts: number[], ends: number[], axes: number[], steps: number[]): Known {
   const rank = k.dims.length;
   const first = new Array<number>(rank).fill(0);
   const step = new Array<number>(rank).fill(1);
@@ -160,6 +204,7 @@ export function sliceKnown(k: Known, starts: number[], ends: number[], axes: num
     step[ax] = steps[i];
     dims[ax] = r.count;
   });
+  budget.charge(count(dims), `a Slice to [${dims}]`);
   const inStrides = stridesOf(k.dims);
   const outStrides = stridesOf(dims);
   const from = new Int32Array(count(dims));
@@ -172,7 +217,7 @@ export function sliceKnown(k: Known, starts: number[], ends: number[], axes: num
 }
 
 /** ONNX Gather along `axis` with integer indices (negative from the end). */
-export function gatherKnown(k: Known, indices: Known, axis: number): Known {
+export function gatherKnown(budget: FoldBudget, k: Known, indices: Known, axis: number): Known {
   const rank = k.dims.length;
   const ax = axis < 0 ? axis + rank : axis;
   if (ax < 0 || ax >= rank) refuse(`axis ${axis} out of range for rank ${rank}`);
@@ -183,12 +228,13 @@ export function gatherKnown(k: Known, indices: Known, axis: number): Known {
   });
   const outer = count(k.dims.slice(0, ax));
   const inner = count(k.dims.slice(ax + 1));
+  budget.charge(outer * idx.length * inner, `a Gather of ${idx.length} indices`);
   const from: number[] = [];
   for (let o = 0; o < outer; o++) for (const j of idx) for (let i = 0; i < inner; i++) from.push((o * size + j) * inner + i);
   return pick(k, [...k.dims.slice(0, ax), ...indices.dims, ...k.dims.slice(ax + 1)], from);
 }
 
-export function concatKnown(parts: readonly Known[], axis: number): Known {
+export function concatKnown(budget: FoldBudget, parts: readonly Known[], axis: number): Known {
   const rank = parts[0].dims.length;
   const ax = axis < 0 ? axis + rank : axis;
   if (ax < 0 || ax >= rank) refuse(`axis ${axis} out of range for rank ${rank}`);
@@ -199,24 +245,26 @@ export function concatKnown(parts: readonly Known[], axis: number): Known {
   }
   const dims = [...parts[0].dims];
   dims[ax] = parts.reduce((s, p) => s + p.dims[ax], 0);
+  budget.charge(count(dims), `a Concat to [${dims}]`);
   const outer = count(dims.slice(0, ax));
-  const values: number[] = [];
-  const batch: number[] = [];
+  const values = new Float64Array(count(dims));
+  const batch = parts.some((p) => p.batch) ? new Float64Array(values.length) : null;
+  let at = 0;
   for (let o = 0; o < outer; o++) {
     for (const p of parts) {
       const block = count(p.dims.slice(ax));
-      for (let i = 0; i < block; i++) {
-        values.push(p.values[o * block + i]);
-        batch.push(p.batch ? p.batch[o * block + i] : 0);
-      }
+      values.set(p.values.subarray(o * block, (o + 1) * block), at);
+      if (batch && p.batch) batch.set(p.batch.subarray(o * block, (o + 1) * block), at);
+      at += block;
     }
   }
-  return { dims, dataType: parts[0].dataType, values: Float64Array.from(values), batch: batch.some((b) => b !== 0) ? Float64Array.from(batch) : null };
+  return { dims, dataType: parts[0].dataType, values, batch: batch?.some((b) => b !== 0) ? batch : null };
 }
 
 /** ReduceMean/Sum/Max/Min/Prod over axes (null: all). */
-export function reduceKnown(k: Known, axes: number[] | null, keepdims: boolean, kind: 'mean' | 'sum' | 'max' | 'min' | 'prod'): Known {
+export function reduceKnown(budget: FoldBudget, k: Known, axes: number[] | null, keepdims: boolean, kind: 'mean' | 'sum' | 'max' | 'min' | 'prod'): Known {
   const values = plainValues(k, 'the reduced tensor');
+  budget.charge(values.length, `a reduction of [${k.dims}]`); // work: it reads every element
   const rank = k.dims.length;
   const reduced = new Set((axes ?? k.dims.map((_, i) => i)).map((a) => (a < 0 ? a + rank : a)));
   const outDims = k.dims.map((d, i) => (reduced.has(i) ? 1 : d));
@@ -236,7 +284,7 @@ export function reduceKnown(k: Known, axes: number[] | null, keepdims: boolean, 
 }
 
 /** numpy matmul of known tensors, rank >= 1 (1-D operands promoted as numpy does). */
-export function matmulKnown(a: Known, b: Known): Known {
+export function matmulKnown(budget: FoldBudget, a: Known, b: Known): Known {
   const av = plainValues(a, 'the first input');
   const bv = plainValues(b, 'the second input');
   const ad = a.dims.length === 1 ? [1, a.dims[0]] : a.dims;
@@ -245,6 +293,7 @@ export function matmulKnown(a: Known, b: Known): Known {
   const [k2, n] = bd.slice(-2);
   if (k !== k2) refuse(`cannot multiply [${a.dims}] by [${b.dims}]`);
   const lead = broadcastDims([ad.slice(0, -2), bd.slice(0, -2)]);
+  budget.charge(count(lead) * m * n * Math.max(1, k), `a MatMul of [${a.dims}] by [${b.dims}]`); // work: m·n·k multiply-adds
   const ai = broadcastIndex(ad.slice(0, -2), lead);
   const bi = broadcastIndex(bd.slice(0, -2), lead);
   const out = new Float64Array(count(lead) * m * n);

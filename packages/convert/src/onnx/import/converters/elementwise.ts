@@ -44,7 +44,7 @@ export const neg = converter({
   opsets: [1, LATEST_OPSET],
   attributes: LEGACY,
   convert: (ctx) => void ctx.emit({ type: 'Neg' }, [ctx.data(0)]),
-  fold: (_ctx, [x]) => [elementwise([x!], x!.dataType, ([v]) => ({ a: -v.a, b: -v.b }))],
+  fold: (ctx, [x]) => [elementwise(ctx.budget, [x!], x!.dataType, ([v]) => ({ a: -v.a, b: -v.b }))],
 });
 
 /** Clip before opset 11: the bounds are attributes (absent: no bound). */
@@ -111,7 +111,7 @@ function binary(opType: Binary): Converter {
     // broadcasting; the legacy axis attribute (another alignment) is refused.
     attributes: { ...LEGACY, broadcast: int(0) },
     convert: (ctx) => void ctx.emit({ type: opType }, [ctx.operand(0), ctx.operand(1)]),
-    fold: (_ctx, [x, y]) => [elementwise([x!, y!], x!.dataType, AFFINE[opType](x!.dataType))],
+    fold: (ctx, [x, y]) => [elementwise(ctx.budget, [x!, y!], x!.dataType, AFFINE[opType](x!.dataType))],
   });
 }
 
@@ -128,7 +128,7 @@ export const equal = converter({
   opsets: [1, LATEST_OPSET],
   attributes: {},
   convert: onlyKnown('Equal'),
-  fold: (_ctx, [x, y]) => [elementwise([x!, y!], DataType.BOOL, ([p, q]) => {
+  fold: (ctx, [x, y]) => [elementwise(ctx.budget, [x!, y!], DataType.BOOL, ([p, q]) => {
     if (p.b === q.b) return { a: p.a === q.a ? 1 : 0, b: 0 };
     const n = (q.a - p.a) / (p.b - q.b); // the one batch size at which they are equal
     if (Number.isInteger(n) && n >= 1) refuse(`whether ${p.a} + ${p.b}·N equals ${q.a} + ${q.b}·N depends on the batch size`);
@@ -141,7 +141,7 @@ export const where = converter({
   opsets: [9, LATEST_OPSET],
   attributes: {},
   convert: onlyKnown('Where'),
-  fold: (_ctx, [c, x, y]) => [elementwise([c!, x!, y!], x!.dataType, ([p, q, r]) => {
+  fold: (ctx, [c, x, y]) => [elementwise(ctx.budget, [c!, x!, y!], x!.dataType, ([p, q, r]) => {
     if (p.b !== 0) refuse('a Where condition that depends on the batch size cannot be folded');
     return p.a ? q : r;
   })],

@@ -42,10 +42,10 @@ export const gemm = converter({
   },
   fold(ctx, [a, b, c]) {
     const { alpha, beta, transA, transB } = ctx.attrs;
-    const product = matmulKnown(transA ? transposeKnown(a!, [1, 0]) : a!, transB ? transposeKnown(b!, [1, 0]) : b!);
-    const scaled = elementwise([product], product.dataType, ([p]) => ({ a: alpha * p.a, b: 0 }));
+    const product = matmulKnown(ctx.budget, transA ? transposeKnown(ctx.budget, a!, [1, 0]) : a!, transB ? transposeKnown(ctx.budget, b!, [1, 0]) : b!);
+    const scaled = elementwise(ctx.budget, [product], product.dataType, ([p]) => ({ a: alpha * p.a, b: 0 }));
     if (!c || beta === 0) return [scaled];
-    return [elementwise([scaled, c], product.dataType, ([p, q]) => ({ a: p.a + beta * q.a, b: 0 }))];
+    return [elementwise(ctx.budget, [scaled, c], product.dataType, ([p, q]) => ({ a: p.a + beta * q.a, b: 0 }))];
   },
 });
 
@@ -76,7 +76,7 @@ export const matmul = converter({
     const back = [...shape.slice(0, -1), outF].map((d) => (d === BATCH ? -1 : d));
     ctx.emit({ type: 'Reshape', shape: back }, [product]);
   },
-  fold(_ctx, [a, b]) {
-    return [matmulKnown(a!, b!)];
+  fold(ctx, [a, b]) {
+    return [matmulKnown(ctx.budget, a!, b!)];
   },
 });

@@ -30,7 +30,7 @@ function reduce(opType: string, axesInputSince: number, kind: 'mean' | 'sum' | '
     },
     fold(ctx, [x, k]) {
       const axes = reduceAxes(ctx, k, axesInputSince, x!.dims.length);
-      return [axes === 'identity' ? x! : reduceKnown(x!, axes, ctx.attrs.keepdims !== 0, kind)];
+      return [axes === 'identity' ? x! : reduceKnown(ctx.budget, x!, axes, ctx.attrs.keepdims !== 0, kind)];
     },
   });
 }

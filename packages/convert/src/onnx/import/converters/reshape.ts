@@ -6,7 +6,7 @@
 import { BATCH } from '@hnet/format';
 import { int, ints } from '../attributes.js';
 import { converter, LATEST_OPSET, type NodeContext } from '../converter.js';
-import { broadcastDims, broadcastIndex, count, dependsOnBatch, intList, pick, transposeKnown, type Known } from '../known.js';
+import { broadcastDims, broadcastIndex, count, dependsOnBatch, intList, pick, sizeList, transposeKnown, type Known } from '../known.js';
 import { refuse } from '../refusal.js';
 
 /** The target of a Reshape: from the attribute (opset < 5) or the known second input. */
@@ -149,7 +149,7 @@ export const transpose = converter({
     const x = ctx.data(0);
     ctx.emit({ type: 'Transpose', perm: permOf(ctx.attrs.perm, ctx.shape(x).length) }, [x]);
   },
-  fold: (ctx, [x]) => [transposeKnown(x!, permOf(ctx.attrs.perm, x!.dims.length))],
+  fold: (ctx, [x]) => [transposeKnown(ctx.budget, x!, permOf(ctx.attrs.perm, x!.dims.length))],
 });
 
 /** Expand's shape: constants, and N (the batch size, from Shape) as -1. */
@@ -170,9 +170,10 @@ export const expand = converter({
     const shape = expandShape(ctx.constant(1, 'shape'));
     ctx.emit({ type: 'Expand', shape }, [ctx.operand(0)]);
   },
-  fold(_ctx, [x, s]) {
+  fold(ctx, [x, s]) {
     if (dependsOnBatch(s!)) return null; // repeated over the batch at run time (a class token)
-    const dims = broadcastDims([x!.dims, intList(s!, 'shape')]);
+    const dims = broadcastDims([x!.dims, sizeList(s!, 'shape')]);
+    ctx.budget.charge(count(dims), `an Expand to [${dims}]`);
     return [pick(x!, dims, broadcastIndex(x!.dims, dims))];
   },
 });

@@ -4,7 +4,7 @@
 import { BATCH } from '@hnet/format';
 import { int, tensor } from '../attributes.js';
 import { converter, LATEST_OPSET } from '../converter.js';
-import { count, elementwise, fromConst, intList, plainValues, roundTo } from '../known.js';
+import { count, elementwise, fromConst, plainValues, roundTo, sizeList } from '../known.js';
 import { DataType, dataTypeName } from '../../proto.js';
 import { refuse } from '../refusal.js';
 import { readTensor } from '../../tensors.js';
@@ -47,7 +47,8 @@ export const constantOfShape = converter({
   attributes: { value: tensor() },
   convert: onlyKnown('ConstantOfShape'),
   fold(ctx, [s]) {
-    const dims = intList(s!, 'the shape');
+    const dims = sizeList(s!, 'the shape');
+    ctx.budget.charge(count(dims), `a ConstantOfShape of [${dims}]`);
     const value = ctx.attrs.value ? fromConst(readTensor(ctx.attrs.value, null, `${ctx.label}: attribute value`)) : null;
     if (value && value.values.length !== 1) refuse(`attribute value must hold one value, got ${value.values.length}`);
     const fill = value ? value.values[0] : 0;
@@ -60,10 +61,11 @@ export const range = converter({
   opsets: [11, LATEST_OPSET],
   attributes: {},
   convert: onlyKnown('Range'),
-  fold(_ctx, [start, limit, delta]) {
+  fold(ctx, [start, limit, delta]) {
     const [s, l, d] = [start, limit, delta].map((k, i) => plainValues(k!, ['start', 'limit', 'delta'][i])[0]);
     if (d === 0) refuse('delta is 0');
     const n = Math.max(0, Math.ceil((l - s) / d));
+    ctx.budget.charge(n, `a Range of ${n} values`); // NaN and Infinity bounds too: the charge refuses them
     return [{ dims: [n], dataType: start!.dataType, values: Float64Array.from({ length: n }, (_, i) => roundTo(start!.dataType, s + i * d)), batch: null }];
   },
 });
@@ -87,6 +89,6 @@ export const cast = converter({
       refuse(`a Cast to ${dataTypeName(to)} is not supported`);
     }
     // Integers and floats both keep a + b·N exact (b is an integer count).
-    return [{ ...elementwise([x!], to, ([v]) => v), dataType: to }];
+    return [{ ...elementwise(ctx.budget, [x!], to, ([v]) => v), dataType: to }];
   },
 });

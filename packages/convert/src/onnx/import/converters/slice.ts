@@ -58,7 +58,7 @@ export const slice = converter({
   fold(ctx, inputs) {
     const x = inputs[0]!;
     const p = sliceParams(ctx, inputs, x.dims.length);
-    return [sliceKnown(x, p.starts, p.ends, p.axes, p.steps)];
+    return [sliceKnown(ctx.budget, x, p.starts, p.ends, p.axes, p.steps)];
   },
 });
 
@@ -103,7 +103,7 @@ export const split = converter({
       if (ctx.outputs[i]) ctx.emit(sliceOp(shape, p), [x], ctx.outputs[i], i === 0 ? undefined : `${i}`);
     });
   },
-  fold: (ctx, [x, k]) => splitParams(ctx, k, x!.dims).map((p) => sliceKnown(x!, p.starts, p.ends, p.axes, p.steps)),
+  fold: (ctx, [x, k]) => splitParams(ctx, k, x!.dims).map((p) => sliceKnown(ctx.budget, x!, p.starts, p.ends, p.axes, p.steps)),
 });
 
 export const gather = converter({
@@ -128,7 +128,7 @@ export const gather = converter({
     const picked = ctx.emit(slice, [x], ctx.temp('slice'), 'slice');
     ctx.emit({ type: 'Squeeze', axes: [axis] }, [picked]);
   },
-  fold: (ctx, [x, indices]) => [gatherKnown(x!, indices!, ctx.attrs.axis)],
+  fold: (ctx, [x, indices]) => [gatherKnown(ctx.budget, x!, indices!, ctx.attrs.axis)],
 });
 
 export const concat = converter({
@@ -140,7 +140,7 @@ export const concat = converter({
     const rank = ctx.shape(parts[0]).length;
     ctx.emit({ type: 'Concat', axis: concatAxis(ctx, rank) }, parts);
   },
-  fold: (ctx, parts) => [concatKnown(parts.map((p) => p!), concatAxis(ctx, parts[0]!.dims.length))],
+  fold: (ctx, parts) => [concatKnown(ctx.budget, parts.map((p) => p!), concatAxis(ctx, parts[0]!.dims.length))],
 });
 
 function concatAxis(ctx: NodeContext<{ axis: ReturnType<typeof int<null>> }>, rank: number): number {

@@ -1,6 +1,7 @@
 // Folds into the Dense/Conv2D before a node: BatchNorm, a constant bias Add,
 // a constant scale (Mul/Div). Each applies only when the layer's output feeds
 // that node alone (so it may change in place) and is not a graph output.
+// Each fold looks at one node and says whether it folded it.
 
 import { plainWeight, expandWeight, type Node, type Weight } from '@hnet/format';
 import { Graph, otherInput } from './graph.js';
@@ -37,19 +38,17 @@ function perChannel(c: { values: Float32Array; shape: number[] }, m: number, ran
   return c.shape.every((d, i) => d === 1 || i === axis) ? c.values : null;
 }
 
-export function foldBatchNorm(g: Graph, notes: string[]): void {
-  for (const bn of [...g.nodes]) {
-    if (bn.op.type !== 'BatchNorm') continue;
-    const layer = soleLayer(g, bn.inputs[0], bn);
-    if (!layer || layer.op.weight.shape[0] !== bn.op.scale.length) continue;
-    // y = s·(Wx + b − μ)/√(σ²+ε) + β  ⇒  W' = W·k, b' = (b − μ)·k + β with k = s/√(σ²+ε)
-    const { scale, bias, mean, variance, epsilon } = bn.op;
-    const k = Float64Array.from(scale, (s, i) => s / Math.sqrt(Math.fround(variance[i] + epsilon)));
-    rescale(layer, k, Float64Array.from(mean, (mu, o) => -mu * k[o] + bias[o]));
-    layer.outputs[0] = bn.outputs[0];
-    g.remove(bn);
-    notes.push(`BatchNormalization ${bn.name} folded into ${layer.op.type} ${layer.name}`);
-  }
+export function foldBatchNorm(g: Graph, bn: Node, notes: string[]): boolean {
+  if (bn.op.type !== 'BatchNorm') return false;
+  const layer = soleLayer(g, bn.inputs[0], bn);
+  if (!layer || layer.op.weight.shape[0] !== bn.op.scale.length) return false;
+  // y = s·(Wx + b − μ)/√(σ²+ε) + β  ⇒  W' = W·k, b' = (b − μ)·k + β with k = s/√(σ²+ε)
+  const { scale, bias, mean, variance, epsilon } = bn.op;
+  const k = Float64Array.from(scale, (s, i) => s / Math.sqrt(Math.fround(variance[i] + epsilon)));
+  rescale(layer, k, Float64Array.from(mean, (mu, o) => -mu * k[o] + bias[o]));
+  g.handOver(bn, layer);
+  notes.push(`BatchNormalization ${bn.name} folded into ${layer.op.type} ${layer.name}`);
+  return true;
 }
 
 /**
@@ -57,52 +56,48 @@ export function foldBatchNorm(g: Graph, notes: string[]): void {
  * after the Reshape that wraps a Dense applied to a rank-3 input (the bias is
  * then along the last axis).
  */
-export function foldBiasAdd(g: Graph, notes: string[]): void {
-  for (const add of [...g.nodes]) {
-    if (add.op.type !== 'Add') continue;
-    const cName = add.inputs.find((i) => g.constant(i));
-    if (!cName) continue;
-    const x = otherInput(add, cName);
-    const c = g.constant(cName)!;
-    let layer = soleLayer(g, x, add);
-    let reshape: Node | null = null;
-    let values: Float32Array | null;
-    if (layer) {
-      values = perChannel(c, layer.op.weight.shape[0], g.shape(x).length);
-    } else {
-      const r = g.producer(x);
-      if (r?.op.type !== 'Reshape' || !g.soleUse(x, add)) continue;
-      layer = soleLayer(g, r.inputs[0], r);
-      if (!layer || layer.op.type !== 'Dense') continue;
-      const rank = g.shape(x).length;
-      if (g.shape(x)[rank - 1] !== layer.op.weight.shape[0]) continue;
-      values = perChannel(c, layer.op.weight.shape[0], rank, rank - 1);
-      reshape = r;
-    }
-    if (!values || !layer) continue;
-    rescale(layer, new Float32Array(values.length).fill(1), values);
-    (reshape ?? layer).outputs[0] = add.outputs[0];
-    g.remove(add);
-    notes.push(`Add ${add.name} fused as the bias of ${layer.op.type} ${layer.name}`);
+export function foldBiasAdd(g: Graph, add: Node, notes: string[]): boolean {
+  if (add.op.type !== 'Add') return false;
+  const cName = add.inputs.find((i) => g.constant(i));
+  if (!cName) return false;
+  const x = otherInput(add, cName);
+  const c = g.constant(cName)!;
+  let layer = soleLayer(g, x, add);
+  let reshape: Node | null = null;
+  let values: Float32Array | null;
+  if (layer) {
+    values = perChannel(c, layer.op.weight.shape[0], g.shape(x).length);
+  } else {
+    const r = g.producer(x);
+    if (r?.op.type !== 'Reshape' || !g.soleUse(x, add)) return false;
+    layer = soleLayer(g, r.inputs[0], r);
+    if (!layer || layer.op.type !== 'Dense') return false;
+    const rank = g.shape(x).length;
+    if (g.shape(x)[rank - 1] !== layer.op.weight.shape[0]) return false;
+    values = perChannel(c, layer.op.weight.shape[0], rank, rank - 1);
+    reshape = r;
   }
+  if (!values || !layer) return false;
+  rescale(layer, new Float32Array(values.length).fill(1), values);
+  g.handOver(add, reshape ?? layer);
+  notes.push(`Add ${add.name} fused as the bias of ${layer.op.type} ${layer.name}`);
+  return true;
 }
 
 /** Mul/Div by a scalar or per-channel constant after a Dense/Conv2D scales its weight and bias. */
-export function foldScale(g: Graph, notes: string[]): void {
-  for (const node of [...g.nodes]) {
-    if (node.op.type !== 'Mul' && node.op.type !== 'Div') continue;
-    const cName = node.op.type === 'Div' ? node.inputs[1] : node.inputs.find((i) => g.constant(i));
-    const c = cName ? g.constant(cName) : null;
-    if (!c || !cName) continue;
-    const x = otherInput(node, cName);
-    const layer = soleLayer(g, x, node);
-    if (!layer) continue;
-    const k = perChannel(c, layer.op.weight.shape[0], g.shape(x).length);
-    if (!k || (node.op.type === 'Div' && k.some((v) => v === 0))) continue;
-    const factor = node.op.type === 'Div' ? Float64Array.from(k, (v) => 1 / v) : k;
-    rescale(layer, factor, new Float32Array(k.length));
-    layer.outputs[0] = node.outputs[0];
-    g.remove(node);
-    notes.push(`${node.op.type} ${node.name} folded into the weights of ${layer.op.type} ${layer.name}`);
-  }
+export function foldScale(g: Graph, node: Node, notes: string[]): boolean {
+  if (node.op.type !== 'Mul' && node.op.type !== 'Div') return false;
+  const cName = node.op.type === 'Div' ? node.inputs[1] : node.inputs.find((i) => g.constant(i));
+  const c = cName ? g.constant(cName) : null;
+  if (!c || !cName) return false;
+  const x = otherInput(node, cName);
+  const layer = soleLayer(g, x, node);
+  if (!layer) return false;
+  const k = perChannel(c, layer.op.weight.shape[0], g.shape(x).length);
+  if (!k || (node.op.type === 'Div' && k.some((v) => v === 0))) return false;
+  const factor = node.op.type === 'Div' ? Float64Array.from(k, (v) => 1 / v) : k;
+  rescale(layer, factor, new Float32Array(k.length));
+  g.handOver(node, layer);
+  notes.push(`${node.op.type} ${node.name} folded into the weights of ${layer.op.type} ${layer.name}`);
+  return true;
 }
