@@ -11,7 +11,9 @@ Run from the repository root with Debian's python (python3-torch,
 python3-torchvision, python3-onnx):
     /usr/bin/python3 scripts/make-arch-fixtures.py
 
-Every model is in eval mode with fixed seeds and exported with
+Every model gets random values for its constant-initialised parameters, is
+calibrated so that its output depends clearly on its input (calibrate()), and
+is in eval mode with fixed seeds and exported with
 torch.onnx.export at opset 13 with a dynamic batch dimension N. The exact
 builder arguments are listed in fixtures/arch/README.md; keep the two in step.
 """
@@ -40,16 +42,12 @@ BATCH = 2
 
 
 def randomize(model):
-    """Random values for everything a fresh torchvision model initialises to a
-    constant (BatchNorm statistics and affine, zero biases, unit LayerNorm
-    scales, ConvNeXt's 1e-6 layer scale, ViT's zero head and class token), so
-    that no op is hidden behind a zero or an identity and BatchNorm folding is
-    really tested."""
+    """Random values for every parameter a fresh torchvision model initialises
+    to a constant (BatchNorm affine, zero biases, unit LayerNorm scales,
+    ConvNeXt's 1e-6 layer scale, ViT's zero head and class token), so that no
+    op is hidden behind a zero or an identity and BatchNorm folding is really
+    tested. BatchNorm's running statistics are set by calibrate()."""
     with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.5, 0.5)
-                m.running_var.uniform_(0.5, 2.0)
         for p in model.parameters():
             if p.numel() > 0 and bool((p == p.flatten()[0]).all()):
                 base = p.flatten()[0].item()
@@ -58,9 +56,55 @@ def randomize(model):
     return model.eval()
 
 
+CALIBRATION_BATCH = 16
+CALIBRATION_PASSES = 4
+
+
+def spread(y):
+    """How much a batch of outputs differs between its inputs: the standard
+    deviation across the batch, averaged over the elements."""
+    return y.std(dim=0).mean().item()
+
+
+def calibrate(model, shape):
+    """Makes the output depend clearly on the input. With random BatchNorm
+    statistics, or (SqueezeNet) random biases that outgrow a signal that
+    shrinks layer after layer, every input gave nearly the same output. So,
+    on a few batches of standard normal inputs:
+      1. each Conv2d and Linear, in order, has its weight scaled so that its
+         output differs by about 1 between inputs (LSUV-style);
+      2. BatchNorm's running statistics are measured by train-mode passes
+         (its random affine stays);
+      3. in eval mode, the last layer's weight is scaled again so that the
+         outputs differ by about 1 between inputs."""
+    calibration = torch.cat([torch.randn(CALIBRATION_BATCH, *shape) for _ in range(CALIBRATION_PASSES)])
+    layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    with torch.no_grad():
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # a cumulative average over the passes of step 2
+        for layer in layers:
+            seen = []
+            hook = layer.register_forward_hook(lambda _m, _x, y: seen.append(spread(y)))
+            model(calibration)
+            hook.remove()
+            if seen and seen[0] > 0:  # seen is empty for MultiheadAttention's out_proj, whose forward is never called
+                layer.weight.mul_(1.0 / seen[0])
+        model.train()
+        for x in calibration.split(CALIBRATION_BATCH):
+            model(x)
+        model.eval()
+        layers[-1].weight.mul_(1.0 / spread(model(calibration)))
+    return model
+
+
 def export(model, name, shape):
     path = os.path.join(OUT, f"{name}.onnx")
     x = torch.randn(BATCH, *shape)
+    with torch.no_grad():
+        y = model(x).flatten(1)
+    print(f"{name}: max |y0 - y1| / max |y| = {((y[0] - y[1]).abs().max() / y.abs().max()).item():.3f}")
     torch.onnx.export(
         model, x, path, opset_version=OPSET, input_names=["input"], output_names=["output"],
         dynamic_axes={"input": {0: "N"}, "output": {0: "N"}}, do_constant_folding=True,
@@ -265,7 +309,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     for name, (build, shape, seed) in TORCHVISION.items():
         torch.manual_seed(seed)
-        export(randomize(build()), name, shape)
+        export(calibrate(randomize(build()), shape), name, shape)
     mnist_cntk()
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
     print(f"fixtures/arch: {total / 1024:.0f} KB in all")

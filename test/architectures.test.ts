@@ -1,5 +1,7 @@
 // Real architectures end to end (issue 12): every fixture in fixtures/arch
 // (scripts/make-arch-fixtures.py) is
+//   0. checked to give clearly different outputs for the two examples of its
+//      batch, so that batch mix-ups and ignored inputs cannot pass;
 //   1. converted at compression 1 and run in the WASM runtime, materialized
 //      and streaming, against onnxruntime-node on the original ONNX file;
 //   2. hashed at 1/8 and run in the WASM runtime against the reference forward
@@ -45,6 +47,22 @@ function assertClose(actual: Tensor | undefined, expected: Tensor, tolerance: nu
     `${what}: max |diff| ${worst.toExponential(2)} at element ${at} (${actual.data[at]} vs ${expected.data[at]}) > ${tolerance} · max |ref| ${scale.toExponential(2)}`);
 }
 
+/** The two examples of the batch must give outputs this far apart, relative to max |output|. */
+const MIN_EXAMPLE_SPREAD = 1e-2;
+
+/** max |y0 − y1| ≥ MIN_EXAMPLE_SPREAD · max |y| for the first two examples of a batch, so that a fixture whose
+ *  output hardly depends on its input (which would let batch mix-ups and ignored inputs pass) cannot come back. */
+function assertExamplesDiffer(y: Tensor, what: string): void {
+  assert.ok(y.shape[0] >= 2, `${what}: a batch of at least 2 examples`);
+  const per = y.data.length / y.shape[0];
+  let scale = 0;
+  let apart = 0;
+  for (let i = 0; i < 2 * per; i++) scale = Math.max(scale, Math.abs(y.data[i]));
+  for (let i = 0; i < per; i++) apart = Math.max(apart, Math.abs(y.data[i] - y.data[per + i]));
+  assert.ok(apart >= MIN_EXAMPLE_SPREAD * scale,
+    `${what}: max |y0 - y1| ${apart.toExponential(2)} < ${MIN_EXAMPLE_SPREAD} · max |y| ${scale.toExponential(2)}: the output hardly depends on the input (regenerate with scripts/make-arch-fixtures.py)`);
+}
+
 /** The one graph input of an ONNX file that is not an initializer (IR 3 files list initializers as inputs too). */
 function onnxInputName(bytes: Uint8Array): string {
   const graph = onnx.ModelProto.decode(bytes).graph!;
@@ -74,6 +92,11 @@ for (const name of FIXTURES) {
       inputs: { [dense.inputs[0].name]: batch },
       expected: await runOrt(onnxBytes, { [onnxInputName(onnxBytes)]: batch }),
     })));
+
+    await t.test('the two examples of the batch give clearly different outputs in onnxruntime', () => {
+      const [batch] = cases;
+      for (const out of dense.outputs) assertExamplesDiffer(batch.expected[out.name], `${name} ${batch.label} ${out.name}`);
+    });
 
     await t.test('compression 1: the WASM runtime (both modes) matches onnxruntime', async () => {
       const bytes = encode(dense);
