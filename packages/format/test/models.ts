@@ -1,7 +1,8 @@
 // Models for tests: a seeded generator of random valid models that use every op.
 
-import type { DType, HashSpec, Model, Weight } from '../src/index.js';
-import { hashedWeight, plainWeight } from '../src/index.js';
+import assert from 'node:assert/strict';
+import type { DType, HashSpec, Model, Op, Weight } from '../src/index.js';
+import { hashedWeight, inferOpShape, plainWeight, runReference } from '../src/index.js';
 import { randomArray, rng } from '../src/testing.js';
 export { randomArray, rng };
 
@@ -101,4 +102,28 @@ function branch11(random: () => number, w: (shape: number[]) => Weight): Model['
     node('ratio', { type: 'Div' }, ['erf', 'total']),
     node('z', { type: 'ReduceMax', axes: random() < 0.5 ? [1] : null, keepdims: true }, ['ratio']),
   ];
+}
+
+// ---- One op at a time: the reference tests' runner --------------------------------
+
+export type Given = { shape: number[]; data: number[] };
+
+/** Runs a one-node model on the given inputs (named x0, x1, ...) and returns its output. */
+export function runOne(op: Op, ...inputs: Given[]): Given {
+  const names = inputs.map((_, i) => `x${i}`);
+  const model: Model = {
+    inputs: inputs.map((t, i) => ({ name: names[i], shape: t.shape })),
+    // runReference validates the model, so the output is declared with the shape it has.
+    outputs: [{ name: 'out', shape: inferOpShape(op.type, op, inputs.map((t) => t.shape)) }],
+    nodes: [{ name: 'op', op, inputs: names, outputs: ['out'] }],
+    metadata: {},
+  };
+  const feeds = Object.fromEntries(inputs.map((t, i) => [names[i], { shape: t.shape, data: Float32Array.from(t.data) }]));
+  const out = runReference(model, feeds).out;
+  return { shape: out.shape, data: [...out.data] };
+}
+
+export function near(actual: number[], expected: number[], tolerance = 1e-6): void {
+  assert.equal(actual.length, expected.length, `got [${actual}]`);
+  actual.forEach((a, i) => assert.ok(Math.abs(a - expected[i]) <= tolerance * Math.max(1, Math.abs(expected[i])), `[${i}]: got ${a}, expected ${expected[i]} (all: [${actual}])`));
 }

@@ -1,27 +1,8 @@
 // The reference forward pass on tiny models whose outputs are worked out by hand here.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { forEachHashed, float16Value, inferOpShape, plainWeight, runReference, valuesToFloat32, type Model, type Op, type Weight } from '../src/index.js';
-
-/** Runs a one-node model on the given inputs (x, and y for Add) and returns its output. */
-function runOne(op: Op, ...inputs: { shape: number[]; data: number[] }[]): { shape: number[]; data: number[] } {
-  const names = ['x', 'y'].slice(0, inputs.length);
-  const model: Model = {
-    inputs: inputs.map((t, i) => ({ name: names[i], shape: t.shape })),
-    // runReference validates the model, so the output is declared with the shape it has.
-    outputs: [{ name: 'out', shape: inferOpShape(op.type, op, inputs.map((t) => t.shape)) }],
-    nodes: [{ name: 'op', op, inputs: names, outputs: ['out'] }],
-    metadata: {},
-  };
-  const feeds = Object.fromEntries(inputs.map((t, i) => [names[i], { shape: t.shape, data: Float32Array.from(t.data) }]));
-  const out = runReference(model, feeds).out;
-  return { shape: out.shape, data: [...out.data] };
-}
-
-function near(actual: number[], expected: number[], tolerance = 1e-6): void {
-  assert.equal(actual.length, expected.length, `got [${actual}]`);
-  actual.forEach((a, i) => assert.ok(Math.abs(a - expected[i]) <= tolerance * Math.max(1, Math.abs(expected[i])), `[${i}]: got ${a}, expected ${expected[i]} (all: [${actual}])`));
-}
+import { forEachHashed, float16Value, plainWeight, runReference, valuesToFloat32, type Model, type Op, type Weight } from '../src/index.js';
+import { near, runOne } from './models.js';
 
 // A hashed 2x3 weight, K = 4, bucket seed 7, sign seed 8. Its map, from the hash spec
 // (XXH32 of the key (r, c), checked against xxhsum in hash.test.ts):

@@ -4,28 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { arityOf, BATCH, inferOpShape, inferShapes, plainWeight, runReference, validateModel, type Model, type Op, type Weight } from '../src/index.js';
 import { erf } from '../src/reference/erf.js';
-import { randomArray, randomModel, rng } from './models.js';
-
-type Given = { shape: number[]; data: number[] };
-
-/** Runs a one-node model on the given inputs (named x0, x1, ...) and returns its output. */
-function runOne(op: Op, ...inputs: Given[]): Given {
-  const names = inputs.map((_, i) => `x${i}`);
-  const model: Model = {
-    inputs: inputs.map((t, i) => ({ name: names[i], shape: t.shape })),
-    outputs: [{ name: 'out', shape: inferOpShape(op.type, op, inputs.map((t) => t.shape)) }],
-    nodes: [{ name: 'op', op, inputs: names, outputs: ['out'] }],
-    metadata: {},
-  };
-  const feeds = Object.fromEntries(inputs.map((t, i) => [names[i], { shape: t.shape, data: Float32Array.from(t.data) }]));
-  const out = runReference(model, feeds).out;
-  return { shape: out.shape, data: [...out.data] };
-}
-
-function near(actual: number[], expected: number[], tolerance = 1e-6): void {
-  assert.equal(actual.length, expected.length, `got [${actual}]`);
-  actual.forEach((a, i) => assert.ok(Math.abs(a - expected[i]) <= tolerance * Math.max(1, Math.abs(expected[i])), `[${i}]: got ${a}, expected ${expected[i]} (all: [${actual}])`));
-}
+import { near, randomArray, randomModel, rng, runOne, type Given } from './models.js';
 
 const range = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => from + i);
 const shapeOf = (op: Op, ...shapes: number[][]): number[] => inferOpShape('test', op, shapes);

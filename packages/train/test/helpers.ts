@@ -68,3 +68,14 @@ export function blobs(count: number, dims: number, classes: number, seed: number
   }
   return { x, y, shape: [dims], count };
 }
+
+/** max |a − b| over max |b| (b: the oracle). */
+export function relativeError(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return scale === 0 ? diff : diff / scale;
+}

@@ -11,7 +11,7 @@ import { ADAM, type Batch, type EngineOptions, type LossSpec, type OptimizerSpec
 import { trainableParams } from '../src/params.js';
 import { Rng } from '../src/rng.js';
 import { train } from '../src/train.js';
-import { blobs, mlp, withBlockHashing } from './helpers.js';
+import { blobs, mlp, relativeError, withBlockHashing } from './helpers.js';
 import { convZoo, denseZoo, sequenceZoo11, visionZoo11 } from './ort-models.js';
 
 before(async () => {
@@ -42,16 +42,6 @@ function randomBatch(random: () => number, count: number, inputs: number, classe
   };
 }
 
-/** max |a − b| over max |b| (b: the oracle). */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return scale === 0 ? diff : diff / scale;
-}
 
 async function bothEngines(model: Model, options: EngineOptions) {
   return Promise.all([createEngine('ort', model, { ...options, threads: 1 }), createEngine('tfjs', model, options)]);

@@ -10,7 +10,7 @@ import { createEngine } from '../src/engines.js';
 import type { EngineName, EngineOptions } from '../src/engine.js';
 import { fakeQuantize, type QuantizedDType } from '../src/quantize.js';
 import { evaluate, train } from '../src/train.js';
-import { blobs, mlp } from './helpers.js';
+import { blobs, mlp, relativeError } from './helpers.js';
 import { denseZoo } from './ort-models.js';
 import { Rng } from '../src/rng.js';
 
@@ -21,17 +21,6 @@ before(async () => {
 const ENGINES: EngineName[] = ['ort', 'tfjs'];
 const QUANTIZED: QuantizedDType[] = ['int8', 'int4'];
 const engineOf = (name: EngineName, model: Model, options: EngineOptions) => createEngine(name, model, { ...options, threads: 1 });
-
-/** max |a − b| over max |b|. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return scale === 0 ? diff : diff / scale;
-}
 
 /** Float values off the quantization grid, as training leaves them between steps. */
 const offGrid = (values: Float32Array[], seed: number): Float32Array[] => values.map((v, k) => {
