@@ -11,7 +11,7 @@
 
 import { readFileSync } from 'node:fs';
 import { decode, float16Bits, float16Value, IDENTITY_NORMALIZATION, readNormalization, runReference, storedBytes, valuesFromFloat32, valuesToFloat32, type Model } from '@hnet/format';
-import { loadIdxDir, normalize } from '@hnet/train';
+import { argmaxRow, loadIdxDir, normalize } from '@hnet/train';
 
 const test = loadIdxDir('/usr/share/datasets/fashion-mnist').test!;
 const BLOCKS = [16, 64, 256];
@@ -21,11 +21,7 @@ function accuracy(model: Model): number {
   const out = runReference(model, { [model.inputs[0].name]: { shape: [test.count, ...model.inputs[0].shape.slice(1)], data: x } })[model.outputs[0].name];
   const k = out.shape[1];
   let correct = 0;
-  for (let i = 0; i < test.count; i++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (out.data[i * k + c] > out.data[i * k + best]) best = c;
-    if (best === test.y![i]) correct++;
-  }
+  for (let i = 0; i < test.count; i++) if (argmaxRow(out.data, i, k) === test.y![i]) correct++;
   return correct / test.count;
 }
 

@@ -7,7 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import { decode, IDENTITY_NORMALIZATION, readNormalization, runReference } from '@hnet/format';
-import { loadIdxDir, normalize } from '@hnet/train';
+import { argmaxRow, loadIdxDir, normalize } from '@hnet/train';
 
 const test = loadIdxDir('/usr/share/datasets/fashion-mnist').test!;
 for (const file of process.argv.slice(2)) {
@@ -16,11 +16,7 @@ for (const file of process.argv.slice(2)) {
   const out = runReference(model, { [model.inputs[0].name]: { shape: [test.count, 784], data: x } })[model.outputs[0].name];
   const k = out.shape[1];
   let correct = 0;
-  for (let i = 0; i < test.count; i++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (out.data[i * k + c] > out.data[i * k + best]) best = c;
-    if (best === test.y![i]) correct++;
-  }
+  for (let i = 0; i < test.count; i++) if (argmaxRow(out.data, i, k) === test.y![i]) correct++;
   const recorded = model.metadata['hnet.train.test_accuracy'];
   console.log(`${file}: runReference accuracy ${(correct / test.count).toFixed(4)}, trainer recorded ${recorded}, ${readFileSync(file).length} bytes, compression ${model.metadata['hnet.train.compression']}`);
 }

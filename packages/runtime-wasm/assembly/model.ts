@@ -339,6 +339,26 @@ function readPair(r: Reader, table: u32, id: i32, what: string, required: bool):
   return pair;
 }
 
+/** The fields 0–4 that Conv2D and ConvTranspose share: weight, bias, strides, pads, dilations. */
+function readConvFields(r: Reader, op: u32, n: Node, what: string): void {
+  n.weight = readWeight(r, r.table(op, 0, what + ".weight", true), what + ".weight");
+  const bias = r.table(op, 1, what + ".bias", false);
+  if (bias != 0) n.bias = readWeight(r, bias, what + ".bias");
+  const strides = readPair(r, op, 2, what + ".strides", false);
+  if (strides.length == 2) { n.sh = strides[0]; n.sw = strides[1]; }
+  readPads(r, op, 3, n, what + ".pads");
+  const dilations = readPair(r, op, 4, what + ".dilations", false);
+  if (dilations.length == 2) { n.dh = dilations[0]; n.dw = dilations[1]; }
+}
+
+/** A convolution's group (field `id`): an integer >= 1. */
+function readGroup(r: Reader, op: u32, id: i32, n: Node, what: string): void {
+  const group = r.fieldU32(op, id, 1, what + ".group");
+  if (failed()) return;
+  if (group < 1 || <i64>group > MAX_DIMENSION) { fail(E_INVALID, what + ".group = " + group.toString() + ", expected >= 1"); return; }
+  n.group = <i32>group;
+}
+
 function readOp(r: Reader, op: u32, n: Node, what: string): void {
   switch (n.op) {
     case OP_DENSE: {
@@ -348,17 +368,8 @@ function readOp(r: Reader, op: u32, n: Node, what: string): void {
       break;
     }
     case OP_CONV2D: {
-      n.weight = readWeight(r, r.table(op, 0, what + ".weight", true), what + ".weight");
-      const bias = r.table(op, 1, what + ".bias", false);
-      if (bias != 0) n.bias = readWeight(r, bias, what + ".bias");
-      const strides = readPair(r, op, 2, what + ".strides", false);
-      if (strides.length == 2) { n.sh = strides[0]; n.sw = strides[1]; }
-      readPads(r, op, 3, n, what + ".pads");
-      const dilations = readPair(r, op, 4, what + ".dilations", false);
-      if (dilations.length == 2) { n.dh = dilations[0]; n.dw = dilations[1]; }
-      const group = r.fieldU32(op, 5, 1, what + ".group");
-      if (group < 1 || <i64>group > MAX_DIMENSION) { fail(E_INVALID, what + ".group = " + group.toString() + ", expected >= 1"); break; }
-      n.group = <i32>group;
+      readConvFields(r, op, n, what);
+      readGroup(r, op, 5, n, what);
       break;
     }
     case OP_LEAKYRELU:
@@ -534,21 +545,12 @@ function readOp(r: Reader, op: u32, n: Node, what: string): void {
       break;
     }
     case OP_CONVTRANSPOSE: {
-      n.weight = readWeight(r, r.table(op, 0, what + ".weight", true), what + ".weight");
-      const bias = r.table(op, 1, what + ".bias", false);
-      if (bias != 0) n.bias = readWeight(r, bias, what + ".bias");
-      const strides = readPair(r, op, 2, what + ".strides", false);
-      if (strides.length == 2) { n.sh = strides[0]; n.sw = strides[1]; }
-      readPads(r, op, 3, n, what + ".pads");
-      const dilations = readPair(r, op, 4, what + ".dilations", false);
-      if (dilations.length == 2) { n.dh = dilations[0]; n.dw = dilations[1]; }
+      readConvFields(r, op, n, what);
       const outputPadding = readU32s(r, op, 5, 2, what + ".output_padding", false);
       checkGeometry(outputPadding, 0, what + ".output_padding");
       if (outputPadding.length == 2) { n.oph = outputPadding[0]; n.opw = outputPadding[1]; }
-      const group = r.fieldU32(op, 6, 1, what + ".group");
+      readGroup(r, op, 6, n, what);
       if (failed()) break;
-      if (group < 1 || <i64>group > MAX_DIMENSION) { fail(E_INVALID, what + ".group = " + group.toString() + ", expected >= 1"); break; }
-      n.group = <i32>group;
       if (n.oph >= max(n.sh, n.dh) || n.opw >= max(n.sw, n.dw)) {
         fail(E_INVALID, what + ".output_padding = [" + n.oph.toString() + ", " + n.opw.toString() + "] must be smaller than the stride or the dilation");
       }

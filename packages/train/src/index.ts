@@ -40,6 +40,7 @@ export { Rng } from './rng.js';
 export { createEngine } from './engines.js';
 export {
   ENGINES,
+  argmaxRow,
   type EngineName,
   type EngineOptions,
   type TrainingEngine,

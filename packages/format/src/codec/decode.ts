@@ -212,11 +212,7 @@ class Reader {
         const t = table as fb.Conv2D;
         return {
           type,
-          weight: this.requiredWeight(`${field}.weight`, t.weight()),
-          bias: this.weight(`${field}.bias`, t.bias()),
-          strides: this.pair(`${field}.strides`, t.stridesLength(), (i) => t.strides(i), 1),
-          pads: this.pads(`${field}.pads`, t.padsLength(), (i) => t.pads(i)),
-          dilations: this.pair(`${field}.dilations`, t.dilationsLength(), (i) => t.dilations(i), 1),
+          ...this.convFields(field, t),
           group: this.at(`${field}.group`, () => t.group()),
         };
       }
@@ -344,11 +340,7 @@ class Reader {
         const t = table as fb.ConvTranspose;
         return {
           type,
-          weight: this.requiredWeight(`${field}.weight`, t.weight()),
-          bias: this.weight(`${field}.bias`, t.bias()),
-          strides: this.pair(`${field}.strides`, t.stridesLength(), (i) => t.strides(i), 1),
-          pads: this.pads(`${field}.pads`, t.padsLength(), (i) => t.pads(i)),
-          dilations: this.pair(`${field}.dilations`, t.dilationsLength(), (i) => t.dilations(i), 1),
+          ...this.convFields(field, t),
           outputPadding: this.pair(`${field}.output_padding`, t.outputPaddingLength(), (i) => t.outputPadding(i), 0),
           group: this.at(`${field}.group`, () => t.group()),
         };
@@ -383,6 +375,17 @@ class Reader {
       throw new HnetFormatError('unsupported-version', field, `unknown value ${value} (this reader knows ${names.join(', ')}); the file may need a newer hnet`);
     }
     return name;
+  }
+
+  /** The fields Conv2D and ConvTranspose share: weight, bias, strides, pads, dilations. */
+  convFields(field: string, t: fb.Conv2D | fb.ConvTranspose): { weight: Weight; bias: Weight | null; strides: Pair; pads: Pads4; dilations: Pair } {
+    return {
+      weight: this.requiredWeight(`${field}.weight`, t.weight()),
+      bias: this.weight(`${field}.bias`, t.bias()),
+      strides: this.pair(`${field}.strides`, t.stridesLength(), (i) => t.strides(i), 1),
+      pads: this.pads(`${field}.pads`, t.padsLength(), (i) => t.pads(i)),
+      dilations: this.pair(`${field}.dilations`, t.dilationsLength(), (i) => t.dilations(i), 1),
+    };
   }
 
   /** A [uint32] of two values; absent means [fallback, fallback] (or required when fallback is null). */
