@@ -7,6 +7,8 @@ export interface Series {
   color: string;
   /** Joined by a line in x order (a family of runs), or marks only. */
   line: boolean;
+  /** A dashed line and square marks instead of a solid line and circles: a second kind of run in the same colour. */
+  dashed?: boolean;
   points: { x: number; y: number }[];
 }
 
@@ -24,9 +26,15 @@ export interface PlotSpec {
   yMin?: number;
 }
 
-const WIDTH = 760;
+const WIDTH = 800;
 const HEIGHT = 460;
-const MARGIN = { left: 64, right: 230, top: 40, bottom: 52 };
+const MARGIN = { left: 64, right: 250, top: 40, bottom: 52 };
+
+/** A circle, or for a dashed series a square of about the circle's area (so that neither looks heavier). */
+function mark(s: Series, x: number, y: number): string {
+  if (!s.dashed) return `<circle cx="${num(x)}" cy="${num(y)}" r="3.5" fill="${s.color}"/>`;
+  return `<rect x="${num(x - 3)}" y="${num(y - 3)}" width="6" height="6" fill="${s.color}"/>`;
+}
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const num = (v: number): string => (Math.round(v * 10) / 10).toString();
@@ -93,14 +101,15 @@ export function plotSvg(spec: PlotSpec): string {
   out.push(`<clipPath id="plot"><rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}"/></clipPath>`);
   spec.series.forEach((s, i) => {
     const points = [...s.points].sort((a, b) => a.x - b.x);
+    const dash = s.dashed ? ' stroke-dasharray="6 3"' : '';
     if (s.line && points.length > 1) {
-      out.push(`<polyline clip-path="url(#plot)" fill="none" stroke="${s.color}" stroke-width="1.5" points="${points.map((p) => `${num(px(p.x))},${num(py(p.y))}`).join(' ')}"/>`);
+      out.push(`<polyline clip-path="url(#plot)" fill="none" stroke="${s.color}" stroke-width="1.5"${dash} points="${points.map((p) => `${num(px(p.x))},${num(py(p.y))}`).join(' ')}"/>`);
     }
-    for (const p of points) if (p.y >= yLo) out.push(`<circle cx="${num(px(p.x))}" cy="${num(py(p.y))}" r="3.5" fill="${s.color}"/>`);
+    for (const p of points) if (p.y >= yLo) out.push(mark(s, px(p.x), py(p.y)));
     const ly = MARGIN.top + 10 + i * 18;
     const lx = MARGIN.left + plotW + 14;
-    out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 18}" y2="${ly}" stroke="${s.color}" stroke-width="${s.line ? 1.5 : 0}"/><circle cx="${lx + 9}" cy="${ly}" r="3.5" fill="${s.color}"/>`);
-    out.push(`<text x="${lx + 24}" y="${ly + 4}">${esc(s.name)}</text>`);
+    out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 22}" y2="${ly}" stroke="${s.color}" stroke-width="${s.line ? 1.5 : 0}"${dash}/>${mark(s, lx + 11, ly)}`);
+    out.push(`<text x="${lx + 28}" y="${ly + 4}">${esc(s.name)}</text>`);
   });
   out.push('</svg>');
   return `${out.join('\n')}\n`;

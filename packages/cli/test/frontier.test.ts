@@ -97,25 +97,58 @@ test('convert --max-drop 100 (anything goes) writes the smallest file the search
   assert.match(r.stdout, /^\/fc1\/Gemm\s+200,704\s+(98 buckets \(1\/2048\)\s+int8|196 buckets \(1\/1024\)\s+int4)\s/m);
 });
 
-test('hnet frontier: every family trained and scored, sizes as written, the SVG with one mark per point', () => {
+test('hnet frontier: every family trained and scored, both hashes side by side, sizes as written, the SVG with one mark per point', () => {
   const r = hnet('frontier', fixture('mnist_mlp.onnx'), '--data', 'mnist', '--limit', '300', '--epochs', '1', '--threads', '1',
-    '--ratios', '1/8,1/32', '--dtypes', 'float32,int4', '--widths', '1/8', '--narrow-dtypes', 'float32,int8', '-o', 'f.svg', '--json', '--quiet');
+    '--ratios', '1/8,1/32', '--dtypes', 'float32,int4', '--block', '16', '--widths', '1/8', '--narrow-dtypes', 'float32,int8', '-o', 'f.svg', '--json', '--quiet');
   assert.equal(r.code, 0, r.stderr);
-  const report = JSON.parse(r.stdout) as { denseAccuracy: number; points: { family: string; setting: string; dtype: string; bytes: number; accuracy: number }[] };
-  assert.deepStrictEqual(report.points.map((p) => `${p.family} ${p.setting} ${p.dtype}`), [
-    'dense as given float32', 'dense retrained float32', 'hashed 1/8 float32', 'hashed 1/8 int4', 'hashed 1/32 float32', 'hashed 1/32 int4', 'narrow width 1/8 float32', 'narrow width 1/8 int8',
+  const report = JSON.parse(r.stdout) as { denseAccuracy: number; points: { family: string; setting: string; dtype: string; hash: string | null; block: number | null; bytes: number; accuracy: number }[] };
+  const name = (p: (typeof report.points)[number]): string => `${p.family} ${p.setting} ${p.dtype} ${p.hash}${p.block === null ? '' : `/${p.block}`}`;
+  assert.deepStrictEqual(report.points.map(name), [
+    'dense as given float32 null', 'dense retrained float32 null',
+    'hashed 1/8 float32 xxh32', 'hashed 1/8 float32 xxh32-block/16', 'hashed 1/8 int4 xxh32', 'hashed 1/8 int4 xxh32-block/16',
+    'hashed 1/32 float32 xxh32', 'hashed 1/32 float32 xxh32-block/16', 'hashed 1/32 int4 xxh32', 'hashed 1/32 int4 xxh32-block/16',
+    'narrow width 1/8 float32 null', 'narrow width 1/8 int8 null',
   ]);
-  const bytes = Object.fromEntries(report.points.map((p) => [`${p.family} ${p.setting} ${p.dtype}`, p.bytes]));
-  assert.ok(bytes['hashed 1/8 int4'] < bytes['hashed 1/8 float32'] / 4, 'int4 buckets take an eighth of float32');
-  assert.ok(bytes['hashed 1/32 float32'] < bytes['hashed 1/8 float32']);
-  assert.ok(bytes['narrow width 1/8 int8'] < bytes['narrow width 1/8 float32']);
-  for (const p of report.points) assert.ok(p.accuracy > 0.1 && p.accuracy <= 1, `${p.family} ${p.setting}: ${p.accuracy}`);
+  const bytes = Object.fromEntries(report.points.map((p) => [name(p), p.bytes]));
+  assert.ok(bytes['hashed 1/8 int4 xxh32'] < bytes['hashed 1/8 float32 xxh32'] / 4, 'int4 buckets take an eighth of float32');
+  assert.ok(bytes['hashed 1/32 float32 xxh32'] < bytes['hashed 1/8 float32 xxh32']);
+  assert.ok(bytes['narrow width 1/8 int8 null'] < bytes['narrow width 1/8 float32 null']);
+  // The same buckets either way: a block-hashed file differs only by the recorded Z (and the policy in the metadata).
+  for (const setting of ['1/8 float32', '1/8 int4', '1/32 float32', '1/32 int4']) {
+    const extra = bytes[`hashed ${setting} xxh32-block/16`] - bytes[`hashed ${setting} xxh32`];
+    assert.ok(extra > 0 && extra < 128, `${setting}: the block file records Z, ${extra} bytes`);
+  }
+  for (const p of report.points) assert.ok(p.accuracy > 0.1 && p.accuracy <= 1, `${name(p)}: ${p.accuracy}`);
   assert.equal(report.points[0].accuracy, report.denseAccuracy);
   const svg = readFileSync(at('f.svg'), 'utf8');
   assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
-  const series = new Set(report.points.map((p) => `${p.family} ${p.dtype}`)).size; // 5: dense, two hashed, two narrow
-  const shown = report.points.filter((p) => p.accuracy * 100 >= Math.floor(report.denseAccuracy * 100 - 12)).length; // the rest are below the plot
-  assert.equal(svg.match(/<circle /g)!.length, shown + series, 'a mark per point on the plot and one per legend entry');
-  assert.match(svg, />hashed \(xxh32\), int4</);
+  // 7 series: dense, four hashed (two dtypes × two hashes), two narrow; block hashing draws squares on dashed lines.
+  const shown = (hash: string | null): number => report.points.filter((p) => p.hash === hash || (hash === null && p.hash !== 'xxh32-block'))
+    .filter((p) => p.accuracy * 100 >= Math.floor(report.denseAccuracy * 100 - 12)).length; // the rest are below the plot
+  assert.equal(svg.match(/<circle /g)!.length, shown(null) + 5, 'a circle per point on the plot and per legend entry, but block hashing\'s');
+  assert.equal(svg.match(/<rect [^>]*width="6" height="6"/g)!.length, shown('xxh32-block') + 2, 'a square per block-hashed point and per legend entry');
+  assert.equal(svg.match(/<polyline [^>]*stroke-dasharray/g)!.length, 2, 'the block-hashed series are dashed');
+  assert.match(svg, />hashed per element, int4</);
+  assert.match(svg, />hashed block Z=16, int4</);
   assert.match(svg, />equal-size dense, float32</);
+});
+
+test('hnet frontier --hashes: one hash only, and bad hash flags are usage errors', () => {
+  const r = hnet('frontier', fixture('mnist_mlp.onnx'), '--data', 'mnist', '--limit', '300', '--epochs', '1', '--threads', '1',
+    '--ratios', '1/8', '--dtypes', 'int8', '--hashes', 'xxh32-block', '--widths', 'none', '-o', 'one.svg');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^family\s+setting\s+dtype\s+hash\s+bytes\s+smaller\s+accuracy\s+vs dense$/m);
+  assert.match(r.stdout, /^hashed\s+1\/8\s+int8\s+block Z=32\s+\d+\s/m, 'the default Z');
+  assert.doesNotMatch(r.stdout, /^hashed .* xxh32 /m);
+  for (const [args, message] of [
+    [['--hashes', 'xxh64'], /--hashes takes hash functions of xxh32, xxh32-block, got "xxh64"/],
+    [['--hashes', 'xxh32', '--block', '16'], /--block sets Z of the xxh32-block runs: --hashes has none/],
+    [['--block', '33'], /--block must be an integer in \[1, 32\], got "33"/],
+  ] as const) {
+    const bad = hnet('frontier', fixture('mnist_mlp.onnx'), '--data', 'mnist', '-o', 'bad.svg', ...args);
+    assert.equal(bad.code, 2, `${args.join(' ')}: ${bad.stderr}`);
+    assert.match(bad.stderr, message);
+    assert.doesNotMatch(bad.stderr, /\n\s+at .*:\d+:\d+/);
+    assert.equal(existsSync(at('bad.svg')), false);
+  }
 });

@@ -2,7 +2,8 @@
 // over a sweep of storage choices, drawn as an SVG (log x). Each point is a
 // model trained by the pipeline as `hnet convert --retrain` would (the same
 // flags for all), scored on the data's test split, and sized as written:
-//   - per-element hashing (xxh32) at each --ratios, with each --dtypes bucket storage;
+//   - hashing at each --ratios, with each --dtypes bucket storage and each --hashes
+//     (per-element xxh32 and xxh32-block at --block Z, so the two compare at equal bytes);
 //   - the per-layer budget search (budget.ts) at each --budget size;
 //   - the equal-size dense nets: hidden widths × each --widths, in each --narrow-dtypes,
 //     trained from scratch for the same epochs (HashedNets' "NN" baseline at equal memory);
@@ -11,8 +12,8 @@
 // ("how small can this get, and at what cost?"), with the CLI's data, preprocessing and
 // training flags, and reuses convert's pipeline and size accounting unchanged.
 
-import { DEFAULT_MIN_VIRTUAL, writeFileAtomic } from '@hnet/convert';
-import { encode, formatBytes, normalizationEntry, type DType, type Model } from '@hnet/format';
+import { DEFAULT_BLOCK, DEFAULT_MIN_VIRTUAL, writeFileAtomic } from '@hnet/convert';
+import { encode, formatBytes, MAX_BLOCK, normalizationEntry, type DType, type HashSpec, type Model } from '@hnet/format';
 import type { DataSplits } from '@hnet/train';
 import { parseFraction, parseInteger, UsageError, type ParsedArgs } from '../args.js';
 import { allocationPolicy, searchBudget, TargetError } from '../budget.js';
@@ -29,15 +30,17 @@ export const verb: Verb = {
   usage: 'hnet frontier MODEL.onnx --data DATA -o FRONTIER.svg [options]',
   description: [
     'Trains a sweep of compressed versions of the model on DATA and plots test accuracy against',
-    'whole-file bytes (log scale): per-element hashing with float32/int8/int4 buckets at each',
-    'ratio, the per-layer budget search at each --budget size, equal-size dense nets (narrower',
-    'hidden layers, trained from scratch the same way) and the dense model, as given and retrained.',
+    'whole-file bytes (log scale): hashing with float32/int8/int4 buckets at each ratio, per',
+    'element (xxh32) and per block of --block columns (xxh32-block), the per-layer budget search',
+    'at each --budget size, equal-size dense nets (narrower hidden layers, trained from scratch',
+    'the same way) and the dense model, as given and retrained.',
     'Every point is trained with the same training flags as hnet convert --retrain and scored on',
     'the test split.',
     PREPROCESS_HELP,
   ].join('\n'),
   examples: [
     'hnet frontier fixtures/retrain/mlp.onnx --data /usr/share/datasets/fashion-mnist --preprocess pixel/255 --epochs 3 --budget 10.7KB -o mlp.svg',
+    'hnet frontier fixtures/retrain/mlp.onnx --data /usr/share/datasets/fashion-mnist --preprocess pixel/255 --epochs 3 --hashes xxh32-block --block 16 --widths none -o block16.svg',
   ],
   positionals: [1, 1],
   flags: [
@@ -45,6 +48,8 @@ export const verb: Verb = {
     { name: 'data', kind: 'string', value: 'DATA', help: 'labelled data with a test split (an MNIST-layout folder, mnist) (required)' },
     { name: 'ratios', kind: 'string', value: 'LIST', help: 'hashing compressions (default 1/8,1/16,1/32,1/64,1/128)' },
     { name: 'dtypes', kind: 'string', value: 'LIST', help: 'bucket storage of the hashed runs (default float32,int8,int4)' },
+    { name: 'hashes', kind: 'string', value: 'LIST', help: 'hash functions of the hashed runs (default xxh32,xxh32-block)' },
+    { name: 'block', kind: 'string', value: 'Z', help: `xxh32-block runs: columns per hash, 1..${MAX_BLOCK} (default ${DEFAULT_BLOCK})` },
     { name: 'budget', kind: 'list', value: 'SIZE', help: 'also a budget-search run for a file of at most SIZE (repeatable)' },
     { name: 'widths', kind: 'string', value: 'LIST', help: 'hidden-width factors of the equal-size dense nets (default 1/4,1/8,1/16,1/32,1/64; none: skip)' },
     { name: 'narrow-dtypes', kind: 'string', value: 'LIST', help: 'weight storage of the equal-size dense nets (default float32,int4)' },
@@ -62,11 +67,15 @@ export interface FrontierPoint {
   family: 'hashed' | 'budget' | 'narrow' | 'dense';
   setting: string; // "1/16", "10.7 KiB", "width 1/8", "as given"
   dtype: DType | 'per layer';
+  /** The hash of the hashed layers (budget points: the search's xxh32); null for the dense and equal-size dense nets. */
+  hash: HashSpec['algorithm'] | null;
+  block: number | null; // Z of xxh32-block, else null
   bytes: number;
   accuracy: number; // test split, 0..1
 }
 
 const DTYPES: readonly DType[] = ['float32', 'float16', 'int8', 'int4'];
+const HASHES: readonly HashSpec['algorithm'][] = ['xxh32', 'xxh32-block'];
 
 function listOf<T>(args: ParsedArgs, flag: string, fallback: string, parse: (item: string) => T): T[] {
   const text = args.strings.get(flag) ?? fallback;
@@ -89,6 +98,12 @@ async function frontier(args: ParsedArgs, io: Io): Promise<void> {
   if (!data) throw new UsageError('missing --data DATA: the sweep trains and scores on it');
   const ratios = listOf(args, 'ratios', '1/8,1/16,1/32,1/64,1/128', (r) => parseFraction(r, 'ratios'));
   const dtypes = listOf(args, 'dtypes', 'float32,int8,int4', dtypeOf('dtypes'));
+  const hashes = listOf(args, 'hashes', HASHES.join(','), (item) => {
+    if (!HASHES.includes(item as HashSpec['algorithm'])) throw new UsageError(`--hashes takes hash functions of ${HASHES.join(', ')}, got "${item}"`);
+    return item as HashSpec['algorithm'];
+  });
+  if (args.strings.has('block') && !hashes.includes('xxh32-block')) throw new UsageError('--block sets Z of the xxh32-block runs: --hashes has none');
+  const block = parseInteger(args.strings.get('block') ?? String(DEFAULT_BLOCK), 'block', 1, MAX_BLOCK);
   const widths = listOf(args, 'widths', '1/4,1/8,1/16,1/32,1/64', (r) => parseFraction(r, 'widths'));
   const narrowDtypes = listOf(args, 'narrow-dtypes', 'float32,int4', dtypeOf('narrow-dtypes'));
   const budgets = (args.lists.get('budget') ?? []).map((s) => parseSize(s, 'budget'));
@@ -115,28 +130,32 @@ async function frontier(args: ParsedArgs, io: Io): Promise<void> {
   const points: FrontierPoint[] = [];
   const add = (p: FrontierPoint): void => {
     points.push(p);
-    if (!args.booleans.has('json')) io.out(`${p.family.padEnd(7)} ${p.setting.padEnd(12)} ${p.dtype.padEnd(9)} ${formatBytes(p.bytes).padStart(10)}  ${(p.accuracy * 100).toFixed(2)}%`);
+    if (!args.booleans.has('json')) io.out(`${p.family.padEnd(7)} ${p.setting.padEnd(12)} ${p.dtype.padEnd(9)} ${hashText(p).padEnd(10)} ${formatBytes(p.bytes).padStart(10)}  ${(p.accuracy * 100).toFixed(2)}%`);
   };
   const started = performance.now();
   const denseAccuracy = (await evaluate(dense, splits.test!, { normalization, ...engine, quiet: true })).accuracy;
-  add({ family: 'dense', setting: 'as given', dtype: 'float32', bytes: encode(dense).length, accuracy: denseAccuracy });
+  add({ family: 'dense', setting: 'as given', dtype: 'float32', hash: null, block: null, bytes: encode(dense).length, accuracy: denseAccuracy });
   const trained = async (model: Model, policy: Parameters<typeof pipeline>[1], init: 'project' | 'scratch'): Promise<{ bytes: number; accuracy: number }> => {
     const r = await pipeline(model, policy, training(init), quiet);
     return { bytes: r.bytes.length, accuracy: r.training!.summary.testAccuracy! };
   };
   // The dense model trained the same epochs as every other point: the fair baseline when the given model is undertrained.
-  add({ family: 'dense', setting: 'retrained', dtype: 'float32', ...(await trained(dense, { compression: 1 }, 'project')) });
+  add({ family: 'dense', setting: 'retrained', dtype: 'float32', hash: null, block: null, ...(await trained(dense, { compression: 1 }, 'project')) });
   for (const ratio of ratios) {
     for (const dtype of dtypes) {
-      const r = await trained(dense, { compression: ratio, seed, bucketDtype: dtype, minVirtual }, 'project');
-      add({ family: 'hashed', setting: fractionText(ratio), dtype, ...r });
+      // The hashes side by side: at one ratio and dtype they store the same number of buckets, so they meet at equal bytes.
+      for (const hash of hashes) {
+        const blockOf = hash === 'xxh32-block' ? block : null;
+        const r = await trained(dense, { compression: ratio, seed, bucketDtype: dtype, minVirtual, hash, ...(blockOf === null ? {} : { block: blockOf }) }, 'project');
+        add({ family: 'hashed', setting: fractionText(ratio), dtype, hash, block: blockOf, ...r });
+      }
     }
   }
   for (const size of budgets) {
     try {
       const search = await searchBudget({ dense, normalization, train: splits.train, seed, signed: true, engine, log }, { size });
       const r = await trained(dense, allocationPolicy(search.allocation, seed, true), 'project');
-      add({ family: 'budget', setting: formatBytes(size), dtype: 'per layer', ...r });
+      add({ family: 'budget', setting: formatBytes(size), dtype: 'per layer', hash: 'xxh32', block: null, ...r });
     } catch (e) {
       // A size below what the search can make is a finding of the sweep, not the end of it.
       if (!(e instanceof TargetError)) throw e;
@@ -146,7 +165,7 @@ async function frontier(args: ParsedArgs, io: Io): Promise<void> {
   for (const width of widths) {
     for (const dtype of narrowDtypes) {
       const r = await trained(narrowModel(dense, width, dtype), { compression: 1 }, 'scratch');
-      add({ family: 'narrow', setting: `width ${fractionText(width)}`, dtype, ...r });
+      add({ family: 'narrow', setting: `width ${fractionText(width)}`, dtype, hash: null, block: null, ...r });
     }
   }
 
@@ -158,8 +177,8 @@ async function frontier(args: ParsedArgs, io: Io): Promise<void> {
     return;
   }
   io.out('');
-  io.out(table(['family', 'setting', 'dtype', 'bytes', 'smaller', 'accuracy', 'vs dense'], points.map((p) => [
-    p.family, p.setting, p.dtype, String(p.bytes), onnxBytes > 0 ? `${(onnxBytes / p.bytes).toFixed(1)}×` : '', `${(p.accuracy * 100).toFixed(2)}%`,
+  io.out(table(['family', 'setting', 'dtype', 'hash', 'bytes', 'smaller', 'accuracy', 'vs dense'], points.map((p) => [
+    p.family, p.setting, p.dtype, hashText(p), String(p.bytes), onnxBytes > 0 ? `${(onnxBytes / p.bytes).toFixed(1)}×` : '', `${(p.accuracy * 100).toFixed(2)}%`,
     `${((p.accuracy - denseAccuracy) * 100 >= 0 ? '+' : '')}${((p.accuracy - denseAccuracy) * 100).toFixed(2)}`,
   ])));
   io.out(`wrote ${output}: ${points.length} points in ${((performance.now() - started) / 60000).toFixed(1)} min (smaller: against the ${formatBytes(onnxBytes)} ONNX file)`);
@@ -168,7 +187,7 @@ async function frontier(args: ParsedArgs, io: Io): Promise<void> {
 /** Points below the dense accuracy by more than this are left off the plot (the table lists them): they would flatten the rest. */
 const PLOT_DEPTH = 12;
 
-/** The plot of a sweep: one series per family and dtype, the dense accuracy and one point below it, the 100× and 40× sizes. */
+/** The plot of a sweep: one series per family, dtype and hash (colour: family and dtype; dashed with squares: block hashing), the dense accuracy and one point below it, the 100× and 40× sizes. */
 export function frontierSvg(points: FrontierPoint[], denseAccuracy: number, onnxBytes: number, title: string): string {
   const dense = denseAccuracy * 100;
   return plotSvg({
@@ -189,6 +208,9 @@ export function frontierSvg(points: FrontierPoint[], denseAccuracy: number, onnx
 /** Tick labels at 1, 2, 5 × 10^k bytes: "20 kB", "1 MB". */
 const decimalBytes = (n: number): string => (n >= 1e6 ? `${n / 1e6} MB` : n >= 1e3 ? `${n / 1e3} kB` : `${n} B`);
 
+/** "xxh32", "block Z=32", or "-" for a net without hashed layers: the table's hash column. */
+const hashText = (p: FrontierPoint): string => (p.hash === null ? '-' : p.hash === 'xxh32-block' ? `block Z=${p.block}` : p.hash);
+
 const fractionText = (v: number): string => (1 / v === Math.round(1 / v) ? `1/${Math.round(1 / v)}` : String(v));
 
 const COLORS: Record<string, string> = {
@@ -197,19 +219,21 @@ const COLORS: Record<string, string> = {
   'budget per layer': '#238b45', 'dense float32': '#000000',
 };
 const NAMES: Record<FrontierPoint['family'], string> = {
-  hashed: 'hashed (xxh32)', budget: 'budget search (per layer)', narrow: 'equal-size dense', dense: 'dense model',
+  hashed: 'hashed', budget: 'budget search (per layer)', narrow: 'equal-size dense', dense: 'dense model',
 };
 
 function seriesOf(points: FrontierPoint[]): Series[] {
   const groups = new Map<string, FrontierPoint[]>();
   for (const p of points) {
-    const key = `${p.family} ${p.dtype}`;
+    const key = `${p.family} ${p.dtype} ${hashText(p)}`;
     groups.set(key, [...(groups.get(key) ?? []), p]);
   }
-  return [...groups].map(([key, group]) => ({
-    name: group[0].family === 'dense' ? NAMES.dense : group[0].family === 'budget' ? NAMES.budget : `${NAMES[group[0].family]}, ${group[0].dtype}`,
-    color: COLORS[key] ?? '#777777',
+  return [...groups.values()].map((group) => ({
+    name: group[0].family === 'dense' ? NAMES.dense : group[0].family === 'budget' ? NAMES.budget
+      : group[0].family === 'hashed' ? `${NAMES.hashed} ${group[0].hash === 'xxh32' ? 'per element' : hashText(group[0])}, ${group[0].dtype}` : `${NAMES[group[0].family]}, ${group[0].dtype}`,
+    color: COLORS[`${group[0].family} ${group[0].dtype}`] ?? '#777777',
     line: group[0].family === 'hashed' || group[0].family === 'narrow',
+    dashed: group[0].hash === 'xxh32-block',
     points: group.map((p) => ({ x: p.bytes, y: p.accuracy * 100 })),
   }));
 }
