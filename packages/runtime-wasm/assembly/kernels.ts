@@ -357,13 +357,13 @@ export function blockGemvScratchBytes(w: Weight): i32 {
         const dot = <u32>32 <= count - start // the run does not wrap (all but about 32 / K of the blocks)
           ? dot32(src + (<usize>start << valueShift), quadBytes, dtype, scale, x0, x1, x2, x3, x4, x5, x6, x7)
           : runDot(src, dtype, scale, count, start, xb, 32);
-        v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, i32x4.splat(load<u32>(masks + (<usize>m << 2))))));
+        v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(masks + (<usize>m << 2)))));
       }
     } else {
       for (let m = 0; m < rows; m++) {
         const at = partial + (<usize>m << 4);
         const dot = runDot(src, dtype, scale, count, load<u32>(starts + (<usize>m << 2)), xb, len);
-        v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, i32x4.splat(load<u32>(masks + (<usize>m << 2))))));
+        v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(masks + (<usize>m << 2)))));
       }
     }
   }
