@@ -162,7 +162,9 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
           bucketSeed: deriveSeed(seed, index, node.name, part, 'bucket'),
           signSeed: policy.signed === false ? null : deriveSeed(seed, index, node.name, part, 'sign'),
         };
-        const hash: HashSpec = algorithm === 'xxh32' ? { algorithm, ...seeds } : { algorithm, ...seeds, block };
+        // Z ≤ K: a run longer than the bucket array would wrap onto itself, and the weights sharing a
+        // bucket there would share the block's one sign (docs/FORMAT.md, "Why one sign per block").
+        const hash: HashSpec = algorithm === 'xxh32' ? { algorithm, ...seeds } : { algorithm, ...seeds, block: Math.min(block, k) };
         next = hashedWeight(values, weight.shape, hash, k, dtypes.get(node.name) ?? dtype);
       }
       weights.push({

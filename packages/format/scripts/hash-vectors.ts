@@ -40,7 +40,7 @@ const blockVectors = blockCases.map(([row, col, block, buckets, bucketSeed, sign
   const start = bucketOf(bucketHash, buckets);
   return {
     row, col, block, buckets, bucketSeed, signSeed, blockIndex: b, offset, key: hex(row, b),
-    bucketHash, start, bucket: runBucket(start, offset, buckets), signHash, sign: blockSignOf(signHash, offset),
+    bucketHash, start, bucket: runBucket(start, offset, buckets), signHash, sign: blockSignOf(signHash),
   };
 });
 writeFileSync(new URL('../vectors/hash-vectors.json', import.meta.url), JSON.stringify({ bucketCounts, vectors, blockVectors }, null, 1) + '\n');

@@ -17,7 +17,7 @@
 //   start      = (uint64(XXH32(key(r, b), bucket_seed)) * K) >> 32
 //   bucket     = (start + o) mod K              (a circular run of Z buckets)
 //   s          = XXH32(key(r, b), sign_seed)
-//   sign ξ     = -1 if bit (31 - o) of s is set, else +1
+//   sign ξ     = -1 if the top bit of s is set, else +1: one sign per block
 // With Z = 1 this is the per-element hash above, exactly.
 
 import type { HashSpec } from './model.js';
@@ -118,7 +118,7 @@ export function keyGrid(shape: readonly number[]): { rows: number; cols: number 
   return { rows: shape.length === 0 ? 1 : shape[0], cols };
 }
 
-/** The largest block: one 32-bit sign hash gives one sign bit per column of a block. */
+/** The largest block: the WASM runtime's batch-1 kernel holds a block's slice of x in eight SIMD registers. */
 export const MAX_BLOCK = 32;
 
 /** Columns per hash of a spec: its block Z, 1 for per-element xxh32. */
@@ -131,9 +131,12 @@ export function runBucket(start: number, offset: number, bucketCount: number): n
   return (start + offset) % bucketCount;
 }
 
-/** The sign ξ of offset o in a block from the block's sign hash s: bit 31 - o. */
-export function blockSignOf(s: number, offset: number): 1 | -1 {
-  return (s << offset) >>> 31 ? -1 : 1;
+/**
+ * The sign ξ of a block from its sign hash s: the top bit, one sign for the
+ * block's Z weights (docs/FORMAT.md, "Block hashing", says why one suffices).
+ */
+export function blockSignOf(s: number): 1 | -1 {
+  return s >>> 31 ? -1 : 1;
 }
 
 /**
@@ -145,6 +148,6 @@ export function hashOfElement(hash: HashSpec, bucketCount: number, row: number, 
   const block = Math.floor(col / z);
   const offset = col % z;
   const start = bucketOf(xxh32Key(row, block, hash.bucketSeed), bucketCount);
-  const sign = hash.signSeed === null ? 1 : blockSignOf(xxh32Key(row, block, hash.signSeed), offset);
+  const sign = hash.signSeed === null ? 1 : blockSignOf(xxh32Key(row, block, hash.signSeed));
   return { bucket: runBucket(start, offset, bucketCount), sign };
 }

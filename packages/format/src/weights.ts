@@ -25,11 +25,9 @@ export function forEachHashed(
     const signRow = hash.signSeed === null ? 0 : keyRowState(r, hash.signSeed);
     for (let b = 0, c0 = 0; c0 < cols; b++, c0 += z) {
       const start = bucketOf(keyFinish(bucketRow, b), bucketCount);
-      const s = hash.signSeed === null ? 0 : keyFinish(signRow, b);
+      const sign = hash.signSeed === null ? 1 : blockSignOf(keyFinish(signRow, b));
       const end = Math.min(cols, c0 + z);
-      for (let c = c0; c < end; c++) {
-        visit(r * cols + c, runBucket(start, c - c0, bucketCount), blockSignOf(s, c - c0));
-      }
+      for (let c = c0; c < end; c++) visit(r * cols + c, runBucket(start, c - c0, bucketCount), sign);
     }
   }
 }
