@@ -4,7 +4,11 @@
 //      buys back), as float32 or as int8 (a quarter of the bytes, for the drop its rounding costs);
 //   2. sensitivity: each candidate hashed alone (the rest dense) at stored sizes from 1/8 of its
 //      float32 bytes down by halves to MIN_OPTION_BYTES, as int8 and as int4 buckets, retrained
-//      briefly (SENSITIVITY_EPOCHS on a slice of the training data, quantization-aware) and scored
+//      briefly (SENSITIVITY_EPOCHS on a slice of the training data, quantization-aware, with the
+//      command's optimiser, rate and schedule: LeNet, trained with Adam, probed with the default
+//      SGD at lr 0.1 lost 9-16 points to every choice, even int8 for its 150-weight conv1; probed
+//      with the --optimizer adam --lr 0.002 it was retrained with, 0.35 for that and drops that
+//      grow as K shrinks, docs/RESULTS.md) and scored
 //      on a held-out slice: its drop in points against the dense model retrained the same way; the
 //      same for the layer stored dense as int8;
 //   3. allocation: the drops are taken as additive across layers, and the Pareto front of
@@ -160,12 +164,21 @@ export function allocationPolicy(allocation: Allocation, base: SearchBase): Hash
 /** What the search is asked for: a whole-file size in bytes, or a drop in points. */
 export type Target = { size: number } | { maxDrop: number };
 
+/** The training flags the sensitivity runs share with the final training: how it learns, not how long. */
+export type SensitivityTraining = Pick<TrainOptions, 'optimizer' | 'learningRate' | 'momentum' | 'schedule' | 'batchSize' | 'weightDecay' | 'dropout' | 'quantizationAware'>;
+
+export function sensitivityTraining(o: TrainOptions): SensitivityTraining {
+  const { optimizer, learningRate, momentum, schedule, batchSize, weightDecay, dropout, quantizationAware } = o;
+  return { optimizer, learningRate, momentum, schedule, batchSize, weightDecay, dropout, quantizationAware };
+}
+
 export interface SearchContext {
   dense: Model; // with the input normalization recorded
   normalization: Normalization;
   train: Dataset; // the raw training examples
   base: SearchBase;
   engine: Pick<TrainOptions, 'engine' | 'threads' | 'backend'> & { engine?: EngineName };
+  training: SensitivityTraining;
   log: (line: string) => void;
 }
 
@@ -194,7 +207,7 @@ export async function searchBudget(ctx: SearchContext, target: Target): Promise<
   const slice = sliceDataset(ctx.train, 0, Math.min(SENSITIVITY_EXAMPLES, count - heldOutCount));
   const briefly = async (model: Model): Promise<number> => {
     const { model: trained } = await train(model, slice, {
-      epochs: SENSITIVITY_EPOCHS, seed: base.seed, normalization: ctx.normalization, quiet: true, ...ctx.engine,
+      ...ctx.training, epochs: SENSITIVITY_EPOCHS, seed: base.seed, normalization: ctx.normalization, quiet: true, ...ctx.engine,
     });
     return (await evaluate(trained, heldOut, { normalization: ctx.normalization, ...ctx.engine, quiet: true })).accuracy;
   };

@@ -9,7 +9,7 @@ import { normalizationFromArgs, PREPROCESS_FLAGS, PREPROCESS_HELP } from '../fla
 import { STORAGE_FLAGS, storageFromArgs } from '../flags/storage.js';
 import { TRAINING_FLAGS, trainingFromArgs } from '../flags/training.js';
 import { adviceLines, knownData, measureDrop, nothingHashedLine, retrainCommand, type AccuracyDrop } from '../guidance.js';
-import { allocationPolicy, SEARCH_BIAS_DTYPE, searchBudget, TargetError, type LayerOption, type SearchBase, type Target } from '../budget.js';
+import { allocationPolicy, SEARCH_BIAS_DTYPE, searchBudget, sensitivityTraining, TargetError, type LayerOption, type SearchBase, type Target } from '../budget.js';
 import { pipeline, readModel, type PipelineResult } from '../pipeline.js';
 import { parseSize, sizeBreakdown, sizeLines } from '../size.js';
 import type { Io, Verb } from '../verb.js';
@@ -169,7 +169,7 @@ async function convertToTarget(args: ParsedArgs, io: Io, data: string, target: T
   const dense = { ...read.model, metadata: { ...read.model.metadata, ...normalizationEntry(normalization) } };
   const { strip } = storageFromArgs(args);
   const fixed: SearchBase = { seed: base.seed ?? 0, signed: base.signed !== false, biasDtype: base.biasDtype ?? SEARCH_BIAS_DTYPE, denseDtype: base.denseDtype ?? null, strip };
-  const search = await searchBudget({ dense, normalization, train: splits.train, base: fixed, engine, log }, target);
+  const search = await searchBudget({ dense, normalization, train: splits.train, base: fixed, engine, training: sensitivityTraining(options), log }, target);
   if (!json) printAllocation(io, search.allocation.options, search.heldOut, target, search.predictedBytes);
 
   const result = await pipeline({ model: dense, imported: read.imported }, allocationPolicy(search.allocation, fixed),

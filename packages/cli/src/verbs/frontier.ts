@@ -15,7 +15,7 @@ import { DEFAULT_MIN_VIRTUAL, stripModel, writeFileAtomic } from '@hnet/convert'
 import { encode, formatBytes, normalizationEntry, type DType, type Model } from '@hnet/format';
 import type { DataSplits } from '@hnet/train';
 import { parseFraction, parseInteger, UsageError, type ParsedArgs } from '../args.js';
-import { allocationPolicy, SEARCH_BIAS_DTYPE, searchBudget, TargetError, type SearchBase } from '../budget.js';
+import { allocationPolicy, SEARCH_BIAS_DTYPE, searchBudget, sensitivityTraining, TargetError, type SearchBase } from '../budget.js';
 import { table, toJson } from '../common.js';
 import { TRAINING_FLAGS, trainingFromArgs } from '../flags/training.js';
 import { PREPROCESS_FLAGS, PREPROCESS_HELP } from '../flags/preprocessing.js';
@@ -137,7 +137,7 @@ async function frontier(args: ParsedArgs, io: Io): Promise<void> {
   const searchBase: SearchBase = { seed, signed: true, biasDtype: storage.policy.biasDtype ?? SEARCH_BIAS_DTYPE, denseDtype: storage.policy.denseDtype ?? null, strip: storage.strip };
   for (const size of budgets) {
     try {
-      const search = await searchBudget({ dense, normalization, train: splits.train, base: searchBase, engine, log }, { size });
+      const search = await searchBudget({ dense, normalization, train: splits.train, base: searchBase, engine, training: sensitivityTraining(base.options), log }, { size });
       const r = await trained(dense, allocationPolicy(search.allocation, searchBase), 'project');
       add({ family: 'budget', setting: formatBytes(size), dtype: 'per layer', ...r });
     } catch (e) {
