@@ -25,7 +25,9 @@ function weight(
   const n = shape.reduce((a, b) => a * b, 1);
   const dense = Float32Array.from({ length: n }, () => offset + (random() * 2 - 1) * scale);
   if (compression <= 1) return plainWeight(dense, shape);
-  return hashedWeight(dense, shape, benchHash(seed, block), Math.max(1, Math.round(n / compression)), 'float32');
+  const buckets = Math.max(1, Math.round(n / compression));
+  // Z ≤ K, as the converter writes it (a longer run would wrap onto itself)
+  return hashedWeight(dense, shape, benchHash(seed, block === null ? null : Math.min(block, buckets)), buckets, 'float32');
 }
 
 /** An MLP 784-…-10 (default 784-1000-10; the baseline was measured on 784-300-100-10). */
