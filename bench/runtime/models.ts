@@ -201,8 +201,6 @@ export const MODELS: Record<string, () => Model> = {
   'mlp-1/64-block32': () => mlp(64, 32),
   'lenet-1/8-block32': () => lenet(8, 32),
   // 784-300-100-10, the MLP the streaming baseline (0.10×) was measured on
-  'mlp-1/8-block64': () => mlp(8, 64),
-  'mlp300-1/8-block64': () => mlp(8, 64, [300, 100]),
   'mlp300-1/8': () => mlp(8, null, [300, 100]),
   'mlp300-1/8-block32': () => mlp(8, 32, [300, 100]),
   'mlp300-1/64-block32': () => mlp(64, 32, [300, 100]),
