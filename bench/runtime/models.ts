@@ -25,20 +25,30 @@ function weight(
   const n = shape.reduce((a, b) => a * b, 1);
   const dense = Float32Array.from({ length: n }, () => offset + (random() * 2 - 1) * scale);
   if (compression <= 1) return plainWeight(dense, shape);
-  return hashedWeight(dense, shape, benchHash(seed, block), Math.max(1, Math.round(n / compression)), 'float32');
+  const buckets = Math.max(1, Math.round(n / compression));
+  // Z ≤ K, as the converter writes it (a longer run would wrap onto itself)
+  return hashedWeight(dense, shape, benchHash(seed, block === null ? null : Math.min(block, buckets)), buckets, 'float32');
 }
 
-export function mlp(compression: number, block: number | null = null): Model {
-  const random = rng(compression);
+/** An MLP 784-…-10 (default 784-1000-10; the issue's baseline was measured on 784-300-100-10). */
+export function mlp(compression: number, block: number | null = null, hidden: number[] = [1000]): Model {
+  const random = rng(compression + (hidden.length > 1 ? 500 : 0));
+  const widths = [784, ...hidden, 10];
+  const nodes: Node[] = [];
+  let x = 'x';
+  for (let l = 0; l + 1 < widths.length; l++) {
+    const last = l + 2 === widths.length;
+    const out = last ? 'y' : `h${l + 1}`;
+    const weightOf = weight(random, [widths[l + 1], widths[l]], compression, l + 1, block);
+    nodes.push({ name: `fc${l + 1}`, op: { type: 'Dense', weight: weightOf, bias: weight(random, [widths[l + 1]], 1, 0) }, inputs: [x], outputs: [out] });
+    if (!last) nodes.push({ name: `relu${l + 1}`, op: { type: 'Relu' }, inputs: [out], outputs: [`a${l + 1}`] });
+    x = `a${l + 1}`;
+  }
   return {
     inputs: [{ name: 'x', shape: [-1, 784] }],
     outputs: [{ name: 'y', shape: [-1, 10] }],
-    nodes: [
-      { name: 'fc1', op: { type: 'Dense', weight: weight(random, [1000, 784], compression, 1, block), bias: weight(random, [1000], 1, 0) }, inputs: ['x'], outputs: ['h'] },
-      { name: 'relu', op: { type: 'Relu' }, inputs: ['h'], outputs: ['a'] },
-      { name: 'fc2', op: { type: 'Dense', weight: weight(random, [10, 1000], compression, 2, block), bias: weight(random, [10], 1, 0) }, inputs: ['a'], outputs: ['y'] },
-    ],
-    metadata: { bench: `784-1000-10 at 1/${compression}${block === null ? '' : `, block ${block}`}` },
+    nodes,
+    metadata: { bench: `${widths.join('-')} at 1/${compression}${block === null ? '' : `, block ${block}`}` },
   };
 }
 
@@ -190,4 +200,8 @@ export const MODELS: Record<string, () => Model> = {
   'mlp-1/8-block32': () => mlp(8, 32),
   'mlp-1/64-block32': () => mlp(64, 32),
   'lenet-1/8-block32': () => lenet(8, 32),
+  // 784-300-100-10, the MLP the issue's streaming baseline (0.10×) was measured on
+  'mlp300-1/8': () => mlp(8, null, [300, 100]),
+  'mlp300-1/8-block32': () => mlp(8, 32, [300, 100]),
+  'mlp300-1/64-block32': () => mlp(64, 32, [300, 100]),
 };

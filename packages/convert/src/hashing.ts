@@ -167,7 +167,9 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
           bucketSeed: deriveSeed(seed, index, node.name, part, 'bucket'),
           signSeed: policy.signed === false ? null : deriveSeed(seed, index, node.name, part, 'sign'),
         };
-        const hash: HashSpec = algorithm === 'xxh32' ? { algorithm, ...seeds } : { algorithm, ...seeds, block };
+        // Z ≤ K: a run longer than the bucket array would wrap onto itself and repeat buckets inside
+        // one block (docs/FORMAT.md, "Why a block sign times a column pattern").
+        const hash: HashSpec = algorithm === 'xxh32' ? { algorithm, ...seeds } : { algorithm, ...seeds, block: Math.min(block, k) };
         next = hashedWeight(values, weight.shape, hash, k, dtypes.get(node.name) ?? dtype);
       }
       weights.push({

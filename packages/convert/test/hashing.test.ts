@@ -66,13 +66,17 @@ test('hash xxh32-block: every hashed weight gets the block (default 32), the pol
     const hashed = report.weights.filter((w) => w.hashed);
     assert.equal(hashed.length, perElement.length);
     for (const [i, w] of hashed.entries()) {
-      assert.deepEqual(w.hash, { ...perElement[i].hash!, algorithm: 'xxh32-block', block: block ?? 32 }, w.layer);
+      // Z is capped at the layer's K (a longer run would wrap onto itself)
+      assert.deepEqual(w.hash, { ...perElement[i].hash!, algorithm: 'xxh32-block', block: Math.min(block ?? 32, w.real) }, w.layer);
       // the same least-squares fit: its residual differs from per element's by collisions' luck only
       assert.ok(Math.abs(w.relError - perElement[i].relError) < 0.1, `${w.layer}: ${w.relError} vs ${perElement[i].relError}`);
     }
     assert.match(model.metadata['hash.policy'], new RegExp(`"hash":"xxh32-block","block":${block ?? 32}`));
     assert.deepEqual(decode(encode(model)).nodes.map((n) => weightsOf(n.op)?.weight.hash ?? null), model.nodes.map((n) => weightsOf(n.op)?.weight.hash ?? null));
   }
+  const tiny = hashModel(lenet(), { compression: 1 / 128, hash: 'xxh32-block' }).report.weights.filter((w) => w.hashed && w.real < 32);
+  assert.ok(tiny.length > 0, 'at 1/128 some layer has fewer than 32 buckets');
+  for (const w of tiny) assert.equal(w.hash?.algorithm === 'xxh32-block' && w.hash.block, w.real, `${w.layer}: Z = K`);
   const policyError = (f: () => unknown, re: RegExp) =>
     assert.throws(f, (e: unknown) => e instanceof ConvertError && e.code === 'bad-policy' && re.test(e.message));
   policyError(() => hashModel(lenet(), { compression: 1 / 8, hash: 'xxh32-block', block: 33 }), /block must be an integer in 1\.\.32 \(columns per hash\), got 33/);

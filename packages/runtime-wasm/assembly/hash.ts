@@ -4,7 +4,8 @@
 // The row's half of the key is hashed once per row (keyRowState); the
 // column's half (keyFinish) runs per element, four columns at a time in SIMD.
 // xxh32-block hashes the key (r, b) of each block of Z columns with the same
-// functions (kernels.ts: blockLoop, blockGemv).
+// functions (kernels.ts: blockLoop; blockGemv hashes four rows at a time,
+// keyRowState4), and the block's sign is the top bit of its sign hash.
 
 const PRIME1: u32 = 0x9e3779b1;
 const PRIME2: u32 = 0x85ebca77;
@@ -27,6 +28,23 @@ export function keyRowState(row: u32, seed: u32): u32 {
   let h = seed + PRIME5 + 8;
   h += row * PRIME3;
   return rotl<u32>(h, 17) * PRIME4;
+}
+
+/**
+ * XXH32 of the 4-byte key b with the sign seed: column block b's sign
+ * pattern (format's columnPatternOf), the same in every row.
+ */
+export function columnPattern(block: u32, seed: u32): u32 {
+  let h = seed + PRIME5 + 4;
+  h += block * PRIME3;
+  return avalanche(rotl<u32>(h, 17) * PRIME4);
+}
+
+/** keyRowState for four rows at once (one per lane). */
+// @ts-ignore: decorator
+@inline export function keyRowState4(rows: v128, seed: u32): v128 {
+  const h = i32x4.add(i32x4.splat(seed + PRIME5 + 8), i32x4.mul(rows, i32x4.splat(PRIME3)));
+  return i32x4.mul(rotl4(h, 17), i32x4.splat(PRIME4));
 }
 
 /** The hash of key (row, col) from the row's state. */

@@ -2,9 +2,9 @@
 // callers (runtime.ts) have checked every size against the arena plan, so the
 // loops use raw load/store. Layout is NCHW; shapes are noted at each kernel.
 
-import { Weight, DT_FLOAT32, DT_FLOAT16, DT_INT8, DT_INT4 } from "./model";
+import { Weight, DT_FLOAT32, DT_FLOAT16, DT_INT8, DT_INT4, MAX_BLOCK } from "./model";
 import { MatMulPlan } from "./layout";
-import { PRIME3, bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState, keySignBits4 } from "./hash";
+import { PRIME3, bucketOf, bucketOf4, columnPattern, keyFinish, keyFinish4, keyRowState, keyRowState4, keySignBits4 } from "./hash";
 
 // ---- Stored values ----------------------------------------------------------
 
@@ -168,7 +168,9 @@ export function setNaiveExpand(on: bool): void { naiveExpand = on; }
 /**
  * Naive twin of expandRow, straight from the hash spec, one element at a
  * time: the two hashes of the element's block b = c / Z, the bucket
- * (start + o) mod K and the sign bit 31 - o (per-element xxh32 is Z = 1).
+ * (start + o) mod K, and the sign: the block's (the top bit of its sign
+ * hash) times bit 31 - o of the column block's pattern for o >= 1
+ * (per-element xxh32 is Z = 1).
  */
 export function expandRowNaive(w: Weight, src: usize, r: i32, dst: usize): void {
   const z = w.block;
@@ -177,7 +179,8 @@ export function expandRowNaive(w: Weight, src: usize, r: i32, dst: usize): void 
     const offset = <u32>(c % z);
     const start = bucketOf(keyFinish(keyRowState(<u32>r, w.bucketSeed), block), w.count);
     let v = storedValue(src, w.dtype, w.scale, <u32>((<u64>start + <u64>offset) % <u64>w.count));
-    if (w.signed && ((keyFinish(keyRowState(<u32>r, w.signSeed), block) >> (31 - offset)) & 1) != 0) v = -v;
+    const pattern = columnPattern(block, w.signSeed) & 0x7fffffff; // offset 0 takes the block's sign alone
+    if (w.signed && ((keyFinish(keyRowState(<u32>r, w.signSeed), block) ^ (pattern << offset)) >> 31) != 0) v = -v;
     store<f32>(dst + (<usize>c << 2), v);
   }
 }
@@ -194,52 +197,57 @@ export function expandRowNaive(w: Weight, src: usize, r: i32, dst: usize): void 
   return f32x4.mul(f32x4.splat(scale), f32x4.convert_i32x4_s(q));
 }
 
+/** The xor mask of a block's sign: the float sign bit when the top bit of its sign hash s is set. */
+// @ts-ignore: decorator
+@inline function blockSignMask(s: u32): u32 {
+  return s & 0x80000000;
+}
+
+/**
+ * The column block's pattern as lane bits: lane j of the result holds
+ * p << j, whose top bit is the pattern's sign of offset j (bit 31 - j of p,
+ * none at offset 0); shifted left by o it serves offsets o .. o + 3.
+ */
+// @ts-ignore: decorator
+@inline function patternBits(w: Weight, block: u32): v128 {
+  return i32x4.mul(i32x4.splat(columnPattern(block, w.signSeed) & 0x7fffffff), i32x4(1, 2, 4, 8));
+}
+
 /** expandRow for xxh32-block with Z > 1: one hash pair per block, its run read four buckets at a time. */
 function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
-  const signed = w.signed;
   switch (w.dtype) {
-    case DT_FLOAT32:
-      if (signed) blockLoop(w, src, r, dst, DT_FLOAT32, true); else blockLoop(w, src, r, dst, DT_FLOAT32, false);
-      break;
-    case DT_FLOAT16:
-      if (signed) blockLoop(w, src, r, dst, DT_FLOAT16, true); else blockLoop(w, src, r, dst, DT_FLOAT16, false);
-      break;
-    case DT_INT4:
-      if (signed) blockLoop(w, src, r, dst, DT_INT4, true); else blockLoop(w, src, r, dst, DT_INT4, false);
-      break;
-    default:
-      if (signed) blockLoop(w, src, r, dst, DT_INT8, true); else blockLoop(w, src, r, dst, DT_INT8, false);
+    case DT_FLOAT32: blockLoop(w, src, r, dst, DT_FLOAT32); break;
+    case DT_FLOAT16: blockLoop(w, src, r, dst, DT_FLOAT16); break;
+    case DT_INT4: blockLoop(w, src, r, dst, DT_INT4); break;
+    default: blockLoop(w, src, r, dst, DT_INT8);
   }
 }
 
 // @ts-ignore: decorator
-@inline function blockLoop(w: Weight, src: usize, r: i32, dst: usize, dtype: i32, signed: bool): void {
+@inline function blockLoop(w: Weight, src: usize, r: i32, dst: usize, dtype: i32): void {
   const cols = w.cols;
   const z = w.block;
   const count = w.count;
   const scale = w.scale;
   const bucketRow = keyRowState(<u32>r, w.bucketSeed);
   const signRow = keyRowState(<u32>r, w.signSeed);
-  // Lane j of splat(s << o) · [1, 2, 4, 8] is s << (o + j): its top bit is the
-  // sign bit 31 - (o + j) of column o + j, moved onto the float's sign bit.
-  const laneShift = i32x4(1, 2, 4, 8);
-  const signMask = i32x4.splat(0x80000000);
   for (let b = 0, c0 = 0; c0 < cols; b++, c0 += z) {
     const start = bucketOf(keyFinish(bucketRow, <u32>b), count);
-    const s: u32 = signed ? keyFinish(signRow, <u32>b) : 0;
+    const mask: u32 = w.signed ? blockSignMask(keyFinish(signRow, <u32>b)) : 0;
+    const pattern: u32 = w.signed ? columnPattern(<u32>b, w.signSeed) & 0x7fffffff : 0;
+    const mask4 = i32x4.splat(mask);
+    const bits = w.signed ? patternBits(w, <u32>b) : i32x4.splat(0);
     const len = min(z, cols - c0);
     const contiguous = <i32>min<u32>(<u32>len, count - start); // offsets before the run wraps past bucket K - 1
     const out = dst + (<usize>c0 << 2);
     let o = 0;
     for (; o + 4 <= contiguous; o += 4) {
-      let v = load4(src, dtype, scale, start + <u32>o);
-      if (signed) v = v128.xor(v, v128.and(i32x4.mul(i32x4.splat(s << <u32>o), laneShift), signMask));
-      v128.store(out + (<usize>o << 2), v);
+      const signs = v128.xor(mask4, v128.and(i32x4.shl(bits, o), i32x4.splat(0x80000000)));
+      v128.store(out + (<usize>o << 2), v128.xor(load4(src, dtype, scale, start + <u32>o), signs));
     }
     for (; o < len; o++) { // the block's tail, and a run that wraps
-      let v = storedValue(src, dtype, scale, <u32>((<u64>start + <u64>o) % <u64>count));
-      if (signed && ((s << <u32>o) >> 31) != 0) v = -v;
-      store<f32>(out + (<usize>o << 2), v);
+      const v = storedValue(src, dtype, scale, <u32>((<u64>start + <u64>o) % <u64>count));
+      store<u32>(out + (<usize>o << 2), reinterpret<u32>(v) ^ ((mask ^ (pattern << <u32>o)) & 0x80000000));
     }
   }
 }
@@ -247,117 +255,73 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
 /**
  * The streaming Dense at batch 1 for xxh32-block, fused: y[m] = Σ_c x[c] ·
  * V[m, c] + bias[m], each block's run of buckets read in place and multiplied
- * into x without building the weight row. Each row's hash pairs are computed
- * first, four blocks at a time in SIMD, into `scratch` (blockGemvScratchBytes:
- * 8 bytes per block, plus the signed-quad table when it is used). Its naive
- * twin is expandRowNaive then gemmNaive (hnet_set_naive).
+ * into x without building a weight row. It goes block by block, and within a
+ * block row by row: the block's slice of x stays in registers, the rows'
+ * hash pairs for the block are computed first, four rows at a time in SIMD,
+ * and each row keeps a four-lane partial sum in scratch (blockGemvScratchBytes:
+ * 32 bytes per row). ξ = σ · π: the column block's pattern π is the same in
+ * every row, so it is applied to x's slice once per block, and the block's
+ * sign σ flips a row's whole partial dot product, one xor per Z weights. Its
+ * naive twin is expandRowNaive then gemmNaive (hnet_set_naive).
  */
 export function blockGemv(w: Weight, x: usize, y: usize, bias: usize, scratch: usize): void {
-  const signed = w.signed;
-  const tabled = tabulatesSigns(w);
-  const hashes = scratch; // one row's run starts, then its sign words: blocks4(w) u32 each
-  const table = scratch + (<usize>blocks4(w) << 3);
-  if (tabled) signedQuads(x, w.cols >> 2, table);
   switch (w.dtype) {
-    case DT_FLOAT32:
-      if (tabled) blockGemvLoop(w, x, y, bias, hashes, table, DT_FLOAT32, true, true);
-      else if (signed) blockGemvLoop(w, x, y, bias, hashes, 0, DT_FLOAT32, true, false); else blockGemvLoop(w, x, y, bias, hashes, 0, DT_FLOAT32, false, false);
-      break;
-    case DT_FLOAT16:
-      if (tabled) blockGemvLoop(w, x, y, bias, hashes, table, DT_FLOAT16, true, true);
-      else if (signed) blockGemvLoop(w, x, y, bias, hashes, 0, DT_FLOAT16, true, false); else blockGemvLoop(w, x, y, bias, hashes, 0, DT_FLOAT16, false, false);
-      break;
-    case DT_INT4:
-      if (signed) blockGemvLoop(w, x, y, bias, hashes, 0, DT_INT4, true, false); else blockGemvLoop(w, x, y, bias, hashes, 0, DT_INT4, false, false);
-      break;
-    default:
-      if (tabled) blockGemvLoop(w, x, y, bias, hashes, table, DT_INT8, true, true);
-      else if (signed) blockGemvLoop(w, x, y, bias, hashes, 0, DT_INT8, true, false); else blockGemvLoop(w, x, y, bias, hashes, 0, DT_INT8, false, false);
+    case DT_FLOAT32: blockGemvLoop(w, x, y, bias, scratch, DT_FLOAT32); break;
+    case DT_FLOAT16: blockGemvLoop(w, x, y, bias, scratch, DT_FLOAT16); break;
+    case DT_INT4: blockGemvLoop(w, x, y, bias, scratch, DT_INT4); break;
+    default: blockGemvLoop(w, x, y, bias, scratch, DT_INT8);
   }
 }
 
-/** Below this many rows, building the signed-quad table costs more than the xors it saves (16 quads per quad of x). */
-const SIGNED_QUADS_MIN_ROWS: i32 = 16;
-
-/**
- * Whether blockGemv tabulates x's signed quads (signedQuads): signed, Z = 4k,
- * enough rows to repay building it, and not int4 (its runs go through runDot).
- */
+/** Rows rounded up to a multiple of 4 (the SIMD hashing's groups). */
 // @ts-ignore: decorator
-@inline function tabulatesSigns(w: Weight): bool {
-  return w.signed && (w.block & 3) == 0 && w.rows >= SIGNED_QUADS_MIN_ROWS && w.dtype != DT_INT4;
-}
-
-/** Blocks of a row rounded up to a multiple of 4 (the SIMD hashing's groups). */
-// @ts-ignore: decorator
-@inline function blocks4(w: Weight): i32 {
-  return (((w.cols + w.block - 1) / w.block) + 3) & ~3;
+@inline function rows4(w: Weight): i32 {
+  return (w.rows + 3) & ~3;
 }
 
 /**
- * Bytes of blockGemv's scratch for a block-hashed weight: one row's run
- * starts and sign words (8 bytes per block), then the signed-quad table (64
- * bytes per column of x) when it is used.
+ * Bytes of blockGemv's scratch for a block-hashed weight, per row (rounded
+ * up to 4 rows): the partial sum (16 bytes), the row's two key states, and
+ * the current block's run start and sign mask (4 bytes each); then the
+ * block's patterned slice of x.
  */
 export function blockGemvScratchBytes(w: Weight): i32 {
-  if (w.block <= 1) return 0;
-  const table = tabulatesSigns(w) ? (w.cols >> 2) << 8 : 0;
-  return (blocks4(w) << 3) + table;
+  return w.block <= 1 ? 0 : (rows4(w) << 5) + (<i32>MAX_BLOCK << 2);
+}
+
+/** dst[o] = x[o] with the sign of bit 31 - o of the pattern p (offsets 1 .. len - 1; bits = patternBits). */
+// @ts-ignore: decorator
+@inline function patternSlice(x: usize, len: i32, bits: v128, p: u32, dst: usize): void {
+  let o = 0;
+  for (; o + 4 <= len; o += 4) {
+    v128.store(dst + (<usize>o << 2), v128.xor(v128.load(x + (<usize>o << 2)), v128.and(i32x4.shl(bits, o), i32x4.splat(0x80000000))));
+  }
+  for (; o < len; o++) store<u32>(dst + (<usize>o << 2), load<u32>(x + (<usize>o << 2)) ^ ((p << <u32>o) & 0x80000000));
 }
 
 /**
- * The table of signed quads of x: entry (g, p), 16 bytes at table + 256·g +
- * 16·p, is x[4g .. 4g + 3] with the signs of pattern p applied (SIGN_MASKS).
- * A block's quad then reads its signed x in one load at the offset its sign
- * nibble gives, and the inner loop is a load, a load, a multiply and an add.
+ * Σ over one block's run of x[o] · stored[start + o], o < len, as four lanes
+ * (the sum of the lanes is the dot product): quads straight off the bucket
+ * array until the run wraps past bucket K − 1 or the block ends, then one
+ * value at a time (into lane 0).
  */
-function signedQuads(x: usize, quads: i32, table: usize): void {
-  for (let g = 0; g < quads; g++) {
-    const v = v128.load(x + (<usize>g << 4));
-    const row = table + (<usize>g << 8);
-    for (let p = 0; p < 16; p++) v128.store(row + (<usize>p << 4), v128.xor(v, v128.load(SIGN_MASKS + (<usize>p << 4))));
-  }
-}
-
-/** Σ over one block's run of x[c0 + o] · ξ · stored[start + o], o < len, into acc (SIMD) and the returned scalar part. */
 // @ts-ignore: decorator
-@inline function runDot(src: usize, dtype: i32, scale: f32, count: u32, start: u32, s: u32, x: usize, len: i32, signed: bool, acc: v128): v128 {
+@inline function runDot(src: usize, dtype: i32, scale: f32, count: u32, start: u32, x: usize, len: i32): v128 {
   const contiguous = <i32>min<u32>(<u32>len, count - start);
-  // Lane j of bits holds s << (o + j): its top bit is the sign of column o + j (see blockLoop).
-  let bits = i32x4.mul(i32x4.splat(s), i32x4(1, 2, 4, 8));
-  // The run's products go into two partial sums of its own, added to acc once:
-  // a chain of dependent adds through acc would bound the loop by add latency.
+  // two partial sums: a chain of dependent adds through one would bound the loop by add latency
   let part0 = f32x4.splat(0), part1 = f32x4.splat(0);
   let o = 0;
   for (; o + 8 <= contiguous; o += 8) {
-    let v0 = load4(src, dtype, scale, start + <u32>o);
-    let v1 = load4(src, dtype, scale, start + <u32>o + 4);
-    if (signed) {
-      v0 = v128.xor(v0, v128.and(bits, i32x4.splat(0x80000000)));
-      v1 = v128.xor(v1, v128.and(i32x4.shl(bits, 4), i32x4.splat(0x80000000)));
-    }
-    bits = i32x4.shl(bits, 8);
-    part0 = fma(part0, v128.load(x + (<usize>o << 2)), v0);
-    part1 = fma(part1, v128.load(x + (<usize>o << 2) + 16), v1);
+    part0 = fma(part0, v128.load(x + (<usize>o << 2)), load4(src, dtype, scale, start + <u32>o));
+    part1 = fma(part1, v128.load(x + (<usize>o << 2) + 16), load4(src, dtype, scale, start + <u32>o + 4));
   }
-  for (; o + 4 <= contiguous; o += 4) {
-    let v = load4(src, dtype, scale, start + <u32>o);
-    if (signed) v = v128.xor(v, v128.and(bits, i32x4.splat(0x80000000)));
-    bits = i32x4.shl(bits, 4);
-    part0 = fma(part0, v128.load(x + (<usize>o << 2)), v);
-  }
-  acc = f32x4.add(acc, f32x4.add(part0, part1));
-  if (o == len) return acc; // the common case: a whole run of Z = 4k buckets, no wrap
+  for (; o + 4 <= contiguous; o += 4) part0 = fma(part0, v128.load(x + (<usize>o << 2)), load4(src, dtype, scale, start + <u32>o));
   let tail: f32 = 0;
-  for (; o < len; o++) {
-    let v = storedValue(src, dtype, scale, <u32>((<u64>start + <u64>o) % <u64>count));
-    if (signed && ((s << <u32>o) >> 31) != 0) v = -v;
-    tail += v * load<f32>(x + (<usize>o << 2));
-  }
-  return f32x4.replace_lane(acc, 0, f32x4.extract_lane(acc, 0) + tail);
+  for (; o < len; o++) tail += storedValue(src, dtype, scale, <u32>((<u64>start + <u64>o) % <u64>count)) * load<f32>(x + (<usize>o << 2));
+  return f32x4.replace_lane(f32x4.add(part0, part1), 0, f32x4.extract_lane(f32x4.add(part0, part1), 0) + tail);
 }
 
-/** Four consecutive stored values from the byte address p on, decoded to f32 (load4 with the address precomputed). */
+/** Four stored values from the byte address p on, decoded to f32 (load4 with the address precomputed). */
 // @ts-ignore: decorator
 @inline function load4At(p: usize, dtype: i32, scale: f32): v128 {
   if (dtype == DT_FLOAT32) return v128.load(p);
@@ -366,128 +330,77 @@ function signedQuads(x: usize, quads: i32, table: usize): void {
   return f32x4.mul(f32x4.splat(scale), f32x4.convert_i32x4_s(q));
 }
 
-/**
- * The xor masks of the 16 sign patterns of four lanes: entry p (16 bytes at
- * SIGN_MASKS + 16·p) has 0x80000000 in lane l when bit 3 − l of p is set. A
- * block's sign word s gives quad j of its run the pattern (s << 4j) >> 28
- * (lane l is column 4j + l, sign bit 31 − 4j − l), so one table load and one
- * xor sign four weights, and the nibble's shifts run on the scalar units,
- * which the multiply-adds leave idle.
- */
-const SIGN_MASKS: usize = memory.data<u32>([
-  0, 0, 0, 0, /**/ 0, 0, 0, 0x80000000, /**/ 0, 0, 0x80000000, 0, /**/ 0, 0, 0x80000000, 0x80000000,
-  0, 0x80000000, 0, 0, /**/ 0, 0x80000000, 0, 0x80000000, /**/ 0, 0x80000000, 0x80000000, 0, /**/ 0, 0x80000000, 0x80000000, 0x80000000,
-  0x80000000, 0, 0, 0, /**/ 0x80000000, 0, 0, 0x80000000, /**/ 0x80000000, 0, 0x80000000, 0, /**/ 0x80000000, 0, 0x80000000, 0x80000000,
-  0x80000000, 0x80000000, 0, 0, /**/ 0x80000000, 0x80000000, 0, 0x80000000, /**/ 0x80000000, 0x80000000, 0x80000000, 0, /**/ 0x80000000, 0x80000000, 0x80000000, 0x80000000,
-], 16);
-
-/** The sign mask of the quad whose pattern is the top nibble of t (t = s << 4j). */
+/** The Z = 32 block of one row: Σ of its 8 quads against x's 8 quads (in registers), as four lanes. */
 // @ts-ignore: decorator
-@inline function signMask4(t: u32): v128 {
-  return v128.load(SIGN_MASKS + <usize>((t >> 24) & 0xf0));
+@inline function dot32(p: usize, quadBytes: usize, dtype: i32, scale: f32, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128): v128 {
+  // a tree of adds, not a chain: the eight products are independent
+  const a = f32x4.add(f32x4.mul(load4At(p, dtype, scale), x0), f32x4.mul(load4At(p + quadBytes, dtype, scale), x1));
+  const b = f32x4.add(f32x4.mul(load4At(p + 2 * quadBytes, dtype, scale), x2), f32x4.mul(load4At(p + 3 * quadBytes, dtype, scale), x3));
+  const c = f32x4.add(f32x4.mul(load4At(p + 4 * quadBytes, dtype, scale), x4), f32x4.mul(load4At(p + 5 * quadBytes, dtype, scale), x5));
+  const d = f32x4.add(f32x4.mul(load4At(p + 6 * quadBytes, dtype, scale), x6), f32x4.mul(load4At(p + 7 * quadBytes, dtype, scale), x7));
+  return f32x4.add(f32x4.add(a, b), f32x4.add(c, d));
 }
 
 // @ts-ignore: decorator
-@inline function blockGemvLoop(w: Weight, x: usize, y: usize, bias: usize, hashes: usize, table: usize, dtype: i32, signed: bool, tabled: bool): void {
+@inline function blockGemvLoop(w: Weight, x: usize, y: usize, bias: usize, scratch: usize, dtype: i32): void {
+  const rows = w.rows;
   const cols = w.cols;
   const z = w.block;
   const count = w.count;
   const scale = w.scale;
   const src = w.stored;
-  // Z = 4k: whole blocks run as quads straight off the bucket array, the
-  // row's last (shorter) block and any run that wraps past bucket K - 1 as runDot;
-  // so does every int4 run (it may start on either nibble of a byte).
-  const quads = (z & 3) == 0 && dtype != DT_INT4 ? z >> 2 : 0;
-  const wholeBlocks = quads > 0 ? cols / z : 0;
-  const quadBytes: usize = dtype == DT_FLOAT32 ? 16 : dtype == DT_FLOAT16 ? 8 : 4; // four stored values
+  const n4 = rows4(w);
+  const partial = scratch;                          // 16 bytes per row
+  const bucketRows = partial + (<usize>n4 << 4);    // the row's half of each key (keyRowState)
+  const signRows = bucketRows + (<usize>n4 << 2);
+  const starts = signRows + (<usize>n4 << 2);       // the current block's run start per row
+  const masks = starts + (<usize>n4 << 2);          // and its sign mask
+  const patterned = masks + (<usize>n4 << 2);       // the block's slice of x, patterned (MAX_BLOCK floats)
+  const quadBytes: usize = dtype == DT_FLOAT32 ? 16 : dtype == DT_FLOAT16 ? 8 : 4;
   const valueShift: usize = dtype == DT_FLOAT32 ? 2 : dtype == DT_FLOAT16 ? 1 : 0;
-  const zBytes = <usize>z << 2;
-  const n4 = blocks4(w);
-  const signWords = hashes + (<usize>n4 << 2);
+  const signed = w.signed;
+  let r4 = i32x4(0, 1, 2, 3);
+  for (let m = 0; m < n4; m += 4) {
+    v128.store(bucketRows + (<usize>m << 2), keyRowState4(r4, w.bucketSeed));
+    v128.store(signRows + (<usize>m << 2), keyRowState4(r4, w.signSeed));
+    r4 = i32x4.add(r4, i32x4.splat(4));
+  }
+  memory.fill(partial, 0, <usize>n4 << 4);
   const count4 = i32x4.splat(count);
-  for (let m = 0; m < w.rows; m++) {
-    // The row's hash pairs first, four blocks at a time in SIMD, into scratch:
-    // the multiply-adds below then read them with scalar loads.
-    const bucketRow4 = i32x4.splat(keyRowState(<u32>m, w.bucketSeed));
-    const signRow4 = i32x4.splat(keyRowState(<u32>m, w.signSeed));
-    let blockP3 = i32x4(0, PRIME3, 2 * PRIME3, 3 * PRIME3); // [b, b+1, b+2, b+3] · PRIME3
-    for (let b4 = 0; b4 < n4; b4 += 4) {
-      v128.store(hashes + (<usize>b4 << 2), bucketOf4(keyFinish4(bucketRow4, blockP3), count4));
-      if (signed) v128.store(signWords + (<usize>b4 << 2), keyFinish4(signRow4, blockP3));
-      blockP3 = i32x4.add(blockP3, i32x4.splat(4 * PRIME3));
+  for (let b = 0, c0 = 0; c0 < cols; b++, c0 += z) {
+    // this block's run starts and sign masks for every row, four rows at a time
+    const blockP3 = i32x4.splat(<u32>b * PRIME3);
+    for (let m = 0; m < n4; m += 4) {
+      const at = <usize>m << 2;
+      v128.store(starts + at, bucketOf4(keyFinish4(v128.load(bucketRows + at), blockP3), count4));
+      // the top bit of the sign hash (keySignBits4 leaves it right; its other bits are not the hash)
+      v128.store(masks + at, signed ? v128.and(keySignBits4(v128.load(signRows + at), blockP3), i32x4.splat(0x80000000)) : i32x4.splat(0));
     }
-    // four independent sums: one add chain per quad of a group of four
-    let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
-    let b = 0;
-    let xb = x;
-    for (; b < wholeBlocks; b++, xb += zBytes) {
-      const start = load<u32>(hashes + (<usize>b << 2));
-      const s: u32 = signed ? load<u32>(signWords + (<usize>b << 2)) : 0;
-      if (<u32>z > count - start) { // the run wraps (about Z / K of the blocks)
-        acc0 = runDot(src, dtype, scale, count, start, s, xb, z, signed, acc0);
-        continue;
+    // x's slice for this block with the column block's pattern applied (once per call, for every row)
+    const len = min(z, cols - c0);
+    const xb = signed ? patterned : x + (<usize>c0 << 2);
+    if (signed) patternSlice(x + (<usize>c0 << 2), len, patternBits(w, <u32>b), columnPattern(<u32>b, w.signSeed) & 0x7fffffff, patterned);
+    if (len == 32 && dtype != DT_INT4) {
+      const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
+      const x4 = v128.load(xb, 64), x5 = v128.load(xb, 80), x6 = v128.load(xb, 96), x7 = v128.load(xb, 112);
+      for (let m = 0; m < rows; m++) {
+        const start = load<u32>(starts + (<usize>m << 2));
+        const at = partial + (<usize>m << 4);
+        const dot = <u32>32 <= count - start // the run does not wrap (all but about 32 / K of the blocks)
+          ? dot32(src + (<usize>start << valueShift), quadBytes, dtype, scale, x0, x1, x2, x3, x4, x5, x6, x7)
+          : runDot(src, dtype, scale, count, start, xb, 32);
+        v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(masks + (<usize>m << 2)))));
       }
-      let p = src + (<usize>start << valueShift);
-      let xq = xb;
-      let t = s;
-      let q = 0;
-      if (tabled) {
-        // x's quads of this block in the signed-quad table: 256 bytes each, the sign nibble picks the entry
-        let tq = table + ((<usize>b * <usize>quads) << 8);
-        for (; q + 4 <= quads; q += 4) {
-          const v0 = load4At(p, dtype, scale), v1 = load4At(p + quadBytes, dtype, scale);
-          const v2 = load4At(p + 2 * quadBytes, dtype, scale), v3 = load4At(p + 3 * quadBytes, dtype, scale);
-          acc0 = fma(acc0, v128.load(tq + <usize>((t >> 24) & 0xf0)), v0);
-          acc1 = fma(acc1, v128.load(tq + <usize>((t >> 20) & 0xf0), 256), v1);
-          acc2 = fma(acc2, v128.load(tq + <usize>((t >> 16) & 0xf0), 512), v2);
-          acc3 = fma(acc3, v128.load(tq + <usize>((t >> 12) & 0xf0), 768), v3);
-          t <<= 16;
-          p += 4 * quadBytes;
-          tq += 1024;
-        }
-        for (; q < quads; q++) {
-          acc0 = fma(acc0, v128.load(tq + <usize>((t >> 24) & 0xf0)), load4At(p, dtype, scale));
-          t <<= 4;
-          p += quadBytes;
-          tq += 256;
-        }
-        continue;
-      }
-      for (; q + 4 <= quads; q += 4) {
-        let v0 = load4At(p, dtype, scale), v1 = load4At(p + quadBytes, dtype, scale);
-        let v2 = load4At(p + 2 * quadBytes, dtype, scale), v3 = load4At(p + 3 * quadBytes, dtype, scale);
-        if (signed) {
-          v0 = v128.xor(v0, signMask4(t));
-          v1 = v128.xor(v1, signMask4(t << 4));
-          v2 = v128.xor(v2, signMask4(t << 8));
-          v3 = v128.xor(v3, signMask4(t << 12));
-          t <<= 16;
-        }
-        acc0 = fma(acc0, v128.load(xq), v0);
-        acc1 = fma(acc1, v128.load(xq, 16), v1);
-        acc2 = fma(acc2, v128.load(xq, 32), v2);
-        acc3 = fma(acc3, v128.load(xq, 48), v3);
-        p += 4 * quadBytes;
-        xq += 64;
-      }
-      for (; q < quads; q++) {
-        let v = load4At(p, dtype, scale);
-        if (signed) { v = v128.xor(v, signMask4(t)); t <<= 4; }
-        acc0 = fma(acc0, v128.load(xq), v);
-        p += quadBytes;
-        xq += 16;
+    } else {
+      for (let m = 0; m < rows; m++) {
+        const at = partial + (<usize>m << 4);
+        const dot = runDot(src, dtype, scale, count, load<u32>(starts + (<usize>m << 2)), xb, len);
+        v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(masks + (<usize>m << 2)))));
       }
     }
-    // the remaining blocks (every block when Z is not a multiple of 4)
-    const blocks = (cols + z - 1) / z;
-    for (; b < blocks; b++) {
-      const c0 = b * z;
-      const start = load<u32>(hashes + (<usize>b << 2));
-      const s: u32 = signed ? load<u32>(signWords + (<usize>b << 2)) : 0;
-      acc1 = runDot(src, dtype, scale, count, start, s, x + (<usize>c0 << 2), min(z, cols - c0), signed, acc1);
-    }
-    const total = hsum(f32x4.add(f32x4.add(acc0, acc1), f32x4.add(acc2, acc3))) + (bias != 0 ? load<f32>(bias + (<usize>m << 2)) : 0);
-    store<f32>(y + (<usize>m << 2), total);
+  }
+  for (let m = 0; m < rows; m++) {
+    store<f32>(y + (<usize>m << 2), hsum(v128.load(partial + (<usize>m << 4))) + (bias != 0 ? load<f32>(bias + (<usize>m << 2)) : 0));
   }
 }
 

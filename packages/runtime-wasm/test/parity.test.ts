@@ -73,11 +73,12 @@ for (const build of BUILDS) describe(`parity with runReference, ${build} build`,
     });
   }
 
-  // blockGemv (streaming, batch 1) has three paths: the signed-quad table (signed, Z = 4k, 16 rows or
-  // more), the sign-mask xors (fewer rows), no signs; each with whole blocks, a shorter last block, and
-  // runs that wrap past bucket K - 1 (K = 40 < 2Z). Compared with the reference and with the naive kernels.
+  // blockGemv (streaming, batch 1) has two paths: Z = 32 with x's slice in registers (every dtype but
+  // int4), and runDot for every other block; each signed and unsigned, with whole blocks, a shorter last
+  // block, and runs that wrap past bucket K - 1 (K = 40 < 2Z). Compared with the reference and with the
+  // naive kernels.
   for (const block of [4, 8, 12, 32]) {
-    it(`a block-hashed Dense at batch 1, Z = ${block}: tabled, masked and unsigned signs, wrapping runs`, async () => {
+    it(`a block-hashed Dense at batch 1, Z = ${block}: signed and unsigned, wrapping runs`, async () => {
       for (const [i, dtype] of DTYPES.entries()) {
         for (const signed of [true, false]) for (const [out, inF] of [[40, 70], [5, 70], [17, 64]]) {
           const seeds = { bucketSeed: 11 + i, signSeed: signed ? 12 + i : null };
