@@ -221,6 +221,9 @@ function checkNames(model: Model, names: string[]): void {
   const layers = model.nodes.filter((n) => hashable(n.op)).map((n) => n.name);
   const unknown = names.filter((n) => !layers.includes(n));
   if (unknown.length) {
-    throw new ConvertError('bad-policy', `no Dense/Conv2D layer named ${unknown.map((n) => `"${n}"`).join(', ')} (nor ConvTranspose or Constant, the other hashable nodes); the layers are: ${layers.join(', ')}`);
+    const named = layers.filter(Boolean);
+    // A stripped file (--strip) has no node names to give.
+    const which = named.length ? `the layers are: ${named.join(', ')}` : 'its layers have no names (a stripped file: convert the original model instead)';
+    throw new ConvertError('bad-policy', `no Dense/Conv2D layer named ${unknown.map((n) => `"${n}"`).join(', ')} (nor ConvTranspose or Constant, the other hashable nodes); ${which}`);
   }
 }

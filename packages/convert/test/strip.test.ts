@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decode, encode, HnetFormatError, METADATA_KEYS, normalizationEntry, runReference, type Model } from '@hnet/format';
-import { hashModel, importOnnx, stripModel } from '../src/index.js';
+import { ConvertError, hashModel, importOnnx, stripModel } from '../src/index.js';
 import { assertClose, fixture, loadNpy } from './helpers.js';
 
 const lenet = (): Model => {
@@ -53,4 +53,10 @@ test('errors on a stripped model still say which node and field: nodes[i] and th
   const { model } = stripModel(lenet());
   const broken: Model = { ...model, nodes: model.nodes.map((n, i) => (i === 3 && n.op.type === 'Conv2D' ? { ...n, op: { ...n.op, strides: [0, 1] } } : n)) };
   assert.throws(() => encode(broken), (e: unknown) => e instanceof HnetFormatError && /^nodes\[3\] \(Conv2D\)\.op\.strides/.test(e.field));
+});
+
+test('naming a layer of a stripped model says it has no names, and what to do', () => {
+  const { model } = stripModel(lenet());
+  assert.throws(() => hashModel(model, { compression: 1 / 8, dense: ['/c2/Conv'] }),
+    (e: unknown) => e instanceof ConvertError && /no Dense\/Conv2D layer named "\/c2\/Conv" .*; its layers have no names \(a stripped file: convert the original model instead\)$/.test(e.message));
 });
