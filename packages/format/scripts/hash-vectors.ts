@@ -4,7 +4,7 @@
 // against Debian's xxhsum and python3-xxhash, which share no code with it.
 // Run: npx tsx scripts/hash-vectors.ts
 import { writeFileSync } from 'node:fs';
-import { blockSignOf, bucketOf, runBucket, signOf, xxh32Key } from '../src/hash.js';
+import { blockSignOf, bucketOf, columnPatternOf, runBucket, signOf, xxh32Key } from '../src/hash.js';
 
 const keys: [number, number][] = [[0, 0], [0, 1], [1, 2], [999, 783], [65535, 65536], [123456, 7], [4294967295, 4294967295]];
 const seeds = [0, 1, 42, 0x9747b28c, 4294967295];
@@ -31,16 +31,19 @@ const blockCases: [number, number, number, number, number, number][] = [
   [0, 0, 4, 10, 0, 1], [0, 5, 4, 10, 0, 1], [1, 2, 1, 1000, 42, 43], [999, 783, 16, 98000, 0x9747b28c, 7],
   [3, 31, 32, 7, 5, 6], [7, 100, 8, 1000, 1, 2], [2, 19, 16, 10, 11, 12], [65535, 65536, 32, 4294967295, 4294967295, 0],
   [123456, 7, 3, 98000, 42, 0x9747b28c], [0, 47, 16, 12, 9, 10],
+  // two rows of one column block (one pattern p, two block signs), at offset 0 (p not used) and 17
+  [5, 32, 32, 1000, 3, 4], [6, 32, 32, 1000, 3, 4], [5, 49, 32, 1000, 3, 4], [6, 49, 32, 1000, 3, 4],
 ];
 const blockVectors = blockCases.map(([row, col, block, buckets, bucketSeed, signSeed]) => {
   const b = Math.floor(col / block);
   const offset = col % block;
   const bucketHash = xxh32Key(row, b, bucketSeed);
   const signHash = xxh32Key(row, b, signSeed);
+  const pattern = columnPatternOf(b, signSeed);
   const start = bucketOf(bucketHash, buckets);
   return {
     row, col, block, buckets, bucketSeed, signSeed, blockIndex: b, offset, key: hex(row, b),
-    bucketHash, start, bucket: runBucket(start, offset, buckets), signHash, sign: blockSignOf(signHash),
+    bucketHash, start, bucket: runBucket(start, offset, buckets), signHash, pattern, sign: blockSignOf(signHash, pattern, offset),
   };
 });
 writeFileSync(new URL('../vectors/hash-vectors.json', import.meta.url), JSON.stringify({ bucketCounts, vectors, blockVectors }, null, 1) + '\n');
@@ -52,9 +55,9 @@ for (const v of vectors) {
 }
 
 console.log('\nBlock hashing:\n');
-console.log('| row | col | Z | b | o | key (r, b) bytes (hex) | K | bucket seed | XXH32 h | start | bucket | sign seed | XXH32 s | ξ |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('| row | col | Z | b | o | key (r, b) bytes (hex) | K | bucket seed | XXH32 h | start | bucket | sign seed | XXH32 s | pattern p | ξ |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 const h8 = (v: number): string => `\`0x${v.toString(16).padStart(8, '0')}\``;
 for (const v of blockVectors) {
-  console.log(`| ${v.row} | ${v.col} | ${v.block} | ${v.blockIndex} | ${v.offset} | \`${v.key}\` | ${v.buckets} | ${v.bucketSeed} | ${h8(v.bucketHash)} | ${v.start} | ${v.bucket} | ${v.signSeed} | ${h8(v.signHash)} | ${v.sign > 0 ? '+1' : '−1'} |`);
+  console.log(`| ${v.row} | ${v.col} | ${v.block} | ${v.blockIndex} | ${v.offset} | \`${v.key}\` | ${v.buckets} | ${v.bucketSeed} | ${h8(v.bucketHash)} | ${v.start} | ${v.bucket} | ${v.signSeed} | ${h8(v.signHash)} | ${h8(v.pattern)} | ${v.sign > 0 ? '+1' : '−1'} |`);
 }

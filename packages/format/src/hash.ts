@@ -17,7 +17,9 @@
 //   start      = (uint64(XXH32(key(r, b), bucket_seed)) * K) >> 32
 //   bucket     = (start + o) mod K              (a circular run of Z buckets)
 //   s          = XXH32(key(r, b), sign_seed)
-//   sign ξ     = -1 if the top bit of s is set, else +1: one sign per block
+//   p          = XXH32(4-byte key b, sign_seed), the column block's pattern
+//   sign ξ     = σ · π: σ = -1 if the top bit of s is set (the block's sign),
+//                π = -1 if o >= 1 and bit (31 - o) of p is set (the same in every row)
 // With Z = 1 this is the per-element hash above, exactly.
 
 import type { HashSpec } from './model.js';
@@ -118,7 +120,7 @@ export function keyGrid(shape: readonly number[]): { rows: number; cols: number 
   return { rows: shape.length === 0 ? 1 : shape[0], cols };
 }
 
-/** The largest block: the WASM runtime's batch-1 kernel holds a block's slice of x in eight SIMD registers. */
+/** The largest block: one 32-bit pattern gives one sign bit per offset of a block. */
 export const MAX_BLOCK = 32;
 
 /** Columns per hash of a spec: its block Z, 1 for per-element xxh32. */
@@ -132,11 +134,24 @@ export function runBucket(start: number, offset: number, bucketCount: number): n
 }
 
 /**
- * The sign ξ of a block from its sign hash s: the top bit, one sign for the
- * block's Z weights (docs/FORMAT.md, "Block hashing", says why one suffices).
+ * The sign pattern of column block b: XXH32 of the 4-byte key b (its length
+ * sets it apart from every 8-byte key) with the sign seed. It is the same in
+ * every row, so a reader can apply it to x once per call.
  */
-export function blockSignOf(s: number): 1 | -1 {
-  return s >>> 31 ? -1 : 1;
+export function columnPatternOf(block: number, signSeed: number): number {
+  let h = (signSeed + PRIME5 + 4) | 0;
+  h = (h + Math.imul(block, PRIME3)) | 0;
+  h = Math.imul(rotl(h, 17), PRIME4);
+  return avalanche(h);
+}
+
+/**
+ * The sign ξ of offset o of block (r, b): the block's sign, the top bit of
+ * its sign hash s, times the column block's pattern p at offset o, bit 31 - o
+ * of p for o >= 1 (offset 0 takes the block's sign alone, so Z = 1 is per-element xxh32).
+ */
+export function blockSignOf(s: number, pattern: number, offset: number): 1 | -1 {
+  return (s ^ ((pattern & 0x7fffffff) << offset)) >>> 31 ? -1 : 1;
 }
 
 /**
@@ -148,6 +163,6 @@ export function hashOfElement(hash: HashSpec, bucketCount: number, row: number, 
   const block = Math.floor(col / z);
   const offset = col % z;
   const start = bucketOf(xxh32Key(row, block, hash.bucketSeed), bucketCount);
-  const sign = hash.signSeed === null ? 1 : blockSignOf(xxh32Key(row, block, hash.signSeed));
+  const sign = hash.signSeed === null ? 1 : blockSignOf(xxh32Key(row, block, hash.signSeed), columnPatternOf(block, hash.signSeed), offset);
   return { bucket: runBucket(start, offset, bucketCount), sign };
 }

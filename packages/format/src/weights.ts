@@ -1,7 +1,7 @@
 // Virtual weights: from stored buckets to the dense tensor they stand for,
 // and back (the least-squares projection of a dense tensor onto buckets).
 
-import { blockOf, blockSignOf, bucketOf, keyFinish, keyGrid, keyRowState, runBucket } from './hash.js';
+import { blockOf, blockSignOf, bucketOf, columnPatternOf, keyFinish, keyGrid, keyRowState, runBucket } from './hash.js';
 import type { DType, HashSpec, Weight } from './model.js';
 import { sizeOf } from './model.js';
 import { valuesFromFloat32, valuesToFloat32 } from './values.js';
@@ -20,14 +20,17 @@ export function forEachHashed(
 ): void {
   const { rows, cols } = keyGrid(shape);
   const z = blockOf(hash);
+  const patterns = Array.from({ length: Math.ceil(cols / z) }, (_, b) => (hash.signSeed === null ? 0 : columnPatternOf(b, hash.signSeed)));
   for (let r = 0; r < rows; r++) {
     const bucketRow = keyRowState(r, hash.bucketSeed);
     const signRow = hash.signSeed === null ? 0 : keyRowState(r, hash.signSeed);
     for (let b = 0, c0 = 0; c0 < cols; b++, c0 += z) {
       const start = bucketOf(keyFinish(bucketRow, b), bucketCount);
-      const sign = hash.signSeed === null ? 1 : blockSignOf(keyFinish(signRow, b));
+      const s = hash.signSeed === null ? 0 : keyFinish(signRow, b);
       const end = Math.min(cols, c0 + z);
-      for (let c = c0; c < end; c++) visit(r * cols + c, runBucket(start, c - c0, bucketCount), sign);
+      for (let c = c0; c < end; c++) {
+        visit(r * cols + c, runBucket(start, c - c0, bucketCount), hash.signSeed === null ? 1 : blockSignOf(s, patterns[b], c - c0));
+      }
     }
   }
 }

@@ -28,6 +28,7 @@ test('the TS block hash reproduces the committed block vectors', () => {
   assert.ok(blockVectors.some((v) => v.start + v.offset >= v.buckets), 'some vector wraps around the bucket array');
   assert.ok(blockVectors.some((v) => v.offset === 31), 'some vector is the last column of a Z = 32 block');
   assert.ok(new Set(blockVectors.map((v) => v.sign)).size === 2, 'both signs occur');
+  assert.ok(blockVectors.some((v) => v.block > 1 && v.offset === 0 && v.pattern >>> 31 === 1), 'offset 0 ignores the pattern');
 });
 
 test('block vectors agree with an independent definition over python3-xxhash (libxxhash)', () => {
@@ -39,15 +40,17 @@ test('block vectors agree with an independent definition over python3-xxhash (li
     '    key = struct.pack("<II", v["row"], b)',
     '    h = xxhash.xxh32_intdigest(key, seed=v["bucketSeed"])',
     '    s = xxhash.xxh32_intdigest(key, seed=v["signSeed"])',
+    '    p = xxhash.xxh32_intdigest(struct.pack("<I", b), seed=v["signSeed"])',
     '    start = (h * v["buckets"]) >> 32',
-    '    print(key.hex(), h, start, (start + o) % v["buckets"], s, -1 if s >> 31 else 1)',
+    '    flip = (s >> 31) ^ ((p >> (31 - o)) & 1 if o >= 1 else 0)',
+    '    print(key.hex(), h, start, (start + o) % v["buckets"], s, p, -1 if flip else 1)',
   ].join('\n');
   const output = execFileSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8', input: JSON.stringify(blockVectors) });
   const lines = output.trim().split('\n');
   assert.equal(lines.length, blockVectors.length);
   blockVectors.forEach((v, i) => {
-    const [key, h, start, bucket, s, sign] = lines[i].split(' ');
-    assert.deepEqual([key, Number(h), Number(start), Number(bucket), Number(s), Number(sign)], [v.key, v.bucketHash, v.start, v.bucket, v.signHash, v.sign], `vector ${i}`);
+    const [key, h, start, bucket, s, p, sign] = lines[i].split(' ');
+    assert.deepEqual([key, Number(h), Number(start), Number(bucket), Number(s), Number(p), Number(sign)], [v.key, v.bucketHash, v.start, v.bucket, v.signHash, v.pattern, v.sign], `vector ${i}`);
   });
 });
 
@@ -76,21 +79,33 @@ test('xxh32-block with Z = 1 is per-element xxh32 exactly', () => {
   assert.deepEqual(block, perElement);
 });
 
-test('a block is one contiguous (circular) run of buckets with one sign', () => {
+test('a block is one contiguous (circular) run of buckets; its signs are its own sign times its column block\'s pattern', () => {
   const spec = blockSpec(16, 3, 4);
   const k = 20; // small K: many runs wrap
+  const [rows, cols] = [8, 64];
   const buckets: number[] = [];
   const signs: number[] = [];
-  forEachHashed([8, 64], spec, k, (_f, bucket, sign) => { buckets.push(bucket); signs.push(sign); });
+  forEachHashed([rows, cols], spec, k, (_f, bucket, sign) => { buckets.push(bucket); signs.push(sign); });
   let wrapped = 0;
   for (let i = 0; i < buckets.length; i++) {
     if (i % 16 === 0) continue;
     assert.equal(buckets[i], (buckets[i - 1] + 1) % k);
-    assert.equal(signs[i], signs[i - 1], `column ${i % 64} of row ${Math.floor(i / 64)} has its block's sign`);
     if (buckets[i] === 0) wrapped++;
   }
   assert.ok(wrapped > 0);
-  assert.equal(new Set(signs).size, 2);
+  // ξ(r, c) · ξ(r, c0) (c0 the block's first column) is the pattern's sign π(o): the same in every row
+  const blockSigns = new Set<number>();
+  const patterns = new Set<string>();
+  for (let b = 0; b < cols / 16; b++) {
+    const relative = (r: number) => Array.from({ length: 16 }, (_, o) => signs[r * cols + b * 16 + o] * signs[r * cols + b * 16]).join();
+    for (let r = 0; r < rows; r++) {
+      assert.equal(relative(r), relative(0), `row ${r}, block ${b}`);
+      blockSigns.add(signs[r * cols + b * 16]);
+    }
+    patterns.add(relative(0));
+  }
+  assert.equal(blockSigns.size, 2, 'blocks take both signs');
+  assert.equal(patterns.size, cols / 16, 'each column block has its own pattern');
 });
 
 test('block runs cover the buckets evenly and the signs are balanced (1000×784 at K = 98,000, Z = 16)', () => {
@@ -110,7 +125,7 @@ test('block runs cover the buckets evenly and the signs are balanced (1000×784 
   assert.ok(Math.abs(chiSquare - (k - 1)) < spread, `chi-square ${chiSquare.toFixed(0)} vs ${k - 1} ± ${spread.toFixed(0)}`);
   const unused = counts.filter((c) => c === 0).length / k;
   assert.ok(unused < 0.001, `${(unused * 100).toFixed(3)}% of buckets unused (Poisson: 0.034%)`);
-  // one sign per block: 49,000 independent signs, so 5 standard deviations are 5 · 0.5 / √49000 ≈ 0.011
+  // the block signs (49,000) are independent, so 5 standard deviations are 5 · 0.5 / √49000 ≈ 0.011
   assert.ok(Math.abs(negative / 784000 - 0.5) < 0.011, `fraction of negative signs ${negative / 784000}`);
 });
 

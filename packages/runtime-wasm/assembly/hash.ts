@@ -30,6 +30,16 @@ export function keyRowState(row: u32, seed: u32): u32 {
   return rotl<u32>(h, 17) * PRIME4;
 }
 
+/**
+ * XXH32 of the 4-byte key b with the sign seed: column block b's sign
+ * pattern (format's columnPatternOf), the same in every row.
+ */
+export function columnPattern(block: u32, seed: u32): u32 {
+  let h = seed + PRIME5 + 4;
+  h += block * PRIME3;
+  return avalanche(rotl<u32>(h, 17) * PRIME4);
+}
+
 /** keyRowState for four rows at once (one per lane). */
 // @ts-ignore: decorator
 @inline export function keyRowState4(rows: v128, seed: u32): v128 {

@@ -2,9 +2,9 @@
 // callers (runtime.ts) have checked every size against the arena plan, so the
 // loops use raw load/store. Layout is NCHW; shapes are noted at each kernel.
 
-import { Weight, DT_FLOAT32, DT_FLOAT16, DT_INT8, DT_INT4 } from "./model";
+import { Weight, DT_FLOAT32, DT_FLOAT16, DT_INT8, DT_INT4, MAX_BLOCK } from "./model";
 import { MatMulPlan } from "./layout";
-import { PRIME3, bucketOf, bucketOf4, keyFinish, keyFinish4, keyRowState, keyRowState4, keySignBits4 } from "./hash";
+import { PRIME3, bucketOf, bucketOf4, columnPattern, keyFinish, keyFinish4, keyRowState, keyRowState4, keySignBits4 } from "./hash";
 
 // ---- Stored values ----------------------------------------------------------
 
@@ -168,7 +168,8 @@ export function setNaiveExpand(on: bool): void { naiveExpand = on; }
 /**
  * Naive twin of expandRow, straight from the hash spec, one element at a
  * time: the two hashes of the element's block b = c / Z, the bucket
- * (start + o) mod K and the block's sign, the top bit of its sign hash
+ * (start + o) mod K, and the sign: the block's (the top bit of its sign
+ * hash) times bit 31 - o of the column block's pattern for o >= 1
  * (per-element xxh32 is Z = 1).
  */
 export function expandRowNaive(w: Weight, src: usize, r: i32, dst: usize): void {
@@ -178,7 +179,8 @@ export function expandRowNaive(w: Weight, src: usize, r: i32, dst: usize): void 
     const offset = <u32>(c % z);
     const start = bucketOf(keyFinish(keyRowState(<u32>r, w.bucketSeed), block), w.count);
     let v = storedValue(src, w.dtype, w.scale, <u32>((<u64>start + <u64>offset) % <u64>w.count));
-    if (w.signed && (keyFinish(keyRowState(<u32>r, w.signSeed), block) >> 31) != 0) v = -v;
+    const pattern = columnPattern(block, w.signSeed) & 0x7fffffff; // offset 0 takes the block's sign alone
+    if (w.signed && ((keyFinish(keyRowState(<u32>r, w.signSeed), block) ^ (pattern << offset)) >> 31) != 0) v = -v;
     store<f32>(dst + (<usize>c << 2), v);
   }
 }
@@ -195,10 +197,20 @@ export function expandRowNaive(w: Weight, src: usize, r: i32, dst: usize): void 
   return f32x4.mul(f32x4.splat(scale), f32x4.convert_i32x4_s(q));
 }
 
-/** The xor mask of a block's sign: the float sign bit when the top bit of its sign hash s is set (ξ = −1). */
+/** The xor mask of a block's sign: the float sign bit when the top bit of its sign hash s is set. */
 // @ts-ignore: decorator
 @inline function blockSignMask(s: u32): u32 {
   return s & 0x80000000;
+}
+
+/**
+ * The column block's pattern as lane bits: lane j of the result holds
+ * p << j, whose top bit is the pattern's sign of offset j (bit 31 - j of p,
+ * none at offset 0); shifted left by o it serves offsets o .. o + 3.
+ */
+// @ts-ignore: decorator
+@inline function patternBits(w: Weight, block: u32): v128 {
+  return i32x4.mul(i32x4.splat(columnPattern(block, w.signSeed) & 0x7fffffff), i32x4(1, 2, 4, 8));
 }
 
 /** expandRow for xxh32-block with Z > 1: one hash pair per block, its run read four buckets at a time. */
@@ -222,15 +234,20 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
   for (let b = 0, c0 = 0; c0 < cols; b++, c0 += z) {
     const start = bucketOf(keyFinish(bucketRow, <u32>b), count);
     const mask: u32 = w.signed ? blockSignMask(keyFinish(signRow, <u32>b)) : 0;
+    const pattern: u32 = w.signed ? columnPattern(<u32>b, w.signSeed) & 0x7fffffff : 0;
     const mask4 = i32x4.splat(mask);
+    const bits = w.signed ? patternBits(w, <u32>b) : i32x4.splat(0);
     const len = min(z, cols - c0);
     const contiguous = <i32>min<u32>(<u32>len, count - start); // offsets before the run wraps past bucket K - 1
     const out = dst + (<usize>c0 << 2);
     let o = 0;
-    for (; o + 4 <= contiguous; o += 4) v128.store(out + (<usize>o << 2), v128.xor(load4(src, dtype, scale, start + <u32>o), mask4));
+    for (; o + 4 <= contiguous; o += 4) {
+      const signs = v128.xor(mask4, v128.and(i32x4.shl(bits, o), i32x4.splat(0x80000000)));
+      v128.store(out + (<usize>o << 2), v128.xor(load4(src, dtype, scale, start + <u32>o), signs));
+    }
     for (; o < len; o++) { // the block's tail, and a run that wraps
       const v = storedValue(src, dtype, scale, <u32>((<u64>start + <u64>o) % <u64>count));
-      store<u32>(out + (<usize>o << 2), reinterpret<u32>(v) ^ mask);
+      store<u32>(out + (<usize>o << 2), reinterpret<u32>(v) ^ ((mask ^ (pattern << <u32>o)) & 0x80000000));
     }
   }
 }
@@ -242,9 +259,10 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
  * block row by row: the block's slice of x stays in registers, the rows'
  * hash pairs for the block are computed first, four rows at a time in SIMD,
  * and each row keeps a four-lane partial sum in scratch (blockGemvScratchBytes:
- * 32 bytes per row). A block's sign (one per block) flips its whole partial
- * dot product, one xor per Z weights. Its naive twin is expandRowNaive then
- * gemmNaive (hnet_set_naive).
+ * 32 bytes per row). ξ = σ · π: the column block's pattern π is the same in
+ * every row, so it is applied to x's slice once per block, and the block's
+ * sign σ flips a row's whole partial dot product, one xor per Z weights. Its
+ * naive twin is expandRowNaive then gemmNaive (hnet_set_naive).
  */
 export function blockGemv(w: Weight, x: usize, y: usize, bias: usize, scratch: usize): void {
   switch (w.dtype) {
@@ -264,10 +282,21 @@ export function blockGemv(w: Weight, x: usize, y: usize, bias: usize, scratch: u
 /**
  * Bytes of blockGemv's scratch for a block-hashed weight, per row (rounded
  * up to 4 rows): the partial sum (16 bytes), the row's two key states, and
- * the current block's run start and sign mask (4 bytes each).
+ * the current block's run start and sign mask (4 bytes each); then the
+ * block's patterned slice of x.
  */
 export function blockGemvScratchBytes(w: Weight): i32 {
-  return w.block <= 1 ? 0 : rows4(w) << 5;
+  return w.block <= 1 ? 0 : (rows4(w) << 5) + (<i32>MAX_BLOCK << 2);
+}
+
+/** dst[o] = x[o] with the sign of bit 31 - o of the pattern p (offsets 1 .. len - 1; bits = patternBits). */
+// @ts-ignore: decorator
+@inline function patternSlice(x: usize, len: i32, bits: v128, p: u32, dst: usize): void {
+  let o = 0;
+  for (; o + 4 <= len; o += 4) {
+    v128.store(dst + (<usize>o << 2), v128.xor(v128.load(x + (<usize>o << 2)), v128.and(i32x4.shl(bits, o), i32x4.splat(0x80000000))));
+  }
+  for (; o < len; o++) store<u32>(dst + (<usize>o << 2), load<u32>(x + (<usize>o << 2)) ^ ((p << <u32>o) & 0x80000000));
 }
 
 /**
@@ -326,6 +355,7 @@ export function blockGemvScratchBytes(w: Weight): i32 {
   const signRows = bucketRows + (<usize>n4 << 2);
   const starts = signRows + (<usize>n4 << 2);       // the current block's run start per row
   const masks = starts + (<usize>n4 << 2);          // and its sign mask
+  const patterned = masks + (<usize>n4 << 2);       // the block's slice of x, patterned (MAX_BLOCK floats)
   const quadBytes: usize = dtype == DT_FLOAT32 ? 16 : dtype == DT_FLOAT16 ? 8 : 4;
   const valueShift: usize = dtype == DT_FLOAT32 ? 2 : dtype == DT_FLOAT16 ? 1 : 0;
   const signed = w.signed;
@@ -346,8 +376,10 @@ export function blockGemvScratchBytes(w: Weight): i32 {
       // the top bit of the sign hash (keySignBits4 leaves it right; its other bits are not the hash)
       v128.store(masks + at, signed ? v128.and(keySignBits4(v128.load(signRows + at), blockP3), i32x4.splat(0x80000000)) : i32x4.splat(0));
     }
-    const xb = x + (<usize>c0 << 2);
+    // x's slice for this block with the column block's pattern applied (once per call, for every row)
     const len = min(z, cols - c0);
+    const xb = signed ? patterned : x + (<usize>c0 << 2);
+    if (signed) patternSlice(x + (<usize>c0 << 2), len, patternBits(w, <u32>b), columnPattern(<u32>b, w.signSeed) & 0x7fffffff, patterned);
     if (len == 32 && dtype != DT_INT4) {
       const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
       const x4 = v128.load(xb, 64), x5 = v128.load(xb, 80), x6 = v128.load(xb, 96), x7 = v128.load(xb, 112);

@@ -86,7 +86,7 @@ export const READER_MAJOR: u32 = 1;
 export const READER_MINOR: u32 = 1; // 1.1: xxh32-block; ops of 1.1 this build does not know are refused by tag
 
 export const HASH_XXH32_BLOCK: u32 = 1; // HashAlgorithm.XXH32Block (1.1)
-export const MAX_BLOCK: u32 = 32;       // one sign bit per column of a block, from one 32-bit hash
+export const MAX_BLOCK: u32 = 32;       // one sign bit per offset of a block, from one 32-bit pattern
 
 
 export class Weight {

@@ -6,7 +6,7 @@
 //   virtual weight rows (about 32 KiB) rebuilt from the hash for each group of
 //   output units, once per run (or, for an xxh32-block Dense at batch 1, no
 //   weight rows at all: runtime.ts calls blockGemv, which reads the runs in
-//   place and keeps its table of signed inputs in the tile).
+//   place and keeps its per-row partial sums and hashes in the tile).
 
 import { Model, Weight, OP_DENSE, storedBytes } from "./model";
 import { blockGemvScratchBytes, decodeValues, expandRow } from "./kernels";
@@ -47,8 +47,8 @@ function tileRows(w: Weight): i32 {
 
 /**
  * Floats of the streaming tile: the largest tile of any hashed weight, or
- * blockGemv's scratch for a block-hashed Dense (its signed quads of x, 16
- * floats per column), which uses the tile instead of weight rows at batch 1.
+ * blockGemv's scratch for a block-hashed Dense (8 floats per weight row and
+ * a block of x), which uses the tile instead of weight rows at batch 1.
  */
 export function tileFloats(m: Model): i32 {
   let floats = 0;
