@@ -1,19 +1,28 @@
 // The per-layer budget search of `hnet convert --target-size` / `--max-drop`:
-//   1. candidates: every Dense/Conv2D weight of at least SEARCH_MIN_VIRTUAL values
-//      (smaller ones stay dense: their float32 bytes are fewer than a hash's overhead buys back);
+//   1. candidates: every Dense/Conv2D weight; those of at least SEARCH_MIN_VIRTUAL values may be
+//      hashed, smaller ones only stored dense (their float32 bytes are fewer than a hash's overhead
+//      buys back), as float32 or as int8 (a quarter of the bytes, for the drop its rounding costs);
 //   2. sensitivity: each candidate hashed alone (the rest dense) at stored sizes from 1/8 of its
 //      float32 bytes down by halves to MIN_OPTION_BYTES, as int8 and as int4 buckets, retrained
-//      briefly (SENSITIVITY_EPOCHS on a slice of the training data, quantization-aware) and scored
-//      on a held-out slice: its drop in points against the dense model retrained the same way;
+//      briefly (SENSITIVITY_EPOCHS on a slice of the training data, quantization-aware, with the
+//      command's optimiser, rate and schedule: LeNet, trained with Adam, probed with the default
+//      SGD at lr 0.1 lost 9-16 points to every choice, even int8 for its 150-weight conv1; probed
+//      with the --optimizer adam --lr 0.002 it was retrained with, 0.35 for that and drops that
+//      grow as K shrinks, docs/RESULTS.md) and scored
+//      on a held-out slice: its drop in points against the dense model retrained the same way; the
+//      same for the layer stored dense as int8;
 //   3. allocation: the drops are taken as additive across layers, and the Pareto front of
 //      (bytes, predicted drop) over every combination of choices (exact: merged one layer at a
 //      time, dominated points dropped) gives the smallest drop within a size, or the smallest
 //      size within a drop. Dense (float32, drop 0) is always one of a layer's choices, so a layer
 //      stays dense where hashing costs more than it saves.
+// Biases are stored as SEARCH_BIAS_DTYPE unless the command gives --bias-dtype; a --dense-dtype
+// replaces the two dense choices by that one (measured); with --strip the sizes are the stripped
+// file's and nothing is reserved for the training record.
 // The verb then hashes and retrains the chosen model as any other and checks the target on the
 // written file (the drop on the test split against the dense model's own accuracy).
 
-import { hashModel, type HashPolicy } from '@hnet/convert';
+import { hashModel, stripModel, type HashPolicy } from '@hnet/convert';
 import { encode, formatBytes, sizeOf, storedBytes, weightsOf, type DType, type Model, type Normalization } from '@hnet/format';
 import type { Dataset, EngineName, TrainOptions } from '@hnet/train';
 import { UsageError } from './args.js';
@@ -25,6 +34,8 @@ export const MIN_OPTION_BYTES = 64;
 /** The bucket dtypes tried. float32 buckets are left out: at equal bytes int8 holds 4× the buckets, and with
  * quantization-aware retraining its rounding costs less than the buckets it buys (docs/RESULTS.md, the frontier). */
 export const SEARCH_DTYPES: readonly DType[] = ['int8', 'int4'];
+/** The storage tried for a weight kept dense, besides float32. */
+export const SEARCH_DENSE_DTYPE: DType = 'int8';
 /** Biases stored as int8 (trained quantization-aware): in a file of a few KiB their float32 bytes are a sixth of it. */
 export const SEARCH_BIAS_DTYPE: DType = 'int8';
 export const SENSITIVITY_EPOCHS = 1;
@@ -33,6 +44,8 @@ export const SENSITIVITY_EXAMPLES = 6000;
 export const HELD_OUT_EXAMPLES = 2000;
 /** Bytes a hashed weight adds beyond its buckets: the HashSpec table and the data vector's 16-byte alignment. */
 const HASHED_OVERHEAD = 48;
+/** Bytes a quantized plain weight adds beyond its values: the scale and the alignment (an estimate, as above; the file is measured). */
+const QUANTIZED_OVERHEAD = 16;
 /** Bytes kept free for the metadata that retraining records (engine, optimiser, accuracies: about 0.9 KiB). */
 export const TRAINING_METADATA_RESERVE = 1152;
 
@@ -46,7 +59,7 @@ export interface LayerOption {
   virtual: number;
   buckets: number | null; // null: dense float32
   dtype: DType;
-  /** Bytes the weight takes in the file (hashed: buckets + HASHED_OVERHEAD). */
+  /** Bytes the weight takes in the file (hashed: buckets + HASHED_OVERHEAD; dense int8: values + QUANTIZED_OVERHEAD). */
   bytes: number;
   /** Points of held-out accuracy lost when this layer alone is stored so (0 when dense). */
   drop: number;
@@ -62,19 +75,22 @@ export interface Allocation {
 export interface Candidate {
   layer: string;
   virtual: number;
+  hashable: boolean; // at least SEARCH_MIN_VIRTUAL values
 }
 
-/** The layers the search may hash. */
+/** The layers whose storage the search chooses. */
 export function searchCandidates(model: Model): Candidate[] {
   const out: Candidate[] = [];
   for (const node of model.nodes) {
     const w = node.op.type === 'Dense' || node.op.type === 'Conv2D' ? weightsOf(node.op) : null;
-    if (w && sizeOf(w.weight.shape) >= SEARCH_MIN_VIRTUAL) out.push({ layer: node.name, virtual: sizeOf(w.weight.shape) });
+    if (w) out.push({ layer: node.name, virtual: sizeOf(w.weight.shape), hashable: sizeOf(w.weight.shape) >= SEARCH_MIN_VIRTUAL });
   }
   return out;
 }
 
-export const denseOption = (c: Candidate): LayerOption => ({ layer: c.layer, virtual: c.virtual, buckets: null, dtype: 'float32', bytes: c.virtual * 4, drop: 0 });
+export const denseOption = (c: Candidate, dtype: DType = 'float32'): LayerOption => ({
+  layer: c.layer, virtual: c.virtual, buckets: null, dtype, bytes: storedBytes(dtype, c.virtual) + (dtype === 'float32' ? 0 : QUANTIZED_OVERHEAD), drop: 0,
+});
 
 /** The hashed options of a layer to measure: stored sizes from 1/16 of its float32 bytes down by halves, in each dtype. */
 export function hashedOptions(c: Candidate): LayerOption[] {
@@ -121,32 +137,48 @@ export function paretoFront(layers: readonly LayerOption[][]): Allocation[] {
   return front;
 }
 
+/** What the search holds fixed: the hash seeds and signs, the bias storage, and whether the file is stripped. */
+export interface SearchBase {
+  seed: number;
+  signed: boolean;
+  biasDtype: DType;
+  /** Given by --dense-dtype: the one storage of dense weights (else float32 or SEARCH_DENSE_DTYPE, chosen per layer). */
+  denseDtype: DType | null;
+  strip: boolean;
+}
+
 /** The policy that stores each layer as its allocation says. */
-export function allocationPolicy(allocation: Allocation, seed: number, signed: boolean): HashPolicy {
+export function allocationPolicy(allocation: Allocation, base: SearchBase): HashPolicy {
   const buckets: Record<string, number> = {};
   const dtypes: Record<string, DType> = {};
   const dense: string[] = [];
   for (const o of allocation.options) {
     if (o.buckets === null) dense.push(o.layer);
-    else {
-      buckets[o.layer] = o.buckets;
-      dtypes[o.layer] = o.dtype;
-    }
+    else buckets[o.layer] = o.buckets;
+    dtypes[o.layer] = o.dtype; // of the buckets, or of the dense weight
   }
-  // compression 1: layers outside the allocation (smaller than SEARCH_MIN_VIRTUAL) stay dense too.
-  return { compression: 1, buckets, dtypes, dense, seed, signed, minVirtual: SEARCH_MIN_VIRTUAL, biasDtype: SEARCH_BIAS_DTYPE };
+  // compression 1: layers outside the allocation (ConvTranspose, Constants) stay dense too.
+  return { compression: 1, buckets, dtypes, dense, seed: base.seed, signed: base.signed, minVirtual: SEARCH_MIN_VIRTUAL, biasDtype: base.biasDtype };
 }
 
 /** What the search is asked for: a whole-file size in bytes, or a drop in points. */
 export type Target = { size: number } | { maxDrop: number };
 
+/** The training flags the sensitivity runs share with the final training: how it learns, not how long. */
+export type SensitivityTraining = Pick<TrainOptions, 'optimizer' | 'learningRate' | 'momentum' | 'schedule' | 'batchSize' | 'weightDecay' | 'dropout' | 'quantizationAware'>;
+
+export function sensitivityTraining(o: TrainOptions): SensitivityTraining {
+  const { optimizer, learningRate, momentum, schedule, batchSize, weightDecay, dropout, quantizationAware } = o;
+  return { optimizer, learningRate, momentum, schedule, batchSize, weightDecay, dropout, quantizationAware };
+}
+
 export interface SearchContext {
   dense: Model; // with the input normalization recorded
   normalization: Normalization;
   train: Dataset; // the raw training examples
-  seed: number;
-  signed: boolean;
+  base: SearchBase;
   engine: Pick<TrainOptions, 'engine' | 'threads' | 'backend'> & { engine?: EngineName };
+  training: SensitivityTraining;
   log: (line: string) => void;
 }
 
@@ -158,15 +190,16 @@ export interface SearchResult {
   /** The held-out accuracy of the briefly retrained dense model the drops are measured against. */
   baseline: number;
   heldOut: number;
-  /** Predicted whole-file bytes: the hashed model's encoding plus TRAINING_METADATA_RESERVE. */
+  /** Predicted whole-file bytes: the hashed model's encoding plus TRAINING_METADATA_RESERVE (stripped: the stripped encoding). */
   predictedBytes: number;
 }
 
 /** Steps 1–3 of the search (see the top of the file). Throws TargetError when no allocation meets the target. */
 export async function searchBudget(ctx: SearchContext, target: Target): Promise<SearchResult> {
   const { evaluate, sliceDataset, train } = await import('@hnet/train');
+  const { base } = ctx;
   const candidates = searchCandidates(ctx.dense);
-  if (candidates.length === 0) throw new UsageError(`no Dense/Conv2D weight has ${SEARCH_MIN_VIRTUAL} or more values: there is nothing to hash`);
+  if (!candidates.some((c) => c.hashable)) throw new UsageError(`no Dense/Conv2D weight has ${SEARCH_MIN_VIRTUAL} or more values: there is nothing to hash`);
   const count = ctx.train.count;
   const heldOutCount = Math.min(HELD_OUT_EXAMPLES, Math.floor(count / 5));
   if (heldOutCount < 20) throw new UsageError(`the budget search needs at least 100 training examples, the data has ${count}`);
@@ -174,34 +207,42 @@ export async function searchBudget(ctx: SearchContext, target: Target): Promise<
   const slice = sliceDataset(ctx.train, 0, Math.min(SENSITIVITY_EXAMPLES, count - heldOutCount));
   const briefly = async (model: Model): Promise<number> => {
     const { model: trained } = await train(model, slice, {
-      epochs: SENSITIVITY_EPOCHS, seed: ctx.seed, normalization: ctx.normalization, quiet: true, ...ctx.engine,
+      ...ctx.training, epochs: SENSITIVITY_EPOCHS, seed: base.seed, normalization: ctx.normalization, quiet: true, ...ctx.engine,
     });
     return (await evaluate(trained, heldOut, { normalization: ctx.normalization, ...ctx.engine, quiet: true })).accuracy;
   };
   const started = performance.now();
-  const baseline = await briefly(hashModel(ctx.dense, { compression: 1, biasDtype: SEARCH_BIAS_DTYPE }).model);
-  const runs = candidates.reduce((n, c) => n + hashedOptions(c).length, 0);
+  const baseline = await briefly(hashModel(ctx.dense, { compression: 1, biasDtype: base.biasDtype }).model);
+  // A layer's dense choices: float32 (the baseline, drop 0) and int8, or only the --dense-dtype given.
+  const denseChoices = (c: Candidate): LayerOption[] => (base.denseDtype ? [denseOption(c, base.denseDtype)] : [denseOption(c), denseOption(c, SEARCH_DENSE_DTYPE)]);
+  const toMeasure = (c: Candidate): LayerOption[] => [...denseChoices(c).filter((o) => o.dtype !== 'float32'), ...(c.hashable ? hashedOptions(c) : [])];
+  const runs = candidates.reduce((n, c) => n + toMeasure(c).length, 0);
   ctx.log(`budget search: ${runs} sensitivity runs (${SENSITIVITY_EPOCHS} epoch on ${slice.count} examples each, scored on ${heldOut.count} held out); dense retrained the same way: ${(baseline * 100).toFixed(2)}%`);
   const measured: LayerOption[] = [];
   const layers: LayerOption[][] = [];
   for (const c of candidates) {
     const raw: LayerOption[] = [];
-    for (const option of hashedOptions(c)) {
-      const hashed = hashModel(ctx.dense, { compression: 1, buckets: { [c.layer]: option.buckets! }, dtypes: { [c.layer]: option.dtype }, seed: ctx.seed, signed: ctx.signed, biasDtype: SEARCH_BIAS_DTYPE }).model;
-      const accuracy = await briefly(hashed);
+    for (const option of toMeasure(c)) {
+      const policy = allocationPolicy({ options: [option], bytes: option.bytes, drop: 0 }, base); // this layer so, the rest dense
+      const accuracy = await briefly(hashModel(ctx.dense, policy).model);
       raw.push({ ...option, drop: (baseline - accuracy) * 100 });
-      ctx.log(`  ${c.layer} ${option.dtype} ${option.buckets} buckets (${formatBytes(option.bytes)}): ${(accuracy * 100).toFixed(2)}% (drop ${((baseline - accuracy) * 100).toFixed(2)})`);
+      const stored = option.buckets === null ? 'dense' : `${option.buckets} buckets`;
+      ctx.log(`  ${c.layer} ${option.dtype} ${stored} (${formatBytes(option.bytes)}): ${(accuracy * 100).toFixed(2)}% (drop ${((baseline - accuracy) * 100).toFixed(2)})`);
     }
     measured.push(...raw);
-    layers.push([denseOption(c), ...monotoneDrops(raw)]);
+    const dense = denseChoices(c).map((o) => raw.find((r) => r.buckets === null && r.dtype === o.dtype) ?? o);
+    layers.push([...dense.map((o) => ({ ...o, drop: Math.max(0, o.drop) })), ...monotoneDrops(raw.filter((o) => o.buckets !== null))]);
   }
   ctx.log(`budget search: sensitivities measured in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 
   // The front; then the point that meets the target, predicted from option bytes and confirmed on the encoding.
   const front = paretoFront(layers);
-  const fileBytes = (a: Allocation): number => encode(hashModel(ctx.dense, allocationPolicy(a, ctx.seed, ctx.signed)).model).length + TRAINING_METADATA_RESERVE;
+  const fileBytes = (a: Allocation, strip = base.strip): number => {
+    const model = hashModel(ctx.dense, allocationPolicy(a, base)).model;
+    return strip ? encode(stripModel(model).model).length : encode(model).length + TRAINING_METADATA_RESERVE;
+  };
   const result = (a: Allocation, predictedBytes: number): SearchResult => ({
-    policy: allocationPolicy(a, ctx.seed, ctx.signed), allocation: a, measured, baseline, heldOut: heldOut.count, predictedBytes,
+    policy: allocationPolicy(a, base), allocation: a, measured, baseline, heldOut: heldOut.count, predictedBytes,
   });
   if ('maxDrop' in target) {
     const fits = front.find((a) => a.drop <= target.maxDrop);
@@ -212,8 +253,10 @@ export async function searchBudget(ctx: SearchContext, target: Target): Promise<
   }
   const smallest = fileBytes(front[0]);
   if (smallest > target.size) {
+    const stripped = base.strip ? smallest : fileBytes(front[0], true);
+    const hint = !base.strip && stripped <= target.size ? `; with --strip (no names or provenance metadata) it is ${stripped} bytes` : '';
     throw new TargetError(`--target-size ${formatBytes(target.size)} (${target.size} bytes) cannot be met: the smallest file this search makes is ${smallest} bytes ` +
-      `(every layer at ${MIN_OPTION_BYTES} B of buckets, plus the biases, graph and metadata)`);
+      `(every layer at ${MIN_OPTION_BYTES} B of buckets, plus the biases, graph and metadata)${hint}`);
   }
   // The rest of the file (graph, biases, small layers, metadata) is the same for every point of the front.
   const fixed = smallest - front[0].bytes;

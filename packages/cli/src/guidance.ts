@@ -13,6 +13,7 @@ import type { ParsedArgs } from './args.js';
 import { openSession } from './common.js';
 import { getEngine } from './engines.js';
 import { HASHING_FLAGS } from './flags/hashing.js';
+import { STORAGE_FLAGS } from './flags/storage.js';
 import { accuracyOf } from './verbs/eval.js';
 
 /** Labelled examples the drop is measured on: enough to tell 90% from 30%, quick in WASM. */
@@ -71,7 +72,7 @@ export function shellWord(word: string): string {
 /** `hnet convert IN -o OUT <the same hashing flags> --retrain DATA`: the conversion the user ran, retrained. */
 export function retrainCommand(args: ParsedArgs, input: string, output: string, data: string): string {
   const words = ['hnet', 'convert', input, '-o', output];
-  for (const flag of HASHING_FLAGS) {
+  for (const flag of [...HASHING_FLAGS, ...STORAGE_FLAGS]) {
     if (flag.kind === 'boolean' && args.booleans.has(flag.name)) words.push(`--${flag.name}`);
     if (flag.kind === 'string' && args.strings.has(flag.name)) words.push(`--${flag.name}`, args.strings.get(flag.name)!);
     if (flag.kind === 'list') for (const value of args.lists.get(flag.name) ?? []) words.push(`--${flag.name}`, value);

@@ -1,10 +1,10 @@
-// The one path from a model to .hnet bytes: import → hash → train → encode.
+// The one path from a model to .hnet bytes: import → hash → train → strip → encode.
 // `hnet convert` (with --retrain), `hnet train` and `hnet demo` all call
 // pipeline(); the verbs only parse flags into its options and print reports.
 // @hnet/train (TensorFlow.js) is loaded only when there is a training step.
 
 import { statSync } from 'node:fs';
-import { hashModel, importOnnx, type HashPolicy, type HashReport, type ImportReport } from '@hnet/convert';
+import { hashModel, importOnnx, stripModel, type HashPolicy, type HashReport, type ImportReport, type StripReport } from '@hnet/convert';
 import { checkNormalizationFits, encode, formatCount, HnetFormatError, normalizationEntry, weightsOf, type Model, type Normalization } from '@hnet/format';
 import type { DataSplits, TrainOptions, TrainSummary } from '@hnet/train';
 import { UsageError } from './args.js';
@@ -39,21 +39,25 @@ export interface PipelineResult {
   imported: ImportReport | null; // null unless the input was an .onnx file
   hashing: HashReport;
   training: { summary: TrainSummary; data: DataSplits } | null;
+  stripped: StripReport | null; // null unless asked
+}
+
+export interface PipelineOptions {
+  /** Sees the import and hashing reports before training starts (the verbs print them then). */
+  onHashed?: (imported: ImportReport | null, hashing: HashReport) => void;
+  /** The input preprocessing to record (default: the training's). */
+  preprocessing?: Normalization | null;
+  /** Write only what running the model needs (stripModel): after training, whose record it drops. */
+  strip?: boolean;
 }
 
 /**
  * Reads `input` (an .onnx or .hnet file, or a model already in memory or read by readModel), records the given input preprocessing,
- * hashes it by `policy`, trains it if asked, and encodes it.
- * `onHashed` sees the import and hashing reports before training starts (the verbs print them then).
+ * hashes it by `policy`, trains it if asked, strips it if asked, and encodes it.
  */
-export async function pipeline(
-  input: string | Model | ReadModel,
-  policy: HashPolicy,
-  training: Training | null,
-  io: Io,
-  onHashed?: (imported: ImportReport | null, hashing: HashReport) => void,
-  preprocessing: Normalization | null = training?.preprocessing ?? null,
-): Promise<PipelineResult> {
+export async function pipeline(input: string | Model | ReadModel, policy: HashPolicy, training: Training | null, io: Io, options: PipelineOptions = {}): Promise<PipelineResult> {
+  const { onHashed, strip = false } = options;
+  const preprocessing = options.preprocessing !== undefined ? options.preprocessing : training?.preprocessing ?? null;
   const slow = new SlowWork(io.err);
   const read = typeof input === 'string' ? readModel(input, io) : 'imported' in input ? input : { model: input, imported: null };
   const { imported } = read;
@@ -73,7 +77,9 @@ export async function pipeline(
     model = r.model;
     trained = { summary: r.summary, data: r.data };
   }
-  return { model, dense, bytes: encode(model), imported, hashing: hashed.report, training: trained };
+  let stripped: StripReport | null = null;
+  if (strip) ({ model, report: stripped } = stripModel(model));
+  return { model, dense, bytes: encode(model), imported, hashing: hashed.report, training: trained, stripped };
 }
 
 /** A model read from a file, with the import report when it was an .onnx file. */

@@ -1,9 +1,11 @@
 // Where the bytes of an .hnet file go: hashed buckets, plain (dense) weights,
-// biases, the graph (node tables, names, shapes, hash specs, FlatBuffers
-// framing) and the metadata, with the gzip and brotli sizes of the whole file
-// beside the raw bytes (what a server would send compressed).
+// biases, the names --strip would drop or shorten, the graph (node tables,
+// short names, shapes, hash specs, FlatBuffers framing) and the metadata, with
+// the gzip and brotli sizes of the whole file beside the raw bytes (what a
+// server would send compressed).
 
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { stripModel } from '@hnet/convert';
 import { encode, formatBytes, storedBytes, weightsOf, type Model, type Weight } from '@hnet/format';
 import { UsageError } from './args.js';
 
@@ -12,6 +14,7 @@ export interface SizeBreakdown {
   buckets: number; // stored values of hashed weights
   denseWeights: number; // stored values of plain weights (not biases)
   biases: number;
+  names: number; // what the file shrinks by without node names and with intermediate tensors named t0, t1, ... (0 when stripped)
   metadata: number; // what the file shrinks by without its metadata
   graph: number; // the rest
   gzip: number;
@@ -33,9 +36,10 @@ export function sizeBreakdown(model: Model, bytes: Uint8Array = encode(model)): 
     if (w.bias) biases += bytesOf(w.bias);
   }
   const metadata = bytes.length - encode({ ...model, metadata: {} }).length;
+  const names = bytes.length - encode({ ...stripModel(model).model, metadata: model.metadata }).length;
   return {
-    total: bytes.length, buckets, denseWeights, biases, metadata,
-    graph: bytes.length - buckets - denseWeights - biases - metadata,
+    total: bytes.length, buckets, denseWeights, biases, names, metadata,
+    graph: bytes.length - buckets - denseWeights - biases - names - metadata,
     gzip: gzipSync(bytes, { level: 9 }).length,
     brotli: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
   };
@@ -49,6 +53,7 @@ export function sizeLines(s: SizeBreakdown): string[] {
     part('buckets', s.buckets),
     part('dense weights', s.denseWeights),
     part('biases', s.biases),
+    part('names', s.names),
     part('graph', s.graph),
     part('metadata', s.metadata),
   ];

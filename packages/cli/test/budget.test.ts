@@ -2,8 +2,10 @@
 // layers' options against a brute-force enumeration, and the drops made monotone.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { hashModel, importOnnx } from '@hnet/convert';
 import { rng } from '@hnet/format/testing';
-import { denseOption, hashedOptions, monotoneDrops, paretoFront, type LayerOption } from '../src/budget.js';
+import { fixture } from '../../convert/test/helpers.js';
+import { allocationPolicy, denseOption, hashedOptions, monotoneDrops, paretoFront, type LayerOption } from '../src/budget.js';
 
 const option = (layer: string, bytes: number, drop: number): LayerOption => ({ layer, virtual: 1000, buckets: bytes, dtype: 'int8', bytes, drop });
 
@@ -35,12 +37,33 @@ test('fewer buckets never cost less than more of the same dtype, and no drop is 
   assert.deepStrictEqual(fixed.map((o) => [o.bytes, o.drop]), [[400, 0.5], [200, 0.5], [100, 2], [50, 2]]);
 });
 
-test('a layer\'s options: dense, then int8 and int4 at the same halving sizes from a sixteenth of its float32 bytes', () => {
-  const c = { layer: 'fc', virtual: 4000 };
+test('a layer\'s options: dense (float32 or int8), then int8 and int4 at the same halving sizes from a sixteenth of its float32 bytes', () => {
+  const c = { layer: 'fc', virtual: 4000, hashable: true };
   assert.deepStrictEqual(denseOption(c), { layer: 'fc', virtual: 4000, buckets: null, dtype: 'float32', bytes: 16000, drop: 0 });
+  assert.deepStrictEqual(denseOption(c, 'int8'), { layer: 'fc', virtual: 4000, buckets: null, dtype: 'int8', bytes: 4016, drop: 0 });
   const options = hashedOptions(c);
   assert.deepStrictEqual(options.map((o) => [o.dtype, o.buckets, o.bytes]), [
     ['int8', 1000, 1048], ['int4', 2000, 1048], ['int8', 500, 548], ['int4', 1000, 548],
     ['int8', 250, 298], ['int4', 500, 298], ['int8', 125, 173], ['int4', 250, 173],
   ]);
+});
+
+test('an allocation becomes a policy: dense layers in their dtype, hashed ones with their K and dtype, biases as the base says', () => {
+  const options: LayerOption[] = [
+    { ...denseOption({ layer: '/conv1/Conv', virtual: 150, hashable: false }, 'int8') },
+    { layer: '/fc1/Gemm', virtual: 48000, buckets: 1000, dtype: 'int4', bytes: 548, drop: 1 },
+    denseOption({ layer: '/fc3/Gemm', virtual: 840, hashable: true }),
+  ];
+  const base = { seed: 3, signed: true, biasDtype: 'int8' as const, denseDtype: null, strip: false };
+  const policy = allocationPolicy({ options, bytes: 0, drop: 0 }, base);
+  assert.deepStrictEqual(policy.dense, ['/conv1/Conv', '/fc3/Gemm']);
+  assert.deepStrictEqual(policy.buckets, { '/fc1/Gemm': 1000 });
+  assert.deepStrictEqual(policy.dtypes, { '/conv1/Conv': 'int8', '/fc1/Gemm': 'int4', '/fc3/Gemm': 'float32' });
+  const { report } = hashModel(importOnnx(fixture('lenet.onnx')).model, policy);
+  const stored = Object.fromEntries(report.weights.map((w) => [`${w.layer} ${w.part}`, `${w.hashed ? w.real : 'dense'} ${w.dtype}`]));
+  assert.equal(stored['/conv1/Conv weight'], 'dense int8');
+  assert.equal(stored['/fc1/Gemm weight'], '1000 int4');
+  assert.equal(stored['/fc3/Gemm weight'], 'dense float32');
+  assert.equal(stored['/conv2/Conv weight'], 'dense float32', 'a layer outside the allocation stays as it is');
+  assert.ok(report.weights.filter((w) => w.part === 'bias').every((w) => w.dtype === 'int8'));
 });

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { decode, METADATA_KEYS } from '@hnet/format';
-import { fixture } from '../../convert/test/helpers.js';
+import { decode, METADATA_KEYS, readNpy, runReference } from '@hnet/format';
+import { assertClose, fixture, loadNpy, runOrt } from '../../convert/test/helpers.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/hnet.js');
 let dir = '';
@@ -48,6 +48,48 @@ test('convert --bucket-dtype int4 --retrain: the test accuracy the trainer repor
   assert.match(bad.stderr, /--bucket-dtype must be one of float32, float16, int8, int4, got "int3"/);
 });
 
+test('convert --strip --bias-dtype int8 --dense-dtype int8 --retrain: a file that eval, run, inspect and export-onnx use as any other', async () => {
+  const r = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 's.hnet', '-c', '1/16', '--bucket-dtype', 'int4', '--dense', '/fc2/Gemm',
+    '--bias-dtype', 'int8', '--dense-dtype', 'int8', '--strip', ...SMALL);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^stripped: \d+ node names, \d+ intermediate tensors renamed t0\.\.t\d+, \d+ metadata entries \(source, .*hnet\.train\.epochs.*\)$/m);
+  assert.match(r.stdout, /^  names\s+0 B\s+0\.0%$/m);
+  const model = decode(new Uint8Array(readFileSync(at('s.hnet'))));
+  assert.ok(model.nodes.every((n) => n.name === ''));
+  assert.deepStrictEqual(Object.keys(model.metadata), [METADATA_KEYS.inputNormalization]);
+  assert.deepStrictEqual(model.inputs.map((t) => t.name), ['input']);
+  assert.deepStrictEqual(model.outputs.map((t) => t.name), ['output']);
+  const [fc1, fc2] = model.nodes.filter((n) => n.op.type === 'Dense').map((n) => n.op as { weight: { hash: unknown; values: { dtype: string } }; bias: { values: { dtype: string } } });
+  assert.ok(fc1.weight.hash !== null && fc1.weight.values.dtype === 'int4' && fc1.bias.values.dtype === 'int8');
+  assert.ok(fc2.weight.hash === null && fc2.weight.values.dtype === 'int8' && fc2.bias.values.dtype === 'int8');
+  // Trained quantization-aware: the written file scores what the trainer reported.
+  const reported = r.stderr.match(/^trained .* test ([\d.]+)%/m);
+  assert.ok(reported, r.stderr);
+  const evaluated = hnet('eval', 's.hnet', '--data', 'mnist', '--json');
+  assert.equal(evaluated.code, 0, evaluated.stderr);
+  assert.equal(((JSON.parse(evaluated.stdout) as { accuracy: number }).accuracy * 100).toFixed(2), reported[1]);
+
+  const inspect = hnet('inspect', 's.hnet');
+  assert.equal(inspect.code, 0, inspect.stderr);
+  assert.match(inspect.stdout, /^1\s+Dense\s+t0\s+t1\s+\[N, 256\]$/m);
+  const x = loadNpy(fixture('mnist_mlp.input.npy'));
+  const run = hnet('run', 's.hnet', '--input', fixture('mnist_mlp.input.npy'), '--output', 'y.npy');
+  assert.equal(run.code, 0, run.stderr);
+  const y = readNpy(readFileSync(at('y.npy')), 'y.npy');
+  // The recorded preprocessing is applied by run (identity for the npm digits), as for any file.
+  assertClose(y, runReference(model, { input: x }).output, 1e-5, 'hnet run (wasm) vs the reference');
+  const exported = hnet('export-onnx', 's.hnet', '-o', 's.onnx');
+  assert.equal(exported.code, 0, exported.stderr);
+  assertClose((await runOrt(at('s.onnx'), { input: x })).output, y, 1e-4, 'exported ONNX vs hnet run');
+  // Errors still name what the user can act on: the input by its kept name.
+  const bad = hnet('run', 's.hnet', '--input', fixture('mlp.input.npy'));
+  assert.equal(bad.code, 3);
+  assert.match(bad.stderr, /does not fit model input "input" \[N, 1, 28, 28\]/);
+  const dtype = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'x.hnet', '--bias-dtype', 'int16');
+  assert.equal(dtype.code, 2);
+  assert.match(dtype.stderr, /--bias-dtype must be one of float32, float16, int8, int4, got "int16"/);
+});
+
 test('convert --target-size: fits the file in the size, prints the per-layer choice and the size breakdown with gzip and brotli', () => {
   const r = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'budget.hnet', '--target-size', '16KiB', ...SMALL);
   assert.equal(r.code, 0, r.stderr);
@@ -58,7 +100,7 @@ test('convert --target-size: fits the file in the size, prints the per-layer cho
   assert.match(r.stdout, /^\/fc2\/Gemm\s+2,560\s+(dense|[\d,]+ buckets)/m);
   const total = r.stdout.match(new RegExp(`^file size: [\\d.]+ KiB \\(${size} bytes\\); gzip -9 [\\d.]+ KiB, brotli -q 11 [\\d.]+ KiB$`, 'm'));
   assert.ok(total, r.stdout);
-  const parts = ['buckets', 'dense weights', 'biases', 'graph', 'metadata'].map((p) => {
+  const parts = ['buckets', 'dense weights', 'biases', 'names', 'graph', 'metadata'].map((p) => {
     const m = r.stdout.match(new RegExp(`^  ${p}\\s+([\\d.]+) (B|KiB)\\s+([\\d.]+)%$`, 'm'));
     assert.ok(m, `${p} in\n${r.stdout}`);
     return Number(m[3]);
@@ -70,12 +112,22 @@ test('convert --target-size: fits the file in the size, prints the per-layer cho
   assert.ok(fc1.type === 'Dense' && fc1.weight.hash !== null && ['int8', 'int4'].includes(fc1.weight.values.dtype));
 });
 
-test('budget targets that cannot be met exit 4 with the reason and write nothing; bad budget flags are usage errors', () => {
+test('budget targets that cannot be met exit 4 with the reason (and what --strip would make) and write nothing; bad budget flags are usage errors', () => {
   const small = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'tiny.hnet', '--target-size', '1KiB', ...SMALL);
   assert.equal(small.code, 4, small.stderr);
   assert.match(small.stderr, /--target-size 1\.0 KiB \(1024 bytes\) cannot be met: the smallest file this search makes is \d+ bytes/);
   assert.doesNotMatch(small.stderr, /\n\s+at .*:\d+:\d+/);
   assert.equal(existsSync(at('tiny.hnet')), false);
+  // Just below the smallest file: the error says what --strip would make it, and with --strip it is met.
+  const smallest = Number(small.stderr.match(/the smallest file this search makes is (\d+) bytes/)![1]);
+  const below = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'tiny.hnet', '--target-size', String(smallest - 1), ...SMALL);
+  assert.equal(below.code, 4, below.stderr);
+  const stripped = Number(below.stderr.match(/; with --strip \(no names or provenance metadata\) it is (\d+) bytes/)![1]);
+  assert.ok(stripped < smallest - 1000, `${stripped} vs ${smallest}`);
+  const met = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'tiny.hnet', '--target-size', String(stripped), '--strip', ...SMALL);
+  assert.equal(met.code, 0, met.stderr);
+  assert.ok(readFileSync(at('tiny.hnet')).length <= stripped);
+  assert.deepStrictEqual(Object.keys(decode(new Uint8Array(readFileSync(at('tiny.hnet')))).metadata), [METADATA_KEYS.inputNormalization]);
   for (const [args, message] of [
     [['--target-size', '12KiB'], /--target-size needs --retrain DATA/],
     [['--target-size', '12 parsecs', '--retrain', 'mnist'], /--target-size must be a size such as 12KiB/],

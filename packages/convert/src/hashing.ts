@@ -15,6 +15,9 @@
 //      dense: hashing them saves little and costs accuracy);
 //   4. biases stay dense unless `hashBias`, which hashes the bias of every
 //      hashed layer at the same compression.
+// Storage: buckets as `dtypes[layer]` ?? bucketDtype; a layer weight that stays
+// dense as `dtypes[layer]` ?? denseDtype (Constants as they are); a dense bias
+// as biasDtype; unset, a plain weight keeps its storage.
 // Seeds: every hashed weight gets its own bucket and sign seeds, derived from
 // the policy seed, the node index and name, so two layers of the same shape
 // never share a hash map.
@@ -41,10 +44,12 @@ export interface HashPolicy {
   minVirtual?: number;
   /** Storage type of the bucket values (dense weights stay float32). */
   bucketDtype?: DType;
-  /** Bucket storage by layer (node) name, over bucketDtype: the budget search picks one per layer. */
+  /** Storage by layer (node) name: of its buckets over bucketDtype, or of its plain weight over denseDtype. The budget search picks one per layer. */
   dtypes?: Record<string, DType>;
   /** Storage of the biases that stay dense (default float32; int8 saves 3 bytes a bias, which counts in files of a few KiB). */
   biasDtype?: DType;
+  /** Storage of the layer weights that stay dense (default: as they are, float32 from ONNX); int8 makes a 150-weight first conv 150 bytes. */
+  denseDtype?: DType;
   /** false: no sign hash (ξ = +1). */
   signed?: boolean;
   /** The hash of every hashed weight (default xxh32, one per virtual weight). */
@@ -153,10 +158,10 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
       const values = expandWeight(weight);
       let next: Weight;
       if (k === null) {
-        // A plain weight keeps its storage; a bias is re-stored when biasDtype asks; a hashed input weight is expanded to float32.
-        const biasDtype = part === 'bias' ? policy.biasDtype : undefined;
-        const keep = weight.hash === null && (biasDtype === undefined || weight.values.dtype === biasDtype);
-        next = keep ? weight : plainWeight(values, weight.shape, biasDtype ?? 'float32');
+        // A plain weight keeps its storage unless the policy asks for another; a hashed input weight is expanded (to float32 unless asked).
+        const asked = part === 'bias' ? policy.biasDtype : dtypes.get(node.name) ?? (node.op.type === 'Constant' ? undefined : policy.denseDtype);
+        const keep = weight.hash === null && (asked === undefined || weight.values.dtype === asked);
+        next = keep ? weight : plainWeight(values, weight.shape, asked ?? 'float32');
       } else {
         const seeds = {
           bucketSeed: deriveSeed(seed, index, node.name, part, 'bucket'),
@@ -183,6 +188,7 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
     compression, seed, minVirtual, hashBias: !!policy.hashBias, bucketDtype: dtype, signed: policy.signed !== false,
     hash: algorithm, ...(algorithm === 'xxh32-block' ? { block } : {}),
     ...(policy.biasDtype && policy.biasDtype !== 'float32' ? { biasDtype: policy.biasDtype } : {}),
+    ...(policy.denseDtype && policy.denseDtype !== 'float32' ? { denseDtype: policy.denseDtype } : {}),
     ...(buckets.size ? { buckets: Object.fromEntries(buckets) } : {}), ...(dtypes.size ? { dtypes: Object.fromEntries(dtypes) } : {}),
     ...(dense.size ? { dense: [...dense] } : {}),
   };
@@ -215,6 +221,9 @@ function checkNames(model: Model, names: string[]): void {
   const layers = model.nodes.filter((n) => hashable(n.op)).map((n) => n.name);
   const unknown = names.filter((n) => !layers.includes(n));
   if (unknown.length) {
-    throw new ConvertError('bad-policy', `no Dense/Conv2D layer named ${unknown.map((n) => `"${n}"`).join(', ')} (nor ConvTranspose or Constant, the other hashable nodes); the layers are: ${layers.join(', ')}`);
+    const named = layers.filter(Boolean);
+    // A stripped file (--strip) has no node names to give.
+    const which = named.length ? `the layers are: ${named.join(', ')}` : 'its layers have no names (a stripped file: convert the original model instead)';
+    throw new ConvertError('bad-policy', `no Dense/Conv2D layer named ${unknown.map((n) => `"${n}"`).join(', ')} (nor ConvTranspose or Constant, the other hashable nodes); ${which}`);
   }
 }

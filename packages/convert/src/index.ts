@@ -5,5 +5,6 @@ export { importOnnx, MIN_OPSET, type ImportOptions, type ImportReport, type Impo
 export { readTensor, decodeTensorProto, type ConstTensor } from './onnx/tensors.js';
 export { exportOnnx, exportOpset, EXPORT_OPSET } from './onnx/export.js';
 export { hashModel, deriveSeed, relativeError, DEFAULT_BLOCK, DEFAULT_MIN_VIRTUAL, type HashOptions, type HashPolicy, type HashReport, type WeightReport } from './hashing.js';
+export { stripModel, type StripReport } from './strip.js';
 export { writeFileAtomic, readFileChecked } from './files.js';
 export { CONVERT_VERSION } from './version.js';

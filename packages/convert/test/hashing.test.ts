@@ -155,3 +155,22 @@ test('format 1.1 weights: ConvTranspose and large Constants are hashed like laye
   // The names the policy accepts are the hashable layers'.
   assert.throws(() => hashModel(model, { compression: 1, dense: ['ln'] }), /no Dense\/Conv2D layer named "ln" \(nor ConvTranspose or Constant, the other hashable nodes\); the layers are: up, pos, small$/);
 });
+
+test('storage of what stays dense: denseDtype for layer weights, dtypes per layer over it, biasDtype for biases', () => {
+  const dense = lenet();
+  const { model, report } = hashModel(dense, { compression: 1 / 8, denseDtype: 'int8', dtypes: { '/fc3/Gemm': 'float16' }, biasDtype: 'int8' });
+  const dtypeOf = (name: string, part: 'weight' | 'bias') => report.weights.find((w) => w.layer === name && w.part === part)!;
+  assert.equal(dtypeOf('/conv1/Conv', 'weight').dtype, 'int8'); // dense: denseDtype
+  assert.equal(dtypeOf('/fc3/Gemm', 'weight').dtype, 'float16'); // dense: its own dtype
+  assert.equal(dtypeOf('/fc1/Gemm', 'weight').dtype, 'float32'); // hashed: bucketDtype, not denseDtype
+  assert.ok(report.weights.filter((w) => w.part === 'bias').every((w) => w.dtype === 'int8' && !w.hashed));
+  // int8 keeps a dense weight within half a step of its scale max|w|/127.
+  const conv1 = dtypeOf('/conv1/Conv', 'weight');
+  const max = Math.max(...expandWeight(layer(dense, '/conv1/Conv').weight).map(Math.abs));
+  const diff = expandWeight(layer(model, '/conv1/Conv').weight).map((v, i) => Math.abs(v - expandWeight(layer(dense, '/conv1/Conv').weight)[i]));
+  assert.ok(Math.max(...diff) <= max / 127 / 2 + 1e-7 && conv1.relError > 0);
+  assert.ok(model.metadata['hash.policy'].includes('"denseDtype":"int8"'));
+  // Unset, a plain weight keeps its storage: a second pass over an all-dense int8 model changes nothing.
+  const int8 = hashModel(dense, { compression: 1, denseDtype: 'int8', biasDtype: 'int8' }).model;
+  assert.deepStrictEqual(hashModel(int8, { compression: 1 }).model.nodes, int8.nodes);
+});

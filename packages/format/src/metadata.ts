@@ -34,6 +34,13 @@ export const METADATA_KEYS = {
   trainTestAccuracy: 'hnet.train.test_accuracy',
 } as const;
 
+/**
+ * The keys a reader acts on to use the model (today: how to preprocess its input). Everything
+ * else hnet writes is provenance (source, converter, hash.policy, the training record), which
+ * `hnet convert --strip` drops.
+ */
+export const USAGE_METADATA_KEYS: readonly string[] = [METADATA_KEYS.inputNormalization];
+
 // ---- hnet.input.normalization ------------------------------------------------
 //
 // The input preprocessing a model expects, recorded in its metadata so that

@@ -2,8 +2,9 @@
 // HashPolicy they make.
 
 import { DEFAULT_BLOCK, DEFAULT_MIN_VIRTUAL, type HashPolicy } from '@hnet/convert';
-import { MAX_BLOCK, type DType } from '@hnet/format';
+import { MAX_BLOCK } from '@hnet/format';
 import { parseFraction, parseInteger, UsageError, type FlagSpec, type ParsedArgs } from '../args.js';
+import { dtypeFlag, storageFromArgs } from './storage.js';
 
 export const HASHING_FLAGS: FlagSpec[] = [
   { name: 'compression', short: 'c', kind: 'string', value: 'FRACTION', help: 'real / virtual weights per hashed layer: 1/8, 0.125, 12.5% (default 1: no hashing)' },
@@ -18,17 +19,14 @@ export const HASHING_FLAGS: FlagSpec[] = [
   { name: 'bucket-dtype', kind: 'string', value: 'TYPE', help: 'bucket storage: float32 (default), float16, int8, int4 (two per byte; format 1.1); int8/int4 retrain quantization-aware' },
 ];
 
-const DTYPES: DType[] = ['float32', 'float16', 'int8', 'int4'];
-
-/** A HashPolicy from the command line. */
+/** A HashPolicy from the command line (with the dense storage of STORAGE_FLAGS). */
 export function policyFromArgs(args: ParsedArgs): HashPolicy {
   const hash = args.strings.get('hash') ?? 'xxh32';
   if (hash !== 'xxh32' && hash !== 'xxh32-block') throw new UsageError(`--hash must be xxh32 or xxh32-block, got "${hash}"`);
   const blockFlag = args.strings.get('block');
   if (blockFlag !== undefined && hash !== 'xxh32-block') throw new UsageError('--block needs --hash xxh32-block');
   const block = parseInteger(blockFlag ?? String(DEFAULT_BLOCK), 'block', 1, MAX_BLOCK);
-  const dtype = (args.strings.get('bucket-dtype') ?? 'float32') as DType;
-  if (!DTYPES.includes(dtype)) throw new UsageError(`--bucket-dtype must be one of ${DTYPES.join(', ')}, got "${dtype}"`);
+  const dtype = dtypeFlag(args, 'bucket-dtype') ?? 'float32';
   const buckets: Record<string, number> = {};
   for (const item of args.lists.get('buckets') ?? []) {
     const eq = item.lastIndexOf('=');
@@ -46,5 +44,6 @@ export function policyFromArgs(args: ParsedArgs): HashPolicy {
     signed: !args.booleans.has('no-sign'),
     hash,
     ...(hash === 'xxh32-block' ? { block } : {}),
+    ...storageFromArgs(args).policy,
   };
 }

@@ -6,10 +6,11 @@ import { UsageError, type ParsedArgs } from '../args.js';
 import { requireOutput, table, toJson } from '../common.js';
 import { HASHING_FLAGS, policyFromArgs } from '../flags/hashing.js';
 import { normalizationFromArgs, PREPROCESS_FLAGS, PREPROCESS_HELP } from '../flags/preprocessing.js';
+import { STORAGE_FLAGS, storageFromArgs } from '../flags/storage.js';
 import { TRAINING_FLAGS, trainingFromArgs } from '../flags/training.js';
 import { adviceLines, knownData, measureDrop, nothingHashedLine, retrainCommand, type AccuracyDrop } from '../guidance.js';
-import { allocationPolicy, searchBudget, TargetError, type LayerOption, type Target } from '../budget.js';
-import { pipeline, readModel } from '../pipeline.js';
+import { allocationPolicy, SEARCH_BIAS_DTYPE, searchBudget, sensitivityTraining, TargetError, type LayerOption, type SearchBase, type Target } from '../budget.js';
+import { pipeline, readModel, type PipelineResult } from '../pipeline.js';
 import { parseSize, sizeBreakdown, sizeLines } from '../size.js';
 import type { Io, Verb } from '../verb.js';
 
@@ -29,6 +30,8 @@ export const verb: Verb = {
     'layer by measured sensitivity (each layer hashed alone, briefly retrained, scored on held-out',
     'training examples), keep a layer dense where hashing costs more than it saves, retrain, and',
     'print the per-layer choice and where the file\'s bytes go (exit 4 when the target is not met).',
+    '--strip writes only what running the model needs (input/output names and shapes, the input',
+    'preprocessing): no node names, short intermediate tensor names, no provenance or training metadata.',
     PREPROCESS_HELP,
   ].join('\n'),
   examples: [
@@ -36,11 +39,13 @@ export const verb: Verb = {
     'hnet convert lenet.onnx -o lenet.hnet --compression 1/16 --dense /fc3/Gemm --buckets /fc1/Gemm=2000',
     'hnet convert fixtures/mnist_mlp.onnx -o mnist.hnet --compression 1/64 --retrain mnist --distill --epochs 5',
     'hnet convert mlp.onnx -o mlp.hnet --target-size 12KiB --retrain /usr/share/datasets/fashion-mnist --preprocess pixel/255',
+    'hnet convert lenet.onnx -o lenet.hnet --compression 1/8 --bucket-dtype int4 --bias-dtype int8 --dense-dtype int8 --strip --retrain DATA',
   ],
   positionals: [1, 1],
   flags: [
     { name: 'output', short: 'o', kind: 'string', value: 'FILE', help: 'the .hnet file to write (required)' },
     ...HASHING_FLAGS,
+    ...STORAGE_FLAGS,
     ...PREPROCESS_FLAGS,
     { name: 'json', kind: 'boolean', help: 'print the report as JSON' },
     { name: 'retrain', kind: 'string', value: 'DATA', help: 'retrain the hashed model on DATA before writing (see hnet train --help)' },
@@ -76,7 +81,8 @@ export async function convertToFile(args: ParsedArgs, io: Io, data: string | nul
   const printHashing = (imported: ImportReport | null, hashing: HashReport): void => {
     if (!json) printReport(io, input, imported, hashing, retrained);
   };
-  const { bytes, imported, hashing, model, dense } = await pipeline(input, policy, data ? trainingFromArgs(args, data) : null, io, printHashing, normalizationFromArgs(args));
+  const { bytes, imported, hashing, model, dense, stripped } = await pipeline(input, policy, data ? trainingFromArgs(args, data) : null, io,
+    { onHashed: printHashing, preprocessing: normalizationFromArgs(args), strip: storageFromArgs(args).strip });
   const hashed = hashing.weights.some((w) => w.hashed);
   let drop: AccuracyDrop | null = null;
   let command: string | null = null;
@@ -87,13 +93,22 @@ export async function convertToFile(args: ParsedArgs, io: Io, data: string | nul
   }
   writeFileAtomic(output, bytes);
   const denseBytes = hashing.virtual * 4;
+  const sizes = sizeBreakdown(model, bytes);
   if (json) {
-    io.out(toJson({ input, output, bytes: bytes.length, denseFloat32Bytes: denseBytes, import: imported, policy, ...hashing, accuracy: drop, retrainCommand: command }, 2));
+    io.out(toJson({ input, output, bytes: bytes.length, denseFloat32Bytes: denseBytes, size: sizes, stripped, import: imported, policy, ...hashing, accuracy: drop, retrainCommand: command }, 2));
     return;
   }
+  if (stripped) io.out(strippedLine(stripped));
+  for (const line of sizeLines(sizes)) io.out(line);
   io.out(`wrote ${output}: ${formatBytes(bytes.length)} (dense float32 weights: ${formatBytes(denseBytes)})`);
   if (!hashed && policy.compression < 1) io.out(nothingHashedLine(policy));
   if (command) for (const line of adviceLines(drop, command)) io.out(line);
+}
+
+/** What --strip dropped. */
+function strippedLine(r: NonNullable<PipelineResult['stripped']>): string {
+  return `stripped: ${r.nodeNames} node names, ${r.tensors} intermediate tensors renamed t0..t${Math.max(0, r.tensors - 1)}, ` +
+    `${r.metadata.length} metadata entries${r.metadata.length ? ` (${r.metadata.join(', ')})` : ''}`;
 }
 
 /** The import summary and the hashing table, with what its rel. error column means. */
@@ -152,12 +167,14 @@ async function convertToTarget(args: ParsedArgs, io: Io, data: string, target: T
   const engine = { engine: options.engine, threads: options.threads, backend: options.backend };
   const { normalization } = await decidePreprocessing(read.model, splits.train, training.preprocessing, { judge: read.model, log: options.quiet ? undefined : io.err, engine });
   const dense = { ...read.model, metadata: { ...read.model.metadata, ...normalizationEntry(normalization) } };
-  const search = await searchBudget({ dense, normalization, train: splits.train, seed: base.seed ?? 0, signed: base.signed !== false, engine, log }, target);
+  const { strip } = storageFromArgs(args);
+  const fixed: SearchBase = { seed: base.seed ?? 0, signed: base.signed !== false, biasDtype: base.biasDtype ?? SEARCH_BIAS_DTYPE, denseDtype: base.denseDtype ?? null, strip };
+  const search = await searchBudget({ dense, normalization, train: splits.train, base: fixed, engine, training: sensitivityTraining(options), log }, target);
   if (!json) printAllocation(io, search.allocation.options, search.heldOut, target, search.predictedBytes);
 
-  const result = await pipeline({ model: dense, imported: read.imported }, allocationPolicy(search.allocation, base.seed ?? 0, base.signed !== false),
+  const result = await pipeline({ model: dense, imported: read.imported }, allocationPolicy(search.allocation, fixed),
     { ...training, data: splits, limit: null, preprocessing: normalization }, io,
-    (imported, hashing) => { if (!json) printReport(io, input, imported, hashing, true); }, normalization);
+    { onHashed: (imported, hashing) => { if (!json) printReport(io, input, imported, hashing, true); }, preprocessing: normalization, strip });
   const summary = result.training!.summary;
   // The drop as the target means it: the test split against the dense model's own accuracy (else the validation examples).
   const denseTest = splits.test ? (await evaluate(dense, splits.test, { normalization, ...engine, quiet: true })).accuracy : summary.dense?.accuracy ?? null;
@@ -170,9 +187,10 @@ async function convertToTarget(args: ParsedArgs, io: Io, data: string, target: T
   if (missed && !training.force) throw new TargetError(`${missed}; nothing written (--force writes it anyway)`);
   writeFileAtomic(output, result.bytes);
   if (json) {
-    io.out(toJson({ input, output, target, allocation: search.allocation, measured: search.measured, baseline: search.baseline, size: sizes, denseAccuracy: denseTest, accuracy: trained, drop, missed }, 2));
+    io.out(toJson({ input, output, target, allocation: search.allocation, measured: search.measured, baseline: search.baseline, size: sizes, stripped: result.stripped, denseAccuracy: denseTest, accuracy: trained, drop, missed }, 2));
     return;
   }
+  if (result.stripped) io.out(strippedLine(result.stripped));
   for (const line of sizeLines(sizes)) io.out(line);
   const pct = (v: number | null): string => (v === null ? 'n/a' : `${(v * 100).toFixed(2)}%`);
   io.out(`accuracy on ${splits.test ? 'the test split' : 'the validation examples'}: ${pct(trained)}, dense model ${pct(denseTest)} (drop ${drop === null ? 'n/a' : drop.toFixed(2)} points)`);

@@ -11,14 +11,15 @@
 // ("how small can this get, and at what cost?"), with the CLI's data, preprocessing and
 // training flags, and reuses convert's pipeline and size accounting unchanged.
 
-import { DEFAULT_MIN_VIRTUAL, writeFileAtomic } from '@hnet/convert';
+import { DEFAULT_MIN_VIRTUAL, stripModel, writeFileAtomic } from '@hnet/convert';
 import { encode, formatBytes, normalizationEntry, type DType, type Model } from '@hnet/format';
 import type { DataSplits } from '@hnet/train';
 import { parseFraction, parseInteger, UsageError, type ParsedArgs } from '../args.js';
-import { allocationPolicy, searchBudget, TargetError } from '../budget.js';
+import { allocationPolicy, SEARCH_BIAS_DTYPE, searchBudget, sensitivityTraining, TargetError, type SearchBase } from '../budget.js';
 import { table, toJson } from '../common.js';
 import { TRAINING_FLAGS, trainingFromArgs } from '../flags/training.js';
 import { PREPROCESS_FLAGS, PREPROCESS_HELP } from '../flags/preprocessing.js';
+import { DTYPES, STORAGE_FLAGS, storageFromArgs } from '../flags/storage.js';
 import { narrowModel } from '../narrow.js';
 import { fileSize, pipeline, readModel, type Training } from '../pipeline.js';
 import { parseSize } from '../size.js';
@@ -52,6 +53,7 @@ export const verb: Verb = {
     { name: 'seed', kind: 'string', value: 'N', help: 'uint32 seed of the hashes and the training (default 0)' },
     { name: 'title', kind: 'string', value: 'TEXT', help: 'the plot title (default: the model file name)' },
     { name: 'json', kind: 'boolean', help: 'print the points as JSON' },
+    ...STORAGE_FLAGS,
     ...PREPROCESS_FLAGS,
     ...TRAINING_FLAGS,
   ],
@@ -65,8 +67,6 @@ export interface FrontierPoint {
   bytes: number;
   accuracy: number; // test split, 0..1
 }
-
-const DTYPES: readonly DType[] = ['float32', 'float16', 'int8', 'int4'];
 
 function listOf<T>(args: ParsedArgs, flag: string, fallback: string, parse: (item: string) => T): T[] {
   const text = args.strings.get(flag) ?? fallback;
@@ -95,6 +95,8 @@ async function frontier(args: ParsedArgs, io: Io): Promise<void> {
   const seed = parseInteger(args.strings.get('seed') ?? '0', 'seed', 0, 0xffffffff);
   const minVirtual = parseInteger(args.strings.get('min-virtual') ?? String(DEFAULT_MIN_VIRTUAL), 'min-virtual', 0, Number.MAX_SAFE_INTEGER);
   const base = trainingFromArgs(args, data);
+  // Storage flags apply to every point: the dense dtypes to the hashed and budget runs, --strip to all.
+  const storage = storageFromArgs(args);
   const log = base.options.quiet ? () => {} : io.err;
 
   const { decidePreprocessing, evaluate, loadData, sliceDataset } = await import('@hnet/train');
@@ -119,23 +121,24 @@ async function frontier(args: ParsedArgs, io: Io): Promise<void> {
   };
   const started = performance.now();
   const denseAccuracy = (await evaluate(dense, splits.test!, { normalization, ...engine, quiet: true })).accuracy;
-  add({ family: 'dense', setting: 'as given', dtype: 'float32', bytes: encode(dense).length, accuracy: denseAccuracy });
+  add({ family: 'dense', setting: 'as given', dtype: 'float32', bytes: encode(storage.strip ? stripModel(dense).model : dense).length, accuracy: denseAccuracy });
   const trained = async (model: Model, policy: Parameters<typeof pipeline>[1], init: 'project' | 'scratch'): Promise<{ bytes: number; accuracy: number }> => {
-    const r = await pipeline(model, policy, training(init), quiet);
+    const r = await pipeline(model, policy, training(init), quiet, { strip: storage.strip });
     return { bytes: r.bytes.length, accuracy: r.training!.summary.testAccuracy! };
   };
   // The dense model trained the same epochs as every other point: the fair baseline when the given model is undertrained.
   add({ family: 'dense', setting: 'retrained', dtype: 'float32', ...(await trained(dense, { compression: 1 }, 'project')) });
   for (const ratio of ratios) {
     for (const dtype of dtypes) {
-      const r = await trained(dense, { compression: ratio, seed, bucketDtype: dtype, minVirtual }, 'project');
+      const r = await trained(dense, { compression: ratio, seed, bucketDtype: dtype, minVirtual, ...storage.policy }, 'project');
       add({ family: 'hashed', setting: fractionText(ratio), dtype, ...r });
     }
   }
+  const searchBase: SearchBase = { seed, signed: true, biasDtype: storage.policy.biasDtype ?? SEARCH_BIAS_DTYPE, denseDtype: storage.policy.denseDtype ?? null, strip: storage.strip };
   for (const size of budgets) {
     try {
-      const search = await searchBudget({ dense, normalization, train: splits.train, seed, signed: true, engine, log }, { size });
-      const r = await trained(dense, allocationPolicy(search.allocation, seed, true), 'project');
+      const search = await searchBudget({ dense, normalization, train: splits.train, base: searchBase, engine, training: sensitivityTraining(base.options), log }, { size });
+      const r = await trained(dense, allocationPolicy(search.allocation, searchBase), 'project');
       add({ family: 'budget', setting: formatBytes(size), dtype: 'per layer', ...r });
     } catch (e) {
       // A size below what the search can make is a finding of the sweep, not the end of it.

@@ -5,6 +5,7 @@
 import { UsageError } from '../args.js';
 import { HASHING_FLAGS } from '../flags/hashing.js';
 import { PREPROCESS_FLAGS, PREPROCESS_HELP } from '../flags/preprocessing.js';
+import { STORAGE_FLAGS } from '../flags/storage.js';
 import { TRAINING_FLAGS } from '../flags/training.js';
 import type { Verb } from '../verb.js';
 import { convertToFile } from './convert.js';
@@ -31,6 +32,7 @@ export const verb: Verb = {
   flags: [
     { name: 'output', short: 'o', kind: 'string', value: 'FILE', help: 'the .hnet file to write (required)' },
     ...HASHING_FLAGS,
+    ...STORAGE_FLAGS,
     ...PREPROCESS_FLAGS,
     { name: 'data', kind: 'string', value: 'DATA', help: 'training data (required); its test split, if any, is scored' },
     ...TRAINING_FLAGS,

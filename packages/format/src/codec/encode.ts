@@ -73,7 +73,8 @@ export function writeModel(model: Model): Uint8Array {
 }
 
 function encodeNode(builder: flatbuffers.Builder, node: Node, indicesOf: (names: string[]) => number[], written: Written): number {
-  const name = builder.createString(node.name);
+  // A node's name is optional in the schema (only messages use it): an unnamed node stores none, not "".
+  const name = node.name ? builder.createString(node.name) : 0;
   const opOffset = encodeOp(builder, node.op, written);
   const inputs = fb.Node.createInputsVector(builder, indicesOf(node.inputs));
   const outputs = fb.Node.createOutputsVector(builder, indicesOf(node.outputs));
