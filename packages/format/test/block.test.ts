@@ -13,7 +13,7 @@ import { randomArray, rng } from './models.js';
 
 interface BlockVector {
   row: number; col: number; block: number; buckets: number; bucketSeed: number; signSeed: number;
-  blockIndex: number; offset: number; key: string; bucketHash: number; start: number; bucket: number; signHash: number; sign: number;
+  blockIndex: number; offset: number; key: string; bucketHash: number; start: number; bucket: number; signHash: number; pattern: number; sign: number;
 }
 const { blockVectors } = JSON.parse(readFileSync(new URL('../vectors/hash-vectors.json', import.meta.url), 'utf8')) as { blockVectors: BlockVector[] };
 
