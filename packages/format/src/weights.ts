@@ -20,7 +20,8 @@ export function forEachHashed(
 ): void {
   const { rows, cols } = keyGrid(shape);
   const z = blockOf(hash);
-  const patterns = Array.from({ length: Math.ceil(cols / z) }, (_, b) => (hash.signSeed === null ? 0 : columnPatternOf(b, hash.signSeed)));
+  // each column block's pattern, the same in every row (per element, Z = 1, never reads it: offset 0)
+  const patterns = Array.from({ length: z > 1 ? Math.ceil(cols / z) : 0 }, (_, b) => (hash.signSeed === null ? 0 : columnPatternOf(b, hash.signSeed)));
   for (let r = 0; r < rows; r++) {
     const bucketRow = keyRowState(r, hash.bucketSeed);
     const signRow = hash.signSeed === null ? 0 : keyRowState(r, hash.signSeed);
@@ -29,7 +30,7 @@ export function forEachHashed(
       const s = hash.signSeed === null ? 0 : keyFinish(signRow, b);
       const end = Math.min(cols, c0 + z);
       for (let c = c0; c < end; c++) {
-        visit(r * cols + c, runBucket(start, c - c0, bucketCount), hash.signSeed === null ? 1 : blockSignOf(s, patterns[b], c - c0));
+        visit(r * cols + c, runBucket(start, c - c0, bucketCount), hash.signSeed === null ? 1 : blockSignOf(s, patterns[b] ?? 0, c - c0));
       }
     }
   }

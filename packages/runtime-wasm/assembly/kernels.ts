@@ -203,14 +203,20 @@ export function expandRowNaive(w: Weight, src: usize, r: i32, dst: usize): void 
   return s & 0x80000000;
 }
 
+/** Column block b's pattern p, its top bit cleared: offset 0 takes the block's sign alone. */
+// @ts-ignore: decorator
+@inline function blockPattern(w: Weight, block: u32): u32 {
+  return columnPattern(block, w.signSeed) & 0x7fffffff;
+}
+
 /**
- * The column block's pattern as lane bits: lane j of the result holds
- * p << j, whose top bit is the pattern's sign of offset j (bit 31 - j of p,
- * none at offset 0); shifted left by o it serves offsets o .. o + 3.
+ * The pattern as lane bits: lane j of the result holds p << j, whose top bit
+ * is the pattern's sign of offset j (bit 31 - j of p); shifted left by o it
+ * serves offsets o .. o + 3.
  */
 // @ts-ignore: decorator
-@inline function patternBits(w: Weight, block: u32): v128 {
-  return i32x4.mul(i32x4.splat(columnPattern(block, w.signSeed) & 0x7fffffff), i32x4(1, 2, 4, 8));
+@inline function patternBits(pattern: u32): v128 {
+  return i32x4.mul(i32x4.splat(pattern), i32x4(1, 2, 4, 8));
 }
 
 /** expandRow for xxh32-block with Z > 1: one hash pair per block, its run read four buckets at a time. */
@@ -234,9 +240,9 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
   for (let b = 0, c0 = 0; c0 < cols; b++, c0 += z) {
     const start = bucketOf(keyFinish(bucketRow, <u32>b), count);
     const mask: u32 = w.signed ? blockSignMask(keyFinish(signRow, <u32>b)) : 0;
-    const pattern: u32 = w.signed ? columnPattern(<u32>b, w.signSeed) & 0x7fffffff : 0;
+    const pattern: u32 = w.signed ? blockPattern(w, <u32>b) : 0;
     const mask4 = i32x4.splat(mask);
-    const bits = w.signed ? patternBits(w, <u32>b) : i32x4.splat(0);
+    const bits = patternBits(pattern);
     const len = min(z, cols - c0);
     const contiguous = <i32>min<u32>(<u32>len, count - start); // offsets before the run wraps past bucket K - 1
     const out = dst + (<usize>c0 << 2);
@@ -289,9 +295,10 @@ export function blockGemvScratchBytes(w: Weight): i32 {
   return w.block <= 1 ? 0 : (rows4(w) << 5) + (<i32>MAX_BLOCK << 2);
 }
 
-/** dst[o] = x[o] with the sign of bit 31 - o of the pattern p (offsets 1 .. len - 1; bits = patternBits). */
+/** dst[o] = x[o] with the sign of bit 31 - o of the pattern p (blockPattern), o < len. */
 // @ts-ignore: decorator
-@inline function patternSlice(x: usize, len: i32, bits: v128, p: u32, dst: usize): void {
+@inline function patternSlice(x: usize, len: i32, p: u32, dst: usize): void {
+  const bits = patternBits(p);
   let o = 0;
   for (; o + 4 <= len; o += 4) {
     v128.store(dst + (<usize>o << 2), v128.xor(v128.load(x + (<usize>o << 2)), v128.and(i32x4.shl(bits, o), i32x4.splat(0x80000000))));
@@ -379,7 +386,7 @@ export function blockGemvScratchBytes(w: Weight): i32 {
     // x's slice for this block with the column block's pattern applied (once per call, for every row)
     const len = min(z, cols - c0);
     const xb = signed ? patterned : x + (<usize>c0 << 2);
-    if (signed) patternSlice(x + (<usize>c0 << 2), len, patternBits(w, <u32>b), columnPattern(<u32>b, w.signSeed) & 0x7fffffff, patterned);
+    if (signed) patternSlice(x + (<usize>c0 << 2), len, blockPattern(w, <u32>b), patterned);
     if (len == 32 && dtype != DT_INT4) {
       const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
       const x4 = v128.load(xb, 64), x5 = v128.load(xb, 80), x6 = v128.load(xb, 96), x7 = v128.load(xb, 112);
