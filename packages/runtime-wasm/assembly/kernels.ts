@@ -265,7 +265,9 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
  * block row by row: the block's slice of x stays in registers, the rows'
  * hash pairs for the block are computed first, four rows at a time in SIMD,
  * and each row keeps a four-lane partial sum in scratch (blockGemvScratchBytes:
- * 32 bytes per row). ξ = σ · π: the column block's pattern π is the same in
+ * 32 bytes per row). At Z = 32 a run is read without a test for its wrap past
+ * bucket K − 1: the streaming copy repeats the first buckets (weights.ts:
+ * runPad). ξ = σ · π: the column block's pattern π is the same in
  * every row, so it is applied to x's slice once per block, and the block's
  * sign σ flips a row's whole partial dot product, one xor per Z weights. Its
  * naive twin is expandRowNaive then gemmNaive (hnet_set_naive).
@@ -340,12 +342,16 @@ export function blockGemvScratchBytes(w: Weight): i32 {
 /** The Z = 32 block of one row: Σ of its 8 quads against x's 8 quads (in registers), as four lanes. */
 // @ts-ignore: decorator
 @inline function dot32(p: usize, quadBytes: usize, dtype: i32, scale: f32, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128): v128 {
-  // a tree of adds, not a chain: the eight products are independent
-  const a = f32x4.add(f32x4.mul(load4At(p, dtype, scale), x0), f32x4.mul(load4At(p + quadBytes, dtype, scale), x1));
-  const b = f32x4.add(f32x4.mul(load4At(p + 2 * quadBytes, dtype, scale), x2), f32x4.mul(load4At(p + 3 * quadBytes, dtype, scale), x3));
-  const c = f32x4.add(f32x4.mul(load4At(p + 4 * quadBytes, dtype, scale), x4), f32x4.mul(load4At(p + 5 * quadBytes, dtype, scale), x5));
-  const d = f32x4.add(f32x4.mul(load4At(p + 6 * quadBytes, dtype, scale), x6), f32x4.mul(load4At(p + 7 * quadBytes, dtype, scale), x7));
-  return f32x4.add(f32x4.add(a, b), f32x4.add(c, d));
+  // two chains of dependent adds (rows overlap one another), so that few registers beside x's 8 are live
+  let a = f32x4.mul(load4At(p, dtype, scale), x0);
+  let b = f32x4.mul(load4At(p + quadBytes, dtype, scale), x1);
+  a = fma(a, load4At(p + 2 * quadBytes, dtype, scale), x2);
+  b = fma(b, load4At(p + 3 * quadBytes, dtype, scale), x3);
+  a = fma(a, load4At(p + 4 * quadBytes, dtype, scale), x4);
+  b = fma(b, load4At(p + 5 * quadBytes, dtype, scale), x5);
+  a = fma(a, load4At(p + 6 * quadBytes, dtype, scale), x6);
+  b = fma(b, load4At(p + 7 * quadBytes, dtype, scale), x7);
+  return f32x4.add(a, b);
 }
 
 // @ts-ignore: decorator
@@ -390,13 +396,11 @@ export function blockGemvScratchBytes(w: Weight): i32 {
     if (len == 32 && dtype != DT_INT4) {
       const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
       const x4 = v128.load(xb, 64), x5 = v128.load(xb, 80), x6 = v128.load(xb, 96), x7 = v128.load(xb, 112);
-      for (let m = 0; m < rows; m++) {
-        const start = load<u32>(starts + (<usize>m << 2));
-        const at = partial + (<usize>m << 4);
-        const dot = <u32>32 <= count - start // the run does not wrap (all but about 32 / K of the blocks)
-          ? dot32(src + (<usize>start << valueShift), quadBytes, dtype, scale, x0, x1, x2, x3, x4, x5, x6, x7)
-          : runDot(src, dtype, scale, count, start, xb, 32);
-        v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(masks + (<usize>m << 2)))));
+      // the runs never wrap: the streaming copy repeats the first Z − 1 buckets after the last (weights.ts: runPad)
+      const end = partial + (<usize>rows << 4);
+      for (let at = partial, s = starts, k = masks; at < end; at += 16, s += 4, k += 4) {
+        const dot = dot32(src + (<usize>load<u32>(s) << valueShift), quadBytes, dtype, scale, x0, x1, x2, x3, x4, x5, x6, x7);
+        v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(k))));
       }
     } else {
       for (let m = 0; m < rows; m++) {

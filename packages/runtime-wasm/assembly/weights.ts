@@ -8,7 +8,7 @@
 //   weight rows at all: runtime.ts calls blockGemv, which reads the runs in
 //   place and keeps its per-row partial sums and hashes in the tile).
 
-import { Model, Weight, OP_DENSE, storedBytes } from "./model";
+import { Model, Weight, OP_DENSE, DT_INT4, storedBytes } from "./model";
 import { blockGemvScratchBytes, decodeValues, expandRow } from "./kernels";
 
 export const MODE_AUTO: i32 = 0;
@@ -26,7 +26,7 @@ export function weightBytes(m: Model, mode: i32): u64 {
     const n = m.nodes[i];
     const w = n.weight;
     if (w != null) {
-      if (w.hashed && mode == MODE_STREAMING) total += align16(storedBytes(w.dtype, w.count));
+      if (w.hashed && mode == MODE_STREAMING) total += align16(storedBytes(w.dtype, w.count + runPad(w)));
       else total += align16(<u64>w.size * 4);
     }
     const b = n.bias;
@@ -59,6 +59,17 @@ export function tileFloats(m: Model): i32 {
     if (w != null && w.hashed && n.op == OP_DENSE) floats = max(floats, blockGemvScratchBytes(w) >> 2);
   }
   return floats;
+}
+
+/**
+ * Buckets repeated after bucket K − 1 in a streaming copy (bucket K + i is
+ * bucket i mod K), so that blockGemv reads a run of Z buckets straight on
+ * from any start without testing for the wrap: Z − 1 for xxh32-block, at
+ * most 124 bytes. None for per-element hashing, nor for int4, whose runs
+ * start on either nibble of a byte and are read one value at a time.
+ */
+export function runPad(w: Weight): u32 {
+  return w.block > 1 && w.dtype != DT_INT4 ? w.block - 1 : 0;
 }
 
 export class Weights {
@@ -101,8 +112,13 @@ export class Weights {
       decodeValues(src, w.dtype, w.scale, w.size, w.dense);
     } else if (mode == MODE_STREAMING) {
       const bytes = storedBytes(w.dtype, w.count);
-      w.stored = this.alloc(bytes);
+      const pad = storedBytes(w.dtype, runPad(w));
+      w.stored = this.alloc(bytes + pad);
       memory.copy(w.stored, src, <usize>bytes);
+      const valueBytes = <usize>(bytes / w.count); // f32, f16 or int8: int4 has no pad
+      for (let i: u32 = 0; i < runPad(w); i++) { // bucket K + i is bucket i mod K again (Z may exceed K)
+        memory.copy(w.stored + <usize>bytes + <usize>i * valueBytes, src + <usize>(i % w.count) * valueBytes, valueBytes);
+      }
     } else {
       w.dense = this.alloc(<u64>w.size * 4);
       const rowBytes = <usize>w.cols << 2;
