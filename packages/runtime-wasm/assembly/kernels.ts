@@ -259,16 +259,27 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
 }
 
 /**
+ * Buckets repeated after bucket K − 1 in a streaming copy (bucket K + i is
+ * bucket i mod K), so that blockGemv reads a run of Z buckets straight on
+ * from any start without testing for the wrap: Z − 1 for xxh32-block, at
+ * most 124 bytes. None for per-element hashing, nor for int4, whose runs
+ * start on either nibble of a byte and are read one value at a time.
+ */
+export function runPad(w: Weight): u32 {
+  return w.block > 1 && w.dtype != DT_INT4 ? w.block - 1 : 0;
+}
+
+/**
  * The streaming Dense at batch 1 for xxh32-block, fused: y[m] = Σ_c x[c] ·
  * V[m, c] + bias[m], each block's run of buckets read in place and multiplied
  * into x without building a weight row. It goes block by block, and within a
  * block row by row: the block's slice of x stays in registers, the rows'
  * hash pairs for the block are computed first, four rows at a time in SIMD,
  * and each row keeps a four-lane partial sum in scratch (blockGemvScratchBytes:
- * 32 bytes per row). At Z = 32 a run is read without a test for its wrap past
- * bucket K − 1: the streaming copy repeats the first buckets (weights.ts:
- * runPad). ξ = σ · π: the column block's pattern π is the same in
- * every row, so it is applied to x's slice once per block, and the block's
+ * 32 bytes per row). A run is read without a test for its wrap past bucket
+ * K − 1: the streaming copy repeats the first buckets (runPad); blocks of 32
+ * and 16 have their own loops, with x's slice in registers. ξ = σ · π: the
+ * column block's pattern π is the same in every row, so it is applied to x's slice once per block, and the block's
  * sign σ flips a row's whole partial dot product, one xor per Z weights. Its
  * naive twin is expandRowNaive then gemmNaive (hnet_set_naive).
  */
@@ -311,12 +322,13 @@ export function blockGemvScratchBytes(w: Weight): i32 {
 /**
  * Σ over one block's run of x[o] · stored[start + o], o < len, as four lanes
  * (the sum of the lanes is the dot product): quads straight off the bucket
- * array until the run wraps past bucket K − 1 or the block ends, then one
- * value at a time (into lane 0).
+ * array until the run passes `reach` (the values readable in a row: K, or
+ * K + Z − 1 in a streaming copy: runPad) or the block ends, then
+ * one value at a time (into lane 0), wrapped mod K.
  */
 // @ts-ignore: decorator
-@inline function runDot(src: usize, dtype: i32, scale: f32, count: u32, start: u32, x: usize, len: i32): v128 {
-  const contiguous = <i32>min<u32>(<u32>len, count - start);
+@inline function runDot(src: usize, dtype: i32, scale: f32, count: u32, reach: u32, start: u32, x: usize, len: i32): v128 {
+  const contiguous = <i32>min<u32>(<u32>len, reach - start);
   // two partial sums: a chain of dependent adds through one would bound the loop by add latency
   let part0 = f32x4.splat(0), part1 = f32x4.splat(0);
   let o = 0;
@@ -337,6 +349,14 @@ export function blockGemvScratchBytes(w: Weight): i32 {
   if (dtype == DT_FLOAT16) return float16x4ToF32(i32x4.extend_low_i16x8_u(v128.load64_zero(p)));
   const q = i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(p)));
   return f32x4.mul(f32x4.splat(scale), f32x4.convert_i32x4_s(q));
+}
+
+/** A block of 16 of one row: Σ of its 4 quads against x's 4 quads (in registers), as four lanes. */
+// @ts-ignore: decorator
+@inline function dot16(p: usize, quadBytes: usize, dtype: i32, scale: f32, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const a = fma(f32x4.mul(load4At(p, dtype, scale), x0), load4At(p + 2 * quadBytes, dtype, scale), x2);
+  const b = fma(f32x4.mul(load4At(p + quadBytes, dtype, scale), x1), load4At(p + 3 * quadBytes, dtype, scale), x3);
+  return f32x4.add(a, b);
 }
 
 /** The Z = 32 block of one row: Σ of its 8 quads against x's 8 quads (in registers), as four lanes. */
@@ -396,16 +416,24 @@ export function blockGemvScratchBytes(w: Weight): i32 {
     if (len == 32 && dtype != DT_INT4) {
       const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
       const x4 = v128.load(xb, 64), x5 = v128.load(xb, 80), x6 = v128.load(xb, 96), x7 = v128.load(xb, 112);
-      // the runs never wrap: the streaming copy repeats the first Z − 1 buckets after the last (weights.ts: runPad)
+      // the runs never wrap: the streaming copy repeats the first Z − 1 buckets after the last (runPad)
       const end = partial + (<usize>rows << 4);
       for (let at = partial, s = starts, k = masks; at < end; at += 16, s += 4, k += 4) {
         const dot = dot32(src + (<usize>load<u32>(s) << valueShift), quadBytes, dtype, scale, x0, x1, x2, x3, x4, x5, x6, x7);
         v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(k))));
       }
+    } else if (len == 16 && dtype != DT_INT4) { // Z = 16, or the last 16 columns of a row under Z = 32
+      const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
+      const end = partial + (<usize>rows << 4);
+      for (let at = partial, s = starts, k = masks; at < end; at += 16, s += 4, k += 4) {
+        const dot = dot16(src + (<usize>load<u32>(s) << valueShift), quadBytes, dtype, scale, x0, x1, x2, x3);
+        v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(k))));
+      }
     } else {
+      const reach = count + runPad(w); // with the streaming copy's repeated buckets
       for (let m = 0; m < rows; m++) {
         const at = partial + (<usize>m << 4);
-        const dot = runDot(src, dtype, scale, count, load<u32>(starts + (<usize>m << 2)), xb, len);
+        const dot = runDot(src, dtype, scale, count, reach, load<u32>(starts + (<usize>m << 2)), xb, len);
         v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(masks + (<usize>m << 2)))));
       }
     }

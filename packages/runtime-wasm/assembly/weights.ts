@@ -8,8 +8,8 @@
 //   weight rows at all: runtime.ts calls blockGemv, which reads the runs in
 //   place and keeps its per-row partial sums and hashes in the tile).
 
-import { Model, Weight, OP_DENSE, DT_INT4, storedBytes } from "./model";
-import { blockGemvScratchBytes, decodeValues, expandRow } from "./kernels";
+import { Model, Weight, OP_DENSE, storedBytes } from "./model";
+import { blockGemvScratchBytes, decodeValues, expandRow, runPad } from "./kernels";
 
 export const MODE_AUTO: i32 = 0;
 export const MODE_MATERIALIZED: i32 = 1;
@@ -59,17 +59,6 @@ export function tileFloats(m: Model): i32 {
     if (w != null && w.hashed && n.op == OP_DENSE) floats = max(floats, blockGemvScratchBytes(w) >> 2);
   }
   return floats;
-}
-
-/**
- * Buckets repeated after bucket K − 1 in a streaming copy (bucket K + i is
- * bucket i mod K), so that blockGemv reads a run of Z buckets straight on
- * from any start without testing for the wrap: Z − 1 for xxh32-block, at
- * most 124 bytes. None for per-element hashing, nor for int4, whose runs
- * start on either nibble of a byte and are read one value at a time.
- */
-export function runPad(w: Weight): u32 {
-  return w.block > 1 && w.dtype != DT_INT4 ? w.block - 1 : 0;
 }
 
 export class Weights {
