@@ -23,7 +23,7 @@
 // written file (the drop on the test split against the dense model's own accuracy).
 
 import { hashModel, stripModel, type HashPolicy } from '@hnet/convert';
-import { encode, formatBytes, sizeOf, storedBytes, weightsOf, type DType, type Model, type Normalization } from '@hnet/format';
+import { encode, formatBytes, sizeOf, storedBytes, weightsOf, type DType, type HashSpec, type Model, type Normalization } from '@hnet/format';
 import type { Dataset, EngineName, TrainOptions } from '@hnet/train';
 import { UsageError } from './args.js';
 
@@ -137,8 +137,11 @@ export function paretoFront(layers: readonly LayerOption[][]): Allocation[] {
   return front;
 }
 
-/** What the search holds fixed: the hash seeds and signs, the bias storage, and whether the file is stripped. */
+/** What the search holds fixed: the hash function, seeds and signs, the bias storage, and whether the file is stripped. */
 export interface SearchBase {
+  hash: HashSpec['algorithm'];
+  /** Z of xxh32-block; null for per-element xxh32. */
+  block: number | null;
   seed: number;
   signed: boolean;
   biasDtype: DType;
@@ -158,7 +161,10 @@ export function allocationPolicy(allocation: Allocation, base: SearchBase): Hash
     dtypes[o.layer] = o.dtype; // of the buckets, or of the dense weight
   }
   // compression 1: layers outside the allocation (ConvTranspose, Constants) stay dense too.
-  return { compression: 1, buckets, dtypes, dense, seed: base.seed, signed: base.signed, minVirtual: SEARCH_MIN_VIRTUAL, biasDtype: base.biasDtype };
+  return {
+    compression: 1, buckets, dtypes, dense, seed: base.seed, signed: base.signed, minVirtual: SEARCH_MIN_VIRTUAL, biasDtype: base.biasDtype,
+    hash: base.hash, ...(base.block === null ? {} : { block: base.block }),
+  };
 }
 
 /** What the search is asked for: a whole-file size in bytes, or a drop in points. */

@@ -54,7 +54,7 @@ test('an allocation becomes a policy: dense layers in their dtype, hashed ones w
     { layer: '/fc1/Gemm', virtual: 48000, buckets: 1000, dtype: 'int4', bytes: 548, drop: 1 },
     denseOption({ layer: '/fc3/Gemm', virtual: 840, hashable: true }),
   ];
-  const base = { seed: 3, signed: true, biasDtype: 'int8' as const, denseDtype: null, strip: false };
+  const base = { hash: 'xxh32' as const, block: null, seed: 3, signed: true, biasDtype: 'int8' as const, denseDtype: null, strip: false };
   const policy = allocationPolicy({ options, bytes: 0, drop: 0 }, base);
   assert.deepStrictEqual(policy.dense, ['/conv1/Conv', '/fc3/Gemm']);
   assert.deepStrictEqual(policy.buckets, { '/fc1/Gemm': 1000 });
@@ -66,4 +66,9 @@ test('an allocation becomes a policy: dense layers in their dtype, hashed ones w
   assert.equal(stored['/fc3/Gemm weight'], 'dense float32');
   assert.equal(stored['/conv2/Conv weight'], 'dense float32', 'a layer outside the allocation stays as it is');
   assert.ok(report.weights.filter((w) => w.part === 'bias').every((w) => w.dtype === 'int8'));
+  // The base's hash function reaches every hashed layer (--hash xxh32-block --block 16 with --target-size).
+  const blocked = hashModel(importOnnx(fixture('lenet.onnx')).model, allocationPolicy({ options, bytes: 0, drop: 0 }, { ...base, hash: 'xxh32-block', block: 16 })).model;
+  const fc1 = blocked.nodes.find((n) => n.name === '/fc1/Gemm')!.op;
+  assert.ok(fc1.type === 'Dense' && fc1.weight.hash?.algorithm === 'xxh32-block');
+  assert.equal(fc1.weight.hash.block, 16);
 });

@@ -129,6 +129,8 @@ test('budget targets that cannot be met exit 4 with the reason (and what --strip
     [['--max-drop', '-1', '--retrain', 'mnist'], /--max-drop must be accuracy points in \[0, 100\]/],
     [['--max-drop', '1', '--target-size', '9000', '--retrain', 'mnist'], /give --target-size or --max-drop, not both/],
     [['--max-drop', '1', '-c', '1/8', '--retrain', 'mnist'], /--compression and --max-drop both choose how layers are stored/],
+    [['--target-size', '9000', '--min-virtual', '10', '--retrain', 'mnist'], /--min-virtual and --target-size both choose how layers are stored/],
+    [['--target-size', '9000', '--hash-bias', '--retrain', 'mnist'], /--hash-bias and --target-size: the search keeps biases unhashed/],
   ] as const) {
     const r = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'x.hnet', ...args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
@@ -136,12 +138,15 @@ test('budget targets that cannot be met exit 4 with the reason (and what --strip
   }
 });
 
-test('convert --max-drop 100 (anything goes) writes the smallest file the search makes', () => {
-  const r = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'drop.hnet', '--max-drop', '100', ...SMALL);
+test('convert --max-drop 100 (anything goes) writes the smallest file the search makes, with the --hash asked for', () => {
+  const r = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'drop.hnet', '--max-drop', '100', '--hash', 'xxh32-block', '--block', '16', ...SMALL);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^budget search for a drop of at most 100 points/m);
   // Every candidate at its smallest bucket array: 200,704 / 4 bytes halved while at least 64, = 98 bytes (int8 98 buckets, int4 196).
   assert.match(r.stdout, /^\/fc1\/Gemm\s+200,704\s+(98 buckets \(1\/2048\)\s+int8|196 buckets \(1\/1024\)\s+int4)\s/m);
+  const fc1 = decode(new Uint8Array(readFileSync(at('drop.hnet')))).nodes.find((n) => n.name === '/fc1/Gemm')!.op;
+  assert.ok(fc1.type === 'Dense' && fc1.weight.hash?.algorithm === 'xxh32-block', 'the search hashes as --hash says');
+  assert.equal(fc1.weight.hash.block, 16);
 });
 
 test('hnet frontier: every family trained and scored, both hashes side by side, sizes as written, the SVG with one mark per point', () => {

@@ -1,6 +1,6 @@
 // hnet convert: dense ONNX (or .hnet) → .hnet, optionally hashed, optionally retrained (--retrain DATA).
 
-import { writeFileAtomic, type HashReport, type ImportReport } from '@hnet/convert';
+import { DEFAULT_BLOCK, writeFileAtomic, type HashReport, type ImportReport } from '@hnet/convert';
 import { formatBytes, formatCount, formatWeightShape, normalizationEntry } from '@hnet/format';
 import { UsageError, type ParsedArgs } from '../args.js';
 import { requireOutput, table, toJson } from '../common.js';
@@ -137,9 +137,11 @@ function targetFromArgs(args: ParsedArgs): Target | null {
   const drop = args.strings.get('max-drop');
   if (size !== undefined && drop !== undefined) throw new UsageError('give --target-size or --max-drop, not both');
   if (size === undefined && drop === undefined) return null;
-  for (const flag of ['compression', 'buckets', 'bucket-dtype', 'dense']) {
-    if (args.strings.has(flag) || args.lists.has(flag)) throw new UsageError(`--${flag} and --${size !== undefined ? 'target-size' : 'max-drop'} both choose how layers are stored; give one`);
+  const targetFlag = size !== undefined ? 'target-size' : 'max-drop';
+  for (const flag of ['compression', 'buckets', 'bucket-dtype', 'dense', 'min-virtual']) {
+    if (args.strings.has(flag) || args.lists.has(flag)) throw new UsageError(`--${flag} and --${targetFlag} both choose how layers are stored; give one`);
   }
+  if (args.booleans.has('hash-bias')) throw new UsageError(`--hash-bias and --${targetFlag}: the search keeps biases unhashed (--bias-dtype sets their storage)`);
   if (size !== undefined) return { size: parseSize(size, 'target-size') };
   const points = Number(drop);
   if (!(Number.isFinite(points) && points >= 0 && points <= 100)) throw new UsageError(`--max-drop must be accuracy points in [0, 100] such as 1.0, got "${drop}"`);
@@ -168,7 +170,10 @@ async function convertToTarget(args: ParsedArgs, io: Io, data: string, target: T
   const { normalization } = await decidePreprocessing(read.model, splits.train, training.preprocessing, { judge: read.model, log: options.quiet ? undefined : io.err, engine });
   const dense = { ...read.model, metadata: { ...read.model.metadata, ...normalizationEntry(normalization) } };
   const { strip } = storageFromArgs(args);
-  const fixed: SearchBase = { seed: base.seed ?? 0, signed: base.signed !== false, biasDtype: base.biasDtype ?? SEARCH_BIAS_DTYPE, denseDtype: base.denseDtype ?? null, strip };
+  const fixed: SearchBase = {
+    hash: base.hash ?? 'xxh32', block: base.hash === 'xxh32-block' ? base.block ?? DEFAULT_BLOCK : null,
+    seed: base.seed ?? 0, signed: base.signed !== false, biasDtype: base.biasDtype ?? SEARCH_BIAS_DTYPE, denseDtype: base.denseDtype ?? null, strip,
+  };
   const search = await searchBudget({ dense, normalization, train: splits.train, base: fixed, engine, training: sensitivityTraining(options), log }, target);
   if (!json) printAllocation(io, search.allocation.options, search.heldOut, target, search.predictedBytes);
 

@@ -154,7 +154,7 @@ async function frontier(args: ParsedArgs, io: Io): Promise<void> {
       }
     }
   }
-  const searchBase: SearchBase = { seed, signed: true, biasDtype: storage.policy.biasDtype ?? SEARCH_BIAS_DTYPE, denseDtype: storage.policy.denseDtype ?? null, strip: storage.strip };
+  const searchBase: SearchBase = { hash: 'xxh32', block: null, seed, signed: true, biasDtype: storage.policy.biasDtype ?? SEARCH_BIAS_DTYPE, denseDtype: storage.policy.denseDtype ?? null, strip: storage.strip };
   for (const size of budgets) {
     try {
       const search = await searchBudget({ dense, normalization, train: splits.train, base: searchBase, engine, training: sensitivityTraining(base.options), log }, { size });
