@@ -26,7 +26,7 @@ export function weightBytes(m: Model, mode: i32): u64 {
     const n = m.nodes[i];
     const w = n.weight;
     if (w != null) {
-      if (w.hashed && mode == MODE_STREAMING) total += align16(storedBytes(w.dtype, w.count + runPad(w)));
+      if (w.hashed && mode == MODE_STREAMING) total += align16(streamingBytes(w));
       else total += align16(<u64>w.size * 4);
     }
     const b = n.bias;
@@ -35,6 +35,11 @@ export function weightBytes(m: Model, mode: i32): u64 {
     if (s != null) total += align16(<u64>s.size * 4);
   }
   return total;
+}
+
+/** Bytes of a hashed weight's streaming copy: its stored buckets, then the first ones again (runPad). */
+function streamingBytes(w: Weight): u64 {
+  return storedBytes(w.dtype, w.count) + storedBytes(w.dtype, runPad(w));
 }
 
 /** Target size of the streaming tile (floats): 32 KiB, about an L1 cache. */
@@ -101,8 +106,7 @@ export class Weights {
       decodeValues(src, w.dtype, w.scale, w.size, w.dense);
     } else if (mode == MODE_STREAMING) {
       const bytes = storedBytes(w.dtype, w.count);
-      const pad = storedBytes(w.dtype, runPad(w));
-      w.stored = this.alloc(bytes + pad);
+      w.stored = this.alloc(streamingBytes(w));
       memory.copy(w.stored, src, <usize>bytes);
       const valueBytes = <usize>(bytes / w.count); // f32, f16 or int8: int4 has no pad
       for (let i: u32 = 0; i < runPad(w); i++) { // bucket K + i is bucket i mod K again (Z may exceed K)
