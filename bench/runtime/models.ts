@@ -2,9 +2,10 @@
 // needs no fixtures: 784-1000-10 hashed at 1/8 and 1/64, a LeNet-style CNN,
 // a MobileNet v2-style CNN and a small vision transformer, each hashed at
 // 1/8, and the MLP and LeNet also with xxh32-block (bench/train/block-accuracy.ts
-// trains the same builders). Weights are random (speed does not depend on them).
+// trains the same builders), the MLPs also with int8 buckets. Weights are random
+// (speed does not depend on them).
 
-import type { HashSpec, Model, Node, Op, Pads4, Pair, Weight } from '@hnet/format';
+import type { DType, HashSpec, Model, Node, Op, Pads4, Pair, Weight } from '@hnet/format';
 import { hashedWeight, plainWeight } from '@hnet/format';
 import { rng } from '@hnet/format/testing';
 
@@ -20,18 +21,18 @@ export function benchHash(seed: number, block: number | null): HashSpec {
  */
 function weight(
   random: () => number, shape: number[], compression: number, seed: number, block: number | null = null,
-  scale = 1 / Math.sqrt(shape.reduce((a, b) => a * b, 1) / shape[0]), offset = 0,
+  scale = 1 / Math.sqrt(shape.reduce((a, b) => a * b, 1) / shape[0]), offset = 0, dtype: DType = 'float32',
 ): Weight {
   const n = shape.reduce((a, b) => a * b, 1);
   const dense = Float32Array.from({ length: n }, () => offset + (random() * 2 - 1) * scale);
   if (compression <= 1) return plainWeight(dense, shape);
   const buckets = Math.max(1, Math.round(n / compression));
   // Z ≤ K, as the converter writes it (a longer run would wrap onto itself)
-  return hashedWeight(dense, shape, benchHash(seed, block === null ? null : Math.min(block, buckets)), buckets, 'float32');
+  return hashedWeight(dense, shape, benchHash(seed, block === null ? null : Math.min(block, buckets)), buckets, dtype);
 }
 
 /** An MLP 784-…-10 (default 784-1000-10; the issue's baseline was measured on 784-300-100-10). */
-export function mlp(compression: number, block: number | null = null, hidden: number[] = [1000]): Model {
+export function mlp(compression: number, block: number | null = null, hidden: number[] = [1000], dtype: DType = 'float32'): Model {
   const random = rng(compression + (hidden.length > 1 ? 500 : 0));
   const widths = [784, ...hidden, 10];
   const nodes: Node[] = [];
@@ -39,7 +40,7 @@ export function mlp(compression: number, block: number | null = null, hidden: nu
   for (let l = 0; l + 1 < widths.length; l++) {
     const last = l + 2 === widths.length;
     const out = last ? 'y' : `h${l + 1}`;
-    const weightOf = weight(random, [widths[l + 1], widths[l]], compression, l + 1, block);
+    const weightOf = weight(random, [widths[l + 1], widths[l]], compression, l + 1, block, undefined, 0, dtype);
     nodes.push({ name: `fc${l + 1}`, op: { type: 'Dense', weight: weightOf, bias: weight(random, [widths[l + 1]], 1, 0) }, inputs: [x], outputs: [out] });
     if (!last) nodes.push({ name: `relu${l + 1}`, op: { type: 'Relu' }, inputs: [out], outputs: [`a${l + 1}`] });
     x = `a${l + 1}`;
@@ -48,7 +49,7 @@ export function mlp(compression: number, block: number | null = null, hidden: nu
     inputs: [{ name: 'x', shape: [-1, 784] }],
     outputs: [{ name: 'y', shape: [-1, 10] }],
     nodes,
-    metadata: { bench: `${widths.join('-')} at 1/${compression}${block === null ? '' : `, block ${block}`}` },
+    metadata: { bench: `${widths.join('-')} at 1/${compression}${block === null ? '' : `, block ${block}`}${dtype === 'float32' ? '' : `, ${dtype} buckets`}` },
   };
 }
 
@@ -204,4 +205,7 @@ export const MODELS: Record<string, () => Model> = {
   'mlp300-1/8': () => mlp(8, null, [300, 100]),
   'mlp300-1/8-block32': () => mlp(8, 32, [300, 100]),
   'mlp300-1/64-block32': () => mlp(64, 32, [300, 100]),
+  // int8 buckets, the frontier's storage (docs/RESULTS.md, the compression frontier)
+  'mlp-1/8-block32-int8': () => mlp(8, 32, [1000], 'int8'),
+  'mlp300-1/8-block32-int8': () => mlp(8, 32, [300, 100], 'int8'),
 };

@@ -360,6 +360,37 @@ export function blockGemvScratchBytes(w: Weight): i32 {
   return f32x4.add(a, b);
 }
 
+/** Quads 0..3 of 16 int8 values (one SIMD load), as f32: the stored integers, unscaled. */
+// @ts-ignore: decorator
+@inline function int8Quad(q: v128, quad: i32): v128 {
+  const half = quad < 2 ? i16x8.extend_low_i8x16_s(q) : i16x8.extend_high_i8x16_s(q);
+  return f32x4.convert_i32x4_s((quad & 1) == 0 ? i32x4.extend_low_i16x8_s(half) : i32x4.extend_high_i16x8_s(half));
+}
+
+/** dot16 for int8 buckets: the 16 stored integers in one load, unscaled (blockGemvLoop scales each row's sum once). */
+// @ts-ignore: decorator
+@inline function dot16Int8(p: usize, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const q = v128.load(p);
+  const a = fma(f32x4.mul(int8Quad(q, 0), x0), int8Quad(q, 2), x2);
+  const b = fma(f32x4.mul(int8Quad(q, 1), x1), int8Quad(q, 3), x3);
+  return f32x4.add(a, b);
+}
+
+/** dot32 for int8 buckets: the 32 stored integers in two loads, unscaled (as dot16Int8). */
+// @ts-ignore: decorator
+@inline function dot32Int8(p: usize, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128): v128 {
+  const q = v128.load(p), r = v128.load(p, 16);
+  let a = f32x4.mul(int8Quad(q, 0), x0);
+  let b = f32x4.mul(int8Quad(q, 1), x1);
+  a = fma(a, int8Quad(q, 2), x2);
+  b = fma(b, int8Quad(q, 3), x3);
+  a = fma(a, int8Quad(r, 0), x4);
+  b = fma(b, int8Quad(r, 1), x5);
+  a = fma(a, int8Quad(r, 2), x6);
+  b = fma(b, int8Quad(r, 3), x7);
+  return f32x4.add(a, b);
+}
+
 /** The Z = 32 block of one row: Σ of its 8 quads against x's 8 quads (in registers), as four lanes. */
 // @ts-ignore: decorator
 @inline function dot32(p: usize, quadBytes: usize, dtype: i32, scale: f32, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128): v128 {
@@ -392,6 +423,10 @@ export function blockGemvScratchBytes(w: Weight): i32 {
   const patterned = masks + (<usize>n4 << 2);       // the block's slice of x, patterned (MAX_BLOCK floats)
   const quadBytes: usize = dtype == DT_FLOAT32 ? 16 : dtype == DT_FLOAT16 ? 8 : 4;
   const valueShift: usize = dtype == DT_FLOAT32 ? 2 : dtype == DT_FLOAT16 ? 1 : 0;
+  // int8 and int4 rows sum the stored integers, and each row's sum is scaled once at the end
+  const quantized = dtype == DT_INT8 || dtype == DT_INT4;
+  const valueScale: f32 = quantized ? 1 : scale;
+  const sumScale: f32 = quantized ? scale : 1;
   const signed = w.signed;
   let r4 = i32x4(0, 1, 2, 3);
   for (let m = 0; m < n4; m += 4) {
@@ -420,27 +455,29 @@ export function blockGemvScratchBytes(w: Weight): i32 {
       // the runs never wrap: the streaming copy repeats the first Z − 1 buckets after the last (runPad)
       const end = partial + (<usize>rows << 4);
       for (let at = partial, s = starts, k = masks; at < end; at += 16, s += 4, k += 4) {
-        const dot = dot32(src + (<usize>load<u32>(s) << valueShift), quadBytes, dtype, scale, x0, x1, x2, x3, x4, x5, x6, x7);
+        const run = src + (<usize>load<u32>(s) << valueShift);
+        const dot = dtype == DT_INT8 ? dot32Int8(run, x0, x1, x2, x3, x4, x5, x6, x7) : dot32(run, quadBytes, dtype, valueScale, x0, x1, x2, x3, x4, x5, x6, x7);
         v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(k))));
       }
     } else if (len == 16 && dtype != DT_INT4) { // Z = 16, or the last 16 columns of a row under Z = 32
       const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
       const end = partial + (<usize>rows << 4);
       for (let at = partial, s = starts, k = masks; at < end; at += 16, s += 4, k += 4) {
-        const dot = dot16(src + (<usize>load<u32>(s) << valueShift), quadBytes, dtype, scale, x0, x1, x2, x3);
+        const run = src + (<usize>load<u32>(s) << valueShift);
+        const dot = dtype == DT_INT8 ? dot16Int8(run, x0, x1, x2, x3) : dot16(run, quadBytes, dtype, valueScale, x0, x1, x2, x3);
         v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(k))));
       }
     } else {
       const reach = count + runPad(w); // with the streaming copy's repeated buckets
       for (let m = 0; m < rows; m++) {
         const at = partial + (<usize>m << 4);
-        const dot = runDot(src, dtype, scale, count, reach, load<u32>(starts + (<usize>m << 2)), xb, len);
+        const dot = runDot(src, dtype, valueScale, count, reach, load<u32>(starts + (<usize>m << 2)), xb, len);
         v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(masks + (<usize>m << 2)))));
       }
     }
   }
   for (let m = 0; m < rows; m++) {
-    store<f32>(y + (<usize>m << 2), hsum(v128.load(partial + (<usize>m << 4))) + (bias != 0 ? load<f32>(bias + (<usize>m << 2)) : 0));
+    store<f32>(y + (<usize>m << 2), sumScale * hsum(v128.load(partial + (<usize>m << 4))) + (bias != 0 ? load<f32>(bias + (<usize>m << 2)) : 0));
   }
 }
 
