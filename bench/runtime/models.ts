@@ -208,4 +208,5 @@ export const MODELS: Record<string, () => Model> = {
   // int8 buckets, the frontier's storage (docs/RESULTS.md, the compression frontier)
   'mlp-1/8-block32-int8': () => mlp(8, 32, [1000], 'int8'),
   'mlp300-1/8-block32-int8': () => mlp(8, 32, [300, 100], 'int8'),
+  'mlp300-1/8-block32-int4': () => mlp(8, 32, [300, 100], 'int4'),
 };

@@ -261,13 +261,17 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
 /**
  * Buckets repeated after bucket K − 1 in a streaming copy (bucket K + i is
  * bucket i mod K), so that blockGemv reads a run of Z buckets straight on
- * from any start without testing for the wrap: Z − 1 for xxh32-block, at
- * most 124 bytes. None for per-element hashing, nor for int4, whose runs
- * start on either nibble of a byte and are read one value at a time.
+ * from any start without testing for the wrap: Z − 1 for xxh32-block (at
+ * most 124 bytes); for int4, whose runs are read as 16-byte loads from the
+ * run's byte and the next (int4Odds), 34 nibbles. None for per-element hashing.
  */
 export function runPad(w: Weight): u32 {
-  return w.block > 1 && w.dtype != DT_INT4 ? w.block - 1 : 0;
+  if (w.block <= 1) return 0;
+  return w.dtype == DT_INT4 ? INT4_RUN_PAD : w.block - 1;
 }
+
+/** The int4 loads read 17 bytes at most from a run's first byte: 32 + 2 nibbles beyond the run's start. */
+const INT4_RUN_PAD: u32 = 34;
 
 /**
  * The streaming Dense at batch 1 for xxh32-block, fused: y[m] = Σ_c x[c] ·
@@ -367,19 +371,48 @@ export function blockGemvScratchBytes(w: Weight): i32 {
   return f32x4.convert_i32x4_s((quad & 1) == 0 ? i32x4.extend_low_i16x8_s(half) : i32x4.extend_high_i16x8_s(half));
 }
 
-/** dot16 for int8 buckets: the 16 stored integers in one load, unscaled (blockGemvLoop scales each row's sum once). */
+/**
+ * The int4 run from nibble k on as int8 in element order, in two halves:
+ * int4Pairs splits A (the 16 bytes from k's byte) and B (the 16 after its
+ * first) into the run's even and odd values: for an even k, value j is
+ * A[j/2]'s low nibble (j even) or its high one; for an odd k, A[j/2]'s high
+ * nibble (j even) or B[j/2]'s low one. int4Half interleaves them into values
+ * 0..15 (half 0) or 16..31 (half 1).
+ */
 // @ts-ignore: decorator
-@inline function dot16Int8(p: usize, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
-  const q = v128.load(p);
+@inline function int4Evens(a: v128, odd: v128): v128 {
+  return v128.bitselect(i8x16.shr_s(a, 4), i8x16.shr_s(i8x16.shl(a, 4), 4), odd);
+}
+
+// @ts-ignore: decorator
+@inline function int4Odds(a: v128, b: v128, odd: v128): v128 {
+  return v128.bitselect(i8x16.shr_s(i8x16.shl(b, 4), 4), i8x16.shr_s(a, 4), odd);
+}
+
+// @ts-ignore: decorator
+@inline function int4Half(evens: v128, odds: v128, half: i32): v128 {
+  return half == 0
+    ? i8x16.shuffle(evens, odds, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
+    : i8x16.shuffle(evens, odds, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+}
+
+/** The odd-k mask of int4Evens and int4Odds: all ones when the run starts on a byte's high nibble. */
+// @ts-ignore: decorator
+@inline function oddMask(k: u32): v128 {
+  return i8x16.splat(<i8>(0 - (k & 1)));
+}
+
+/** dot16 for 16 stored integers in element order (int8, or int4 through int4Half), unscaled: blockGemvLoop scales each row's sum once. */
+// @ts-ignore: decorator
+@inline function dot16Ints(q: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
   const a = fma(f32x4.mul(int8Quad(q, 0), x0), int8Quad(q, 2), x2);
   const b = fma(f32x4.mul(int8Quad(q, 1), x1), int8Quad(q, 3), x3);
   return f32x4.add(a, b);
 }
 
-/** dot32 for int8 buckets: the 32 stored integers in two loads, unscaled (as dot16Int8). */
+/** dot32 for 32 stored integers in element order (q then r), unscaled, as dot16Ints. */
 // @ts-ignore: decorator
-@inline function dot32Int8(p: usize, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128): v128 {
-  const q = v128.load(p), r = v128.load(p, 16);
+@inline function dot32Ints(q: v128, r: v128, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128): v128 {
   let a = f32x4.mul(int8Quad(q, 0), x0);
   let b = f32x4.mul(int8Quad(q, 1), x1);
   a = fma(a, int8Quad(q, 2), x2);
@@ -449,22 +482,39 @@ export function blockGemvScratchBytes(w: Weight): i32 {
     const len = min(z, cols - c0);
     const xb = signed ? patterned : x + (<usize>c0 << 2);
     if (signed) patternSlice(x + (<usize>c0 << 2), len, blockPattern(w, <u32>b), patterned);
-    if (len == 32 && dtype != DT_INT4) {
+    if (len == 32) {
       const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
       const x4 = v128.load(xb, 64), x5 = v128.load(xb, 80), x6 = v128.load(xb, 96), x7 = v128.load(xb, 112);
       // the runs never wrap: the streaming copy repeats the first Z − 1 buckets after the last (runPad)
       const end = partial + (<usize>rows << 4);
       for (let at = partial, s = starts, k = masks; at < end; at += 16, s += 4, k += 4) {
-        const run = src + (<usize>load<u32>(s) << valueShift);
-        const dot = dtype == DT_INT8 ? dot32Int8(run, x0, x1, x2, x3, x4, x5, x6, x7) : dot32(run, quadBytes, dtype, valueScale, x0, x1, x2, x3, x4, x5, x6, x7);
+        const start = load<u32>(s);
+        let dot: v128;
+        if (dtype == DT_INT4) {
+          const a = v128.load(src + (<usize>start >> 1)), b = v128.load(src + (<usize>start >> 1), 1), odd = oddMask(start);
+          const evens = int4Evens(a, odd), odds = int4Odds(a, b, odd);
+          dot = dot32Ints(int4Half(evens, odds, 0), int4Half(evens, odds, 1), x0, x1, x2, x3, x4, x5, x6, x7);
+        } else if (dtype == DT_INT8) {
+          dot = dot32Ints(v128.load(src + <usize>start), v128.load(src + <usize>start, 16), x0, x1, x2, x3, x4, x5, x6, x7);
+        } else {
+          dot = dot32(src + (<usize>start << valueShift), quadBytes, dtype, valueScale, x0, x1, x2, x3, x4, x5, x6, x7);
+        }
         v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(k))));
       }
-    } else if (len == 16 && dtype != DT_INT4) { // Z = 16, or the last 16 columns of a row under Z = 32
+    } else if (len == 16) { // Z = 16, or the last 16 columns of a row under Z = 32
       const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
       const end = partial + (<usize>rows << 4);
       for (let at = partial, s = starts, k = masks; at < end; at += 16, s += 4, k += 4) {
-        const run = src + (<usize>load<u32>(s) << valueShift);
-        const dot = dtype == DT_INT8 ? dot16Int8(run, x0, x1, x2, x3) : dot16(run, quadBytes, dtype, valueScale, x0, x1, x2, x3);
+        const start = load<u32>(s);
+        let dot: v128;
+        if (dtype == DT_INT4) {
+          const a = v128.load(src + (<usize>start >> 1)), b = v128.load(src + (<usize>start >> 1), 1), odd = oddMask(start);
+          dot = dot16Ints(int4Half(int4Evens(a, odd), int4Odds(a, b, odd), 0), x0, x1, x2, x3);
+        } else if (dtype == DT_INT8) {
+          dot = dot16Ints(v128.load(src + <usize>start), x0, x1, x2, x3);
+        } else {
+          dot = dot16(src + (<usize>start << valueShift), quadBytes, dtype, valueScale, x0, x1, x2, x3);
+        }
         v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(k))));
       }
     } else {

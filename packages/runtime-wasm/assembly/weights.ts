@@ -8,7 +8,7 @@
 //   weight rows at all: runtime.ts calls blockGemv, which reads the runs in
 //   place and keeps its per-row partial sums and hashes in the tile).
 
-import { Model, Weight, OP_DENSE, storedBytes } from "./model";
+import { Model, Weight, OP_DENSE, DT_INT4, storedBytes } from "./model";
 import { blockGemvScratchBytes, decodeValues, expandRow, runPad } from "./kernels";
 
 export const MODE_AUTO: i32 = 0;
@@ -39,7 +39,8 @@ export function weightBytes(m: Model, mode: i32): u64 {
 
 /** Bytes of a hashed weight's streaming copy: its stored buckets, then the first ones again (runPad). */
 function streamingBytes(w: Weight): u64 {
-  return storedBytes(w.dtype, w.count) + storedBytes(w.dtype, runPad(w));
+  const values = <u64>w.count + runPad(w);
+  return w.dtype == DT_INT4 ? (values + 1) >> 1 : values * storedBytes(w.dtype, 1);
 }
 
 /** Target size of the streaming tile (floats): 32 KiB, about an L1 cache. */
@@ -64,6 +65,18 @@ export function tileFloats(m: Model): i32 {
     if (w != null && w.hashed && n.op == OP_DENSE) floats = max(floats, blockGemvScratchBytes(w) >> 2);
   }
   return floats;
+}
+
+/** Nibble k of int4 storage: the low nibble of byte k / 2 for an even k, the high one for an odd k. */
+function nibbleAt(p: usize, k: u32): u8 {
+  return (load<u8>(p + (<usize>k >> 1)) >> (<u8>(k & 1) << 2)) & 0xf;
+}
+
+/** Sets nibble k of int4 storage to v (0..15), leaving the byte's other nibble as it is. */
+function setNibble(p: usize, k: u32, v: u8): void {
+  const at = p + (<usize>k >> 1);
+  const shift = <u8>(k & 1) << 2;
+  store<u8>(at, (load<u8>(at) & ~(<u8>0xf << shift)) | (v << shift));
 }
 
 export class Weights {
@@ -108,9 +121,14 @@ export class Weights {
       const bytes = storedBytes(w.dtype, w.count);
       w.stored = this.alloc(streamingBytes(w));
       memory.copy(w.stored, src, <usize>bytes);
-      const valueBytes = <usize>(bytes / w.count); // f32, f16 or int8: int4 has no pad
-      for (let i: u32 = 0; i < runPad(w); i++) { // bucket K + i is bucket i mod K again (Z may exceed K)
-        memory.copy(w.stored + <usize>bytes + <usize>i * valueBytes, src + <usize>(i % w.count) * valueBytes, valueBytes);
+      // bucket K + i is bucket i mod K again (Z may exceed K)
+      if (w.dtype == DT_INT4) {
+        for (let i: u32 = 0; i < runPad(w); i++) setNibble(w.stored, w.count + i, nibbleAt(src, i % w.count));
+      } else {
+        const valueBytes = <usize>storedBytes(w.dtype, 1);
+        for (let i: u32 = 0; i < runPad(w); i++) {
+          memory.copy(w.stored + <usize>bytes + <usize>i * valueBytes, src + <usize>(i % w.count) * valueBytes, valueBytes);
+        }
       }
     } else {
       w.dense = this.alloc(<u64>w.size * 4);
