@@ -219,6 +219,16 @@ export function expandRowNaive(w: Weight, src: usize, r: i32, dst: usize): void 
   return i32x4.mul(i32x4.splat(pattern), i32x4(1, 2, 4, 8));
 }
 
+/** Values o .. o + 15 of a block's run, from 16 stored integers q in element order: scaled, signed and stored at out. */
+// @ts-ignore: decorator
+@inline function storeInt16(q: v128, scale4: v128, mask4: v128, bits: v128, o: i32, out: usize): void {
+  const signBit = i32x4.splat(0x80000000);
+  v128.store(out + (<usize>o << 2), v128.xor(f32x4.mul(scale4, int8Quad(q, 0)), v128.xor(mask4, v128.and(i32x4.shl(bits, o), signBit))));
+  v128.store(out + (<usize>o << 2), v128.xor(f32x4.mul(scale4, int8Quad(q, 1)), v128.xor(mask4, v128.and(i32x4.shl(bits, o + 4), signBit))), 16);
+  v128.store(out + (<usize>o << 2), v128.xor(f32x4.mul(scale4, int8Quad(q, 2)), v128.xor(mask4, v128.and(i32x4.shl(bits, o + 8), signBit))), 32);
+  v128.store(out + (<usize>o << 2), v128.xor(f32x4.mul(scale4, int8Quad(q, 3)), v128.xor(mask4, v128.and(i32x4.shl(bits, o + 12), signBit))), 48);
+}
+
 /** expandRow for xxh32-block with Z > 1: one hash pair per block, its run read four buckets at a time. */
 function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
   switch (w.dtype) {
@@ -237,6 +247,10 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
   const scale = w.scale;
   const bucketRow = keyRowState(<u32>r, w.bucketSeed);
   const signRow = keyRowState(<u32>r, w.signSeed);
+  // the streaming copy repeats its first buckets after the last (runPad); the file's bytes do not
+  const padded = src == w.stored;
+  const reach = count + (padded ? runPad(w) : 0);
+  const scale4 = f32x4.splat(scale);
   for (let b = 0, c0 = 0; c0 < cols; b++, c0 += z) {
     const start = bucketOf(keyFinish(bucketRow, <u32>b), count);
     const mask: u32 = w.signed ? blockSignMask(keyFinish(signRow, <u32>b)) : 0;
@@ -244,9 +258,16 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
     const mask4 = i32x4.splat(mask);
     const bits = patternBits(pattern);
     const len = min(z, cols - c0);
-    const contiguous = <i32>min<u32>(<u32>len, count - start); // offsets before the run wraps past bucket K - 1
     const out = dst + (<usize>c0 << 2);
     let o = 0;
+    if (dtype == DT_INT4 && padded && (len == 32 || len == 16)) { // the run in SIMD, as blockGemv reads it
+      const a = v128.load(src + (<usize>start >> 1)), b2 = v128.load(src + (<usize>start >> 1), 1), odd = oddMask(start);
+      const evens = int4Evens(a, odd), odds = int4Odds(a, b2, odd);
+      storeInt16(int4Half(evens, odds, 0), scale4, mask4, bits, 0, out);
+      if (len == 32) storeInt16(int4Half(evens, odds, 1), scale4, mask4, bits, 16, out);
+      continue;
+    }
+    const contiguous = <i32>min<u32>(<u32>len, reach - start); // offsets before the run wraps past bucket K - 1 (or past the repeated ones)
     for (; o + 4 <= contiguous; o += 4) {
       const signs = v128.xor(mask4, v128.and(i32x4.shl(bits, o), i32x4.splat(0x80000000)));
       v128.store(out + (<usize>o << 2), v128.xor(load4(src, dtype, scale, start + <u32>o), signs));
