@@ -261,10 +261,8 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
     const out = dst + (<usize>c0 << 2);
     let o = 0;
     if (dtype == DT_INT4 && padded && (len == 32 || len == 16)) { // the run in SIMD, as blockGemv reads it
-      const a = v128.load(src + (<usize>start >> 1)), b2 = v128.load(src + (<usize>start >> 1), 1), odd = oddMask(start);
-      const evens = int4Evens(a, odd), odds = int4Odds(a, b2, odd);
-      storeInt16(int4Half(evens, odds, 0), scale4, mask4, bits, 0, out);
-      if (len == 32) storeInt16(int4Half(evens, odds, 1), scale4, mask4, bits, 16, out);
+      storeInt16(int4RunHalf(src, start, 0), scale4, mask4, bits, 0, out);
+      if (len == 32) storeInt16(int4RunHalf(src, start, 1), scale4, mask4, bits, 16, out);
       continue;
     }
     const contiguous = <i32>min<u32>(<u32>len, reach - start); // offsets before the run wraps past bucket K - 1 (or past the repeated ones)
@@ -417,6 +415,13 @@ export function blockGemvScratchBytes(w: Weight): i32 {
     : i8x16.shuffle(evens, odds, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
 }
 
+/** Values 0..15 (half 0) or 16..31 (half 1) of the int4 run from nibble k on, as 16 int8 in element order. */
+// @ts-ignore: decorator
+@inline function int4RunHalf(src: usize, k: u32, half: i32): v128 {
+  const a = v128.load(src + (<usize>k >> 1)), b = v128.load(src + (<usize>k >> 1), 1), odd = oddMask(k);
+  return int4Half(int4Evens(a, odd), int4Odds(a, b, odd), half);
+}
+
 /** The odd-k mask of int4Evens and int4Odds: all ones when the run starts on a byte's high nibble. */
 // @ts-ignore: decorator
 @inline function oddMask(k: u32): v128 {
@@ -460,6 +465,28 @@ export function blockGemvScratchBytes(w: Weight): i32 {
   return f32x4.add(a, b);
 }
 
+/**
+ * A row's block of 32 from bucket `start` of its run: Σ against x's 8 quads
+ * in registers, as four lanes; int8 and int4 unscaled (their stored
+ * integers), float16 and float32 as values.
+ */
+// @ts-ignore: decorator
+@inline function blockDot32(src: usize, start: u32, dtype: i32, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128): v128 {
+  if (dtype == DT_INT4) return dot32Ints(int4RunHalf(src, start, 0), int4RunHalf(src, start, 1), x0, x1, x2, x3, x4, x5, x6, x7);
+  if (dtype == DT_INT8) return dot32Ints(v128.load(src + <usize>start), v128.load(src + <usize>start, 16), x0, x1, x2, x3, x4, x5, x6, x7);
+  if (dtype == DT_FLOAT16) return dot32(src + (<usize>start << 1), 8, dtype, 1, x0, x1, x2, x3, x4, x5, x6, x7);
+  return dot32(src + (<usize>start << 2), 16, dtype, 1, x0, x1, x2, x3, x4, x5, x6, x7);
+}
+
+/** blockDot32 for a block of 16, against x's 4 quads. */
+// @ts-ignore: decorator
+@inline function blockDot16(src: usize, start: u32, dtype: i32, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  if (dtype == DT_INT4) return dot16Ints(int4RunHalf(src, start, 0), x0, x1, x2, x3);
+  if (dtype == DT_INT8) return dot16Ints(v128.load(src + <usize>start), x0, x1, x2, x3);
+  if (dtype == DT_FLOAT16) return dot16(src + (<usize>start << 1), 8, dtype, 1, x0, x1, x2, x3);
+  return dot16(src + (<usize>start << 2), 16, dtype, 1, x0, x1, x2, x3);
+}
+
 // @ts-ignore: decorator
 @inline function blockGemvLoop(w: Weight, x: usize, y: usize, bias: usize, scratch: usize, dtype: i32): void {
   const rows = w.rows;
@@ -475,8 +502,6 @@ export function blockGemvScratchBytes(w: Weight): i32 {
   const starts = signRows + (<usize>n4 << 2);       // the current block's run start per row
   const masks = starts + (<usize>n4 << 2);          // and its sign mask
   const patterned = masks + (<usize>n4 << 2);       // the block's slice of x, patterned (MAX_BLOCK floats)
-  const quadBytes: usize = dtype == DT_FLOAT32 ? 16 : dtype == DT_FLOAT16 ? 8 : 4;
-  const valueShift: usize = dtype == DT_FLOAT32 ? 2 : dtype == DT_FLOAT16 ? 1 : 0;
   // int8 and int4 rows sum the stored integers, and each row's sum is scaled once at the end
   const quantized = dtype == DT_INT8 || dtype == DT_INT4;
   const valueScale: f32 = quantized ? 1 : scale;
@@ -509,33 +534,14 @@ export function blockGemvScratchBytes(w: Weight): i32 {
       // the runs never wrap: the streaming copy repeats the first Z − 1 buckets after the last (runPad)
       const end = partial + (<usize>rows << 4);
       for (let at = partial, s = starts, k = masks; at < end; at += 16, s += 4, k += 4) {
-        const start = load<u32>(s);
-        let dot: v128;
-        if (dtype == DT_INT4) {
-          const a = v128.load(src + (<usize>start >> 1)), b = v128.load(src + (<usize>start >> 1), 1), odd = oddMask(start);
-          const evens = int4Evens(a, odd), odds = int4Odds(a, b, odd);
-          dot = dot32Ints(int4Half(evens, odds, 0), int4Half(evens, odds, 1), x0, x1, x2, x3, x4, x5, x6, x7);
-        } else if (dtype == DT_INT8) {
-          dot = dot32Ints(v128.load(src + <usize>start), v128.load(src + <usize>start, 16), x0, x1, x2, x3, x4, x5, x6, x7);
-        } else {
-          dot = dot32(src + (<usize>start << valueShift), quadBytes, dtype, valueScale, x0, x1, x2, x3, x4, x5, x6, x7);
-        }
+        const dot = blockDot32(src, load<u32>(s), dtype, x0, x1, x2, x3, x4, x5, x6, x7);
         v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(k))));
       }
     } else if (len == 16) { // Z = 16, or the last 16 columns of a row under Z = 32
       const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
       const end = partial + (<usize>rows << 4);
       for (let at = partial, s = starts, k = masks; at < end; at += 16, s += 4, k += 4) {
-        const start = load<u32>(s);
-        let dot: v128;
-        if (dtype == DT_INT4) {
-          const a = v128.load(src + (<usize>start >> 1)), b = v128.load(src + (<usize>start >> 1), 1), odd = oddMask(start);
-          dot = dot16Ints(int4Half(int4Evens(a, odd), int4Odds(a, b, odd), 0), x0, x1, x2, x3);
-        } else if (dtype == DT_INT8) {
-          dot = dot16Ints(v128.load(src + <usize>start), x0, x1, x2, x3);
-        } else {
-          dot = dot16(src + (<usize>start << valueShift), quadBytes, dtype, valueScale, x0, x1, x2, x3);
-        }
+        const dot = blockDot16(src, load<u32>(s), dtype, x0, x1, x2, x3);
         v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(k))));
       }
     } else {
