@@ -221,7 +221,7 @@ export function expandRowNaive(w: Weight, src: usize, r: i32, dst: usize): void 
 
 /** Values o .. o + 15 of a block's run, from 16 stored integers q in element order: scaled, signed and stored at out. */
 // @ts-ignore: decorator
-@inline function storeInt16(q: v128, scale4: v128, mask4: v128, bits: v128, o: i32, out: usize): void {
+@inline function storeRun16(q: v128, scale4: v128, mask4: v128, bits: v128, o: i32, out: usize): void {
   const signBit = i32x4.splat(0x80000000);
   v128.store(out + (<usize>o << 2), v128.xor(f32x4.mul(scale4, int8Quad(q, 0)), v128.xor(mask4, v128.and(i32x4.shl(bits, o), signBit))));
   v128.store(out + (<usize>o << 2), v128.xor(f32x4.mul(scale4, int8Quad(q, 1)), v128.xor(mask4, v128.and(i32x4.shl(bits, o + 4), signBit))), 16);
@@ -261,8 +261,8 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
     const out = dst + (<usize>c0 << 2);
     let o = 0;
     if (dtype == DT_INT4 && padded && (len == 32 || len == 16)) { // the run in SIMD, as blockGemv reads it
-      storeInt16(int4RunHalf(src, start, 0), scale4, mask4, bits, 0, out);
-      if (len == 32) storeInt16(int4RunHalf(src, start, 1), scale4, mask4, bits, 16, out);
+      storeRun16(int4RunHalf(src, start, 0), scale4, mask4, bits, 0, out);
+      if (len == 32) storeRun16(int4RunHalf(src, start, 1), scale4, mask4, bits, 16, out);
       continue;
     }
     const contiguous = <i32>min<u32>(<u32>len, reach - start); // offsets before the run wraps past bucket K - 1 (or past the repeated ones)
@@ -347,7 +347,7 @@ export function blockGemvScratchBytes(w: Weight): i32 {
  * Σ over one block's run of x[o] · stored[start + o], o < len, as four lanes
  * (the sum of the lanes is the dot product): quads straight off the bucket
  * array until the run passes `reach` (the values readable in a row: K, or
- * K + Z − 1 in a streaming copy: runPad) or the block ends, then
+ * K + runPad in a streaming copy) or the block ends, then
  * one value at a time (into lane 0), wrapped mod K.
  */
 // @ts-ignore: decorator
@@ -392,8 +392,8 @@ export function blockGemvScratchBytes(w: Weight): i32 {
 
 /**
  * The int4 run from nibble k on as int8 in element order, in two halves:
- * int4Pairs splits A (the 16 bytes from k's byte) and B (the 16 after its
- * first) into the run's even and odd values: for an even k, value j is
+ * int4Evens and int4Odds split A (the 16 bytes from k's byte) and B (the 16
+ * after its first) into the run's even and odd values: for an even k, value j is
  * A[j/2]'s low nibble (j even) or its high one; for an odd k, A[j/2]'s high
  * nibble (j even) or B[j/2]'s low one. int4Half interleaves them into values
  * 0..15 (half 0) or 16..31 (half 1).
