@@ -2,7 +2,7 @@
 // needs no fixtures: 784-1000-10 hashed at 1/8 and 1/64, a LeNet-style CNN,
 // a MobileNet v2-style CNN and a small vision transformer, each hashed at
 // 1/8, and the MLP and LeNet also with xxh32-block (bench/train/block-accuracy.ts
-// trains the same builders), the MLPs also with int8 buckets. Weights are random
+// trains the same builders), the MLPs also with int8 and int4 buckets. Weights are random
 // (speed does not depend on them).
 
 import type { DType, HashSpec, Model, Node, Op, Pads4, Pair, Weight } from '@hnet/format';

@@ -74,8 +74,8 @@ for (const build of BUILDS) describe(`parity with runReference, ${build} build`,
   }
 
   // blockGemv (streaming, batch 1) has three paths: blocks of 32 and of 16 with x's slice in registers
-  // (every dtype but int4; 48 columns under Z = 32 end in a block of 16), and runDot for every other
-  // block; each signed and unsigned, with whole blocks, a shorter last block, and runs that wrap past
+  // (every dtype, int8 and int4 read 16 values per load; 48 columns under Z = 32 end in a block of 16),
+  // and runDot for every other block; each signed and unsigned, with whole blocks, a shorter last block, and runs that wrap past
   // bucket K - 1: K = 40 < 2Z, and K = 5 < Z, whose run goes round the buckets several times (read from
   // the streaming copy's repeated buckets, kernels.ts: runPad). Compared with the reference and with the
   // naive kernels.
