@@ -28,9 +28,13 @@ import { PRIME3, bucketOf, bucketOf4, columnPattern, keyFinish, keyFinish4, keyR
   if (dtype == DT_FLOAT32) return load<f32>(src + (<usize>k << 2));
   if (dtype == DT_FLOAT16) return float16ToF32(<u32>load<u16>(src + (<usize>k << 1)));
   if (dtype == DT_INT8) return scale * <f32>load<i8>(src + <usize>k);
-  // int4: nibble k & 1 of byte k >> 1, sign-extended from bit 3
-  const nibble = (<i32>load<u8>(src + (<usize>k >> 1)) >> ((k & 1) << 2)) & 0xf;
-  return scale * <f32>((nibble << 28) >> 28);
+  return scale * <f32>((<i32>nibbleAt(src, k) << 28) >> 28); // int4: the nibble sign-extended from bit 3
+}
+
+/** Nibble k of int4 storage, 0..15: the low nibble of byte k / 2 for an even k, the high one for an odd k. */
+// @ts-ignore: decorator
+@inline export function nibbleAt(p: usize, k: u32): u8 {
+  return (load<u8>(p + (<usize>k >> 1)) >> (<u8>(k & 1) << 2)) & 0xf;
 }
 
 // ---- Virtual weights ---------------------------------------------------------

@@ -9,7 +9,7 @@
 //   place and keeps its per-row partial sums and hashes in the tile).
 
 import { Model, Weight, OP_DENSE, DT_INT4, storedBytes } from "./model";
-import { blockGemvScratchBytes, decodeValues, expandRow, runPad } from "./kernels";
+import { blockGemvScratchBytes, decodeValues, expandRow, nibbleAt, runPad } from "./kernels";
 
 export const MODE_AUTO: i32 = 0;
 export const MODE_MATERIALIZED: i32 = 1;
@@ -67,12 +67,7 @@ export function tileFloats(m: Model): i32 {
   return floats;
 }
 
-/** Nibble k of int4 storage: the low nibble of byte k / 2 for an even k, the high one for an odd k. */
-function nibbleAt(p: usize, k: u32): u8 {
-  return (load<u8>(p + (<usize>k >> 1)) >> (<u8>(k & 1) << 2)) & 0xf;
-}
-
-/** Sets nibble k of int4 storage to v (0..15), leaving the byte's other nibble as it is. */
+/** Sets nibble k of int4 storage (kernels.ts: nibbleAt) to v (0..15), leaving the byte's other nibble as it is. */
 function setNibble(p: usize, k: u32, v: u8): void {
   const at = p + (<usize>k >> 1);
   const shift = <u8>(k & 1) << 2;
