@@ -522,15 +522,20 @@ export function blockGemvScratchBytes(w: Weight): i32 {
     r4 = i32x4.add(r4, i32x4.splat(4));
   }
   memory.fill(partial, 0, <usize>n4 << 4);
+  if (!signed) memory.fill(masks, 0, <usize>n4 << 2);
   const count4 = i32x4.splat(count);
   for (let b = 0, c0 = 0; c0 < cols; b++, c0 += z) {
     // this block's run starts and sign masks for every row, four rows at a time
     const blockP3 = i32x4.splat(<u32>b * PRIME3);
-    for (let m = 0; m < n4; m += 4) {
-      const at = <usize>m << 2;
+    for (let at: usize = 0, end = <usize>n4 << 2; at < end; at += 16) {
       v128.store(starts + at, bucketOf4(keyFinish4(v128.load(bucketRows + at), blockP3), count4));
-      // the top bit of the sign hash (keySignBits4 leaves it right; its other bits are not the hash)
-      v128.store(masks + at, signed ? v128.and(keySignBits4(v128.load(signRows + at), blockP3), i32x4.splat(0x80000000)) : i32x4.splat(0));
+    }
+    // the top bit of the sign hash (keySignBits4 leaves it right; its other bits are not the hash);
+    // a loop of its own, so that neither loop tests `signed`
+    if (signed) {
+      for (let at: usize = 0, end = <usize>n4 << 2; at < end; at += 16) {
+        v128.store(masks + at, v128.and(keySignBits4(v128.load(signRows + at), blockP3), i32x4.splat(0x80000000)));
+      }
     }
     // x's slice for this block with the column block's pattern applied (once per call, for every row)
     const len = min(z, cols - c0);
