@@ -286,7 +286,7 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
  * bucket i mod K), so that blockGemv reads a run of Z buckets straight on
  * from any start without testing for the wrap: Z − 1 for xxh32-block (at
  * most 124 bytes); for int4, whose runs are read as 16-byte loads from the
- * run's byte and the next (int4Odds), 34 nibbles. None for per-element hashing.
+ * run's byte and the next (int4Bytes), 34 nibbles. None for per-element hashing.
  */
 export function runPad(w: Weight): u32 {
   if (w.block <= 1) return 0;
@@ -395,38 +395,39 @@ export function blockGemvScratchBytes(w: Weight): i32 {
 }
 
 /**
- * The int4 run from nibble k on as int8 in element order, in two halves:
- * int4Evens and int4Odds split A (the 16 bytes from k's byte) and B (the 16
- * after its first) into the run's even and odd values: for an even k, value j is
- * A[j/2]'s low nibble (j even) or its high one; for an odd k, A[j/2]'s high
- * nibble (j even) or B[j/2]'s low one. int4Half interleaves them into values
- * 0..15 (half 0) or 16..31 (half 1).
+ * The int4 run from nibble k on as int8 in element order, in two steps.
+ * int4Bytes gives the 16 bytes that hold its 32 nibbles in element order, low
+ * nibble first: for an even k, A (the 16 bytes from k's byte on); for an odd
+ * k, byte i is A[i]'s high nibble then B[i]'s low one (B: the 16 bytes after
+ * k's byte). int4Half splits them into values 0..15 (half 0) or 16..31
+ * (half 1). Both use only 16-bit shifts and byte masks: V8 has no single x64
+ * instruction for wasm's 8-bit shifts (five for an arithmetic one).
  */
 // @ts-ignore: decorator
-@inline function int4Evens(a: v128, odd: v128): v128 {
-  return v128.bitselect(i8x16.shr_s(a, 4), i8x16.shr_s(i8x16.shl(a, 4), 4), odd);
+@inline function int4Bytes(src: usize, k: u32): v128 {
+  const a = v128.load(src + (<usize>k >> 1)), b = v128.load(src + (<usize>k >> 1), 1);
+  const straddling = v128.or(v128.and(i16x8.shr_u(a, 4), i8x16.splat(0x0f)), v128.and(i16x8.shl(b, 4), i8x16.splat(<i8>0xf0)));
+  return v128.bitselect(straddling, a, oddMask(k));
 }
 
 // @ts-ignore: decorator
-@inline function int4Odds(a: v128, b: v128, odd: v128): v128 {
-  return v128.bitselect(i8x16.shr_s(i8x16.shl(b, 4), 4), i8x16.shr_s(a, 4), odd);
-}
-
-// @ts-ignore: decorator
-@inline function int4Half(evens: v128, odds: v128, half: i32): v128 {
+@inline function int4Half(bytes: v128, half: i32): v128 {
+  // a nibble n as a signed value is (n ^ 8) − 8; one xor flips both nibbles of a byte
+  const flipped = v128.xor(bytes, i8x16.splat(<i8>0x88));
+  const low = i8x16.sub(v128.and(flipped, i8x16.splat(0x0f)), i8x16.splat(8));
+  const high = i8x16.sub(v128.and(i16x8.shr_u(flipped, 4), i8x16.splat(0x0f)), i8x16.splat(8));
   return half == 0
-    ? i8x16.shuffle(evens, odds, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
-    : i8x16.shuffle(evens, odds, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    ? i8x16.shuffle(low, high, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
+    : i8x16.shuffle(low, high, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
 }
 
 /** Values 0..15 (half 0) or 16..31 (half 1) of the int4 run from nibble k on, as 16 int8 in element order. */
 // @ts-ignore: decorator
 @inline function int4RunHalf(src: usize, k: u32, half: i32): v128 {
-  const a = v128.load(src + (<usize>k >> 1)), b = v128.load(src + (<usize>k >> 1), 1), odd = oddMask(k);
-  return int4Half(int4Evens(a, odd), int4Odds(a, b, odd), half);
+  return int4Half(int4Bytes(src, k), half);
 }
 
-/** The odd-k mask of int4Evens and int4Odds: all ones when the run starts on a byte's high nibble. */
+/** The odd-k mask of int4Bytes: all ones when the run starts on a byte's high nibble. */
 // @ts-ignore: decorator
 @inline function oddMask(k: u32): v128 {
   return i8x16.splat(<i8>(0 - (k & 1)));
@@ -482,9 +483,8 @@ export function blockGemvScratchBytes(w: Weight): i32 {
     if (dtype == DT_INT8) {
       q = v128.load(src + <usize>start); r = v128.load(src + <usize>start, 16);
     } else { // from one decode of the run's 17 bytes
-      const a = v128.load(src + (<usize>start >> 1)), b = v128.load(src + (<usize>start >> 1), 1), odd = oddMask(start);
-      const evens = int4Evens(a, odd), odds = int4Odds(a, b, odd);
-      q = int4Half(evens, odds, 0); r = int4Half(evens, odds, 1);
+      const bytes = int4Bytes(src, start);
+      q = int4Half(bytes, 0); r = int4Half(bytes, 1);
     }
     // two loads in flight spill nothing: no store between the halves (it costs 3% here)
     v128.store(at, f32x4.add(v128.load(at), v128.xor(dot32Ints(q, r, x0, x1, x2, x3, x4, x5, x6, x7), mask)));
