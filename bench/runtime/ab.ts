@@ -39,16 +39,19 @@ for (const modelName of values.models!.split(',')) {
   const expected = runReference(model, { x: { shape: [batch, ...perExample], data: input } }).y.data;
   const calls: (() => unknown)[] = [];
   const labels: string[] = [];
+  const closes: (() => unknown)[] = []; // run after the model: nothing of it weighs on the next one
   for (const { path, bytes } of builds) {
     const m = await loadModel(encode(model), { mode, wasm: bytes });
+    closes.push(() => m.dispose());
     const x = { x: { shape: [batch, ...perExample], data: input } };
     let diff = 0;
     m.run(x).y.data.forEach((v, i) => (diff = Math.max(diff, Math.abs(v - expected[i]))));
     calls.push(() => m.run(x));
     labels.push(`${path} (max abs diff ${diff.toExponential(1)})`);
   }
-  const ort = await (await makeEngine('ort-web', model)).runner(batch);
-  calls.push(ort);
+  const ortEngine = await makeEngine('ort-web', model);
+  closes.push(ortEngine.close);
+  calls.push(await ortEngine.runner(batch));
   labels.push('ort-web');
   for (const call of calls) for (let i = 0; i < 5; i++) await call(); // warm up
   const best = calls.map(() => Infinity);
@@ -58,4 +61,5 @@ for (const modelName of values.models!.split(',')) {
   const ortMs = best.at(-1)!;
   console.log(`${modelName}, ${mode}, batch ${batch}:`);
   labels.forEach((label, i) => console.log(`  ${best[i].toFixed(3)} ms  ${(ortMs / best[i]).toFixed(2)}x ort-web  ${label}`));
+  for (const close of closes) await close();
 }

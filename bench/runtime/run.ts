@@ -59,6 +59,7 @@ for (const modelName of selected) {
     rows.push({ engine, model: modelName, latencyMs: best1[e], batchMs: best64[e], throughput: 64_000 / best64[e], maxAbsDiff: diffs[e], ...mem });
     process.stderr.write(`${modelName} ${engine}: ${best1[e].toFixed(3)} ms at batch 1, ${(64_000 / best64[e]).toFixed(0)} ex/s at batch 64\n`);
   });
+  await Promise.all(engines.map((e) => e.close()));
 }
 
 const mb = (b: number): string => (b / 2 ** 20).toFixed(2);
