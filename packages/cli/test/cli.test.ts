@@ -261,6 +261,23 @@ test('--json prints NaN and Infinity as strings, not as null', () => {
   assert.deepEqual(JSON.parse(r.stdout).outputs.y.data, ['NaN', 'Infinity', 1]);
 });
 
+test('bench notes that per-element hashing streams slowly at small batches, and names block hashing', () => {
+  // --min-virtual 0: the fixture's layers are small enough to stay dense at 1/8 otherwise
+  assert.equal(hnet('convert', fixture('mlp.onnx'), '-o', 'hint-xxh32.hnet', '-c', '1/8', '--min-virtual', '0').code, 0);
+  assert.equal(hnet('convert', fixture('mlp.onnx'), '-o', 'hint-block.hnet', '-c', '1/8', '--min-virtual', '0', '--hash', 'xxh32-block').code, 0);
+  const perElement = hnet('bench', 'hint-xxh32.hnet', '--batch', '1', '--seconds', '0.01', '--json');
+  assert.equal(perElement.code, 0, perElement.stderr);
+  assert.match(perElement.stderr, /streaming at batch 1 \([\d.]+× the materialized time\), this file's \d+ per-element-hashed \(xxh32\) weight\(s\) cost two hashes per virtual weight per call\. Converted with --hash xxh32-block/);
+  assert.equal(JSON.parse(perElement.stdout).length, 2); // the note stays off stdout
+  const dense = hnet('convert', fixture('mlp.onnx'), '-o', 'hint-dense.hnet');
+  assert.equal(dense.code, 0);
+  for (const quiet of [['hint-block.hnet', '--batch', '1'], ['hint-dense.hnet', '--batch', '1'], ['hint-xxh32.hnet', '--batch', '64'], ['hint-xxh32.hnet', '--batch', '1', '--mode', 'materialized']]) {
+    const r = hnet('bench', ...quiet, '--seconds', '0.01');
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /xxh32-block/, quiet.join(' '));
+  }
+});
+
 test('bench still reports streaming when materialized does not fit the memory budget', () => {
   assert.equal(hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'bench.hnet', '--compression', '1/8').code, 0);
   const r = hnet('bench', 'bench.hnet', '--memory-budget', '300000', '--seconds', '0.01', '--batch', '1', '--json');

@@ -1,6 +1,6 @@
 // hnet bench: latency and throughput of a .hnet per engine mode and batch size.
 
-import { formatBytes, isIdentityNormalization, normalizeValues, readMetadata, readNormalization, sizeOf, type Normalization } from '@hnet/format';
+import { decode, formatBytes, formatCount, isIdentityNormalization, normalizeValues, readMetadata, readNormalization, sizeOf, weightsOf, type Normalization } from '@hnet/format';
 import { HnetRuntimeError } from '@hnet/runtime-wasm';
 import { parseInteger, UsageError } from '../args.js';
 import { modelBytes, sessionError, table, toJson } from '../common.js';
@@ -72,6 +72,29 @@ export async function benchModel(
   return { rows, skipped };
 }
 
+/** Batches up to this many are where streaming pays most for hashing per element (one hash pass per call). */
+const SMALL_BATCH = 8;
+
+/**
+ * A note for a file whose weights hash per element, measured streaming at a
+ * small batch: that mode recomputes two hashes per virtual weight on every
+ * call, and block hashing (format 1.1) is the remedy; null otherwise.
+ */
+export function streamingHint(bytes: Uint8Array, rows: BenchRow[]): string | null {
+  const small = rows.find((r) => r.mode === 'streaming' && r.batch <= SMALL_BATCH);
+  if (!small) return null;
+  let perElement = 0;
+  for (const node of decode(bytes).nodes) {
+    const w = weightsOf(node.op);
+    if (w?.weight.hash?.algorithm === 'xxh32') perElement++;
+  }
+  if (perElement === 0) return null;
+  const materialized = rows.find((r) => r.mode === 'materialized' && r.batch === small.batch);
+  const ratio = materialized ? ` (${(small.msPerRun / materialized.msPerRun).toFixed(1)}× the materialized time)` : '';
+  return `note: streaming at batch ${small.batch}${ratio}, this file's ${formatCount(perElement)} per-element-hashed (xxh32) weight(s) cost two hashes per virtual weight per call. `
+    + 'Converted with --hash xxh32-block, a model streams contiguous runs of buckets, one hash pair per 32 weights, about as accurately (docs/RESULTS.md, "Block hashing").';
+}
+
 export const verb: Verb = {
   usage: 'hnet bench MODEL.hnet [--batch 1,64] [--mode materialized,streaming] [--engine NAME] [--seconds S] [--json]',
   description: [
@@ -109,13 +132,11 @@ export const verb: Verb = {
     const { rows, skipped } = await benchModel(engine, file, bytes, modes, batches, seconds, memoryBudget, normalization);
     // On stderr, so that --json stays the list of measured rows.
     for (const s of skipped) io.err(`${s.mode}: skipped, does not fit: ${s.reason}`);
-    if (args.booleans.has('json')) {
-      io.out(toJson(rows));
-      return;
-    }
     const showBytes = (n: number | null): string => (n === null ? '-' : formatBytes(n));
-    io.out(table(['mode', 'batch', 'ms / run', 'examples / s', 'weights', 'activations'], rows.map((r) => [
+    io.out(args.booleans.has('json') ? toJson(rows) : table(['mode', 'batch', 'ms / run', 'examples / s', 'weights', 'activations'], rows.map((r) => [
       r.mode, String(r.batch), r.msPerRun.toFixed(3), r.examplesPerSecond.toFixed(0), showBytes(r.weightBytes), showBytes(r.arenaBytes),
     ])));
+    const hint = streamingHint(bytes, rows);
+    if (hint) io.err(hint);
   },
 };
