@@ -72,7 +72,7 @@ export async function benchModel(
   return { rows, skipped };
 }
 
-/** Batches up to this many are where streaming pays most for hashing per element (one hash pass per call). */
+/** Up to this batch, per-element streaming is its hashes: each call's pass of two hashes per virtual weight serves only these few examples. */
 const SMALL_BATCH = 8;
 
 /**
