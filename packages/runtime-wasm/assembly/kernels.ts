@@ -223,14 +223,19 @@ export function expandRowNaive(w: Weight, src: usize, r: i32, dst: usize): void 
   return i32x4.mul(i32x4.splat(pattern), i32x4(1, 2, 4, 8));
 }
 
+/** The float sign bits of offsets o .. o + 3 in the pattern's lane bits (patternBits). */
+// @ts-ignore: decorator
+@inline function patternSigns(bits: v128, o: i32): v128 {
+  return v128.and(i32x4.shl(bits, o), i32x4.splat(0x80000000));
+}
+
 /** Values o .. o + 15 of a block's run, from 16 stored integers q in element order: scaled, signed and stored at out. */
 // @ts-ignore: decorator
 @inline function storeRun16(q: v128, scale4: v128, mask4: v128, bits: v128, o: i32, out: usize): void {
-  const signBit = i32x4.splat(0x80000000);
-  v128.store(out + (<usize>o << 2), v128.xor(f32x4.mul(scale4, int8Quad(q, 0)), v128.xor(mask4, v128.and(i32x4.shl(bits, o), signBit))));
-  v128.store(out + (<usize>o << 2), v128.xor(f32x4.mul(scale4, int8Quad(q, 1)), v128.xor(mask4, v128.and(i32x4.shl(bits, o + 4), signBit))), 16);
-  v128.store(out + (<usize>o << 2), v128.xor(f32x4.mul(scale4, int8Quad(q, 2)), v128.xor(mask4, v128.and(i32x4.shl(bits, o + 8), signBit))), 32);
-  v128.store(out + (<usize>o << 2), v128.xor(f32x4.mul(scale4, int8Quad(q, 3)), v128.xor(mask4, v128.and(i32x4.shl(bits, o + 12), signBit))), 48);
+  v128.store(out + (<usize>o << 2), v128.xor(f32x4.mul(scale4, int8Quad(q, 0)), v128.xor(mask4, patternSigns(bits, o))));
+  v128.store(out + (<usize>o << 2), v128.xor(f32x4.mul(scale4, int8Quad(q, 1)), v128.xor(mask4, patternSigns(bits, o + 4))), 16);
+  v128.store(out + (<usize>o << 2), v128.xor(f32x4.mul(scale4, int8Quad(q, 2)), v128.xor(mask4, patternSigns(bits, o + 8))), 32);
+  v128.store(out + (<usize>o << 2), v128.xor(f32x4.mul(scale4, int8Quad(q, 3)), v128.xor(mask4, patternSigns(bits, o + 12))), 48);
 }
 
 /** expandRow for xxh32-block with Z > 1: one hash pair per block, its run read four buckets at a time. */
@@ -265,14 +270,14 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
     const out = dst + (<usize>c0 << 2);
     let o = 0;
     if (dtype == DT_INT4 && padded && (len == 32 || len == 16)) { // the run in SIMD, as blockGemv reads it
-      storeRun16(int4RunHalf(src, start, 0), scale4, mask4, bits, 0, out);
-      if (len == 32) storeRun16(int4RunHalf(src, start, 1), scale4, mask4, bits, 16, out);
+      const bytes = int4Bytes(src, start);
+      storeRun16(int4Half(bytes, 0), scale4, mask4, bits, 0, out);
+      if (len == 32) storeRun16(int4Half(bytes, 1), scale4, mask4, bits, 16, out);
       continue;
     }
     const contiguous = <i32>min<u32>(<u32>len, reach - start); // offsets before the run wraps past bucket K - 1 (or past the repeated ones)
     for (; o + 4 <= contiguous; o += 4) {
-      const signs = v128.xor(mask4, v128.and(i32x4.shl(bits, o), i32x4.splat(0x80000000)));
-      v128.store(out + (<usize>o << 2), v128.xor(load4(src, dtype, scale, start + <u32>o), signs));
+      v128.store(out + (<usize>o << 2), v128.xor(load4(src, dtype, scale, start + <u32>o), v128.xor(mask4, patternSigns(bits, o))));
     }
     for (; o < len; o++) { // the block's tail, and a run that wraps
       const v = storedValue(src, dtype, scale, <u32>((<u64>start + <u64>o) % <u64>count));
@@ -342,7 +347,7 @@ export function blockGemvScratchBytes(w: Weight): i32 {
   const bits = patternBits(p);
   let o = 0;
   for (; o + 4 <= len; o += 4) {
-    v128.store(dst + (<usize>o << 2), v128.xor(v128.load(x + (<usize>o << 2)), v128.and(i32x4.shl(bits, o), i32x4.splat(0x80000000))));
+    v128.store(dst + (<usize>o << 2), v128.xor(v128.load(x + (<usize>o << 2)), patternSigns(bits, o)));
   }
   for (; o < len; o++) store<u32>(dst + (<usize>o << 2), load<u32>(x + (<usize>o << 2)) ^ ((p << <u32>o) & 0x80000000));
 }
@@ -367,7 +372,8 @@ export function blockGemvScratchBytes(w: Weight): i32 {
   for (; o + 4 <= contiguous; o += 4) part0 = fma(part0, v128.load(x + (<usize>o << 2)), load4(src, dtype, scale, start + <u32>o));
   let tail: f32 = 0;
   for (; o < len; o++) tail += storedValue(src, dtype, scale, <u32>((<u64>start + <u64>o) % <u64>count)) * load<f32>(x + (<usize>o << 2));
-  return f32x4.replace_lane(f32x4.add(part0, part1), 0, f32x4.extract_lane(f32x4.add(part0, part1), 0) + tail);
+  const sum = f32x4.add(part0, part1);
+  return f32x4.replace_lane(sum, 0, f32x4.extract_lane(sum, 0) + tail);
 }
 
 /** Four stored values from the byte address p on, decoded to f32 (load4 with the address precomputed). */
