@@ -1,10 +1,12 @@
 // Writes vectors/hash-vectors.json and prints the Markdown tables of docs/FORMAT.md
-// ("Test vectors" and "Block hashing").
-// The vectors come from this package's hash.ts; test/hash.test.ts checks them
-// against Debian's xxhsum and python3-xxhash, which share no code with it.
+// ("Test vectors", "Block hashing" and "Aligned block hashing").
+// The vectors come from this package's hash.ts; test/hash.test.ts, block.test.ts
+// and aligned-block.test.ts check them against Debian's xxhsum and python3-xxhash,
+// which share no code with it.
 // Run: npx tsx scripts/hash-vectors.ts
 import { writeFileSync } from 'node:fs';
-import { blockSignOf, bucketOf, columnPatternOf, runBucket, signOf, xxh32Key } from '../src/hash.js';
+import { blockSignBits, blockSignOf, bucketOf, columnPatternOf, runBucket, runStartOf, signOf, xxh32Key } from '../src/hash.js';
+import type { HashSpec } from '../src/model.js';
 
 const keys: [number, number][] = [[0, 0], [0, 1], [1, 2], [999, 783], [65535, 65536], [123456, 7], [4294967295, 4294967295]];
 const seeds = [0, 1, 42, 0x9747b28c, 4294967295];
@@ -46,7 +48,32 @@ const blockVectors = blockCases.map(([row, col, block, buckets, bucketSeed, sign
     bucketHash, start, bucket: runBucket(start, offset, buckets), signHash, pattern, sign: blockSignOf(signHash, pattern, offset),
   };
 });
-writeFileSync(new URL('../vectors/hash-vectors.json', import.meta.url), JSON.stringify({ bucketCounts, vectors, blockVectors }, null, 1) + '\n');
+
+// Aligned block hashing (xxh32-aligned-block): the same case layout. Chosen for K not a
+// multiple of 4 (10, 1001, 98003), K < 4 (start 0: a Z = 4 run wraps onto itself), runs
+// that wrap past K - 1, Z = 4 and Z = 32 at o = 31, the largest row, column, K and seeds,
+// and both block signs σ (bit 0 of h).
+const alignedCases: [number, number, number, number, number, number][] = [
+  [0, 0, 4, 10, 0, 1], [0, 7, 4, 10, 0, 1], [1, 3, 4, 3, 42, 43], [999, 783, 16, 98003, 0x9747b28c, 7],
+  [7, 100, 8, 1001, 1, 2], [2, 15, 8, 10, 11, 12], [3, 31, 32, 7, 5, 6], [0, 47, 16, 12, 9, 10],
+  [123456, 7, 4, 98000, 42, 0x9747b28c], [65535, 65536, 32, 4294967295, 4294967295, 0], [65535, 65567, 32, 4294967295, 4294967295, 0],
+  // two rows of one column block (one pattern p, two block signs), at offset 0 (p not used) and 17
+  [5, 32, 32, 1000, 3, 4], [6, 32, 32, 1000, 3, 4], [5, 49, 32, 1000, 3, 4], [6, 49, 32, 1000, 3, 4],
+];
+const alignedVectors = alignedCases.map(([row, col, block, buckets, bucketSeed, signSeed]) => {
+  const spec: HashSpec = { algorithm: 'xxh32-aligned-block', bucketSeed, signSeed, block };
+  const b = Math.floor(col / block);
+  const offset = col % block;
+  const bucketHash = xxh32Key(row, b, bucketSeed);
+  const pattern = columnPatternOf(b, signSeed);
+  const start = runStartOf(spec, bucketHash, buckets);
+  const sigma = blockSignBits(spec, bucketHash, 0);
+  return {
+    row, col, block, buckets, bucketSeed, signSeed, blockIndex: b, offset, key: hex(row, b),
+    bucketHash, start, bucket: runBucket(start, offset, buckets), blockSign: sigma >>> 31 ? -1 : 1, pattern, sign: blockSignOf(sigma, pattern, offset),
+  };
+});
+writeFileSync(new URL('../vectors/hash-vectors.json', import.meta.url), JSON.stringify({ bucketCounts, vectors, blockVectors, alignedVectors }, null, 1) + '\n');
 
 console.log('| row | col | key bytes (hex) | seed | XXH32 | ξ | bucket K=10 | bucket K=1000 | bucket K=98000 |');
 console.log('|---|---|---|---|---|---|---|---|---|');
@@ -60,4 +87,11 @@ console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 const h8 = (v: number): string => `\`0x${v.toString(16).padStart(8, '0')}\``;
 for (const v of blockVectors) {
   console.log(`| ${v.row} | ${v.col} | ${v.block} | ${v.blockIndex} | ${v.offset} | \`${v.key}\` | ${v.buckets} | ${v.bucketSeed} | ${h8(v.bucketHash)} | ${v.start} | ${v.bucket} | ${v.signSeed} | ${h8(v.signHash)} | ${h8(v.pattern)} | ${v.sign > 0 ? '+1' : '−1'} |`);
+}
+
+console.log('\nAligned block hashing:\n');
+console.log('| row | col | Z | b | o | key (r, b) bytes (hex) | K | bucket seed | XXH32 h | start | bucket | σ | sign seed | pattern p | ξ |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+for (const v of alignedVectors) {
+  console.log(`| ${v.row} | ${v.col} | ${v.block} | ${v.blockIndex} | ${v.offset} | \`${v.key}\` | ${v.buckets} | ${v.bucketSeed} | ${h8(v.bucketHash)} | ${v.start} | ${v.bucket} | ${v.blockSign > 0 ? '+1' : '−1'} | ${v.signSeed} | ${h8(v.pattern)} | ${v.sign > 0 ? '+1' : '−1'} |`);
 }

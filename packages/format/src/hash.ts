@@ -1,6 +1,6 @@
 // The hash spec (docs/FORMAT.md, "Hash spec"): how a virtual weight finds its
 // bucket and its sign. Every implementation (the WASM runtime, the trainer)
-// must agree with these functions bit for bit; test/vectors.ts holds the
+// must agree with these functions bit for bit; vectors/hash-vectors.json holds the
 // shared vectors.
 //
 //   key(r, c)  = 8 bytes: uint32 r little-endian, then uint32 c little-endian,
@@ -21,6 +21,14 @@
 //   sign ξ     = σ · π: σ = -1 if the top bit of s is set (the block's sign),
 //                π = -1 if o >= 1 and bit (31 - o) of p is set (the same in every row)
 // With Z = 1 this is the per-element hash above, exactly.
+//
+// Aligned block hashing (xxh32-aligned-block, format 1.2; docs/FORMAT.md,
+// "Aligned block hashing"): the same blocks and pattern, Z a multiple of 4, and
+//   h          = XXH32(key(r, b), bucket_seed)
+//   start      = 4 * ((uint64(h) * floor(K / 4)) >> 32)   (a multiple of 4)
+//   σ          = -1 if bit 0 of h is set (the block's sign, from the bucket hash)
+// so a reader's 16-byte loads of float32 runs never straddle a cache line, and
+// one hash per block serves both the start and the sign.
 
 import type { HashSpec } from './model.js';
 
@@ -125,7 +133,29 @@ export const MAX_BLOCK = 32;
 
 /** Columns per hash of a spec: its block Z, 1 for per-element xxh32. */
 export function blockOf(hash: HashSpec): number {
-  return hash.algorithm === 'xxh32-block' ? hash.block : 1;
+  return hash.algorithm === 'xxh32' ? 1 : hash.block;
+}
+
+/** xxh32-aligned-block: run starts are multiples of RUN_ALIGN buckets, and Z is one too. */
+export const RUN_ALIGN = 4;
+
+/**
+ * The start of block (r, b)'s run from its bucket hash h: multiply-shift over
+ * K, or for xxh32-aligned-block over the floor(K / 4) whole quads of buckets,
+ * times 4 (0 when K < 4).
+ */
+export function runStartOf(hash: HashSpec, h: number, bucketCount: number): number {
+  if (hash.algorithm !== 'xxh32-aligned-block') return bucketOf(h, bucketCount);
+  const quads = Math.floor(bucketCount / RUN_ALIGN);
+  return quads === 0 ? 0 : RUN_ALIGN * bucketOf(h, quads);
+}
+
+/**
+ * The block's sign σ as the bit that blockSignOf reads (bit 31): the top bit
+ * of the sign hash s, or for xxh32-aligned-block bit 0 of the bucket hash h.
+ */
+export function blockSignBits(hash: HashSpec, h: number, s: number): number {
+  return hash.algorithm === 'xxh32-aligned-block' ? (h << 31) >>> 0 : s;
 }
 
 /** Bucket of offset o (0 <= o < Z) in the run that starts at bucket `start` of K: the run wraps around. */
@@ -162,7 +192,8 @@ export function hashOfElement(hash: HashSpec, bucketCount: number, row: number, 
   const z = blockOf(hash);
   const block = Math.floor(col / z);
   const offset = col % z;
-  const start = bucketOf(xxh32Key(row, block, hash.bucketSeed), bucketCount);
-  const sign = hash.signSeed === null ? 1 : blockSignOf(xxh32Key(row, block, hash.signSeed), columnPatternOf(block, hash.signSeed), offset);
+  const h = xxh32Key(row, block, hash.bucketSeed);
+  const start = runStartOf(hash, h, bucketCount);
+  const sign = hash.signSeed === null ? 1 : blockSignOf(blockSignBits(hash, h, xxh32Key(row, block, hash.signSeed)), columnPatternOf(block, hash.signSeed), offset);
   return { bucket: runBucket(start, offset, bucketCount), sign };
 }

@@ -25,10 +25,12 @@ export type HashSpec =
       signSeed: number | null;
     }
   | {
-      algorithm: 'xxh32-block'; // 1.1: one hash per block of `block` consecutive columns
+      // 1.1 xxh32-block: one hash per block of `block` consecutive columns;
+      // 1.2 xxh32-aligned-block: its runs start on a multiple of 4 buckets, and σ comes from the same hash
+      algorithm: 'xxh32-block' | 'xxh32-aligned-block';
       bucketSeed: number;
       signSeed: number | null;
-      block: number; // Z, 1..32
+      block: number; // Z, 1..32 (aligned: a multiple of 4)
     };
 
 /**

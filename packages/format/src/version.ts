@@ -11,7 +11,7 @@ export interface Version {
 }
 
 /** The version this library writes, and the newest it reads. */
-export const FORMAT_VERSION: Readonly<Version> = { major: 1, minor: 1 };
+export const FORMAT_VERSION: Readonly<Version> = { major: 1, minor: 2 };
 
 /** The format minor version that introduced each op: a file using it needs a reader at least that new. */
 const OP_SINCE_MINOR: Record<OpType, number> = {
@@ -25,7 +25,8 @@ const OP_SINCE_MINOR: Record<OpType, number> = {
 /** The format minor version that introduced a weight's storage: its dtype and its hash algorithm. */
 function weightSinceMinor(weight: Weight): number {
   const dtype = weight.values.dtype === 'int4' ? 1 : 0;
-  const hash = weight.hash?.algorithm === 'xxh32-block' ? 1 : 0;
+  const algorithm = weight.hash?.algorithm;
+  const hash = algorithm === 'xxh32-aligned-block' ? 2 : algorithm === 'xxh32-block' ? 1 : 0;
   return Math.max(dtype, hash);
 }
 

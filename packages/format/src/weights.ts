@@ -1,7 +1,7 @@
 // Virtual weights: from stored buckets to the dense tensor they stand for,
 // and back (the least-squares projection of a dense tensor onto buckets).
 
-import { blockOf, blockSignOf, bucketOf, columnPatternOf, keyFinish, keyGrid, keyRowState, runBucket } from './hash.js';
+import { blockOf, blockSignBits, blockSignOf, columnPatternOf, keyFinish, keyGrid, keyRowState, runBucket, runStartOf } from './hash.js';
 import type { DType, HashSpec, Weight } from './model.js';
 import { sizeOf } from './model.js';
 import { valuesFromFloat32, valuesToFloat32 } from './values.js';
@@ -10,7 +10,8 @@ import { valuesFromFloat32, valuesToFloat32 } from './values.js';
  * Calls visit(flatIndex, bucket, sign) for every virtual element of a hashed
  * shape in row-major order. The one loop that every use of the hash goes
  * through: per-element xxh32 hashes each (r, c); xxh32-block hashes each
- * block (r, b) once and walks its run of buckets.
+ * block (r, b) once and walks its run of buckets (xxh32-aligned-block: from
+ * an aligned start, with the block's sign from the same hash).
  */
 export function forEachHashed(
   shape: readonly number[],
@@ -26,8 +27,9 @@ export function forEachHashed(
     const bucketRow = keyRowState(r, hash.bucketSeed);
     const signRow = hash.signSeed === null ? 0 : keyRowState(r, hash.signSeed);
     for (let b = 0, c0 = 0; c0 < cols; b++, c0 += z) {
-      const start = bucketOf(keyFinish(bucketRow, b), bucketCount);
-      const s = hash.signSeed === null ? 0 : keyFinish(signRow, b);
+      const h = keyFinish(bucketRow, b);
+      const start = runStartOf(hash, h, bucketCount);
+      const s = hash.signSeed === null ? 0 : blockSignBits(hash, h, keyFinish(signRow, b));
       const end = Math.min(cols, c0 + z);
       for (let c = c0; c < end; c++) {
         visit(r * cols + c, runBucket(start, c - c0, bucketCount), hash.signSeed === null ? 1 : blockSignOf(s, patterns[b] ?? 0, c - c0));

@@ -31,8 +31,8 @@ test('the summary lists the weights of ConvTranspose, LayerNorm and Constant wit
   assert.deepStrictEqual(s.parameters, { virtual: 24 + 3 + 27 + 3, real: 5 + 3 + 27 + 3, batchNorm: 0, storedBytes: 3 + 6 + 27 + 12 });
   assert.deepStrictEqual(s.nodes.map((n) => n.shape), [[-1, 3, 3, 3], [-1, 3, 3, 3], [1, 3, 1, 1], [-1, 3, 3, 3]]);
   const d = describeFile(model, encode(model));
-  assert.equal(d.formatVersion, '1.1');
-  assert.equal(d.minReaderVersion, '1.1');
+  assert.equal(d.formatVersion, '1.2'); // the writer's version
+  assert.equal(d.minReaderVersion, '1.1'); // the newest feature used: 1.1 ops, int4 and xxh32-block
 });
 
 test('BatchNorm counts four float32 vectors in storedBytes', () => {

@@ -15,9 +15,12 @@ function randomWeight(random: () => number, shape: number[], dtype: DType, hashe
   if (!hashed) return plainWeight(dense, shape, dtype);
   const bucketSeed = Math.floor(random() * 2 ** 32);
   const signSeed = random() < 0.8 ? Math.floor(random() * 2 ** 32) : null;
-  const hash: HashSpec = random() < 0.5
+  const algorithm = random();
+  const hash: HashSpec = algorithm < 0.4
     ? { algorithm: 'xxh32', bucketSeed, signSeed }
-    : { algorithm: 'xxh32-block', bucketSeed, signSeed, block: 1 + Math.floor(random() * 32) };
+    : algorithm < 0.7
+      ? { algorithm: 'xxh32-block', bucketSeed, signSeed, block: 1 + Math.floor(random() * 32) }
+      : { algorithm: 'xxh32-aligned-block', bucketSeed, signSeed, block: 4 * (1 + Math.floor(random() * 8)) };
   return hashedWeight(dense, shape, hash, Math.max(1, Math.ceil(n / 3)), dtype);
 }
 

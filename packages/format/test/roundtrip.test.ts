@@ -8,7 +8,7 @@ import {
 import { CheckedByteBuffer } from '../src/codec/checked-byte-buffer.js';
 import { DTYPES, randomModel } from './models.js';
 
-test('random models round-trip exactly through encode/decode (all ops, all dtypes, both hashes)', () => {
+test('random models round-trip exactly through encode/decode (all ops, all dtypes, every hash algorithm)', () => {
   const opsSeen = new Set<string>();
   const dtypesSeen = new Set<string>();
   const hashesSeen = new Set<string>();
@@ -30,7 +30,7 @@ test('random models round-trip exactly through encode/decode (all ops, all dtype
   }
   assert.deepStrictEqual([...opsSeen].sort(), [...OP_TYPES].sort(), 'the generator must cover every op');
   assert.deepStrictEqual([...dtypesSeen].sort(), [...DTYPES].sort());
-  assert.deepStrictEqual([...hashesSeen].sort(), ['plain', 'xxh32', 'xxh32-block']);
+  assert.deepStrictEqual([...hashesSeen].sort(), ['plain', 'xxh32', 'xxh32-aligned-block', 'xxh32-block']);
 });
 
 test('decode works on a buffer at an odd byte offset (no alignment assumed)', () => {
@@ -57,16 +57,18 @@ test(`bulk value arrays start on a ${DATA_ALIGNMENT}-byte boundary`, () => {
   assert.ok(checked >= 4, `checked ${checked} arrays`);
 });
 
-test('the file starts with the identifier and records the writer version 1.1 and the min reader version its features need', () => {
+test('the file starts with the identifier and records the writer version 1.2 and the min reader version its features need', () => {
   const versionsOf = (bytes: Uint8Array): number[][] => {
     const root = fb.Model.getRootAsModel(new CheckedByteBuffer(bytes));
     return [[root.formatVersion()!.major(), root.formatVersion()!.minor()], [root.minReaderVersion()!.major(), root.minReaderVersion()!.minor()]];
   };
-  const bytes = encode(randomModel(1));
+  const model = randomModel(1);
+  const bytes = encode(model);
   assert.equal(new TextDecoder().decode(bytes.subarray(4, 8)), 'HNET');
-  assert.deepStrictEqual(versionsOf(bytes), [[1, 1], [1, 1]]);
+  const { major, minor } = minReaderVersion(model);
+  assert.deepStrictEqual(versionsOf(bytes), [[1, 2], [major, minor]]);
   // Only 1.0 features (ops, dtypes, hash): a 1.0 reader can run it, so it says 1.0.
-  assert.deepStrictEqual(versionsOf(encode(model10())), [[1, 1], [1, 0]]);
+  assert.deepStrictEqual(versionsOf(encode(model10())), [[1, 2], [1, 0]]);
 });
 
 /** A Dense model of 1.0 features only, or with one 1.1 feature swapped in. */
@@ -93,11 +95,11 @@ test('min_reader_version is 1.1 for a 1.1 op, int4 values or xxh32-block; a 1.0 
     assert.deepStrictEqual(minReaderVersion(model), { major: 1, minor: 1 }, change);
     const bytes = encode(model);
     assert.throws(() => checkReaderVersion(readVersions(bytes), reader10), /min_reader_version: file needs a reader of format 1\.1 or newer, this one is 1\.0; upgrade hnet/, change);
-    assert.deepStrictEqual(decode(bytes), model, change); // this reader (1.1) reads it
+    assert.deepStrictEqual(decode(bytes), model, change); // this reader (1.2) reads it
   }
-  // A 1.1 reader refuses a file for 1.2 or 2.0.
-  assert.throws(() => checkReaderVersion({ format: { major: 1, minor: 2 }, minReader: { major: 1, minor: 2 } }), /needs a reader of format 1\.2/);
-  assert.throws(() => checkReaderVersion({ format: { major: 2, minor: 0 }, minReader: { major: 2, minor: 0 } }), /format_version: file is format 2\.0 but this reader supports 1\.1; upgrade hnet/);
+  // This reader (1.2) refuses a file for 1.3 or 2.0.
+  assert.throws(() => checkReaderVersion({ format: { major: 1, minor: 3 }, minReader: { major: 1, minor: 3 } }), /needs a reader of format 1\.3/);
+  assert.throws(() => checkReaderVersion({ format: { major: 2, minor: 0 }, minReader: { major: 2, minor: 0 } }), /format_version: file is format 2\.0 but this reader supports 1\.2; upgrade hnet/);
 });
 
 test('float16 encoding round-trips every finite binary16 value and rounds to nearest even', () => {

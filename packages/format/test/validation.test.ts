@@ -52,7 +52,7 @@ test('unsupported versions: a newer major, and a file that needs a newer reader'
     const pos = root.formatVersion()!.bb_pos;
     bytes[pos] = 2; // major = 2
   });
-  rejects(() => decode(newerMajor), 'unsupported-version', /format_version: file is format 2\.1 but this reader supports 1\.1; upgrade hnet/);
+  rejects(() => decode(newerMajor), 'unsupported-version', /format_version: file is format 2\.2 but this reader supports 1\.2; upgrade hnet/);
   const needsNewer = forge(tinyModel(), (bytes, root) => {
     bytes[root.minReaderVersion()!.bb_pos + 2] = 3; // minor = 3
   });
@@ -148,8 +148,8 @@ test('readVersions reports a newer file without refusing it, and refuses what is
     bytes[root.formatVersion()!.bb_pos] = 2;
     bytes[root.minReaderVersion()!.bb_pos] = 2;
   });
-  assert.deepStrictEqual(readVersions(newer), { format: { major: 2, minor: 1 }, minReader: { major: 2, minor: 0 } });
-  assert.deepStrictEqual(readVersions(encode(tinyModel())), { format: { major: 1, minor: 1 }, minReader: { major: 1, minor: 0 } });
+  assert.deepStrictEqual(readVersions(newer), { format: { major: 2, minor: 2 }, minReader: { major: 2, minor: 0 } });
+  assert.deepStrictEqual(readVersions(encode(tinyModel())), { format: { major: 1, minor: 2 }, minReader: { major: 1, minor: 0 } });
   rejects(() => readVersions(new TextEncoder().encode('not a model at all')), 'bad-identifier', /not an \.hnet file/);
 });
 

@@ -19,6 +19,11 @@ const DTYPE_NAME: Record<number, DType | undefined> = {
   [fb.DType.Float32]: 'float32', [fb.DType.Float16]: 'float16', [fb.DType.Int8]: 'int8', [fb.DType.Int4]: 'int4',
 };
 
+/** The hash algorithm of each HashAlgorithm tag of the schema. */
+const ALGORITHM_NAMES: Record<number, HashSpec['algorithm'] | undefined> = {
+  [fb.HashAlgorithm.XXH32]: 'xxh32', [fb.HashAlgorithm.XXH32Block]: 'xxh32-block', [fb.HashAlgorithm.XXH32AlignedBlock]: 'xxh32-aligned-block',
+};
+
 const invalid = (field: string, detail: string): never => {
   throw new HnetFormatError('invalid-field', field, detail);
 };
@@ -415,17 +420,16 @@ class Reader {
     let hash: HashSpec | null = null;
     if (spec) {
       const algorithm = this.at(`${field}.hash.algorithm`, () => spec.algorithm());
-      if (algorithm !== fb.HashAlgorithm.XXH32 && algorithm !== fb.HashAlgorithm.XXH32Block) {
+      const name = ALGORITHM_NAMES[algorithm];
+      if (name === undefined) {
         throw new HnetFormatError('unsupported-version', `${field}.hash.algorithm`, `unknown hash algorithm ${algorithm}; the file may need a newer hnet`);
       }
       const bucketSeed = this.at(`${field}.hash.bucket_seed`, () => spec.bucketSeed());
       const signSeed = this.at(`${field}.hash.signed`, () => spec.signed()) ? this.at(`${field}.hash.sign_seed`, () => spec.signSeed()) : null;
       // The range of block (1..32) is checked by validate, like every other field's.
       const block = this.at(`${field}.hash.block`, () => spec.block());
-      if (algorithm === fb.HashAlgorithm.XXH32 && block !== 0) invalid(`${field}.hash.block`, `${block} is set, but block is only for xxh32-block`);
-      hash = algorithm === fb.HashAlgorithm.XXH32
-        ? { algorithm: 'xxh32', bucketSeed, signSeed }
-        : { algorithm: 'xxh32-block', bucketSeed, signSeed, block };
+      if (algorithm === fb.HashAlgorithm.XXH32 && block !== 0) invalid(`${field}.hash.block`, `${block} is set, but block is only for xxh32-block and xxh32-aligned-block`);
+      hash = name === 'xxh32' ? { algorithm: name, bucketSeed, signSeed } : { algorithm: name, bucketSeed, signSeed, block };
     }
     const values = this.values(`${field}.values`, this.at(`${field}.values`, () => w.values()));
     return { shape, hash, values };

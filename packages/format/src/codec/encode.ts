@@ -13,6 +13,7 @@ import { FILE_IDENTIFIER, FORMAT_VERSION, minReaderVersion } from '../version.js
 /** Bulk arrays start on this boundary so that readers can view them in place. */
 export const DATA_ALIGNMENT = 16;
 
+const ALGORITHM_CODES = { 'xxh32': fb.HashAlgorithm.XXH32, 'xxh32-block': fb.HashAlgorithm.XXH32Block, 'xxh32-aligned-block': fb.HashAlgorithm.XXH32AlignedBlock } as const;
 const DTYPE_TAG = { float32: fb.DType.Float32, float16: fb.DType.Float16, int8: fb.DType.Int8, int4: fb.DType.Int4 } as const;
 
 export function encode(model: Model): Uint8Array {
@@ -258,11 +259,11 @@ function encodeWeight(builder: flatbuffers.Builder, weight: Weight, written: Wri
   const hash = weight.hash
     ? fb.HashSpec.createHashSpec(
         builder,
-        weight.hash.algorithm === 'xxh32-block' ? fb.HashAlgorithm.XXH32Block : fb.HashAlgorithm.XXH32,
+        ALGORITHM_CODES[weight.hash.algorithm],
         weight.hash.bucketSeed >>> 0,
         (weight.hash.signSeed ?? 0) >>> 0,
         weight.hash.signSeed !== null,
-        weight.hash.algorithm === 'xxh32-block' ? weight.hash.block : 0,
+        weight.hash.algorithm === 'xxh32' ? 0 : weight.hash.block,
       )
     : 0;
   fb.Weight.startWeight(builder);

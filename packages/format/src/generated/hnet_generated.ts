@@ -12,7 +12,8 @@ export enum DType {
 
 export enum HashAlgorithm {
   XXH32 = 0,
-  XXH32Block = 1
+  XXH32Block = 1,
+  XXH32AlignedBlock = 2
 }
 
 export enum ResizeMode {
