@@ -6,6 +6,8 @@
 // xxh32-block hashes the key (r, b) of each block of Z columns with the same
 // functions (kernels.ts: blockLoop; blockGemv hashes four rows at a time,
 // keyRowState4), and the block's sign is the top bit of its sign hash.
+// xxh32-aligned-block (1.2) takes the same bucket hash h of (r, b), starts
+// the run at 4 · bucketOf(h, K / 4) and takes the block's sign from bit 0 of h.
 
 const PRIME1: u32 = 0x9e3779b1;
 const PRIME2: u32 = 0x85ebca77;
@@ -59,6 +61,21 @@ export function columnPattern(block: u32, seed: u32): u32 {
 // @ts-ignore: decorator
 @inline export function bucketOf(h: u32, count: u32): u32 {
   return <u32>((<u64>h * <u64>count) >> 32);
+}
+
+/**
+ * The start of a block's run from its bucket hash h: bucketOf over K, or
+ * for xxh32-aligned-block 4 · bucketOf over the K / 4 whole quads (0 when K < 4).
+ */
+// @ts-ignore: decorator
+@inline export function runStart(h: u32, count: u32, aligned: bool): u32 {
+  return aligned ? bucketOf(h, count >> 2) << 2 : bucketOf(h, count);
+}
+
+/** xxh32-aligned-block's sign mask of a block from its bucket hash h: bit 0 moved to the float sign bit. */
+// @ts-ignore: decorator
+@inline export function alignedSignMask(h: u32): u32 {
+  return h << 31;
 }
 
 // @ts-ignore: decorator

@@ -4,7 +4,7 @@
 
 import { Weight, DT_FLOAT32, DT_FLOAT16, DT_INT8, DT_INT4, MAX_BLOCK } from "./model";
 import { MatMulPlan } from "./layout";
-import { PRIME3, bucketOf, bucketOf4, columnPattern, keyFinish, keyFinish4, keyRowState, keyRowState4, keySignBits4 } from "./hash";
+import { PRIME3, alignedSignMask, bucketOf, bucketOf4, columnPattern, keyFinish, keyFinish4, keyRowState, keyRowState4, keySignBits4, runStart } from "./hash";
 
 // ---- Stored values ----------------------------------------------------------
 
@@ -174,17 +174,20 @@ export function setNaiveExpand(on: bool): void { naiveExpand = on; }
  * time: the two hashes of the element's block b = c / Z, the bucket
  * (start + o) mod K, and the sign: the block's (the top bit of its sign
  * hash) times bit 31 - o of the column block's pattern for o >= 1
- * (per-element xxh32 is Z = 1).
+ * (per-element xxh32 is Z = 1). xxh32-aligned-block: the start 4 ·
+ * ⌊h · ⌊K/4⌋ / 2^32⌋ and the block's sign bit 0 of the bucket hash h.
  */
 export function expandRowNaive(w: Weight, src: usize, r: i32, dst: usize): void {
   const z = w.block;
   for (let c = 0; c < w.cols; c++) {
     const block = <u32>(c / z);
     const offset = <u32>(c % z);
-    const start = bucketOf(keyFinish(keyRowState(<u32>r, w.bucketSeed), block), w.count);
+    const h = keyFinish(keyRowState(<u32>r, w.bucketSeed), block);
+    const start = w.aligned ? 4 * bucketOf(h, w.count / 4) : bucketOf(h, w.count);
     let v = storedValue(src, w.dtype, w.scale, <u32>((<u64>start + <u64>offset) % <u64>w.count));
     const pattern = columnPattern(block, w.signSeed) & 0x7fffffff; // offset 0 takes the block's sign alone
-    if (w.signed && ((keyFinish(keyRowState(<u32>r, w.signSeed), block) ^ (pattern << offset)) >> 31) != 0) v = -v;
+    const blockSign = w.aligned ? (h & 1) << 31 : keyFinish(keyRowState(<u32>r, w.signSeed), block);
+    if (w.signed && ((blockSign ^ (pattern << offset)) >> 31) != 0) v = -v;
     store<f32>(dst + (<usize>c << 2), v);
   }
 }
@@ -256,13 +259,15 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
   const scale = w.scale;
   const bucketRow = keyRowState(<u32>r, w.bucketSeed);
   const signRow = keyRowState(<u32>r, w.signSeed);
+  const aligned = w.aligned;
   // the streaming copy repeats its first buckets after the last (runPad); the file's bytes do not
   const padded = src == w.stored;
   const reach = count + (padded ? runPad(w) : 0);
   const scale4 = f32x4.splat(scale);
   for (let b = 0, c0 = 0; c0 < cols; b++, c0 += z) {
-    const start = bucketOf(keyFinish(bucketRow, <u32>b), count);
-    const mask: u32 = w.signed ? blockSignMask(keyFinish(signRow, <u32>b)) : 0;
+    const h = keyFinish(bucketRow, <u32>b);
+    const start = runStart(h, count, aligned);
+    const mask: u32 = !w.signed ? 0 : aligned ? alignedSignMask(h) : blockSignMask(keyFinish(signRow, <u32>b));
     const pattern: u32 = w.signed ? blockPattern(w, <u32>b) : 0;
     const mask4 = i32x4.splat(mask);
     const bits = patternBits(pattern);
@@ -313,8 +318,10 @@ const INT4_RUN_PAD: u32 = 34;
  * and 16 have their own loops, with x's slice in registers. ξ = σ · π: the
  * column block's pattern π is the same in every row, so it is applied to x's
  * slice once per block, and the block's sign σ flips a row's whole partial
- * dot product, one xor per Z weights. Its naive twin is expandRowNaive then
- * gemmNaive (hnet_set_naive).
+ * dot product, one xor per Z weights. xxh32-aligned-block takes the start
+ * and σ from one hash, and stores the start in quads (a vector shift fewer
+ * per four rows; the row loop shifts it back in a scalar register). Its
+ * naive twin is expandRowNaive then gemmNaive (hnet_set_naive).
  */
 export function blockGemv(w: Weight, x: usize, y: usize, bias: usize, scratch: usize): void {
   switch (w.dtype) {
@@ -513,7 +520,7 @@ export function blockGemvScratchBytes(w: Weight): i32 {
   const partial = scratch;                          // 16 bytes per row
   const bucketRows = partial + (<usize>n4 << 4);    // the row's half of each key (keyRowState)
   const signRows = bucketRows + (<usize>n4 << 2);
-  const starts = signRows + (<usize>n4 << 2);       // the current block's run start per row
+  const starts = signRows + (<usize>n4 << 2);       // the current block's run start per row (aligned: in quads)
   const masks = starts + (<usize>n4 << 2);          // and its sign mask
   const patterned = masks + (<usize>n4 << 2);       // the block's slice of x, patterned (MAX_BLOCK floats)
   // int8 and int4 rows sum the stored integers, and each row's sum is scaled once at the end
@@ -524,21 +531,38 @@ export function blockGemvScratchBytes(w: Weight): i32 {
   let r4 = i32x4(0, 1, 2, 3);
   for (let m = 0; m < n4; m += 4) {
     v128.store(bucketRows + (<usize>m << 2), keyRowState4(r4, w.bucketSeed));
-    v128.store(signRows + (<usize>m << 2), keyRowState4(r4, w.signSeed));
+    if (!w.aligned) v128.store(signRows + (<usize>m << 2), keyRowState4(r4, w.signSeed)); // aligned: no sign hash
     r4 = i32x4.add(r4, i32x4.splat(4));
   }
   memory.fill(partial, 0, <usize>n4 << 4);
   if (!signed) memory.fill(masks, 0, <usize>n4 << 2);
   const count4 = i32x4.splat(count);
+  const quads4 = i32x4.splat(count >> 2);
+  const aligned = w.aligned;
+  const startShift: u32 = aligned ? 2 : 0; // aligned starts are stored in quads of buckets
   for (let b = 0, c0 = 0; c0 < cols; b++, c0 += z) {
     // this block's run starts and sign masks for every row, four rows at a time
     const blockP3 = i32x4.splat(<u32>b * PRIME3);
-    for (let at: usize = 0, end = <usize>n4 << 2; at < end; at += 16) {
-      v128.store(starts + at, bucketOf4(keyFinish4(v128.load(bucketRows + at), blockP3), count4));
+    if (aligned) { // xxh32-aligned-block: one hash gives the start (a multiple of 4) and, in bit 0, the sign
+      if (signed) {
+        for (let at: usize = 0, end = <usize>n4 << 2; at < end; at += 16) {
+          const h = keyFinish4(v128.load(bucketRows + at), blockP3);
+          v128.store(starts + at, bucketOf4(h, quads4));
+          v128.store(masks + at, i32x4.shl(h, 31));
+        }
+      } else {
+        for (let at: usize = 0, end = <usize>n4 << 2; at < end; at += 16) {
+          v128.store(starts + at, bucketOf4(keyFinish4(v128.load(bucketRows + at), blockP3), quads4));
+        }
+      }
+    } else {
+      for (let at: usize = 0, end = <usize>n4 << 2; at < end; at += 16) {
+        v128.store(starts + at, bucketOf4(keyFinish4(v128.load(bucketRows + at), blockP3), count4));
+      }
     }
     // the top bit of the sign hash (keySignBits4 leaves it right; its other bits are not the hash);
     // a loop of its own, so that neither loop tests `signed`
-    if (signed) {
+    if (signed && !aligned) {
       for (let at: usize = 0, end = <usize>n4 << 2; at < end; at += 16) {
         v128.store(masks + at, v128.and(keySignBits4(v128.load(signRows + at), blockP3), i32x4.splat(0x80000000)));
       }
@@ -553,20 +577,20 @@ export function blockGemvScratchBytes(w: Weight): i32 {
       // the runs never wrap: the streaming copy repeats the first Z − 1 buckets after the last (runPad)
       const end = partial + (<usize>rows << 4);
       for (let at = partial, s = starts, k = masks; at < end; at += 16, s += 4, k += 4) {
-        addBlock32(src, load<u32>(s), dtype, at, v128.load32_splat(k), x0, x1, x2, x3, x4, x5, x6, x7);
+        addBlock32(src, load<u32>(s) << startShift, dtype, at, v128.load32_splat(k), x0, x1, x2, x3, x4, x5, x6, x7);
       }
     } else if (len == 16) { // Z = 16, or the last 16 columns of a row under Z = 32
       const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
       const end = partial + (<usize>rows << 4);
       for (let at = partial, s = starts, k = masks; at < end; at += 16, s += 4, k += 4) {
-        const dot = blockDot16(src, load<u32>(s), dtype, x0, x1, x2, x3);
+        const dot = blockDot16(src, load<u32>(s) << startShift, dtype, x0, x1, x2, x3);
         v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(k))));
       }
     } else {
       const reach = count + runPad(w); // with the streaming copy's repeated buckets
       for (let m = 0; m < rows; m++) {
         const at = partial + (<usize>m << 4);
-        const dot = runDot(src, dtype, valueScale, count, reach, load<u32>(starts + (<usize>m << 2)), xb, len);
+        const dot = runDot(src, dtype, valueScale, count, reach, load<u32>(starts + (<usize>m << 2)) << startShift, xb, len);
         v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(masks + (<usize>m << 2)))));
       }
     }

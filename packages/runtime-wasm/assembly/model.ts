@@ -83,9 +83,11 @@ export const DT_INT4: i32 = 3; // 1.1: two per byte, element 2i in the low nibbl
 const SAFE_INTEGER: i64 = 1 << 53;
 
 export const READER_MAJOR: u32 = 1;
-export const READER_MINOR: u32 = 1; // 1.1: xxh32-block; ops of 1.1 this build does not know are refused by tag
+export const READER_MINOR: u32 = 2; // 1.2: xxh32-aligned-block; ops of 1.1 this build does not know are refused by tag
 
-export const HASH_XXH32_BLOCK: u32 = 1; // HashAlgorithm.XXH32Block (1.1)
+export const HASH_XXH32_BLOCK: u32 = 1;         // HashAlgorithm.XXH32Block (1.1)
+export const HASH_XXH32_ALIGNED_BLOCK: u32 = 2; // HashAlgorithm.XXH32AlignedBlock (1.2)
+export const RUN_ALIGN: u32 = 4;                // its run starts and Z are multiples of 4
 export const MAX_BLOCK: u32 = 32;       // one sign bit per offset of a block, from one 32-bit pattern
 
 
@@ -99,6 +101,7 @@ export class Weight {
   signSeed: u32 = 0;
   signed: bool = true;
   block: i32 = 1;         // columns per hash: Z of xxh32-block, 1 for per-element xxh32 (the same map)
+  aligned: bool = false;  // xxh32-aligned-block: runs start on multiples of 4, σ is bit 0 of the bucket hash
   count: u32 = 0;         // stored values: K buckets, or `size` plain values
   dtype: i32 = DT_FLOAT32;
   scale: f32 = 1;         // int8 and int4 only
@@ -256,7 +259,7 @@ function readWeight(r: Reader, table: u32, what: string): Weight {
   if (hash != 0) {
     w.hashed = true;
     const algorithm = r.fieldU8(hash, 0, 0, what + ".hash.algorithm");
-    if (algorithm > HASH_XXH32_BLOCK) { fail(E_VERSION, what + ".hash.algorithm = " + algorithm.toString() + " is unknown (0 XXH32, 1 XXH32Block); the file may need a newer runtime"); return w; }
+    if (algorithm > HASH_XXH32_ALIGNED_BLOCK) { fail(E_VERSION, what + ".hash.algorithm = " + algorithm.toString() + " is unknown (0 XXH32, 1 XXH32Block, 2 XXH32AlignedBlock); the file may need a newer runtime"); return w; }
     w.bucketSeed = r.fieldU32(hash, 1, 0, what + ".hash.bucket_seed");
     w.signSeed = r.fieldU32(hash, 2, 0, what + ".hash.sign_seed");
     w.signed = r.fieldU8(hash, 3, 1, what + ".hash.signed") != 0;
@@ -265,7 +268,11 @@ function readWeight(r: Reader, table: u32, what: string): Weight {
     if (algorithm == HASH_XXH32_BLOCK) {
       if (block < 1 || block > MAX_BLOCK) { fail(E_INVALID, what + ".hash.block = " + block.toString() + ": xxh32-block needs a block of 1..32 columns"); return w; }
       w.block = <i32>block;
-    } else if (block != 0) { fail(E_INVALID, what + ".hash.block = " + block.toString() + " is set, but block is only for xxh32-block"); return w; }
+    } else if (algorithm == HASH_XXH32_ALIGNED_BLOCK) {
+      if (block < RUN_ALIGN || block > MAX_BLOCK || block % RUN_ALIGN != 0) { fail(E_INVALID, what + ".hash.block = " + block.toString() + ": xxh32-aligned-block needs a block of 4, 8, .., 32 columns"); return w; }
+      w.block = <i32>block;
+      w.aligned = true;
+    } else if (block != 0) { fail(E_INVALID, what + ".hash.block = " + block.toString() + " is set, but block is only for xxh32-block and xxh32-aligned-block"); return w; }
   }
 
   const values = r.table(table, 2, what + ".values", true);

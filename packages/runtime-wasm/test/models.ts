@@ -14,6 +14,8 @@ export interface WeightChoice {
   hashed?: boolean;
   /** Hash with xxh32-block of this many columns per block instead of per-element xxh32. */
   block?: number;
+  /** With block: xxh32-aligned-block (format 1.2) instead of xxh32-block. */
+  aligned?: boolean;
 }
 
 /** Builds a graph one node at a time, tracking shapes with format's inference (-1 = batch). */
@@ -42,7 +44,8 @@ export class GraphBuilder {
       signSeed: this.random() < 0.8 ? Math.floor(this.random() * 2 ** 32) : null,
     };
     const block = this.choice.block;
-    const hash: HashSpec = block === undefined ? { algorithm: 'xxh32', ...seeds } : { algorithm: 'xxh32-block', ...seeds, block };
+    const hash: HashSpec = block === undefined ? { algorithm: 'xxh32', ...seeds }
+      : { algorithm: this.choice.aligned ? 'xxh32-aligned-block' : 'xxh32-block', ...seeds, block };
     return hashedWeight(dense, shape, hash, this.int(1, Math.max(1, Math.ceil(n / 2))), dtype);
   }
 

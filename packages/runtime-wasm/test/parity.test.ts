@@ -63,13 +63,19 @@ for (const build of BUILDS) describe(`parity with runReference, ${build} build`,
 
   // xxh32-block: Z = 1 (the per-element map), Z below, at and above the SIMD width, the largest Z;
   // random K, so runs wrap and K < Z occur. The naive twin runs in streaming mode (every run).
-  for (const block of [1, 3, 4, 16, 32]) {
-    it(`random models with every weight block-hashed, Z = ${block}, every dtype, fast and naive`, async () => {
+  // xxh32-aligned-block (format 1.2): Z a multiple of 4, random K (K < 4 too: every run starts at 0).
+  const BLOCK_RULES = [
+    ...[1, 3, 4, 16, 32].map((block) => ({ block, aligned: false })),
+    ...[4, 16, 32].map((block) => ({ block, aligned: true })),
+  ];
+  for (const { block, aligned } of BLOCK_RULES) {
+    const rule = aligned ? 'xxh32-aligned-block' : 'xxh32-block';
+    it(`random models with every weight hashed by ${rule}, Z = ${block}, every dtype, fast and naive`, async () => {
       for (const [i, dtype] of DTYPES.entries()) {
-        await checkModel(randomModel(400 + i, { dtype, hashed: true, block }), 400 + i);
-        await checkModel(randomModel(410 + i, { dtype, hashed: true, block }), 410 + i, true);
+        await checkModel(randomModel(400 + i, { dtype, hashed: true, block, aligned }), 400 + i);
+        await checkModel(randomModel(410 + i, { dtype, hashed: true, block, aligned }), 410 + i, true);
       }
-      await checkModel(mlpModel(420, [784, 100, 10], { hashed: true, block }, 8), 420);
+      await checkModel(mlpModel(420, [784, 100, 10], { hashed: true, block, aligned }, 8), 420);
     });
   }
 
@@ -79,12 +85,13 @@ for (const build of BUILDS) describe(`parity with runReference, ${build} build`,
   // bucket K - 1: K = 40 < 2Z, and K = 5 < Z, whose run goes round the buckets several times (read from
   // the streaming copy's repeated buckets, kernels.ts: runPad). Compared with the reference and with the
   // naive kernels.
-  for (const block of [4, 8, 12, 16, 32]) {
-    it(`a block-hashed Dense at batch 1, Z = ${block}: signed and unsigned, wrapping runs`, async () => {
+  // Both block rules; K = 41 and 5 are not multiples of 4 (aligned runs then reach the last buckets only by wrapping).
+  for (const block of [4, 8, 12, 16, 32]) for (const algorithm of ['xxh32-block', 'xxh32-aligned-block'] as const) {
+    it(`a Dense hashed by ${algorithm} at batch 1, Z = ${block}: signed and unsigned, wrapping runs`, async () => {
       for (const [i, dtype] of DTYPES.entries()) {
-        for (const signed of [true, false]) for (const [out, inF, k] of [[40, 70, 40], [5, 70, 40], [17, 64, 40], [9, 48, 5]]) {
+        for (const signed of [true, false]) for (const [out, inF, k] of [[40, 70, 40], [5, 70, 41], [17, 64, 40], [9, 48, 5]]) {
           const seeds = { bucketSeed: 11 + i, signSeed: signed ? 12 + i : null };
-          const weight = hashedWeight(randomArray(rng(500 + i), out * inF), [out, inF], { algorithm: 'xxh32-block', ...seeds, block }, k, dtype);
+          const weight = hashedWeight(randomArray(rng(500 + i), out * inF), [out, inF], { algorithm, ...seeds, block }, k, dtype);
           const model: Model = {
             inputs: [{ name: 'x', shape: [-1, inF] }], outputs: [{ name: 'y', shape: [-1, out] }],
             nodes: [{ name: 'fc', op: { type: 'Dense', weight, bias: null }, inputs: ['x'], outputs: ['y'] }], metadata: {},
@@ -189,15 +196,16 @@ for (const build of BUILDS) describe(`virtual weights, bit for bit, ${build} bui
   before(() => { WASM = WASM_PATHS[build]; });
   // x = identity [in, in] makes y[i, o] = W[o, i] exactly (one product by 1, the rest by 0).
   for (const dtype of DTYPES) {
-    for (const signed of [true, false]) for (const block of [null, 8, 32]) {
-      const kind = block === null ? 'xxh32' : `xxh32-block Z = ${block}`;
+    for (const signed of [true, false]) for (const [block, aligned] of [[null, false], [8, false], [32, false], [8, true], [32, true]] as const) {
+      const algorithm = block === null ? 'xxh32' : aligned ? 'xxh32-aligned-block' : 'xxh32-block';
+      const kind = block === null ? algorithm : `${algorithm} Z = ${block}`;
       it(`every bucket index and sign of a ${dtype} ${signed ? 'signed' : 'unsigned'} weight, ${kind}`, async () => {
         const random = rng(dtype.length * 10 + Number(signed));
         const [out, inF] = [13, 37]; // 37: nine SIMD steps and a scalar tail; blocks of 8 and 32 end in a partial one
         const seeds = { bucketSeed: 0xdeadbeef, signSeed: signed ? 0x12345678 : null };
         // K = 97 per element; K = 40 for blocks, so that many runs wrap past bucket K - 1
         const weight = hashedWeight(randomArray(random, out * inF), [out, inF],
-          block === null ? { algorithm: 'xxh32', ...seeds } : { algorithm: 'xxh32-block', ...seeds, block }, block === null ? 97 : 40, dtype);
+          block === null ? { algorithm: 'xxh32', ...seeds } : { algorithm: aligned ? 'xxh32-aligned-block' : 'xxh32-block', ...seeds, block }, block === null ? 97 : 40, dtype);
         const model: Model = {
           inputs: [{ name: 'x', shape: [-1, inF] }], outputs: [{ name: 'y', shape: [-1, out] }],
           nodes: [{ name: 'fc', op: { type: 'Dense', weight, bias: null }, inputs: ['x'], outputs: ['y'] }], metadata: {},
