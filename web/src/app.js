@@ -232,7 +232,7 @@ function showInspect(fileName, d) {
     ['#', 'layer', 'part', 'virtual shape', 'virtual', 'real', 'dtype', 'hash'],
     d.weights.map((w) => [
       String(w.node), w.layer, w.part, formatWeightShape(w.shape), formatCount(w.virtual), formatCount(w.real), w.dtype,
-      w.hash ? `${w.hash.algorithm}${w.hash.algorithm === 'xxh32-block' ? ` Z=${w.hash.block}` : ''} K=${formatCount(w.real)}, bucket seed ${hex(w.hash.bucketSeed)}, sign seed ${w.hash.signSeed === null ? 'none' : hex(w.hash.signSeed)}` : 'dense',
+      w.hash ? `${w.hash.algorithm}${w.hash.algorithm === 'xxh32' ? '' : ` Z=${w.hash.block}`} K=${formatCount(w.real)}, bucket seed ${hex(w.hash.bucketSeed)}, sign seed ${w.hash.signSeed === null ? 'none' : hex(w.hash.signSeed)}` : 'dense',
     ]),
   ));
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { decode, encode, FORMAT_VERSION, formatVersionString, plainWeight, readNpy, runReference, writeNpy, type Model } from '@hnet/format';
+import { decode, encode, FORMAT_VERSION, formatVersionString, plainWeight, readNpy, readVersions, runReference, weightsOf, writeNpy, type Model } from '@hnet/format';
 // The ONNX builders and fixtures of @hnet/convert's own tests: the CLI reads the same models.
 import { assertClose, attr, fixture, floatTensor, loadNpy, node, onnx, onnxModel, randomArray, runOrt } from '../../convert/test/helpers.js';
 import { BIN, runHnet, type CliResult } from './helpers.js';
@@ -145,6 +145,29 @@ test('convert says why it hashed nothing when every weight is below --min-virtua
   assert.doesNotMatch(exact.stdout, /nothing was hashed/);
 });
 
+test('convert --hash xxh32-aligned-block: format 1.2, Z lowered to a multiple of 4 within K, and inspect, run (both modes) and export-onnx agree', async () => {
+  // --buckets /fc2/Gemm=10: K not a multiple of 4, and below 32, so that layer's Z is 8
+  const conv = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'a.hnet', '--compression', '1/8', '--hash', 'xxh32-aligned-block', '--buckets', '/fc2/Gemm=10');
+  assert.equal(conv.code, 0, conv.stderr);
+  const bytes = readFileSync(at('a.hnet'));
+  assert.deepEqual(readVersions(bytes).minReader, { major: 1, minor: 2 });
+  const model = decode(bytes);
+  const hashes = model.nodes.map((n) => weightsOf(n.op)?.weight.hash).filter((h) => h);
+  assert.deepEqual(hashes.map((h) => h!.algorithm === 'xxh32' ? null : [h!.algorithm, h!.block]), [['xxh32-aligned-block', 32], ['xxh32-aligned-block', 8]]);
+  assert.match(model.metadata['hash.policy'], /"hash":"xxh32-aligned-block","block":32/);
+  assert.match(hnet('inspect', 'a.hnet').stdout, /xxh32-aligned-block Z=8 K=10 bucket seed/);
+  const x = loadNpy(fixture('mnist_mlp.input.npy'));
+  const expected = runReference(model, { input: x }).output;
+  for (const mode of ['materialized', 'streaming']) {
+    const run = hnet('run', 'a.hnet', '--input', fixture('mnist_mlp.input.npy'), '--output', `a-${mode}.npy`, '--mode', mode);
+    assert.equal(run.code, 0, run.stderr);
+    assertClose(readNpy(readFileSync(at(`a-${mode}.npy`)), 'y.npy'), expected, 1e-5, `hnet run --mode ${mode}`);
+  }
+  const exp = hnet('export-onnx', 'a.hnet', '-o', 'a.onnx');
+  assert.equal(exp.code, 0, exp.stderr);
+  assertClose((await runOrt(at('a.onnx'), { input: x })).output, expected, 1e-4, 'exported ONNX vs the reference');
+});
+
 test('convert --hash xxh32-block --block 16: recorded per weight and in hash.policy, and inspect, run (both modes) and export-onnx agree', async () => {
   const conv = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'b.hnet', '--compression', '1/8', '--hash', 'xxh32-block', '--block', '16');
   assert.equal(conv.code, 0, conv.stderr);
@@ -170,7 +193,12 @@ test('convert --hash xxh32-block --block 16: recorded per weight and in hash.pol
   const byDefault = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'd.hnet', '--compression', '1/8', '--hash', 'xxh32-block');
   assert.equal(byDefault.code, 0, byDefault.stderr);
   assert.match(decode(readFileSync(at('d.hnet'))).metadata['hash.policy'], /"block":32/);
-  for (const [flags, message] of [[['--block', '8'], /--block needs --hash xxh32-block/], [['--hash', 'xxh32-block', '--block', '33'], /--block must be an integer in \[1, 32\], got "33"/], [['--hash', 'md5'], /--hash must be xxh32 or xxh32-block, got "md5"/]] as const) {
+  for (const [flags, message] of [
+    [['--block', '8'], /--block needs a block hash in --hash \(xxh32-block or xxh32-aligned-block\)/],
+    [['--hash', 'xxh32-block', '--block', '33'], /--block must be an integer in \[1, 32\], got "33"/],
+    [['--hash', 'xxh32-aligned-block', '--block', '6'], /--block 6: xxh32-aligned-block takes a multiple of 4 \(4, 8, \.\., 32\)/],
+    [['--hash', 'md5'], /--hash takes xxh32, xxh32-block, xxh32-aligned-block, got "md5"/],
+  ] as const) {
     const bad = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'bad.hnet', '--compression', '1/8', ...flags);
     assert.equal(bad.code, 2, bad.stderr);
     assertShortError(bad.stderr, message);
@@ -267,14 +295,14 @@ test('bench notes that per-element hashing streams slowly at small batches, and 
   assert.equal(hnet('convert', fixture('mlp.onnx'), '-o', 'hint-block.hnet', '-c', '1/8', '--min-virtual', '0', '--hash', 'xxh32-block').code, 0);
   const perElement = hnet('bench', 'hint-xxh32.hnet', '--batch', '1', '--seconds', '0.01', '--json');
   assert.equal(perElement.code, 0, perElement.stderr);
-  assert.match(perElement.stderr, /streaming at batch 1 \([\d.]+× the materialized time\), this file's \d+ per-element-hashed \(xxh32\) weight\(s\) cost two hashes per virtual weight per call\. Converted with --hash xxh32-block/);
+  assert.match(perElement.stderr, /streaming at batch 1 \([\d.]+× the materialized time\), this file's \d+ per-element-hashed \(xxh32\) weight\(s\) cost two hashes per virtual weight per call\. Converted with --hash xxh32-aligned-block/);
   assert.equal(JSON.parse(perElement.stdout).length, 2); // the note stays off stdout
   const dense = hnet('convert', fixture('mlp.onnx'), '-o', 'hint-dense.hnet');
   assert.equal(dense.code, 0);
   for (const quiet of [['hint-block.hnet', '--batch', '1'], ['hint-dense.hnet', '--batch', '1'], ['hint-xxh32.hnet', '--batch', '64'], ['hint-xxh32.hnet', '--batch', '1', '--mode', 'materialized']]) {
     const r = hnet('bench', ...quiet, '--seconds', '0.01');
     assert.equal(r.code, 0, r.stderr);
-    assert.doesNotMatch(r.stderr, /xxh32-block/, quiet.join(' '));
+    assert.doesNotMatch(r.stderr, /--hash xxh32-aligned-block/, quiet.join(' '));
   }
 });
 

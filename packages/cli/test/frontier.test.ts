@@ -193,8 +193,9 @@ test('hnet frontier --hashes: one hash only, and bad hash flags are usage errors
   assert.match(r.stdout, /^hashed\s+1\/8\s+int8\s+block Z=32\s+\d+\s/m, 'the default Z');
   assert.doesNotMatch(r.stdout, /^hashed .* xxh32 /m);
   for (const [args, message] of [
-    [['--hashes', 'xxh64'], /--hashes takes hash functions of xxh32, xxh32-block, got "xxh64"/],
-    [['--hashes', 'xxh32', '--block', '16'], /--block sets Z of the xxh32-block runs: --hashes has none/],
+    [['--hashes', 'xxh64'], /--hashes takes xxh32, xxh32-block, xxh32-aligned-block, got "xxh64"/],
+    [['--hashes', 'xxh32', '--block', '16'], /--block needs a block hash in --hashes \(xxh32-block or xxh32-aligned-block\)/],
+    [['--hashes', 'xxh32-aligned-block', '--block', '10'], /--block 10: xxh32-aligned-block takes a multiple of 4/],
     [['--block', '33'], /--block must be an integer in \[1, 32\], got "33"/],
   ] as const) {
     const bad = hnet('frontier', fixture('mnist_mlp.onnx'), '--data', 'mnist', '-o', 'bad.svg', ...args);

@@ -23,7 +23,7 @@
 // never share a hash map.
 
 import {
-  expandWeight, hashedWeight, MAX_BLOCK, plainWeight, sizeOf, weightsOf, xxh32,
+  expandWeight, hashedWeight, MAX_BLOCK, plainWeight, RUN_ALIGN, sizeOf, weightsOf, xxh32,
   type DType, type HashSpec, type Model, type Node, type Op, type Weight,
   METADATA_KEYS,
 } from '@hnet/format';
@@ -54,13 +54,24 @@ export interface HashPolicy {
   signed?: boolean;
   /** The hash of every hashed weight (default xxh32, one per virtual weight). */
   hash?: HashSpec['algorithm'];
-  /** xxh32-block: columns per hash, 1..32 (default DEFAULT_BLOCK). */
+  /** xxh32-block: columns per hash, 1..32; xxh32-aligned-block: 4, 8, .., 32 (default DEFAULT_BLOCK). */
   block?: number;
 }
 
 export const DEFAULT_MIN_VIRTUAL = 1000;
 /** The default Z of xxh32-block (docs/RESULTS.md, "Block hashing": the accuracy and speed behind it). */
 export const DEFAULT_BLOCK = 32;
+
+/**
+ * A layer's Z for K buckets: at most K, since a run longer than the bucket
+ * array would wrap onto itself and repeat buckets inside one block
+ * (docs/FORMAT.md, "Why a block sign times a column pattern"); for
+ * xxh32-aligned-block a multiple of 4, and 4 when K < 4 (such a run wraps).
+ */
+function layerBlock(algorithm: 'xxh32-block' | 'xxh32-aligned-block', block: number, k: number): number {
+  if (algorithm === 'xxh32-block') return Math.min(block, k);
+  return Math.max(RUN_ALIGN, Math.min(block, k - (k % RUN_ALIGN)));
+}
 
 /** The ops whose weights the policy may hash. */
 const HASHABLE: readonly Op['type'][] = ['Dense', 'Conv2D', 'ConvTranspose', 'Constant'];
@@ -118,10 +129,15 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
   const seed = policy.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ConvertError('bad-policy', `seed must be a uint32, got ${seed}`);
   const algorithm = policy.hash ?? 'xxh32';
-  if (algorithm !== 'xxh32' && algorithm !== 'xxh32-block') throw new ConvertError('bad-policy', `hash must be xxh32 or xxh32-block, got ${String(algorithm)}`);
+  if (algorithm !== 'xxh32' && algorithm !== 'xxh32-block' && algorithm !== 'xxh32-aligned-block') {
+    throw new ConvertError('bad-policy', `hash must be xxh32, xxh32-block or xxh32-aligned-block, got ${String(algorithm)}`);
+  }
   const block = policy.block ?? DEFAULT_BLOCK;
   if (algorithm === 'xxh32-block' && !(Number.isInteger(block) && block >= 1 && block <= MAX_BLOCK)) {
     throw new ConvertError('bad-policy', `block must be an integer in 1..${MAX_BLOCK} (columns per hash), got ${block}`);
+  }
+  if (algorithm === 'xxh32-aligned-block' && !(Number.isInteger(block) && block >= RUN_ALIGN && block <= MAX_BLOCK && block % RUN_ALIGN === 0)) {
+    throw new ConvertError('bad-policy', `xxh32-aligned-block needs a block of ${RUN_ALIGN}, ${2 * RUN_ALIGN}, .., ${MAX_BLOCK} columns per hash, got ${block}`);
   }
   const minVirtual = policy.minVirtual ?? DEFAULT_MIN_VIRTUAL;
   const dtype = policy.bucketDtype ?? 'float32';
@@ -167,9 +183,7 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
           bucketSeed: deriveSeed(seed, index, node.name, part, 'bucket'),
           signSeed: policy.signed === false ? null : deriveSeed(seed, index, node.name, part, 'sign'),
         };
-        // Z ≤ K: a run longer than the bucket array would wrap onto itself and repeat buckets inside
-        // one block (docs/FORMAT.md, "Why a block sign times a column pattern").
-        const hash: HashSpec = algorithm === 'xxh32' ? { algorithm, ...seeds } : { algorithm, ...seeds, block: Math.min(block, k) };
+        const hash: HashSpec = algorithm === 'xxh32' ? { algorithm, ...seeds } : { algorithm, ...seeds, block: layerBlock(algorithm, block, k) };
         next = hashedWeight(values, weight.shape, hash, k, dtypes.get(node.name) ?? dtype);
       }
       weights.push({
@@ -186,7 +200,7 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
 
   const policyNote = {
     compression, seed, minVirtual, hashBias: !!policy.hashBias, bucketDtype: dtype, signed: policy.signed !== false,
-    hash: algorithm, ...(algorithm === 'xxh32-block' ? { block } : {}),
+    hash: algorithm, ...(algorithm === 'xxh32' ? {} : { block }),
     ...(policy.biasDtype && policy.biasDtype !== 'float32' ? { biasDtype: policy.biasDtype } : {}),
     ...(policy.denseDtype && policy.denseDtype !== 'float32' ? { denseDtype: policy.denseDtype } : {}),
     ...(buckets.size ? { buckets: Object.fromEntries(buckets) } : {}), ...(dtypes.size ? { dtypes: Object.fromEntries(dtypes) } : {}),

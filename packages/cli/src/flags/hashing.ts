@@ -2,7 +2,7 @@
 // HashPolicy they make.
 
 import { DEFAULT_BLOCK, DEFAULT_MIN_VIRTUAL, type HashPolicy } from '@hnet/convert';
-import { MAX_BLOCK } from '@hnet/format';
+import { MAX_BLOCK, RUN_ALIGN, type HashSpec } from '@hnet/format';
 import { parseFraction, parseInteger, UsageError, type FlagSpec, type ParsedArgs } from '../args.js';
 import { dtypeFlag, storageFromArgs } from './storage.js';
 
@@ -11,21 +11,38 @@ export const HASHING_FLAGS: FlagSpec[] = [
   { name: 'buckets', kind: 'list', value: 'NAME=K', help: 'hash layer NAME with exactly K buckets (repeatable)' },
   { name: 'dense', kind: 'list', value: 'NAME', help: 'keep layer NAME dense (repeatable)' },
   { name: 'min-virtual', kind: 'string', value: 'N', help: `layers with fewer virtual weights stay dense (default ${DEFAULT_MIN_VIRTUAL})` },
-  { name: 'hash', kind: 'string', value: 'ALGO', help: 'hash function: xxh32 (default: one hash per weight) or xxh32-block (one per block of --block columns; format 1.1, faster streaming)' },
-  { name: 'block', kind: 'string', value: 'Z', help: `with --hash xxh32-block: columns per hash, 1..${MAX_BLOCK} (default ${DEFAULT_BLOCK})` },
+  { name: 'hash', kind: 'string', value: 'ALGO', help: 'hash function: xxh32 (default: one hash per weight), xxh32-block (one per block of --block columns; format 1.1, faster streaming) or xxh32-aligned-block (its runs on 4-bucket boundaries, one hash per block; format 1.2, fastest streaming)' },
+  { name: 'block', kind: 'string', value: 'Z', help: `with a block hash: columns per hash, 1..${MAX_BLOCK} (aligned: a multiple of ${RUN_ALIGN}; default ${DEFAULT_BLOCK})` },
   { name: 'seed', kind: 'string', value: 'N', help: 'uint32 seed; each layer derives its own bucket and sign seeds (default 0)' },
   { name: 'hash-bias', kind: 'boolean', help: 'also hash the biases of hashed layers' },
   { name: 'no-sign', kind: 'boolean', help: 'no sign hash (every ξ = +1)' },
   { name: 'bucket-dtype', kind: 'string', value: 'TYPE', help: 'bucket storage: float32 (default), float16, int8, int4 (two per byte; format 1.1); int8/int4 retrain quantization-aware' },
 ];
 
+/** The hash functions a file can use, as --hash and frontier's --hashes name them. */
+export const HASH_ALGORITHMS: readonly HashSpec['algorithm'][] = ['xxh32', 'xxh32-block', 'xxh32-aligned-block'];
+
+/** A --hash (or --hashes item) value, checked. */
+export function hashAlgorithmOf(text: string, flag: string): HashSpec['algorithm'] {
+  if (!HASH_ALGORITHMS.includes(text as HashSpec['algorithm'])) throw new UsageError(`--${flag} takes ${HASH_ALGORITHMS.join(', ')}, got "${text}"`);
+  return text as HashSpec['algorithm'];
+}
+
+/** --block: Z of the block hashes among `hashes` (default DEFAULT_BLOCK); a usage error when none of them takes one, or Z does not suit xxh32-aligned-block. */
+export function blockFlagOf(args: ParsedArgs, hashes: readonly HashSpec['algorithm'][], hashFlag: string): number {
+  const flag = args.strings.get('block');
+  if (flag !== undefined && hashes.every((h) => h === 'xxh32')) throw new UsageError(`--block needs a block hash in --${hashFlag} (xxh32-block or xxh32-aligned-block)`);
+  const block = parseInteger(flag ?? String(DEFAULT_BLOCK), 'block', 1, MAX_BLOCK);
+  if (hashes.includes('xxh32-aligned-block') && block % RUN_ALIGN !== 0) {
+    throw new UsageError(`--block ${block}: xxh32-aligned-block takes a multiple of ${RUN_ALIGN} (4, 8, .., ${MAX_BLOCK})`);
+  }
+  return block;
+}
+
 /** A HashPolicy from the command line (with the dense storage of STORAGE_FLAGS). */
 export function policyFromArgs(args: ParsedArgs): HashPolicy {
-  const hash = args.strings.get('hash') ?? 'xxh32';
-  if (hash !== 'xxh32' && hash !== 'xxh32-block') throw new UsageError(`--hash must be xxh32 or xxh32-block, got "${hash}"`);
-  const blockFlag = args.strings.get('block');
-  if (blockFlag !== undefined && hash !== 'xxh32-block') throw new UsageError('--block needs --hash xxh32-block');
-  const block = parseInteger(blockFlag ?? String(DEFAULT_BLOCK), 'block', 1, MAX_BLOCK);
+  const hash = hashAlgorithmOf(args.strings.get('hash') ?? 'xxh32', 'hash');
+  const block = blockFlagOf(args, [hash], 'hash');
   const dtype = dtypeFlag(args, 'bucket-dtype') ?? 'float32';
   const buckets: Record<string, number> = {};
   for (const item of args.lists.get('buckets') ?? []) {
@@ -43,7 +60,7 @@ export function policyFromArgs(args: ParsedArgs): HashPolicy {
     bucketDtype: dtype,
     signed: !args.booleans.has('no-sign'),
     hash,
-    ...(hash === 'xxh32-block' ? { block } : {}),
+    ...(hash === 'xxh32' ? {} : { block }),
     ...storageFromArgs(args).policy,
   };
 }

@@ -16,6 +16,7 @@ import { DEFAULT_BLOCK, DEFAULT_MIN_VIRTUAL, stripModel, writeFileAtomic } from 
 import { encode, formatBytes, MAX_BLOCK, normalizationEntry, type DType, type HashSpec, type Model } from '@hnet/format';
 import type { DataSplits } from '@hnet/train';
 import { parseFraction, parseInteger, UsageError, type ParsedArgs } from '../args.js';
+import { blockFlagOf, hashAlgorithmOf } from '../flags/hashing.js';
 import { allocationPolicy, SEARCH_BIAS_DTYPE, searchBudget, sensitivityTraining, TargetError, type SearchBase } from '../budget.js';
 import { table, toJson } from '../common.js';
 import { TRAINING_FLAGS, trainingFromArgs } from '../flags/training.js';
@@ -49,8 +50,8 @@ export const verb: Verb = {
     { name: 'data', kind: 'string', value: 'DATA', help: 'labelled data with a test split (an MNIST-layout folder, mnist) (required)' },
     { name: 'ratios', kind: 'string', value: 'LIST', help: 'hashing compressions (default 1/8,1/16,1/32,1/64,1/128)' },
     { name: 'dtypes', kind: 'string', value: 'LIST', help: 'bucket storage of the hashed runs (default float32,int8,int4)' },
-    { name: 'hashes', kind: 'string', value: 'LIST', help: 'hash functions of the hashed runs (default xxh32,xxh32-block)' },
-    { name: 'block', kind: 'string', value: 'Z', help: `xxh32-block runs: columns per hash, 1..${MAX_BLOCK} (default ${DEFAULT_BLOCK})` },
+    { name: 'hashes', kind: 'string', value: 'LIST', help: 'hash functions of the hashed runs: xxh32, xxh32-block, xxh32-aligned-block (default xxh32,xxh32-block)' },
+    { name: 'block', kind: 'string', value: 'Z', help: `block-hashed runs: columns per hash, 1..${MAX_BLOCK} (aligned: a multiple of 4; default ${DEFAULT_BLOCK})` },
     { name: 'budget', kind: 'list', value: 'SIZE', help: 'also a budget-search run for a file of at most SIZE (repeatable)' },
     { name: 'widths', kind: 'string', value: 'LIST', help: 'hidden-width factors of the equal-size dense nets (default 1/4,1/8,1/16,1/32,1/64; none: skip)' },
     { name: 'narrow-dtypes', kind: 'string', value: 'LIST', help: 'weight storage of the equal-size dense nets (default float32,int4)' },
@@ -71,12 +72,13 @@ export interface FrontierPoint {
   dtype: DType | 'per layer';
   /** The hash of the hashed layers (budget points: the search's xxh32); null for the dense and equal-size dense nets. */
   hash: HashSpec['algorithm'] | null;
-  block: number | null; // Z of xxh32-block, else null
+  block: number | null; // Z of xxh32-block or xxh32-aligned-block, else null
   bytes: number;
   accuracy: number; // test split, 0..1
 }
 
-const HASHES: readonly HashSpec['algorithm'][] = ['xxh32', 'xxh32-block'];
+/** The hashes of the default sweep: per element, and per block (xxh32-aligned-block stores as much and scores alike: --hashes adds it). */
+const DEFAULT_HASHES: readonly HashSpec['algorithm'][] = ['xxh32', 'xxh32-block'];
 
 function listOf<T>(args: ParsedArgs, flag: string, fallback: string, parse: (item: string) => T): T[] {
   const text = args.strings.get(flag) ?? fallback;
@@ -99,12 +101,8 @@ async function frontier(args: ParsedArgs, io: Io): Promise<void> {
   if (!data) throw new UsageError('missing --data DATA: the sweep trains and scores on it');
   const ratios = listOf(args, 'ratios', '1/8,1/16,1/32,1/64,1/128', (r) => parseFraction(r, 'ratios'));
   const dtypes = listOf(args, 'dtypes', 'float32,int8,int4', dtypeOf('dtypes'));
-  const hashes = listOf(args, 'hashes', HASHES.join(','), (item) => {
-    if (!HASHES.includes(item as HashSpec['algorithm'])) throw new UsageError(`--hashes takes hash functions of ${HASHES.join(', ')}, got "${item}"`);
-    return item as HashSpec['algorithm'];
-  });
-  if (args.strings.has('block') && !hashes.includes('xxh32-block')) throw new UsageError('--block sets Z of the xxh32-block runs: --hashes has none');
-  const block = parseInteger(args.strings.get('block') ?? String(DEFAULT_BLOCK), 'block', 1, MAX_BLOCK);
+  const hashes = listOf(args, 'hashes', DEFAULT_HASHES.join(','), (item) => hashAlgorithmOf(item, 'hashes'));
+  const block = blockFlagOf(args, hashes, 'hashes');
   const widths = listOf(args, 'widths', '1/4,1/8,1/16,1/32,1/64', (r) => parseFraction(r, 'widths'));
   const narrowDtypes = listOf(args, 'narrow-dtypes', 'float32,int4', dtypeOf('narrow-dtypes'));
   const budgets = (args.lists.get('budget') ?? []).map((s) => parseSize(s, 'budget'));
@@ -148,7 +146,7 @@ async function frontier(args: ParsedArgs, io: Io): Promise<void> {
     for (const dtype of dtypes) {
       // The hashes side by side: at one ratio and dtype they store the same number of buckets, so they meet at equal bytes.
       for (const hash of hashes) {
-        const blockOf = hash === 'xxh32-block' ? block : null;
+        const blockOf = hash === 'xxh32' ? null : block;
         const r = await trained(dense, { compression: ratio, seed, bucketDtype: dtype, minVirtual, ...storage.policy, hash, ...(blockOf === null ? {} : { block: blockOf }) }, 'project');
         add({ family: 'hashed', setting: fractionText(ratio), dtype, hash, block: blockOf, ...r });
       }
@@ -213,7 +211,7 @@ export function frontierSvg(points: FrontierPoint[], denseAccuracy: number, onnx
 const decimalBytes = (n: number): string => (n >= 1e6 ? `${n / 1e6} MB` : n >= 1e3 ? `${n / 1e3} kB` : `${n} B`);
 
 /** "xxh32", "block Z=32", or "-" for a net without hashed layers: the table's hash column. */
-const hashText = (p: FrontierPoint): string => (p.hash === null ? '-' : p.hash === 'xxh32-block' ? `block Z=${p.block}` : p.hash);
+const hashText = (p: FrontierPoint): string => (p.hash === null ? '-' : p.hash === 'xxh32-block' ? `block Z=${p.block}` : p.hash === 'xxh32-aligned-block' ? `aligned Z=${p.block}` : p.hash);
 
 const fractionText = (v: number): string => (1 / v === Math.round(1 / v) ? `1/${Math.round(1 / v)}` : String(v));
 
@@ -237,7 +235,7 @@ function seriesOf(points: FrontierPoint[]): Series[] {
       : group[0].family === 'hashed' ? `${NAMES.hashed} ${group[0].hash === 'xxh32' ? 'per element' : hashText(group[0])}, ${group[0].dtype}` : `${NAMES[group[0].family]}, ${group[0].dtype}`,
     color: COLORS[`${group[0].family} ${group[0].dtype}`] ?? '#777777',
     line: group[0].family === 'hashed' || group[0].family === 'narrow',
-    dashed: group[0].hash === 'xxh32-block',
+    dashed: group[0].hash === 'xxh32-block' || group[0].hash === 'xxh32-aligned-block',
     points: group.map((p) => ({ x: p.bytes, y: p.accuracy * 100 })),
   }));
 }

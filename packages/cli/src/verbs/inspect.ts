@@ -29,7 +29,7 @@ export const verb: Verb = {
       d.weights.map((w) => [
         String(w.node), w.layer, w.part, formatWeightShape(w.shape), formatCount(w.virtual), formatCount(w.real), w.dtype,
         w.hash
-          ? `${w.hash.algorithm}${w.hash.algorithm === 'xxh32-block' ? ` Z=${w.hash.block}` : ''} K=${formatCount(w.hash.buckets)} bucket seed ${hex(w.hash.bucketSeed)} sign seed ${w.hash.signSeed === null ? 'none' : hex(w.hash.signSeed)}`
+          ? `${w.hash.algorithm}${w.hash.algorithm === 'xxh32' ? '' : ` Z=${w.hash.block}`} K=${formatCount(w.hash.buckets)} bucket seed ${hex(w.hash.bucketSeed)} sign seed ${w.hash.signSeed === null ? 'none' : hex(w.hash.signSeed)}`
           : 'dense',
       ])));
     io.out('');
