@@ -9,10 +9,18 @@ import type { DType, HashSpec, Model, Node, Op, Pads4, Pair, Weight } from '@hne
 import { hashedWeight, plainWeight } from '@hnet/format';
 import { rng } from '@hnet/format/testing';
 
-/** Per-element xxh32 (block null) or xxh32-block with `block` columns per hash. */
-export function benchHash(seed: number, block: number | null): HashSpec {
+/** A bench model's hashing: per-element xxh32 (null), xxh32-block with Z columns per hash (Z), or xxh32-aligned-block ({ aligned: Z }). */
+export type BlockChoice = number | { aligned: number } | null;
+
+/** The choice's name in a model's label and in block-accuracy.ts's tables: "block 32", "aligned block 32". */
+export const blockLabel = (block: BlockChoice): string => (block === null ? 'per-element' : typeof block === 'number' ? `block ${block}` : `aligned block ${block.aligned}`);
+
+/** The hash spec of a choice, its Z lowered to at most K (a multiple of 4 when aligned), as the converter writes it. */
+export function benchHash(seed: number, block: BlockChoice, buckets: number): HashSpec {
   const seeds = { bucketSeed: seed * 2 + 1, signSeed: seed * 2 + 2 };
-  return block === null ? { algorithm: 'xxh32', ...seeds } : { algorithm: 'xxh32-block', ...seeds, block };
+  if (block === null) return { algorithm: 'xxh32', ...seeds };
+  if (typeof block === 'number') return { algorithm: 'xxh32-block', ...seeds, block: Math.min(block, buckets) };
+  return { algorithm: 'xxh32-aligned-block', ...seeds, block: Math.max(4, Math.min(block.aligned, buckets - (buckets % 4))) };
 }
 
 /**
@@ -20,7 +28,7 @@ export function benchHash(seed: number, block: number | null): HashSpec {
  * compression is 1), uniform in offset ± scale (default: 0 ± 1/√fan-in).
  */
 function weight(
-  random: () => number, shape: number[], compression: number, seed: number, block: number | null = null,
+  random: () => number, shape: number[], compression: number, seed: number, block: BlockChoice = null,
   scale = 1 / Math.sqrt(shape.reduce((a, b) => a * b, 1) / shape[0]), offset = 0, dtype: DType = 'float32',
 ): Weight {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -28,11 +36,11 @@ function weight(
   if (compression <= 1) return plainWeight(dense, shape);
   const buckets = Math.max(1, Math.round(n / compression));
   // Z ≤ K, as the converter writes it (a longer run would wrap onto itself)
-  return hashedWeight(dense, shape, benchHash(seed, block === null ? null : Math.min(block, buckets)), buckets, dtype);
+  return hashedWeight(dense, shape, benchHash(seed, block, buckets), buckets, dtype);
 }
 
 /** An MLP 784-…-10 (default 784-1000-10; the issue's baseline was measured on 784-300-100-10). */
-export function mlp(compression: number, block: number | null = null, hidden: number[] = [1000], dtype: DType = 'float32'): Model {
+export function mlp(compression: number, block: BlockChoice = null, hidden: number[] = [1000], dtype: DType = 'float32'): Model {
   const random = rng(compression + (hidden.length > 1 ? 500 : 0));
   const widths = [784, ...hidden, 10];
   const nodes: Node[] = [];
@@ -49,12 +57,12 @@ export function mlp(compression: number, block: number | null = null, hidden: nu
     inputs: [{ name: 'x', shape: [-1, 784] }],
     outputs: [{ name: 'y', shape: [-1, 10] }],
     nodes,
-    metadata: { bench: `${widths.join('-')} at 1/${compression}${block === null ? '' : `, block ${block}`}${dtype === 'float32' ? '' : `, ${dtype} buckets`}` },
+    metadata: { bench: `${widths.join('-')} at 1/${compression}${block === null ? '' : `, ${blockLabel(block)}`}${dtype === 'float32' ? '' : `, ${dtype} buckets`}` },
   };
 }
 
 /** LeNet-5 style: conv 6@5x5, pool, conv 16@5x5, pool, 256-120-84-10, input [N, 1, 28, 28]. */
-export function lenet(compression: number, block: number | null = null): Model {
+export function lenet(compression: number, block: BlockChoice = null): Model {
   const random = rng(100 + compression);
   const conv = (m: number, c: number, seed: number) => ({
     type: 'Conv2D' as const, weight: weight(random, [m, c, 5, 5], compression, seed, block), bias: weight(random, [m], 1, 0),
@@ -79,7 +87,7 @@ export function lenet(compression: number, block: number | null = null): Model {
       { name: 'relu4', op: { type: 'Relu' }, inputs: ['h2'], outputs: ['a2'] },
       { name: 'fc3', op: dense(10, 84, 5), inputs: ['a2'], outputs: ['y'] },
     ],
-    metadata: { bench: `LeNet-5 at 1/${compression}${block === null ? '' : `, block ${block}`}` },
+    metadata: { bench: `LeNet-5 at 1/${compression}${block === null ? '' : `, ${blockLabel(block)}`}` },
   };
 }
 
@@ -201,6 +209,12 @@ export const MODELS: Record<string, () => Model> = {
   'mlp-1/8-block32': () => mlp(8, 32),
   'mlp-1/64-block32': () => mlp(64, 32),
   'lenet-1/8-block32': () => lenet(8, 32),
+  // xxh32-aligned-block (format 1.2): the same at Z = 32, runs on 4-bucket boundaries, one hash per block
+  'mlp-1/8-aligned32': () => mlp(8, { aligned: 32 }),
+  'mlp-1/64-aligned32': () => mlp(64, { aligned: 32 }),
+  'lenet-1/8-aligned32': () => lenet(8, { aligned: 32 }),
+  'mlp300-1/8-aligned32': () => mlp(8, { aligned: 32 }, [300, 100]),
+  'mlp300-1/64-aligned32': () => mlp(64, { aligned: 32 }, [300, 100]),
   // 784-300-100-10, the MLP the issue's streaming baseline (0.10×) was measured on
   'mlp300-1/8': () => mlp(8, null, [300, 100]),
   'mlp300-1/8-block32': () => mlp(8, 32, [300, 100]),
@@ -209,4 +223,7 @@ export const MODELS: Record<string, () => Model> = {
   'mlp-1/8-block32-int8': () => mlp(8, 32, [1000], 'int8'),
   'mlp300-1/8-block32-int8': () => mlp(8, 32, [300, 100], 'int8'),
   'mlp300-1/8-block32-int4': () => mlp(8, 32, [300, 100], 'int4'),
+  'mlp-1/8-aligned32-int8': () => mlp(8, { aligned: 32 }, [1000], 'int8'),
+  'mlp300-1/8-aligned32-int8': () => mlp(8, { aligned: 32 }, [300, 100], 'int8'),
+  'mlp300-1/8-aligned32-int4': () => mlp(8, { aligned: 32 }, [300, 100], 'int4'),
 };
