@@ -434,10 +434,13 @@ export function blockGemvScratchBytes(w: Weight): i32 {
     : i8x16.shuffle(low, high, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
 }
 
-/** Values 0..15 (half 0) or 16..31 (half 1) of the int4 run from nibble k on, as 16 int8 in element order. */
+/**
+ * int4Bytes, or when every run starts on an even nibble (xxh32-aligned-block:
+ * starts are multiples of 4) the 16 bytes from k's byte as they are.
+ */
 // @ts-ignore: decorator
-@inline function int4RunHalf(src: usize, k: u32, half: i32): v128 {
-  return int4Half(int4Bytes(src, k), half);
+@inline function int4RunBytes(src: usize, k: u32, evenStarts: bool): v128 {
+  return evenStarts ? v128.load(src + (<usize>k >> 1)) : int4Bytes(src, k);
 }
 
 /** The odd-k mask of int4Bytes: all ones when the run starts on a byte's high nibble. */
@@ -474,8 +477,8 @@ export function blockGemvScratchBytes(w: Weight): i32 {
  * integers), float16 and float32 as values.
  */
 // @ts-ignore: decorator
-@inline function blockDot16(src: usize, start: u32, dtype: i32, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
-  if (dtype == DT_INT4) return dot16Ints(int4RunHalf(src, start, 0), x0, x1, x2, x3);
+@inline function blockDot16(src: usize, start: u32, dtype: i32, evenStarts: bool, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  if (dtype == DT_INT4) return dot16Ints(int4Half(int4RunBytes(src, start, evenStarts), 0), x0, x1, x2, x3);
   if (dtype == DT_INT8) return dot16Ints(v128.load(src + <usize>start), x0, x1, x2, x3);
   if (dtype == DT_FLOAT16) return dot16(src + (<usize>start << 1), 8, dtype, 1, x0, x1, x2, x3);
   return dot16(src + (<usize>start << 2), 16, dtype, 1, x0, x1, x2, x3);
@@ -490,22 +493,22 @@ export function blockGemvScratchBytes(w: Weight): i32 {
  * spilled two of x's quads (10% faster).
  */
 // @ts-ignore: decorator
-@inline function addBlock32(src: usize, start: u32, dtype: i32, at: usize, mask: v128, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128): void {
+@inline function addBlock32(src: usize, start: u32, dtype: i32, evenStarts: bool, at: usize, mask: v128, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128): void {
   if (dtype == DT_INT4 || dtype == DT_INT8) { // the run's 32 integers in two SIMD values, read once
     let q: v128, r: v128;
     if (dtype == DT_INT8) {
       q = v128.load(src + <usize>start); r = v128.load(src + <usize>start, 16);
     } else { // from one decode of the run's 17 bytes
-      const bytes = int4Bytes(src, start);
+      const bytes = int4RunBytes(src, start, evenStarts);
       q = int4Half(bytes, 0); r = int4Half(bytes, 1);
     }
     // one pass: the store between the halves, and reading int8 as four 8-byte extending loads, measured no faster here
     v128.store(at, f32x4.add(v128.load(at), v128.xor(dot32Ints(q, r, x0, x1, x2, x3, x4, x5, x6, x7), mask)));
     return;
   }
-  const half = f32x4.add(v128.load(at), v128.xor(blockDot16(src, start, dtype, x0, x1, x2, x3), mask));
+  const half = f32x4.add(v128.load(at), v128.xor(blockDot16(src, start, dtype, false, x0, x1, x2, x3), mask));
   v128.store(at, half);
-  v128.store(at, f32x4.add(half, v128.xor(blockDot16(src, start + 16, dtype, x4, x5, x6, x7), mask)));
+  v128.store(at, f32x4.add(half, v128.xor(blockDot16(src, start + 16, dtype, false, x4, x5, x6, x7), mask)));
 }
 
 // @ts-ignore: decorator
@@ -577,13 +580,13 @@ export function blockGemvScratchBytes(w: Weight): i32 {
       // the runs never wrap: the streaming copy repeats the first Z − 1 buckets after the last (runPad)
       const end = partial + (<usize>rows << 4);
       for (let at = partial, s = starts, k = masks; at < end; at += 16, s += 4, k += 4) {
-        addBlock32(src, load<u32>(s) << startShift, dtype, at, v128.load32_splat(k), x0, x1, x2, x3, x4, x5, x6, x7);
+        addBlock32(src, load<u32>(s) << startShift, dtype, aligned, at, v128.load32_splat(k), x0, x1, x2, x3, x4, x5, x6, x7);
       }
     } else if (len == 16) { // Z = 16, or the last 16 columns of a row under Z = 32
       const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
       const end = partial + (<usize>rows << 4);
       for (let at = partial, s = starts, k = masks; at < end; at += 16, s += 4, k += 4) {
-        const dot = blockDot16(src, load<u32>(s) << startShift, dtype, x0, x1, x2, x3);
+        const dot = blockDot16(src, load<u32>(s) << startShift, dtype, aligned, x0, x1, x2, x3);
         v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(k))));
       }
     } else {
