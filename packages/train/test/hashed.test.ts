@@ -23,10 +23,14 @@ before(async () => {
 
 const SHAPES: number[][] = [[7, 13], [4, 3, 3, 3], [5], [1, 1]];
 
-// Per-element xxh32, and xxh32-block with a Z that leaves partial blocks (3) and one wider than some rows (8).
-const SPECS = [(signed: boolean) => spec(signed), (signed: boolean) => blockSpec(3, signed), (signed: boolean) => blockSpec(8, signed)];
+// Per-element xxh32, xxh32-block with a Z that leaves partial blocks (3) and one wider than some rows (8),
+// and xxh32-aligned-block (format 1.2) at Z = 4 and 8 (K not a multiple of 4 in most shapes).
+const SPECS = [
+  (signed: boolean) => spec(signed), (signed: boolean) => blockSpec(3, signed), (signed: boolean) => blockSpec(8, signed),
+  (signed: boolean) => blockSpec(4, signed, 'xxh32-aligned-block'), (signed: boolean) => blockSpec(8, signed, 'xxh32-aligned-block'),
+];
 
-test('virtual weights are bit-exact with expandWeight (Dense, Conv2D, bias shapes, signed and unsigned, xxh32 and xxh32-block)', () => {
+test('virtual weights are bit-exact with expandWeight (Dense, Conv2D, bias shapes, signed and unsigned, every hash)', () => {
   const rng = new Rng(1);
   for (const shape of SHAPES) {
     for (const [signed, makeSpec] of [true, false].flatMap((signed) => SPECS.map((m) => [signed, m] as const))) {
@@ -52,7 +56,7 @@ test('tf layout is the transposed key grid and round-trips', () => {
   assert.deepEqual(fromTfLayout(toTfLayout(c, [2, 3, 2, 2]), [2, 3, 2, 2]), c);
 });
 
-test('fast scatter-add equals the naive reference from the hash spec (xxh32 and xxh32-block)', () => {
+test('fast scatter-add equals the naive reference from the hash spec (every hash)', () => {
   const rng = new Rng(2);
   for (const [shape, makeSpec] of SHAPES.flatMap((shape) => SPECS.map((m) => [shape, m] as const))) {
     const n = shape.reduce((a, b) => a * b, 1);

@@ -12,15 +12,17 @@ export function spec(signed = true): HashSpec {
   return { algorithm: 'xxh32', bucketSeed: 1000 + seedCounter++, signSeed: signed ? 2000 + seedCounter++ : null };
 }
 
-/** An xxh32-block spec with Z = block columns per hash. */
-export function blockSpec(block: number, signed = true): HashSpec {
-  return { ...spec(signed), algorithm: 'xxh32-block', block };
+type BlockAlgorithm = 'xxh32-block' | 'xxh32-aligned-block';
+
+/** A block-hash spec (xxh32-block unless asked) with Z = block columns per hash. */
+export function blockSpec(block: number, signed = true, algorithm: BlockAlgorithm = 'xxh32-block'): HashSpec {
+  return { ...spec(signed), algorithm, block };
 }
 
-/** The same model with every hashed weight re-hashed by xxh32-block at Z = block (same seeds and K, buckets refitted). */
-export function withBlockHashing(model: Model, block: number): Model {
+/** The same model with every hashed weight re-hashed by a block hash at Z = block (same seeds and K, buckets refitted). */
+export function withBlockHashing(model: Model, block: number, algorithm: BlockAlgorithm = 'xxh32-block'): Model {
   const rehash = (w: Weight | null): Weight | null =>
-    w && w.hash ? hashedWeight(expandWeight(w), w.shape, { ...w.hash, algorithm: 'xxh32-block', block }, w.values.data.length, w.values.dtype) : w;
+    w && w.hash ? hashedWeight(expandWeight(w), w.shape, { ...w.hash, algorithm, block }, w.values.data.length, w.values.dtype) : w;
   return {
     ...model,
     nodes: model.nodes.map((node) => {

@@ -89,23 +89,23 @@ test('ort and tfjs gradients agree (1e-4 of the largest), for CE, distillation a
   console.log(`worst relative gradient difference ort vs tfjs: ${worst.toExponential(2)}`);
 });
 
-test('xxh32-block weights: ort logits equal the reference forward, and ort and tfjs gradients agree (every op and dtype, Z = 4 and 32)', async () => {
+test('block-hashed weights: ort logits equal the reference forward, and ort and tfjs gradients agree (every op and dtype; xxh32-block Z = 4 and 32, xxh32-aligned-block Z = 8)', async () => {
   for (const zoo of ZOO) {
     for (const dtype of DTYPES) {
-      for (const block of [4, 32]) {
-        const model = withBlockHashing(zoo.make(rng(5), dtype, true), block);
+      for (const [algorithm, block] of [['xxh32-block', 4], ['xxh32-block', 32], ['xxh32-aligned-block', 8]] as const) {
+        const model = withBlockHashing(zoo.make(rng(5), dtype, true), block, algorithm);
         const batch = randomBatch(rng(6), 6, zoo.inputs, zoo.classes);
         const [ort, tfjs] = await bothEngines(model, { loss: MIXED });
         const logits = await ort.logits(batch.x, batch.count);
         const logitsNode = zoo.name === 'dense zoo' ? model.nodes.length - 1 : model.nodes.length;
         const graph = { ...model, nodes: model.nodes.slice(0, logitsNode), outputs: [{ name: model.nodes[logitsNode - 1].outputs[0], shape: [-1, zoo.classes] }] };
         const ref = runReference(graph, { x: { shape: [6, zoo.inputs], data: batch.x } })[graph.outputs[0].name].data;
-        assert.ok(relativeError(logits, Float32Array.from(ref)) < 1e-5, `${zoo.name} ${dtype} Z=${block} logits: ${relativeError(logits, Float32Array.from(ref))}`);
+        assert.ok(relativeError(logits, Float32Array.from(ref)) < 1e-5, `${zoo.name} ${dtype} ${algorithm} Z=${block} logits: ${relativeError(logits, Float32Array.from(ref))}`);
         const a = await ort.gradients(batch);
         const b = await tfjs.gradients(batch);
         a.grads.forEach((g, k) => {
           const e = relativeError(g, b.grads[k]);
-          assert.ok(e < 1e-4, `${zoo.name} ${dtype} Z=${block} param ${k}: relative error ${e}`);
+          assert.ok(e < 1e-4, `${zoo.name} ${dtype} ${algorithm} Z=${block} param ${k}: relative error ${e}`);
         });
         await ort.dispose();
         await tfjs.dispose();
