@@ -215,6 +215,13 @@ export const MODELS: Record<string, () => Model> = {
   'lenet-1/8-aligned32': () => lenet(8, { aligned: 32 }),
   'mlp300-1/8-aligned32': () => mlp(8, { aligned: 32 }, [300, 100]),
   'mlp300-1/64-aligned32': () => mlp(64, { aligned: 32 }, [300, 100]),
+  // and at Z = 64: two halves of 32 columns share one hash
+  'mlp-1/8-aligned64': () => mlp(8, { aligned: 64 }),
+  'mlp-1/64-aligned64': () => mlp(64, { aligned: 64 }),
+  'lenet-1/8-aligned64': () => lenet(8, { aligned: 64 }),
+  'mlp300-1/8-aligned64': () => mlp(8, { aligned: 64 }, [300, 100]),
+  'mlp300-1/64-aligned64': () => mlp(64, { aligned: 64 }, [300, 100]),
+  'mlp300-1/8-aligned64-int4': () => mlp(8, { aligned: 64 }, [300, 100], 'int4'),
   // 784-300-100-10, the MLP the streaming baseline (0.10×) was measured on
   'mlp300-1/8': () => mlp(8, null, [300, 100]),
   'mlp300-1/8-block32': () => mlp(8, 32, [300, 100]),

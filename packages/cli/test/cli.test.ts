@@ -195,8 +195,9 @@ test('convert --hash xxh32-block --block 16: recorded per weight and in hash.pol
   assert.match(decode(readFileSync(at('d.hnet'))).metadata['hash.policy'], /"block":32/);
   for (const [flags, message] of [
     [['--block', '8'], /--block needs a block hash in --hash \(xxh32-block or xxh32-aligned-block\)/],
-    [['--hash', 'xxh32-block', '--block', '33'], /--block must be an integer in \[1, 32\], got "33"/],
-    [['--hash', 'xxh32-aligned-block', '--block', '6'], /--block 6: xxh32-aligned-block takes a multiple of 4 \(4, 8, \.\., 32\)/],
+    [['--hash', 'xxh32-block', '--block', '33'], /--block 33: xxh32-block takes 1\.\.32/],
+    [['--hash', 'xxh32-aligned-block', '--block', '68'], /--block must be an integer in \[1, 64\], got "68"/],
+    [['--hash', 'xxh32-aligned-block', '--block', '6'], /--block 6: xxh32-aligned-block takes a multiple of 4 \(4, 8, \.\., 64\)/],
     [['--hash', 'md5'], /--hash takes xxh32, xxh32-block, xxh32-aligned-block, got "md5"/],
   ] as const) {
     const bad = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'bad.hnet', '--compression', '1/8', ...flags);

@@ -196,7 +196,7 @@ test('hnet frontier --hashes: one hash only, and bad hash flags are usage errors
     [['--hashes', 'xxh64'], /--hashes takes xxh32, xxh32-block, xxh32-aligned-block, got "xxh64"/],
     [['--hashes', 'xxh32', '--block', '16'], /--block needs a block hash in --hashes \(xxh32-block or xxh32-aligned-block\)/],
     [['--hashes', 'xxh32-aligned-block', '--block', '10'], /--block 10: xxh32-aligned-block takes a multiple of 4/],
-    [['--block', '33'], /--block must be an integer in \[1, 32\], got "33"/],
+    [['--block', '33'], /--block 33: xxh32-block takes 1\.\.32/],
   ] as const) {
     const bad = hnet('frontier', fixture('mnist_mlp.onnx'), '--data', 'mnist', '-o', 'bad.svg', ...args);
     assert.equal(bad.code, 2, `${args.join(' ')}: ${bad.stderr}`);

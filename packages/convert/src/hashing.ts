@@ -23,7 +23,7 @@
 // never share a hash map.
 
 import {
-  expandWeight, hashedWeight, MAX_BLOCK, plainWeight, RUN_ALIGN, sizeOf, weightsOf, xxh32,
+  expandWeight, hashedWeight, MAX_ALIGNED_BLOCK, MAX_BLOCK, plainWeight, RUN_ALIGN, sizeOf, weightsOf, xxh32,
   type DType, type HashSpec, type Model, type Node, type Op, type Weight,
   METADATA_KEYS,
 } from '@hnet/format';
@@ -54,7 +54,7 @@ export interface HashPolicy {
   signed?: boolean;
   /** The hash of every hashed weight (default xxh32, one per virtual weight). */
   hash?: HashSpec['algorithm'];
-  /** xxh32-block: columns per hash, 1..32; xxh32-aligned-block: 4, 8, .., 32 (default DEFAULT_BLOCK). */
+  /** xxh32-block: columns per hash, 1..32; xxh32-aligned-block: 4, 8, .., 64 (default DEFAULT_BLOCK). */
   block?: number;
 }
 
@@ -136,8 +136,8 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
   if (algorithm === 'xxh32-block' && !(Number.isInteger(block) && block >= 1 && block <= MAX_BLOCK)) {
     throw new ConvertError('bad-policy', `block must be an integer in 1..${MAX_BLOCK} (columns per hash), got ${block}`);
   }
-  if (algorithm === 'xxh32-aligned-block' && !(Number.isInteger(block) && block >= RUN_ALIGN && block <= MAX_BLOCK && block % RUN_ALIGN === 0)) {
-    throw new ConvertError('bad-policy', `xxh32-aligned-block needs a block of ${RUN_ALIGN}, ${2 * RUN_ALIGN}, .., ${MAX_BLOCK} columns per hash, got ${block}`);
+  if (algorithm === 'xxh32-aligned-block' && !(Number.isInteger(block) && block >= RUN_ALIGN && block <= MAX_ALIGNED_BLOCK && block % RUN_ALIGN === 0)) {
+    throw new ConvertError('bad-policy', `xxh32-aligned-block needs a block of ${RUN_ALIGN}, ${2 * RUN_ALIGN}, .., ${MAX_ALIGNED_BLOCK} columns per hash, got ${block}`);
   }
   const minVirtual = policy.minVirtual ?? DEFAULT_MIN_VIRTUAL;
   const dtype = policy.bucketDtype ?? 'float32';

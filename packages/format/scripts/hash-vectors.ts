@@ -5,7 +5,7 @@
 // which share no code with it.
 // Run: npx tsx scripts/hash-vectors.ts
 import { writeFileSync } from 'node:fs';
-import { blockSignBits, blockSignOf, bucketOf, columnPatternOf, runBucket, runStartOf, signOf, xxh32Key } from '../src/hash.js';
+import { blockSignBits, blockSignOf, bucketOf, columnPatternOf, halfPatternOf, runBucket, runStartOf, signOf, xxh32Key } from '../src/hash.js';
 import type { HashSpec } from '../src/model.js';
 
 const keys: [number, number][] = [[0, 0], [0, 1], [1, 2], [999, 783], [65535, 65536], [123456, 7], [4294967295, 4294967295]];
@@ -52,25 +52,38 @@ const blockVectors = blockCases.map(([row, col, block, buckets, bucketSeed, sign
 // Aligned block hashing (xxh32-aligned-block): the same case layout. Chosen for K not a
 // multiple of 4 (10, 1001, 98003), K < 4 (start 0: a Z = 4 run wraps onto itself), runs
 // that wrap past K - 1, Z = 4 and Z = 32 at o = 31, the largest row, column, K and seeds,
-// and both block signs σ (bit 0 of h).
+// and both block signs σ (bit 0 of h); then Z = 64 and 36, whose offsets from 32 on take
+// their signs from the second pattern p_1. `pattern` is the p_j that the offset reads.
 const alignedCases: [number, number, number, number, number, number][] = [
   [0, 0, 4, 10, 0, 1], [0, 7, 4, 10, 0, 1], [1, 3, 4, 3, 42, 43], [999, 783, 16, 98003, 0x9747b28c, 7],
   [7, 100, 8, 1001, 1, 2], [2, 15, 8, 10, 11, 12], [3, 31, 32, 7, 5, 6], [0, 47, 16, 12, 9, 10],
   [123456, 7, 4, 98000, 42, 0x9747b28c], [65535, 65536, 32, 4294967295, 4294967295, 0], [65535, 65567, 32, 4294967295, 4294967295, 0],
   // two rows of one column block (one pattern p, two block signs), at offset 0 (p not used) and 17
   [5, 32, 32, 1000, 3, 4], [6, 32, 32, 1000, 3, 4], [5, 49, 32, 1000, 3, 4], [6, 49, 32, 1000, 3, 4],
+  // Z = 64, two halves of 32 offsets with patterns p_0 and p_1: offsets 31, 32 (σ alone), 33 and 63 of
+  // block 1 of row 6, and row 5 of the same column block at offset 40 (its run from 980 wraps). Sign
+  // seed 123 makes p_0 and p_1 differ at q = 1, 8 and 31 and sets bit 31 of p_1, so a reader that
+  // takes the wrong pattern, or a pattern bit at offset 32, gets some sign wrong.
+  [6, 95, 64, 1000, 3, 123], [6, 96, 64, 1000, 3, 123], [6, 97, 64, 1000, 3, 123], [6, 127, 64, 1000, 3, 123], [5, 104, 64, 1000, 3, 123],
+  // Z = 64 at K = 70: only the second half wraps past K - 1 (start 36, o = 34 is bucket 0); at K = 50 < Z
+  // from the last start, 44, the run wraps onto itself and again inside its second half (o = 58)
+  [10, 34, 64, 70, 13, 14], [35, 58, 64, 50, 13, 14],
+  // Z = 64: block 3 at o = 37, the last, partial block of a row of 230 columns; the largest row, K and seeds
+  // at o = 63 (p_1 from the key 2^31 + 1024); and Z = 36, a multiple of 4 above 32, at its last offset
+  [2, 229, 64, 1001, 21, 22], [65535, 65599, 64, 4294967295, 4294967295, 0], [3, 71, 36, 1000, 5, 6],
 ];
 const alignedVectors = alignedCases.map(([row, col, block, buckets, bucketSeed, signSeed]) => {
   const spec: HashSpec = { algorithm: 'xxh32-aligned-block', bucketSeed, signSeed, block };
   const b = Math.floor(col / block);
   const offset = col % block;
   const bucketHash = xxh32Key(row, b, bucketSeed);
-  const pattern = columnPatternOf(b, signSeed);
+  // the pattern p_j of the offset's half j = ⌊o / 32⌋ (p_0 = p; p_1 only when Z > 32), read at q = o mod 32
+  const pattern = halfPatternOf(b, offset >> 5, signSeed);
   const start = runStartOf(spec, bucketHash, buckets);
   const sigma = blockSignBits(spec, bucketHash, 0);
   return {
     row, col, block, buckets, bucketSeed, signSeed, blockIndex: b, offset, key: hex(row, b),
-    bucketHash, start, bucket: runBucket(start, offset, buckets), blockSign: sigma >>> 31 ? -1 : 1, pattern, sign: blockSignOf(sigma, pattern, offset),
+    bucketHash, start, bucket: runBucket(start, offset, buckets), blockSign: sigma >>> 31 ? -1 : 1, pattern, sign: blockSignOf(sigma, pattern, offset & 31),
   };
 });
 writeFileSync(new URL('../vectors/hash-vectors.json', import.meta.url), JSON.stringify({ bucketCounts, vectors, blockVectors, alignedVectors }, null, 1) + '\n');
@@ -90,7 +103,7 @@ for (const v of blockVectors) {
 }
 
 console.log('\nAligned block hashing:\n');
-console.log('| row | col | Z | b | o | key (r, b) bytes (hex) | K | bucket seed | XXH32 h | start | bucket | σ | sign seed | pattern p | ξ |');
+console.log('| row | col | Z | b | o | key (r, b) bytes (hex) | K | bucket seed | XXH32 h | start | bucket | σ | sign seed | pattern p_j | ξ |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const v of alignedVectors) {
   console.log(`| ${v.row} | ${v.col} | ${v.block} | ${v.blockIndex} | ${v.offset} | \`${v.key}\` | ${v.buckets} | ${v.bucketSeed} | ${h8(v.bucketHash)} | ${v.start} | ${v.bucket} | ${v.blockSign > 0 ? '+1' : '−1'} | ${v.signSeed} | ${h8(v.pattern)} | ${v.sign > 0 ? '+1' : '−1'} |`);

@@ -23,12 +23,16 @@
 // With Z = 1 this is the per-element hash above, exactly.
 //
 // Aligned block hashing (xxh32-aligned-block, format 1.2; docs/FORMAT.md,
-// "Aligned block hashing"): the same blocks and pattern, Z a multiple of 4, and
+// "Aligned block hashing"): the same blocks and pattern, Z a multiple of 4 up
+// to 64, and
 //   h          = XXH32(key(r, b), bucket_seed)
 //   start      = 4 * ((uint64(h) * floor(K / 4)) >> 32)   (a multiple of 4)
 //   σ          = -1 if bit 0 of h is set (the block's sign, from the bucket hash)
+//   π          = offset o = 32j + q takes bit (31 - q) of the pattern p_j (q >= 1),
+//                p_0 = p, p_1 = XXH32(4-byte key b + 2^31, sign_seed)
 // so a reader's 16-byte loads of float32 runs never straddle a cache line, and
-// one hash per block serves both the start and the sign.
+// one hash per block serves both the start and the sign (and, at Z = 64, two
+// halves of 32 columns).
 
 import type { HashSpec } from './model.js';
 
@@ -128,8 +132,11 @@ export function keyGrid(shape: readonly number[]): { rows: number; cols: number 
   return { rows: shape.length === 0 ? 1 : shape[0], cols };
 }
 
-/** The largest block: one 32-bit pattern gives one sign bit per offset of a block. */
+/** The largest xxh32-block: one 32-bit pattern gives one sign bit per offset of a block. */
 export const MAX_BLOCK = 32;
+
+/** The largest xxh32-aligned-block: two halves of 32 offsets share one hash, each half with its own pattern. */
+export const MAX_ALIGNED_BLOCK = 64;
 
 /** Columns per hash of a spec: its block Z, 1 for per-element xxh32. */
 export function blockOf(hash: HashSpec): number {
@@ -176,9 +183,20 @@ export function columnPatternOf(block: number, signSeed: number): number {
 }
 
 /**
+ * The pattern of the 32 offsets from 32·half on in column block b: p for
+ * half 0, and for half 1 (an xxh32-aligned-block wider than 32) the pattern
+ * of the 4-byte key b + 2^31, which no block index reaches.
+ */
+export function halfPatternOf(block: number, half: number, signSeed: number): number {
+  return columnPatternOf(half === 0 ? block : (block + 0x80000000) >>> 0, signSeed);
+}
+
+/**
  * The sign ξ of offset o of block (r, b): the block's sign, the top bit of
  * its sign hash s, times the column block's pattern p at offset o, bit 31 - o
  * of p for o >= 1 (offset 0 takes the block's sign alone, so Z = 1 is per-element xxh32).
+ * For an aligned block wider than 32, callers pass the half's pattern
+ * (halfPatternOf) and the offset within the half, o mod 32.
  */
 export function blockSignOf(s: number, pattern: number, offset: number): 1 | -1 {
   return (s ^ ((pattern & 0x7fffffff) << offset)) >>> 31 ? -1 : 1;
@@ -194,6 +212,9 @@ export function hashOfElement(hash: HashSpec, bucketCount: number, row: number, 
   const offset = col % z;
   const h = xxh32Key(row, block, hash.bucketSeed);
   const start = runStartOf(hash, h, bucketCount);
-  const sign = hash.signSeed === null ? 1 : blockSignOf(blockSignBits(hash, h, xxh32Key(row, block, hash.signSeed)), columnPatternOf(block, hash.signSeed), offset);
+  // offset o = 32·half + q: each half of 32 offsets has its own pattern (only an aligned block reaches half 1)
+  const half = offset >> 5;
+  const sign = hash.signSeed === null ? 1
+    : blockSignOf(blockSignBits(hash, h, xxh32Key(row, block, hash.signSeed)), halfPatternOf(block, half, hash.signSeed), offset & 31);
   return { bucket: runBucket(start, offset, bucketCount), sign };
 }

@@ -30,7 +30,7 @@ export type HashSpec =
       algorithm: 'xxh32-block' | 'xxh32-aligned-block';
       bucketSeed: number;
       signSeed: number | null;
-      block: number; // Z, 1..32 (aligned: a multiple of 4)
+      block: number; // Z: 1..32 for xxh32-block; 4, 8, .., 64 for xxh32-aligned-block
     };
 
 /**

@@ -3,7 +3,7 @@
 // and decode() after reading, so no invalid model crosses the file boundary.
 
 import { HnetFormatError } from './errors.js';
-import { MAX_BLOCK, RUN_ALIGN } from './hash.js';
+import { MAX_ALIGNED_BLOCK, MAX_BLOCK, RUN_ALIGN } from './hash.js';
 import type { Model, Op, ResizeOp, TensorInfo, Weight } from './model.js';
 import { OP_TYPES, sizeOf } from './model.js';
 import { MAX_DIMENSION, MAX_ELEMENTS, MAX_GEOMETRY, MAX_RANK, MAX_WORK } from './limits.js';
@@ -57,8 +57,8 @@ export function validateWeight(weight: Weight, field: string, rank: number): voi
     if (!(Number.isInteger(z) && z >= 1 && z <= MAX_BLOCK)) invalid(`${field}.hash.block`, `xxh32-block needs a block of 1..${MAX_BLOCK} columns, got ${z}`);
   } else if (algorithm === 'xxh32-aligned-block') {
     const z = weight.hash.block;
-    if (!(Number.isInteger(z) && z >= RUN_ALIGN && z <= MAX_BLOCK && z % RUN_ALIGN === 0)) {
-      invalid(`${field}.hash.block`, `xxh32-aligned-block needs a block of ${RUN_ALIGN}, ${2 * RUN_ALIGN}, .., ${MAX_BLOCK} columns, got ${z}`);
+    if (!(Number.isInteger(z) && z >= RUN_ALIGN && z <= MAX_ALIGNED_BLOCK && z % RUN_ALIGN === 0)) {
+      invalid(`${field}.hash.block`, `xxh32-aligned-block needs a block of ${RUN_ALIGN}, ${2 * RUN_ALIGN}, .., ${MAX_ALIGNED_BLOCK} columns, got ${z}`);
     }
   } else if (algorithm !== 'xxh32') invalid(`${field}.hash.algorithm`, `unknown hash algorithm ${String(algorithm)}`);
   if (!isUint32(bucketSeed)) invalid(`${field}.hash.bucket_seed`, `must be a uint32, got ${bucketSeed}`);

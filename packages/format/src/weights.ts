@@ -1,7 +1,7 @@
 // Virtual weights: from stored buckets to the dense tensor they stand for,
 // and back (the least-squares projection of a dense tensor onto buckets).
 
-import { blockOf, blockSignBits, blockSignOf, columnPatternOf, keyFinish, keyGrid, keyRowState, runBucket, runStartOf } from './hash.js';
+import { blockOf, blockSignBits, blockSignOf, halfPatternOf, keyFinish, keyGrid, keyRowState, runBucket, runStartOf } from './hash.js';
 import type { DType, HashSpec, Weight } from './model.js';
 import { sizeOf } from './model.js';
 import { valuesFromFloat32, valuesToFloat32 } from './values.js';
@@ -21,8 +21,10 @@ export function forEachHashed(
 ): void {
   const { rows, cols } = keyGrid(shape);
   const z = blockOf(hash);
-  // each column block's pattern, the same in every row (per element, Z = 1, never reads it: offset 0)
-  const patterns = Array.from({ length: z > 1 ? Math.ceil(cols / z) : 0 }, (_, b) => (hash.signSeed === null ? 0 : columnPatternOf(b, hash.signSeed)));
+  // each column block's pattern, per half of 32 offsets, the same in every row (per element, Z = 1, never reads it: offset 0)
+  const halves = z > 32 ? 2 : 1;
+  const patterns = Array.from({ length: z > 1 ? Math.ceil(cols / z) * halves : 0 },
+    (_, i) => (hash.signSeed === null ? 0 : halfPatternOf(Math.floor(i / halves), i % halves, hash.signSeed)));
   for (let r = 0; r < rows; r++) {
     const bucketRow = keyRowState(r, hash.bucketSeed);
     const signRow = hash.signSeed === null ? 0 : keyRowState(r, hash.signSeed);
@@ -32,7 +34,8 @@ export function forEachHashed(
       const s = hash.signSeed === null ? 0 : blockSignBits(hash, h, keyFinish(signRow, b));
       const end = Math.min(cols, c0 + z);
       for (let c = c0; c < end; c++) {
-        visit(r * cols + c, runBucket(start, c - c0, bucketCount), hash.signSeed === null ? 1 : blockSignOf(s, patterns[b] ?? 0, c - c0));
+        const o = c - c0;
+        visit(r * cols + c, runBucket(start, o, bucketCount), hash.signSeed === null ? 1 : blockSignOf(s, patterns[b * halves + (o >> 5)] ?? 0, o & 31));
       }
     }
   }

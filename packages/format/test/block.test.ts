@@ -9,6 +9,7 @@ import {
   decode, encode, expandWeight, forEachHashed, hashedWeight, hashOfElement, HnetFormatError, minReaderVersion, plainWeight, runReference,
   type HashSpec, type Model,
 } from '../src/index.js';
+import { encodeUnvalidated } from '../src/testing.js';
 import { randomArray, rng } from './models.js';
 
 interface BlockVector {
@@ -178,10 +179,13 @@ test('expandWeight of a block-hashed weight matches the projection it was fitted
   for (const r of residual) assert.ok(Math.abs(r) < 1e-4);
 });
 
-test('decode and encode reject a block outside 1..32, naming the field', () => {
-  for (const block of [0, 33, 2.5]) {
+test('decode and encode reject a block outside 1..32, naming the field (64, valid for xxh32-aligned-block, too)', () => {
+  for (const block of [0, 33, 36, 64, 2.5]) {
     const model = blockModel(4);
     (model.nodes[0].op as { weight: { hash: HashSpec } }).weight.hash = blockSpec(block, 11, 12);
-    assert.throws(() => encode(model), (e: unknown) => e instanceof HnetFormatError && e.code === 'invalid-field' && /fc.*weight\.hash\.block: xxh32-block needs a block of 1\.\.32 columns, got/.test(e.message));
+    const refused = (e: unknown): boolean =>
+      e instanceof HnetFormatError && e.code === 'invalid-field' && /fc.*weight\.hash\.block: xxh32-block needs a block of 1\.\.32 columns, got/.test(e.message);
+    assert.throws(() => encode(model), refused, `encode, Z=${block}`);
+    if (Number.isInteger(block)) assert.throws(() => decode(encodeUnvalidated(model)), refused, `decode, Z=${block}`);
   }
 });

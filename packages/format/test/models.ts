@@ -20,7 +20,7 @@ function randomWeight(random: () => number, shape: number[], dtype: DType, hashe
     ? { algorithm: 'xxh32', bucketSeed, signSeed }
     : algorithm < 0.7
       ? { algorithm: 'xxh32-block', bucketSeed, signSeed, block: 1 + Math.floor(random() * 32) }
-      : { algorithm: 'xxh32-aligned-block', bucketSeed, signSeed, block: 4 * (1 + Math.floor(random() * 8)) };
+      : { algorithm: 'xxh32-aligned-block', bucketSeed, signSeed, block: 4 * (1 + Math.floor(random() * 16)) };
   return hashedWeight(dense, shape, hash, Math.max(1, Math.ceil(n / 3)), dtype);
 }
 

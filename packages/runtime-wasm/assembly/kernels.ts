@@ -175,7 +175,8 @@ export function setNaiveExpand(on: bool): void { naiveExpand = on; }
  * (start + o) mod K, and the sign: the block's (the top bit of its sign
  * hash) times bit 31 - o of the column block's pattern for o >= 1
  * (per-element xxh32 is Z = 1). xxh32-aligned-block: the start 4 ·
- * ⌊h · ⌊K/4⌋ / 2^32⌋ and the block's sign bit 0 of the bucket hash h.
+ * ⌊h · ⌊K/4⌋ / 2^32⌋, the block's sign bit 0 of the bucket hash h, and
+ * offsets 32..63 signed by the pattern of the key b + 2^31.
  */
 export function expandRowNaive(w: Weight, src: usize, r: i32, dst: usize): void {
   const z = w.block;
@@ -185,9 +186,11 @@ export function expandRowNaive(w: Weight, src: usize, r: i32, dst: usize): void 
     const h = keyFinish(keyRowState(<u32>r, w.bucketSeed), block);
     const start = w.aligned ? 4 * bucketOf(h, w.count / 4) : bucketOf(h, w.count);
     let v = storedValue(src, w.dtype, w.scale, <u32>((<u64>start + <u64>offset) % <u64>w.count));
-    const pattern = columnPattern(block, w.signSeed) & 0x7fffffff; // offset 0 takes the block's sign alone
+    // offset o = 32·half + q: each half of 32 offsets has its pattern, whose top bit is cleared (q = 0 takes the block's sign alone)
+    const half = offset >> 5;
+    const pattern = columnPattern(half == 0 ? block : block + 0x80000000, w.signSeed) & 0x7fffffff;
     const blockSign = w.aligned ? (h & 1) << 31 : keyFinish(keyRowState(<u32>r, w.signSeed), block);
-    if (w.signed && ((blockSign ^ (pattern << offset)) >> 31) != 0) v = -v;
+    if (w.signed && ((blockSign ^ (pattern << (offset & 31))) >> 31) != 0) v = -v;
     store<f32>(dst + (<usize>c << 2), v);
   }
 }
@@ -210,10 +213,14 @@ export function expandRowNaive(w: Weight, src: usize, r: i32, dst: usize): void 
   return s & 0x80000000;
 }
 
-/** Column block b's pattern p, its top bit cleared: offset 0 takes the block's sign alone. */
+/**
+ * Column block b's pattern p_half for its offsets 32·half .. 32·half + 31,
+ * its top bit cleared: offsets 0 and 32 take the block's sign alone. Half 1
+ * (an xxh32-aligned-block wider than 32) is the pattern of the key b + 2^31.
+ */
 // @ts-ignore: decorator
-@inline function blockPattern(w: Weight, block: u32): u32 {
-  return columnPattern(block, w.signSeed) & 0x7fffffff;
+@inline function blockPattern(w: Weight, block: u32, half: u32): u32 {
+  return columnPattern(half == 0 ? block : block + 0x80000000, w.signSeed) & 0x7fffffff;
 }
 
 /**
@@ -266,27 +273,33 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
   const scale4 = f32x4.splat(scale);
   for (let b = 0, c0 = 0; c0 < cols; b++, c0 += z) {
     const h = keyFinish(bucketRow, <u32>b);
-    const start = runStart(h, count, aligned);
+    const blockStart = runStart(h, count, aligned);
     const mask: u32 = !w.signed ? 0 : aligned ? alignedSignMask(h) : blockSignMask(keyFinish(signRow, <u32>b));
-    const pattern: u32 = w.signed ? blockPattern(w, <u32>b) : 0;
     const mask4 = i32x4.splat(mask);
-    const bits = patternBits(pattern);
-    const len = min(z, cols - c0);
-    const out = dst + (<usize>c0 << 2);
-    let o = 0;
-    if (dtype == DT_INT4 && padded && (len == 32 || len == 16)) { // the run in SIMD, as blockGemv reads it
-      const bytes = int4Bytes(src, start);
-      storeRun16(int4Half(bytes, 0), scale4, mask4, bits, 0, out);
-      if (len == 32) storeRun16(int4Half(bytes, 1), scale4, mask4, bits, 16, out);
-      continue;
-    }
-    const contiguous = <i32>min<u32>(<u32>len, reach - start); // offsets before the run wraps past bucket K - 1 (or past the repeated ones)
-    for (; o + 4 <= contiguous; o += 4) {
-      v128.store(out + (<usize>o << 2), v128.xor(load4(src, dtype, scale, start + <u32>o), v128.xor(mask4, patternSigns(bits, o))));
-    }
-    for (; o < len; o++) { // the block's tail, and a run that wraps
-      const v = storedValue(src, dtype, scale, <u32>((<u64>start + <u64>o) % <u64>count));
-      store<u32>(out + (<usize>o << 2), reinterpret<u32>(v) ^ ((mask ^ (pattern << <u32>o)) & 0x80000000));
+    const blockLen = min(z, cols - c0);
+    // a block of up to 32 columns is one half; an aligned block of 64, two, each with its pattern
+    for (let half: u32 = 0; <i32>(half << 5) < blockLen; half++) {
+      const start = blockStart + (half << 5); // may pass K − 1: read mod K below, or from the repeated buckets
+      const len = min(32, blockLen - <i32>(half << 5));
+      const pattern: u32 = w.signed ? blockPattern(w, <u32>b, half) : 0;
+      const bits = patternBits(pattern);
+      const out = dst + (<usize>(c0 + <i32>(half << 5)) << 2);
+      let o = 0;
+      if (dtype == DT_INT4 && padded && (len == 32 || len == 16)) { // the run in SIMD, as blockGemv reads it
+        const bytes = int4Bytes(src, start);
+        storeRun16(int4Half(bytes, 0), scale4, mask4, bits, 0, out);
+        if (len == 32) storeRun16(int4Half(bytes, 1), scale4, mask4, bits, 16, out);
+        continue;
+      }
+      // offsets before the run wraps past bucket K - 1 (or past the repeated ones)
+      const contiguous = start >= reach ? 0 : <i32>min<u32>(<u32>len, reach - start);
+      for (; o + 4 <= contiguous; o += 4) {
+        v128.store(out + (<usize>o << 2), v128.xor(load4(src, dtype, scale, start + <u32>o), v128.xor(mask4, patternSigns(bits, o))));
+      }
+      for (; o < len; o++) { // the block's tail, and a run that wraps
+        const v = storedValue(src, dtype, scale, <u32>((<u64>start + <u64>o) % <u64>count));
+        store<u32>(out + (<usize>o << 2), reinterpret<u32>(v) ^ ((mask ^ (pattern << <u32>o)) & 0x80000000));
+      }
     }
   }
 }
@@ -294,16 +307,17 @@ function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
 /**
  * Buckets repeated after bucket K − 1 in a streaming copy (bucket K + i is
  * bucket i mod K), so that blockGemv reads a run of Z buckets straight on
- * from any start without testing for the wrap: Z − 1 for xxh32-block (at
- * most 124 bytes); for int4, whose runs are read as 16-byte loads from the
- * run's byte and the next (int4Bytes), 34 nibbles. None for per-element hashing.
+ * from any start without testing for the wrap: Z − 1 (at most 252 bytes,
+ * Z = 64); for int4, whose runs are read as 16-byte loads from the run's
+ * byte and the next (int4Bytes), 34 nibbles past the start of a run's last
+ * half of 32 (66 at Z = 64). None for per-element hashing.
  */
 export function runPad(w: Weight): u32 {
   if (w.block <= 1) return 0;
-  return w.dtype == DT_INT4 ? INT4_RUN_PAD : w.block - 1;
+  return w.dtype == DT_INT4 ? (w.block > 32 ? <u32>w.block - 32 : 0) + INT4_RUN_PAD : w.block - 1;
 }
 
-/** The int4 loads read 17 bytes at most from a run's first byte: 32 + 2 nibbles beyond the run's start. */
+/** The int4 loads read 17 bytes at most from a half's first byte: 32 + 2 nibbles beyond the half's start. */
 const INT4_RUN_PAD: u32 = 34;
 
 /**
@@ -572,31 +586,38 @@ export function blockGemvScratchBytes(w: Weight): i32 {
         v128.store(masks + at, v128.and(keySignBits4(v128.load(signRows + at), blockP3), i32x4.splat(0x80000000)));
       }
     }
-    // x's slice for this block with the column block's pattern applied (once per call, for every row)
-    const len = min(z, cols - c0);
-    const xb = signed ? patterned : x + (<usize>c0 << 2);
-    if (signed) patternSlice(x + (<usize>c0 << 2), len, blockPattern(w, <u32>b), patterned);
-    if (len == 32) {
-      const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
-      const x4 = v128.load(xb, 64), x5 = v128.load(xb, 80), x6 = v128.load(xb, 96), x7 = v128.load(xb, 112);
-      // the runs never wrap: the streaming copy repeats the first Z − 1 buckets after the last (runPad)
-      const end = partial + (<usize>rows << 4);
-      for (let at = partial, s = starts, k = masks; at < end; at += 16, s += 4, k += 4) {
-        addBlock32(src, load<u32>(s) << startShift, dtype, aligned, at, fence, v128.load32_splat(k), x0, x1, x2, x3, x4, x5, x6, x7);
-      }
-    } else if (len == 16) { // Z = 16, or the last 16 columns of a row under Z = 32
-      const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
-      const end = partial + (<usize>rows << 4);
-      for (let at = partial, s = starts, k = masks; at < end; at += 16, s += 4, k += 4) {
-        const dot = blockDot16(src, load<u32>(s) << startShift, dtype, aligned, x0, x1, x2, x3);
-        v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(k))));
-      }
-    } else {
-      const reach = count + runPad(w); // with the streaming copy's repeated buckets
-      for (let m = 0; m < rows; m++) {
-        const at = partial + (<usize>m << 4);
-        const dot = runDot(src, dtype, valueScale, count, reach, load<u32>(starts + (<usize>m << 2)) << startShift, xb, len);
-        v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(masks + (<usize>m << 2)))));
+    // An aligned block of 64 goes as two halves of 32 columns that share the hash pass above: each half
+    // has its own pattern and reads its run from bucket start + 32 · half. Every other block is one half.
+    const blockLen = min(z, cols - c0);
+    for (let half: u32 = 0; <i32>(half << 5) < blockLen; half++) {
+      const runOffset = half << 5;
+      const c = c0 + <i32>runOffset;
+      const len = min(32, blockLen - <i32>runOffset);
+      // x's slice for this half with its pattern applied (once per call, for every row)
+      const xb = signed ? patterned : x + (<usize>c << 2);
+      if (signed) patternSlice(x + (<usize>c << 2), len, blockPattern(w, <u32>b, half), patterned);
+      if (len == 32) {
+        const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
+        const x4 = v128.load(xb, 64), x5 = v128.load(xb, 80), x6 = v128.load(xb, 96), x7 = v128.load(xb, 112);
+        // the runs never wrap: the streaming copy repeats the first Z − 1 buckets after the last (runPad)
+        const end = partial + (<usize>rows << 4);
+        for (let at = partial, s = starts, k = masks; at < end; at += 16, s += 4, k += 4) {
+          addBlock32(src, (load<u32>(s) << startShift) + runOffset, dtype, aligned, at, fence, v128.load32_splat(k), x0, x1, x2, x3, x4, x5, x6, x7);
+        }
+      } else if (len == 16) { // Z = 16, or the last 16 columns of a row under Z = 32
+        const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
+        const end = partial + (<usize>rows << 4);
+        for (let at = partial, s = starts, k = masks; at < end; at += 16, s += 4, k += 4) {
+          const dot = blockDot16(src, (load<u32>(s) << startShift) + runOffset, dtype, aligned, x0, x1, x2, x3);
+          v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(k))));
+        }
+      } else {
+        const reach = count + runPad(w); // with the streaming copy's repeated buckets
+        for (let m = 0; m < rows; m++) {
+          const at = partial + (<usize>m << 4);
+          const dot = runDot(src, dtype, valueScale, count, reach, (load<u32>(starts + (<usize>m << 2)) << startShift) + runOffset, xb, len);
+          v128.store(at, f32x4.add(v128.load(at), v128.xor(dot, v128.load32_splat(masks + (<usize>m << 2)))));
+        }
       }
     }
   }

@@ -89,6 +89,7 @@ export const HASH_XXH32_BLOCK: u32 = 1;         // HashAlgorithm.XXH32Block (1.1
 export const HASH_XXH32_ALIGNED_BLOCK: u32 = 2; // HashAlgorithm.XXH32AlignedBlock (1.2)
 export const RUN_ALIGN: u32 = 4;                // its run starts and Z are multiples of 4
 export const MAX_BLOCK: u32 = 32;       // one sign bit per offset of a block, from one 32-bit pattern
+export const MAX_ALIGNED_BLOCK: u32 = 64; // xxh32-aligned-block: two halves of 32, a pattern each
 
 
 export class Weight {
@@ -269,7 +270,7 @@ function readWeight(r: Reader, table: u32, what: string): Weight {
       if (block < 1 || block > MAX_BLOCK) { fail(E_INVALID, what + ".hash.block = " + block.toString() + ": xxh32-block needs a block of 1..32 columns"); return w; }
       w.block = <i32>block;
     } else if (algorithm == HASH_XXH32_ALIGNED_BLOCK) {
-      if (block < RUN_ALIGN || block > MAX_BLOCK || block % RUN_ALIGN != 0) { fail(E_INVALID, what + ".hash.block = " + block.toString() + ": xxh32-aligned-block needs a block of 4, 8, .., 32 columns"); return w; }
+      if (block < RUN_ALIGN || block > MAX_ALIGNED_BLOCK || block % RUN_ALIGN != 0) { fail(E_INVALID, what + ".hash.block = " + block.toString() + ": xxh32-aligned-block needs a block of 4, 8, .., 64 columns"); return w; }
       w.block = <i32>block;
       w.aligned = true;
     } else if (block != 0) { fail(E_INVALID, what + ".hash.block = " + block.toString() + " is set, but block is only for xxh32-block and xxh32-aligned-block"); return w; }

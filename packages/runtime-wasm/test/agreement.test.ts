@@ -116,7 +116,7 @@ function mutate(model: Model, random: () => number): string {
     case 'block': {
       const w = weightsOf(node.op);
       if (!w || w.weight.hash === null) return 'no hashed weight';
-      const block = pick([0, 1, 2, 6, 32, 33, 2 ** 31 - 1]);
+      const block = pick([0, 1, 2, 6, 32, 33, 64, 68, 2 ** 31 - 1]);
       const algorithm = pick(['xxh32-block', 'xxh32-aligned-block'] as const);
       w.weight.hash = { algorithm, bucketSeed: 3, signSeed: pick([null, 4]), block };
       const k = pick([1, Math.max(1, block - 1), block, block + 1].filter((n) => n <= 4096)); // K below, at and above Z
@@ -151,7 +151,7 @@ it('mutated models: decode accepts exactly what the runtime loads', async () => 
   const random = rng(11);
   let refusedByBoth = 0;
   for (let i = 0; i < 800; i++) {
-    const model = i % 2 ? randomModel11(1000 + i, i % 4 === 1 ? { dtype: 'int4' } : i % 8 === 3 ? { block: 1 + (i % 32) } : i % 8 === 7 ? { block: 4 * (1 + ((i >> 3) % 8)), aligned: true } : {}) : randomModel(1000 + i);
+    const model = i % 2 ? randomModel11(1000 + i, i % 4 === 1 ? { dtype: 'int4' } : i % 8 === 3 ? { block: 1 + (i % 32) } : i % 8 === 7 ? { block: 4 * (1 + ((i >> 3) % 16)), aligned: true } : {}) : randomModel(1000 + i);
     const how = mutate(model, random);
     const bytes = encodeUnvalidated(model);
     const ts = formatVerdict(bytes);

@@ -63,10 +63,11 @@ for (const build of BUILDS) describe(`parity with runReference, ${build} build`,
 
   // xxh32-block: Z = 1 (the per-element map), Z below, at and above the SIMD width, the largest Z;
   // random K, so runs wrap and K < Z occur. The naive twin runs in streaming mode (every run).
-  // xxh32-aligned-block (format 1.2): Z a multiple of 4, random K (K < 4 too: every run starts at 0).
+  // xxh32-aligned-block (format 1.2): Z a multiple of 4 up to 64 (two halves of 32 with a pattern each),
+  // random K (K < 4 too: every run starts at 0).
   const BLOCK_RULES = [
     ...[1, 3, 4, 16, 32].map((block) => ({ block, aligned: false })),
-    ...[4, 16, 32].map((block) => ({ block, aligned: true })),
+    ...[4, 16, 32, 48, 64].map((block) => ({ block, aligned: true })),
   ];
   for (const { block, aligned } of BLOCK_RULES) {
     const rule = aligned ? 'xxh32-aligned-block' : 'xxh32-block';
@@ -86,7 +87,12 @@ for (const build of BUILDS) describe(`parity with runReference, ${build} build`,
   // the streaming copy's repeated buckets, kernels.ts: runPad). Compared with the reference and with the
   // naive kernels.
   // Both block rules; K = 41 and 5 are not multiples of 4 (aligned runs then reach the last buckets only by wrapping).
-  for (const block of [4, 8, 12, 16, 32]) for (const algorithm of ['xxh32-block', 'xxh32-aligned-block'] as const) {
+  // Aligned blocks of 48 and 64 go as two halves (32 + 16, 32 + 32; 70 columns end in a half of 6).
+  const DENSE_RULES = [
+    ...[4, 8, 12, 16, 32].flatMap((block) => [{ block, algorithm: 'xxh32-block' as const }, { block, algorithm: 'xxh32-aligned-block' as const }]),
+    { block: 48, algorithm: 'xxh32-aligned-block' as const }, { block: 64, algorithm: 'xxh32-aligned-block' as const },
+  ];
+  for (const { block, algorithm } of DENSE_RULES) {
     it(`a Dense hashed by ${algorithm} at batch 1, Z = ${block}: signed and unsigned, wrapping runs`, async () => {
       for (const [i, dtype] of DTYPES.entries()) {
         for (const signed of [true, false]) for (const [out, inF, k] of [[40, 70, 40], [5, 70, 41], [17, 64, 40], [9, 48, 5]]) {
@@ -196,7 +202,7 @@ for (const build of BUILDS) describe(`virtual weights, bit for bit, ${build} bui
   before(() => { WASM = WASM_PATHS[build]; });
   // x = identity [in, in] makes y[i, o] = W[o, i] exactly (one product by 1, the rest by 0).
   for (const dtype of DTYPES) {
-    for (const signed of [true, false]) for (const [block, aligned] of [[null, false], [8, false], [32, false], [8, true], [32, true]] as const) {
+    for (const signed of [true, false]) for (const [block, aligned] of [[null, false], [8, false], [32, false], [8, true], [32, true], [64, true]] as const) {
       const algorithm = block === null ? 'xxh32' : aligned ? 'xxh32-aligned-block' : 'xxh32-block';
       const kind = block === null ? algorithm : `${algorithm} Z = ${block}`;
       it(`every bucket index and sign of a ${dtype} ${signed ? 'signed' : 'unsigned'} weight, ${kind}`, async () => {

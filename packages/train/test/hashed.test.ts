@@ -21,13 +21,15 @@ before(async () => {
   await selectBackend('cpu', null);
 });
 
-const SHAPES: number[][] = [[7, 13], [4, 3, 3, 3], [5], [1, 1]];
+const SHAPES: number[][] = [[7, 13], [4, 3, 3, 3], [5], [1, 1], [3, 70]];
 
 // Per-element xxh32, xxh32-block with a Z that leaves partial blocks (3) and one wider than some rows (8),
-// and xxh32-aligned-block (format 1.2) at Z = 4 and 8 (K not a multiple of 4 in most shapes).
+// and xxh32-aligned-block (format 1.2) at Z = 4, 8 and 64 (K not a multiple of 4 in most shapes; [3, 70]
+// has a 64-column block, two halves with a pattern each, and a partial one).
 const SPECS = [
   (signed: boolean) => spec(signed), (signed: boolean) => blockSpec(3, signed), (signed: boolean) => blockSpec(8, signed),
   (signed: boolean) => blockSpec(4, signed, 'xxh32-aligned-block'), (signed: boolean) => blockSpec(8, signed, 'xxh32-aligned-block'),
+  (signed: boolean) => blockSpec(64, signed, 'xxh32-aligned-block'),
 ];
 
 test('virtual weights are bit-exact with expandWeight (Dense, Conv2D, bias shapes, signed and unsigned, every hash)', () => {

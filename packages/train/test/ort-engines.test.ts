@@ -89,10 +89,10 @@ test('ort and tfjs gradients agree (1e-4 of the largest), for CE, distillation a
   console.log(`worst relative gradient difference ort vs tfjs: ${worst.toExponential(2)}`);
 });
 
-test('block-hashed weights: ort logits equal the reference forward, and ort and tfjs gradients agree (every op and dtype; xxh32-block Z = 4 and 32, xxh32-aligned-block Z = 8)', async () => {
+test('block-hashed weights: ort logits equal the reference forward, and ort and tfjs gradients agree (every op and dtype; xxh32-block Z = 4 and 32, xxh32-aligned-block Z = 8 and 64)', async () => {
   for (const zoo of ZOO) {
     for (const dtype of DTYPES) {
-      for (const [algorithm, block] of [['xxh32-block', 4], ['xxh32-block', 32], ['xxh32-aligned-block', 8]] as const) {
+      for (const [algorithm, block] of [['xxh32-block', 4], ['xxh32-block', 32], ['xxh32-aligned-block', 8], ['xxh32-aligned-block', 64]] as const) {
         const model = withBlockHashing(zoo.make(rng(5), dtype, true), block, algorithm);
         const batch = randomBatch(rng(6), 6, zoo.inputs, zoo.classes);
         const [ort, tfjs] = await bothEngines(model, { loss: MIXED });

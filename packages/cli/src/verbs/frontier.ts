@@ -51,7 +51,7 @@ export const verb: Verb = {
     { name: 'ratios', kind: 'string', value: 'LIST', help: 'hashing compressions (default 1/8,1/16,1/32,1/64,1/128)' },
     { name: 'dtypes', kind: 'string', value: 'LIST', help: 'bucket storage of the hashed runs (default float32,int8,int4)' },
     { name: 'hashes', kind: 'string', value: 'LIST', help: 'hash functions of the hashed runs: xxh32, xxh32-block, xxh32-aligned-block (default xxh32,xxh32-block)' },
-    { name: 'block', kind: 'string', value: 'Z', help: `block-hashed runs: columns per hash, 1..${MAX_BLOCK} (aligned: a multiple of 4; default ${DEFAULT_BLOCK})` },
+    { name: 'block', kind: 'string', value: 'Z', help: `block-hashed runs: columns per hash, 1..${MAX_BLOCK} (aligned: a multiple of 4 up to 64; default ${DEFAULT_BLOCK})` },
     { name: 'budget', kind: 'list', value: 'SIZE', help: 'also a budget-search run for a file of at most SIZE (repeatable)' },
     { name: 'widths', kind: 'string', value: 'LIST', help: 'hidden-width factors of the equal-size dense nets (default 1/4,1/8,1/16,1/32,1/64; none: skip)' },
     { name: 'narrow-dtypes', kind: 'string', value: 'LIST', help: 'weight storage of the equal-size dense nets (default float32,int4)' },
