@@ -6,21 +6,27 @@
 // (speed does not depend on them).
 
 import type { DType, HashSpec, Model, Node, Op, Pads4, Pair, Weight } from '@hnet/format';
+import { alignedBlockFor } from '@hnet/convert';
 import { hashedWeight, plainWeight } from '@hnet/format';
 import { rng } from '@hnet/format/testing';
 
-/** A bench model's hashing: per-element xxh32 (null), xxh32-block with Z columns per hash (Z), or xxh32-aligned-block ({ aligned: Z }). */
-export type BlockChoice = number | { aligned: number } | null;
+/**
+ * A bench model's hashing: per-element xxh32 (null), xxh32-block with Z
+ * columns per hash (Z), or xxh32-aligned-block ({ aligned: Z }, or
+ * { aligned: 'per layer' }: the converter's default, alignedBlockFor).
+ */
+export type BlockChoice = number | { aligned: number | 'per layer' } | null;
 
 /** The choice's name in a model's label and in block-accuracy.ts's tables: "block 32", "aligned block 32". */
 export const blockLabel = (block: BlockChoice): string => (block === null ? 'per-element' : typeof block === 'number' ? `block ${block}` : `aligned block ${block.aligned}`);
 
 /** The hash spec of a choice, its Z lowered to at most K (a multiple of 4 when aligned), as the converter writes it. */
-export function benchHash(seed: number, block: BlockChoice, buckets: number): HashSpec {
+export function benchHash(seed: number, block: BlockChoice, buckets: number, rows: number): HashSpec {
   const seeds = { bucketSeed: seed * 2 + 1, signSeed: seed * 2 + 2 };
   if (block === null) return { algorithm: 'xxh32', ...seeds };
   if (typeof block === 'number') return { algorithm: 'xxh32-block', ...seeds, block: Math.min(block, buckets) };
-  return { algorithm: 'xxh32-aligned-block', ...seeds, block: Math.max(4, Math.min(block.aligned, buckets - (buckets % 4))) };
+  const z = block.aligned === 'per layer' ? alignedBlockFor(buckets, rows) : block.aligned;
+  return { algorithm: 'xxh32-aligned-block', ...seeds, block: Math.max(4, Math.min(z, buckets - (buckets % 4))) };
 }
 
 /**
@@ -36,7 +42,7 @@ function weight(
   if (compression <= 1) return plainWeight(dense, shape);
   const buckets = Math.max(1, Math.round(n / compression));
   // Z ≤ K, as the converter writes it (a longer run would wrap onto itself)
-  return hashedWeight(dense, shape, benchHash(seed, block, buckets), buckets, dtype);
+  return hashedWeight(dense, shape, benchHash(seed, block, buckets, shape[0]), buckets, dtype);
 }
 
 /** An MLP 784-…-10 (default 784-1000-10; the issue's baseline was measured on 784-300-100-10). */
@@ -215,7 +221,12 @@ export const MODELS: Record<string, () => Model> = {
   'lenet-1/8-aligned32': () => lenet(8, { aligned: 32 }),
   'mlp300-1/8-aligned32': () => mlp(8, { aligned: 32 }, [300, 100]),
   'mlp300-1/64-aligned32': () => mlp(64, { aligned: 32 }, [300, 100]),
-  // and at Z = 64: two halves of 32 columns share one hash
+  // and at Z = 64: two halves of 32 columns share one hash; and Z per layer, the converter's default
+  'mlp-1/8-aligned': () => mlp(8, { aligned: 'per layer' }),
+  'mlp-1/64-aligned': () => mlp(64, { aligned: 'per layer' }),
+  'lenet-1/8-aligned': () => lenet(8, { aligned: 'per layer' }),
+  'mlp300-1/8-aligned': () => mlp(8, { aligned: 'per layer' }, [300, 100]),
+  'mlp300-1/64-aligned': () => mlp(64, { aligned: 'per layer' }, [300, 100]),
   'mlp-1/8-aligned64': () => mlp(8, { aligned: 64 }),
   'mlp-1/64-aligned64': () => mlp(64, { aligned: 64 }),
   'lenet-1/8-aligned64': () => lenet(8, { aligned: 64 }),

@@ -6,7 +6,7 @@
 // Not timing-sensitive: runs on a busy machine give the same numbers.
 //
 //   node --import tsx bench/train/block-accuracy.ts [--epochs 10] [--seeds 1,2] [--models mlp,lenet]
-//        [--compressions 8,64] [--blocks none,4,8,16,32,a32] [--threads 1] [--train 60000] [--out bench/out/block-accuracy.json]
+//        [--compressions 8,64] [--blocks none,4,8,16,32,a32,a] [--threads 1] [--train 60000] [--out bench/out/block-accuracy.json]
 //        [--merge earlier.json]   (adds the rows of an earlier run, e.g. other seeds, to the table and the output;
 //                                  with --seeds none it only prints that file's table)
 //
@@ -25,8 +25,9 @@ const epochs = Number(args.get('epochs') ?? 10);
 const seeds = args.get('seeds') === 'none' ? [] : list('seeds', '1,2').map(Number); // none: only print the --merge file's table
 const models = list('models', 'mlp,lenet');
 const compressions = list('compressions', '8,64').map(Number);
-// none: per element; Z: xxh32-block; aZ: xxh32-aligned-block
-const blocks: BlockChoice[] = list('blocks', 'none,4,8,16,32').map((b) => (b === 'none' ? null : b.startsWith('a') ? { aligned: Number(b.slice(1)) } : Number(b)));
+// none: per element; Z: xxh32-block; aZ: xxh32-aligned-block, a: with the converter's Z per layer
+const blocks: BlockChoice[] = list('blocks', 'none,4,8,16,32').map((b) =>
+  b === 'none' ? null : b === 'a' ? { aligned: 'per layer' } : b.startsWith('a') ? { aligned: Number(b.slice(1)) } : Number(b));
 const out = args.get('out') ?? 'bench/out/block-accuracy.json';
 
 // The training of bench/train/fashion-mnist.ts (docs/results/TRAINING.md), on one thread.
@@ -75,7 +76,7 @@ const pct = (x: number): string => (x * 100).toFixed(2);
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const accuracy = (model: string, compression: number, block: BlockChoice): number[] =>
   rows.filter((r) => r.model === model && r.compression === compression && blockLabel(r.block) === blockLabel(block)).map((r) => r.testAccuracy);
-const heading = (b: BlockChoice): string => (typeof b === 'number' ? `Z = ${b}` : b === null ? 'per-element' : `aligned Z = ${b.aligned}`);
+const heading = (b: BlockChoice): string => (typeof b === 'number' ? `Z = ${b}` : b === null ? 'per-element' : b.aligned === 'per layer' ? 'aligned, Z per layer' : `aligned Z = ${b.aligned}`);
 console.log(`| model | per-element | ${blocks.filter((b) => b !== null).map(heading).join(' | ')} |`);
 console.log(`|---|---:|${blocks.filter((b) => b !== null).map(() => '---:').join('|')}|`);
 const present = <T>(key: (r: Row) => T): T[] => [...new Set(rows.map(key))];

@@ -140,7 +140,7 @@ export function paretoFront(layers: readonly LayerOption[][]): Allocation[] {
 /** What the search holds fixed: the hash function, seeds and signs, the bias storage, and whether the file is stripped. */
 export interface SearchBase {
   hash: HashSpec['algorithm'];
-  /** Z of xxh32-block or xxh32-aligned-block; null for per-element xxh32. */
+  /** Z of xxh32-block or xxh32-aligned-block; null for per-element xxh32, or for the block hash's own default. */
   block: number | null;
   seed: number;
   signed: boolean;

@@ -145,16 +145,16 @@ test('convert says why it hashed nothing when every weight is below --min-virtua
   assert.doesNotMatch(exact.stdout, /nothing was hashed/);
 });
 
-test('convert --hash xxh32-aligned-block: format 1.2, Z lowered to a multiple of 4 within K, and inspect, run (both modes) and export-onnx agree', async () => {
-  // --buckets /fc2/Gemm=10: K not a multiple of 4, and below 32, so that layer's Z is 8
+test('convert --hash xxh32-aligned-block: format 1.2, Z per layer (64 with two run starts per row) lowered to a multiple of 4 within K, and inspect, run (both modes) and export-onnx agree', async () => {
+  // fc1 has K = 12,544 for 128 rows: Z = 64. --buckets /fc2/Gemm=10: K not a multiple of 4, and below 32, so that layer's Z is 8
   const conv = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'a.hnet', '--compression', '1/8', '--hash', 'xxh32-aligned-block', '--buckets', '/fc2/Gemm=10');
   assert.equal(conv.code, 0, conv.stderr);
   const bytes = readFileSync(at('a.hnet'));
   assert.deepEqual(readVersions(bytes).minReader, { major: 1, minor: 2 });
   const model = decode(bytes);
   const hashes = model.nodes.map((n) => weightsOf(n.op)?.weight.hash).filter((h) => h);
-  assert.deepEqual(hashes.map((h) => h!.algorithm === 'xxh32' ? null : [h!.algorithm, h!.block]), [['xxh32-aligned-block', 32], ['xxh32-aligned-block', 8]]);
-  assert.match(model.metadata['hash.policy'], /"hash":"xxh32-aligned-block","block":32/);
+  assert.deepEqual(hashes.map((h) => h!.algorithm === 'xxh32' ? null : [h!.algorithm, h!.block]), [['xxh32-aligned-block', 64], ['xxh32-aligned-block', 8]]);
+  assert.match(model.metadata['hash.policy'], /"hash":"xxh32-aligned-block","block":"per layer"/);
   assert.match(hnet('inspect', 'a.hnet').stdout, /xxh32-aligned-block Z=8 K=10 bucket seed/);
   const x = loadNpy(fixture('mnist_mlp.input.npy'));
   const expected = runReference(model, { input: x }).output;

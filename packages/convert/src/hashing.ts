@@ -23,7 +23,7 @@
 // never share a hash map.
 
 import {
-  expandWeight, hashedWeight, MAX_ALIGNED_BLOCK, MAX_BLOCK, plainWeight, RUN_ALIGN, sizeOf, weightsOf, xxh32,
+  expandWeight, hashedWeight, keyGrid, MAX_ALIGNED_BLOCK, MAX_BLOCK, plainWeight, RUN_ALIGN, sizeOf, weightsOf, xxh32,
   type DType, type HashSpec, type Model, type Node, type Op, type Weight,
   METADATA_KEYS,
 } from '@hnet/format';
@@ -54,7 +54,10 @@ export interface HashPolicy {
   signed?: boolean;
   /** The hash of every hashed weight (default xxh32, one per virtual weight). */
   hash?: HashSpec['algorithm'];
-  /** xxh32-block: columns per hash, 1..32; xxh32-aligned-block: 4, 8, .., 64 (default DEFAULT_BLOCK). */
+  /**
+   * xxh32-block: columns per hash, 1..32 (default DEFAULT_BLOCK);
+   * xxh32-aligned-block: 4, 8, .., 64 (default: per layer, alignedBlockFor).
+   */
   block?: number;
 }
 
@@ -63,14 +66,29 @@ export const DEFAULT_MIN_VIRTUAL = 1000;
 export const DEFAULT_BLOCK = 32;
 
 /**
+ * The default Z of an xxh32-aligned-block layer with K buckets and `rows`
+ * rows: 64 (one hash per 64 weights, the faster batch-1 streaming) when the
+ * layer has at least two possible run starts per row, ⌊K/4⌋ ≥ 2·rows, else
+ * 32. Two rows of a column block whose runs start together carry the same
+ * weights up to sign, a whole block of them; with few starts per row that
+ * happens often, and at Z = 64 it cost LeNet-5 at 1/64, whose hashed layers
+ * all have fewer than two starts per row, 0.6 points (docs/RESULTS.md,
+ * "Aligned block hashing": every measured layer above the line kept its
+ * accuracy at 64).
+ */
+export function alignedBlockFor(k: number, rows: number): number {
+  return Math.floor(k / RUN_ALIGN) >= 2 * rows ? MAX_ALIGNED_BLOCK : DEFAULT_BLOCK;
+}
+
+/**
  * A layer's Z for K buckets: at most K, since a run longer than the bucket
  * array would wrap onto itself and repeat buckets inside one block
  * (docs/FORMAT.md, "Why a block sign times a column pattern"); for
  * xxh32-aligned-block a multiple of 4, and 4 when K < 4 (such a run wraps).
  */
-function layerBlock(algorithm: 'xxh32-block' | 'xxh32-aligned-block', block: number, k: number): number {
-  if (algorithm === 'xxh32-block') return Math.min(block, k);
-  return Math.max(RUN_ALIGN, Math.min(block, k - (k % RUN_ALIGN)));
+function layerBlock(algorithm: 'xxh32-block' | 'xxh32-aligned-block', block: number | undefined, k: number, rows: number): number {
+  if (algorithm === 'xxh32-block') return Math.min(block ?? DEFAULT_BLOCK, k);
+  return Math.max(RUN_ALIGN, Math.min(block ?? alignedBlockFor(k, rows), k - (k % RUN_ALIGN)));
 }
 
 /** The ops whose weights the policy may hash. */
@@ -132,11 +150,11 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
   if (algorithm !== 'xxh32' && algorithm !== 'xxh32-block' && algorithm !== 'xxh32-aligned-block') {
     throw new ConvertError('bad-policy', `hash must be xxh32, xxh32-block or xxh32-aligned-block, got ${String(algorithm)}`);
   }
-  const block = policy.block ?? DEFAULT_BLOCK;
-  if (algorithm === 'xxh32-block' && !(Number.isInteger(block) && block >= 1 && block <= MAX_BLOCK)) {
+  const block = policy.block; // undefined: the algorithm's default
+  if (algorithm === 'xxh32-block' && block !== undefined && !(Number.isInteger(block) && block >= 1 && block <= MAX_BLOCK)) {
     throw new ConvertError('bad-policy', `block must be an integer in 1..${MAX_BLOCK} (columns per hash), got ${block}`);
   }
-  if (algorithm === 'xxh32-aligned-block' && !(Number.isInteger(block) && block >= RUN_ALIGN && block <= MAX_ALIGNED_BLOCK && block % RUN_ALIGN === 0)) {
+  if (algorithm === 'xxh32-aligned-block' && block !== undefined && !(Number.isInteger(block) && block >= RUN_ALIGN && block <= MAX_ALIGNED_BLOCK && block % RUN_ALIGN === 0)) {
     throw new ConvertError('bad-policy', `xxh32-aligned-block needs a block of ${RUN_ALIGN}, ${2 * RUN_ALIGN}, .., ${MAX_ALIGNED_BLOCK} columns per hash, got ${block}`);
   }
   const minVirtual = policy.minVirtual ?? DEFAULT_MIN_VIRTUAL;
@@ -183,7 +201,7 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
           bucketSeed: deriveSeed(seed, index, node.name, part, 'bucket'),
           signSeed: policy.signed === false ? null : deriveSeed(seed, index, node.name, part, 'sign'),
         };
-        const hash: HashSpec = algorithm === 'xxh32' ? { algorithm, ...seeds } : { algorithm, ...seeds, block: layerBlock(algorithm, block, k) };
+        const hash: HashSpec = algorithm === 'xxh32' ? { algorithm, ...seeds } : { algorithm, ...seeds, block: layerBlock(algorithm, block, k, keyGrid(weight.shape).rows) };
         next = hashedWeight(values, weight.shape, hash, k, dtypes.get(node.name) ?? dtype);
       }
       weights.push({
@@ -200,7 +218,8 @@ export function hashModel(model: Model, policy: HashPolicy, options: HashOptions
 
   const policyNote = {
     compression, seed, minVirtual, hashBias: !!policy.hashBias, bucketDtype: dtype, signed: policy.signed !== false,
-    hash: algorithm, ...(algorithm === 'xxh32' ? {} : { block }),
+    // the policy's Z; for xxh32-aligned-block without one, "per layer" (each weight records its own)
+    hash: algorithm, ...(algorithm === 'xxh32' ? {} : { block: block ?? (algorithm === 'xxh32-block' ? DEFAULT_BLOCK : 'per layer') }),
     ...(policy.biasDtype && policy.biasDtype !== 'float32' ? { biasDtype: policy.biasDtype } : {}),
     ...(policy.denseDtype && policy.denseDtype !== 'float32' ? { denseDtype: policy.denseDtype } : {}),
     ...(buckets.size ? { buckets: Object.fromEntries(buckets) } : {}), ...(dtypes.size ? { dtypes: Object.fromEntries(dtypes) } : {}),

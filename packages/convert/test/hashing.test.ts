@@ -84,15 +84,21 @@ test('hash xxh32-block: every hashed weight gets the block (default 32), the pol
 });
 
 test('hash xxh32-aligned-block: Z a multiple of 4 within K (4 when K < 4), recorded in the policy, and a bad block refused', () => {
-  for (const [compression, block] of [[1 / 8, 32], [1 / 128, 32], [1 / 1024, 32], [1 / 8, 64], [1 / 128, 64]]) {
+  // block undefined: 64 where a layer has two run starts per row (⌊K/4⌋ ≥ 2 · rows), else 32
+  const perLayer = (k: number, rows: number): number => (Math.floor(k / 4) >= 2 * rows ? 64 : 32);
+  const sawBoth = new Set<number>();
+  for (const [compression, block] of [[1 / 8, 32], [1 / 128, 32], [1 / 1024, 32], [1 / 8, 64], [1 / 128, 64], [1 / 8, undefined], [1 / 64, undefined]] as const) {
     const { model, report } = hashModel(lenet(), { compression, seed: 3, hash: 'xxh32-aligned-block', block });
     for (const w of report.weights.filter((r) => r.hashed)) {
-      const expected = w.real < 4 ? 4 : Math.min(block, w.real - (w.real % 4));
+      const z = block ?? perLayer(w.real, w.shape[0]);
+      if (block === undefined) sawBoth.add(z);
+      const expected = w.real < 4 ? 4 : Math.min(z, w.real - (w.real % 4));
       assert.deepEqual(w.hash && w.hash.algorithm !== 'xxh32' && [w.hash.algorithm, w.hash.block], ['xxh32-aligned-block', expected], `${w.layer} K = ${w.real}`);
     }
-    assert.match(model.metadata['hash.policy'], new RegExp(`"hash":"xxh32-aligned-block","block":${block}`));
+    assert.match(model.metadata['hash.policy'], new RegExp(`"hash":"xxh32-aligned-block","block":${block ?? '"per layer"'}`));
     assert.deepEqual(decode(encode(model)).nodes.map((n) => weightsOf(n.op)?.weight.hash ?? null), model.nodes.map((n) => weightsOf(n.op)?.weight.hash ?? null));
   }
+  assert.deepEqual([...sawBoth].sort(), [32, 64], 'the per-layer default picks both');
   for (const block of [2, 6, 68]) {
     assert.throws(() => hashModel(lenet(), { compression: 1 / 8, hash: 'xxh32-aligned-block', block }),
       (e: unknown) => e instanceof ConvertError && e.code === 'bad-policy' && new RegExp(`xxh32-aligned-block needs a block of 4, 8, \\.\\., 64 columns per hash, got ${block}`).test(e.message));

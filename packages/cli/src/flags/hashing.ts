@@ -12,7 +12,7 @@ export const HASHING_FLAGS: FlagSpec[] = [
   { name: 'dense', kind: 'list', value: 'NAME', help: 'keep layer NAME dense (repeatable)' },
   { name: 'min-virtual', kind: 'string', value: 'N', help: `layers with fewer virtual weights stay dense (default ${DEFAULT_MIN_VIRTUAL})` },
   { name: 'hash', kind: 'string', value: 'ALGO', help: 'hash function: xxh32 (default: one hash per weight), xxh32-block (one per block of --block columns; format 1.1, faster streaming) or xxh32-aligned-block (its runs on 4-bucket boundaries, one hash per block; format 1.2, fastest streaming)' },
-  { name: 'block', kind: 'string', value: 'Z', help: `with a block hash: columns per hash, 1..${MAX_BLOCK} (aligned: a multiple of ${RUN_ALIGN} up to ${MAX_ALIGNED_BLOCK}; default ${DEFAULT_BLOCK})` },
+  { name: 'block', kind: 'string', value: 'Z', help: `with a block hash: columns per hash, 1..${MAX_BLOCK} (aligned: a multiple of ${RUN_ALIGN} up to ${MAX_ALIGNED_BLOCK}; default ${DEFAULT_BLOCK}, aligned: 64 or 32 per layer)` },
   { name: 'seed', kind: 'string', value: 'N', help: 'uint32 seed; each layer derives its own bucket and sign seeds (default 0)' },
   { name: 'hash-bias', kind: 'boolean', help: 'also hash the biases of hashed layers' },
   { name: 'no-sign', kind: 'boolean', help: 'no sign hash (every ξ = +1)' },
@@ -28,11 +28,16 @@ export function hashAlgorithmOf(text: string, flag: string): HashSpec['algorithm
   return text as HashSpec['algorithm'];
 }
 
-/** --block: Z of the block hashes among `hashes` (default DEFAULT_BLOCK); a usage error when none of them takes one, or Z does not suit one of them. */
-export function blockFlagOf(args: ParsedArgs, hashes: readonly HashSpec['algorithm'][], hashFlag: string): number {
+/**
+ * --block: Z of the block hashes among `hashes`, or null when not given (each
+ * algorithm's default); a usage error when none of them takes one, or Z does
+ * not suit one of them.
+ */
+export function blockFlagOf(args: ParsedArgs, hashes: readonly HashSpec['algorithm'][], hashFlag: string): number | null {
   const flag = args.strings.get('block');
-  if (flag !== undefined && hashes.every((h) => h === 'xxh32')) throw new UsageError(`--block needs a block hash in --${hashFlag} (xxh32-block or xxh32-aligned-block)`);
-  const block = parseInteger(flag ?? String(DEFAULT_BLOCK), 'block', 1, MAX_ALIGNED_BLOCK);
+  if (flag === undefined) return null;
+  if (hashes.every((h) => h === 'xxh32')) throw new UsageError(`--block needs a block hash in --${hashFlag} (xxh32-block or xxh32-aligned-block)`);
+  const block = parseInteger(flag, 'block', 1, MAX_ALIGNED_BLOCK);
   if (hashes.includes('xxh32-block') && block > MAX_BLOCK) throw new UsageError(`--block ${block}: xxh32-block takes 1..${MAX_BLOCK}`);
   if (hashes.includes('xxh32-aligned-block') && block % RUN_ALIGN !== 0) {
     throw new UsageError(`--block ${block}: xxh32-aligned-block takes a multiple of ${RUN_ALIGN} (4, 8, .., ${MAX_ALIGNED_BLOCK})`);
@@ -61,7 +66,7 @@ export function policyFromArgs(args: ParsedArgs): HashPolicy {
     bucketDtype: dtype,
     signed: !args.booleans.has('no-sign'),
     hash,
-    ...(hash === 'xxh32' ? {} : { block }),
+    ...(hash === 'xxh32' || block === null ? {} : { block }),
     ...storageFromArgs(args).policy,
   };
 }

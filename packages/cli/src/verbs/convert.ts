@@ -1,6 +1,6 @@
 // hnet convert: dense ONNX (or .hnet) → .hnet, optionally hashed, optionally retrained (--retrain DATA).
 
-import { DEFAULT_BLOCK, writeFileAtomic, type HashReport, type ImportReport } from '@hnet/convert';
+import { writeFileAtomic, type HashReport, type ImportReport } from '@hnet/convert';
 import { formatBytes, formatCount, formatWeightShape, normalizationEntry } from '@hnet/format';
 import { UsageError, type ParsedArgs } from '../args.js';
 import { requireOutput, table, toJson } from '../common.js';
@@ -171,7 +171,7 @@ async function convertToTarget(args: ParsedArgs, io: Io, data: string, target: T
   const dense = { ...read.model, metadata: { ...read.model.metadata, ...normalizationEntry(normalization) } };
   const { strip } = storageFromArgs(args);
   const fixed: SearchBase = {
-    hash: base.hash ?? 'xxh32', block: base.hash === undefined || base.hash === 'xxh32' ? null : base.block ?? DEFAULT_BLOCK,
+    hash: base.hash ?? 'xxh32', block: base.block ?? null,
     seed: base.seed ?? 0, signed: base.signed !== false, biasDtype: base.biasDtype ?? SEARCH_BIAS_DTYPE, denseDtype: base.denseDtype ?? null, strip,
   };
   const search = await searchBudget({ dense, normalization, train: splits.train, base: fixed, engine, training: sensitivityTraining(options), log }, target);

@@ -102,7 +102,7 @@ async function frontier(args: ParsedArgs, io: Io): Promise<void> {
   const ratios = listOf(args, 'ratios', '1/8,1/16,1/32,1/64,1/128', (r) => parseFraction(r, 'ratios'));
   const dtypes = listOf(args, 'dtypes', 'float32,int8,int4', dtypeOf('dtypes'));
   const hashes = listOf(args, 'hashes', DEFAULT_HASHES.join(','), (item) => hashAlgorithmOf(item, 'hashes'));
-  const block = blockFlagOf(args, hashes, 'hashes');
+  const block = blockFlagOf(args, hashes, 'hashes') ?? DEFAULT_BLOCK; // one Z for every block-hashed run, so that points compare
   const widths = listOf(args, 'widths', '1/4,1/8,1/16,1/32,1/64', (r) => parseFraction(r, 'widths'));
   const narrowDtypes = listOf(args, 'narrow-dtypes', 'float32,int4', dtypeOf('narrow-dtypes'));
   const budgets = (args.lists.get('budget') ?? []).map((s) => parseSize(s, 'budget'));
