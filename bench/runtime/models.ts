@@ -225,6 +225,8 @@ export const MODELS: Record<string, () => Model> = {
   'mlp-1/8-aligned': () => mlp(8, { aligned: 'per layer' }),
   'mlp-1/64-aligned': () => mlp(64, { aligned: 'per layer' }),
   'lenet-1/8-aligned': () => lenet(8, { aligned: 'per layer' }),
+  'lenet-1/64-aligned': () => lenet(64, { aligned: 'per layer' }),
+  'lenet-1/64-block32': () => lenet(64, 32),
   'mlp300-1/8-aligned': () => mlp(8, { aligned: 'per layer' }, [300, 100]),
   'mlp300-1/64-aligned': () => mlp(64, { aligned: 'per layer' }, [300, 100]),
   'mlp-1/8-aligned64': () => mlp(8, { aligned: 64 }),

@@ -45,7 +45,9 @@ for (const modelName of selected) {
     out.forEach((v, i) => (d = Math.max(d, Math.abs(v - expected[i]))));
     return d;
   }));
-  for (const call of [...ones, ...manys]) for (let i = 0; i < 5; i++) await call(); // warm up
+  // warm up for a round's time, not a few calls: onnxruntime-web's first convolution model in a process
+  // stayed at 0.063 ms through all rounds after 5 calls (0.040 once warm, LeNet at 1/64)
+  for (const call of [...ones, ...manys]) await timeCalls(call, ROUND_MS);
   const best1 = names.map(() => Infinity);
   const best64 = names.map(() => Infinity);
   for (let round = 0; round < ROUNDS; round++) {

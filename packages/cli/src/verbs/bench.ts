@@ -92,7 +92,7 @@ export function streamingHint(bytes: Uint8Array, rows: BenchRow[]): string | nul
   const materialized = rows.find((r) => r.mode === 'materialized' && r.batch === small.batch);
   const ratio = materialized ? ` (${(small.msPerRun / materialized.msPerRun).toFixed(1)}× the materialized time)` : '';
   return `note: streaming at batch ${small.batch}${ratio}, this file's ${formatCount(perElement)} per-element-hashed (xxh32) weight(s) cost two hashes per virtual weight per call. `
-    + 'Converted with --hash xxh32-aligned-block, a model streams contiguous runs of buckets, one hash per 32 weights, about as accurately (docs/RESULTS.md, "Block hashing").';
+    + 'Converted with --hash xxh32-aligned-block, a model streams contiguous runs of buckets, one hash per 32 or 64 weights, about as accurately (docs/RESULTS.md, "Block hashing").';
 }
 
 export const verb: Verb = {
