@@ -145,6 +145,20 @@ test('convert says why it hashed nothing when every weight is below --min-virtua
   assert.doesNotMatch(exact.stdout, /nothing was hashed/);
 });
 
+/** NAME.hnet, a conversion of mnist_mlp.onnx: `hnet run` in both modes and its export-onnx match the reference forward of `model`. */
+async function assertRunsAndExports(name: string, model: Model): Promise<void> {
+  const x = loadNpy(fixture('mnist_mlp.input.npy'));
+  const expected = runReference(model, { input: x }).output;
+  for (const mode of ['materialized', 'streaming']) {
+    const run = hnet('run', `${name}.hnet`, '--input', fixture('mnist_mlp.input.npy'), '--output', `${name}-${mode}.npy`, '--mode', mode);
+    assert.equal(run.code, 0, run.stderr);
+    assertClose(readNpy(readFileSync(at(`${name}-${mode}.npy`)), 'y.npy'), expected, 1e-5, `hnet run --mode ${mode}`);
+  }
+  const exp = hnet('export-onnx', `${name}.hnet`, '-o', `${name}.onnx`);
+  assert.equal(exp.code, 0, exp.stderr);
+  assertClose((await runOrt(at(`${name}.onnx`), { input: x })).output, expected, 1e-4, 'exported ONNX vs the reference');
+}
+
 test('convert --hash xxh32-aligned-block: format 1.2, Z per layer (64 with two run starts per row) lowered to a multiple of 4 within K, and inspect, run (both modes) and export-onnx agree', async () => {
   // fc1 has K = 12,544 for 128 rows: Z = 64. --buckets /fc2/Gemm=10: K not a multiple of 4, and below 32, so that layer's Z is 8
   const conv = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'a.hnet', '--compression', '1/8', '--hash', 'xxh32-aligned-block', '--buckets', '/fc2/Gemm=10');
@@ -156,16 +170,7 @@ test('convert --hash xxh32-aligned-block: format 1.2, Z per layer (64 with two r
   assert.deepEqual(hashes.map((h) => h!.algorithm === 'xxh32' ? null : [h!.algorithm, h!.block]), [['xxh32-aligned-block', 64], ['xxh32-aligned-block', 8]]);
   assert.match(model.metadata['hash.policy'], /"hash":"xxh32-aligned-block","block":"per layer"/);
   assert.match(hnet('inspect', 'a.hnet').stdout, /xxh32-aligned-block Z=8 K=10 bucket seed/);
-  const x = loadNpy(fixture('mnist_mlp.input.npy'));
-  const expected = runReference(model, { input: x }).output;
-  for (const mode of ['materialized', 'streaming']) {
-    const run = hnet('run', 'a.hnet', '--input', fixture('mnist_mlp.input.npy'), '--output', `a-${mode}.npy`, '--mode', mode);
-    assert.equal(run.code, 0, run.stderr);
-    assertClose(readNpy(readFileSync(at(`a-${mode}.npy`)), 'y.npy'), expected, 1e-5, `hnet run --mode ${mode}`);
-  }
-  const exp = hnet('export-onnx', 'a.hnet', '-o', 'a.onnx');
-  assert.equal(exp.code, 0, exp.stderr);
-  assertClose((await runOrt(at('a.onnx'), { input: x })).output, expected, 1e-4, 'exported ONNX vs the reference');
+  await assertRunsAndExports('a', model);
 });
 
 test('convert --hash xxh32-block --block 16: recorded per weight and in hash.policy, and inspect, run (both modes) and export-onnx agree', async () => {
@@ -179,16 +184,7 @@ test('convert --hash xxh32-block --block 16: recorded per weight and in hash.pol
   assert.match(model.metadata['hash.policy'], /"hash":"xxh32-block","block":16/);
   const inspect = hnet('inspect', 'b.hnet');
   assert.match(inspect.stdout, /xxh32-block Z=16 K=25,088 bucket seed/);
-  const x = loadNpy(fixture('mnist_mlp.input.npy'));
-  const expected = runReference(model, { input: x }).output;
-  for (const mode of ['materialized', 'streaming']) {
-    const run = hnet('run', 'b.hnet', '--input', fixture('mnist_mlp.input.npy'), '--output', `b-${mode}.npy`, '--mode', mode);
-    assert.equal(run.code, 0, run.stderr);
-    assertClose(readNpy(readFileSync(at(`b-${mode}.npy`)), 'y.npy'), expected, 1e-5, `hnet run --mode ${mode}`);
-  }
-  const exp = hnet('export-onnx', 'b.hnet', '-o', 'b.onnx');
-  assert.equal(exp.code, 0, exp.stderr);
-  assertClose((await runOrt(at('b.onnx'), { input: x })).output, expected, 1e-4, 'exported ONNX vs the reference');
+  await assertRunsAndExports('b', model);
   // the default Z, and the usage errors
   const byDefault = hnet('convert', fixture('mnist_mlp.onnx'), '-o', 'd.hnet', '--compression', '1/8', '--hash', 'xxh32-block');
   assert.equal(byDefault.code, 0, byDefault.stderr);
