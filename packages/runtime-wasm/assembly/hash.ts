@@ -7,7 +7,8 @@
 // functions (kernels.ts: blockLoop; blockGemv hashes four rows at a time,
 // keyRowState4), and the block's sign is the top bit of its sign hash.
 // xxh32-aligned-block (1.2) takes the same bucket hash h of (r, b), starts
-// the run at 4 · bucketOf(h, K / 4) and takes the block's sign from bit 0 of h.
+// the run at 4 · bucketOf(h, K / 4) and takes the block's sign from bit 0 of h;
+// offsets 32..63 of its blocks take the pattern of the key b + 2^31 (kernels.ts, blockPattern).
 
 const PRIME1: u32 = 0x9e3779b1;
 const PRIME2: u32 = 0x85ebca77;

@@ -248,7 +248,7 @@ export function expandRowNaive(w: Weight, src: usize, r: i32, dst: usize): void 
   v128.store(out + (<usize>o << 2), v128.xor(f32x4.mul(scale4, int8Quad(q, 3)), v128.xor(mask4, patternSigns(bits, o + 12))), 48);
 }
 
-/** expandRow for xxh32-block with Z > 1: one hash pair per block, its run read four buckets at a time. */
+/** expandRow for the block hashes with Z > 1: one hash (pair) per block, its run read four buckets at a time. */
 function expandBlockRow(w: Weight, src: usize, r: i32, dst: usize): void {
   switch (w.dtype) {
     case DT_FLOAT32: blockLoop(w, src, r, dst, DT_FLOAT32); break;
@@ -334,8 +334,10 @@ const INT4_RUN_PAD: u32 = 34;
  * slice once per block, and the block's sign σ flips a row's whole partial
  * dot product, one xor per Z weights. xxh32-aligned-block takes the start
  * and σ from one hash, and stores the start in quads (a vector shift fewer
- * per four rows; the row loop shifts it back in a scalar register). Its
- * naive twin is expandRowNaive then gemmNaive (hnet_set_naive).
+ * per four rows; the row loop shifts it back in a scalar register); its
+ * blocks of 64 go as two halves of 32 columns that share the block's hash,
+ * each with its own pattern. Its naive twin is expandRowNaive then
+ * gemmNaive (hnet_set_naive).
  */
 export function blockGemv(w: Weight, x: usize, y: usize, bias: usize, scratch: usize): void {
   switch (w.dtype) {
