@@ -80,7 +80,7 @@ const alignedVectors = alignedCases.map(([row, col, block, buckets, bucketSeed, 
   // the pattern p_j of the offset's half j = ⌊o / 32⌋ (p_0 = p; p_1 only when Z > 32), read at q = o mod 32
   const pattern = halfPatternOf(b, offset >> 5, signSeed);
   const start = runStartOf(spec, bucketHash, buckets);
-  const sigma = blockSignBits(spec, bucketHash, 0);
+  const sigma = blockSignBits(spec, bucketHash, 0, b); // aligned: from the bucket hash alone
   return {
     row, col, block, buckets, bucketSeed, signSeed, blockIndex: b, offset, key: hex(row, b),
     bucketHash, start, bucket: runBucket(start, offset, buckets), blockSign: sigma >>> 31 ? -1 : 1, pattern, sign: blockSignOf(sigma, pattern, offset & 31),

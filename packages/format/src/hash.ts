@@ -158,11 +158,13 @@ export function runStartOf(hash: HashSpec, h: number, bucketCount: number): numb
 }
 
 /**
- * The block's sign σ as the bit that blockSignOf reads (bit 31): the top bit
- * of the sign hash s, or for xxh32-aligned-block bit 0 of the bucket hash h.
+ * The sign σ of block (r, b) as the bit that blockSignOf reads (bit 31): the
+ * top bit of the block's sign hash, finished from the row's sign state
+ * (keyRowState(r, sign_seed)), or for xxh32-aligned-block bit 0 of the bucket
+ * hash h, with no sign hash computed.
  */
-export function blockSignBits(hash: HashSpec, h: number, s: number): number {
-  return hash.algorithm === 'xxh32-aligned-block' ? (h << 31) >>> 0 : s;
+export function blockSignBits(hash: HashSpec, h: number, signRowState: number, block: number): number {
+  return hash.algorithm === 'xxh32-aligned-block' ? (h << 31) >>> 0 : keyFinish(signRowState, block);
 }
 
 /** Bucket of offset o (0 <= o < Z) in the run that starts at bucket `start` of K: the run wraps around. */
@@ -215,6 +217,6 @@ export function hashOfElement(hash: HashSpec, bucketCount: number, row: number, 
   // offset o = 32·half + q: each half of 32 offsets has its own pattern (only an aligned block reaches half 1)
   const half = offset >> 5;
   const sign = hash.signSeed === null ? 1
-    : blockSignOf(blockSignBits(hash, h, xxh32Key(row, block, hash.signSeed)), halfPatternOf(block, half, hash.signSeed), offset & 31);
+    : blockSignOf(blockSignBits(hash, h, keyRowState(row, hash.signSeed), block), halfPatternOf(block, half, hash.signSeed), offset & 31);
   return { bucket: runBucket(start, offset, bucketCount), sign };
 }

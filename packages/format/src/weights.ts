@@ -31,7 +31,7 @@ export function forEachHashed(
     for (let b = 0, c0 = 0; c0 < cols; b++, c0 += z) {
       const h = keyFinish(bucketRow, b);
       const start = runStartOf(hash, h, bucketCount);
-      const s = hash.signSeed === null ? 0 : blockSignBits(hash, h, keyFinish(signRow, b));
+      const s = hash.signSeed === null ? 0 : blockSignBits(hash, h, signRow, b);
       const end = Math.min(cols, c0 + z);
       for (let c = c0; c < end; c++) {
         const o = c - c0;
